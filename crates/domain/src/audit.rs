@@ -1,0 +1,47 @@
+//! What the audit trail records.
+
+use crate::person::code_enum;
+
+code_enum!(
+    /// An audited action. Codes are stable: exports and filters use them.
+    AuditAction {
+        /// A person was registered.
+        PersonCreate = "person.create",
+        /// A person was edited.
+        PersonUpdate = "person.update",
+        /// A person was (soft-)deleted.
+        PersonDelete = "person.delete",
+        /// A person's protected fields were read.
+        PersonReadProtected = "person.read_protected",
+        /// A family link was added.
+        LinkAdd = "link.add",
+        /// A family link was removed.
+        LinkRemove = "link.remove",
+        /// A household was created.
+        HouseholdCreate = "household.create",
+        /// A site was created.
+        SiteCreate = "site.create",
+        /// A user was created.
+        UserCreate = "user.create",
+        /// A user's role, status or password was changed by an administrator.
+        UserUpdate = "user.update",
+        /// A user changed their own settings.
+        AccountUpdate = "account.update",
+        /// The first administrator was created through the setup link.
+        SetupComplete = "setup.complete",
+        /// A successful login.
+        Login = "login",
+        /// A failed login.
+        LoginFailed = "login.failed",
+        /// A logout.
+        Logout = "logout",
+        /// A request was refused for lack of permission.
+        AccessDenied = "access.denied",
+        /// An API token was created.
+        TokenCreate = "token.create",
+        /// An API token was revoked.
+        TokenRevoke = "token.revoke",
+        /// The audit trail was exported.
+        AuditExport = "audit.export",
+    }
+);

@@ -1,0 +1,128 @@
+//! Roles and the one permission matrix.
+//!
+//! Every access decision in Lantern is `allows(role, permission)`. The web
+//! layer asks it in a single extractor; no handler compares roles itself.
+//! The matrix follows data minimisation: a role gets what its work needs
+//! (DESIGN.md, "Who uses it"), nothing because it might be handy.
+
+use crate::person::code_enum;
+
+code_enum!(
+    /// A user's role.
+    Role {
+        /// Users, roles, sites, settings, keys.
+        Administrator = "administrator",
+        /// Registers residents, households, family links, documents.
+        Registrar = "registrar",
+        /// Handles tracing, visit and message requests; records consent.
+        Caseworker = "caseworker",
+        /// Holds status and resettlement interviews.
+        Interviewer = "interviewer",
+        /// Files requests on behalf of families; relays answers.
+        FamilyLiaison = "family_liaison",
+        /// Records testimonies and evidence; builds dossiers.
+        Documenter = "documenter",
+        /// Reads only the dossiers shared with them.
+        ExternalOfficial = "external_official",
+        /// Reads the audit trail; changes nothing.
+        Auditor = "auditor",
+    }
+);
+
+code_enum!(
+    /// Something a user may be allowed to do.
+    Permission {
+        /// See the staff dashboard (aggregate counts only).
+        DashboardView = "dashboard_view",
+        /// List, search and view people and households (unprotected fields).
+        PersonRead = "person_read",
+        /// Read a person's protected fields (documents, contact, notes).
+        PersonReadProtected = "person_read_protected",
+        /// Register and edit people, households and family links.
+        PersonWrite = "person_write",
+        /// Soft-delete people.
+        PersonDelete = "person_delete",
+        /// Manage users and roles.
+        UserManage = "user_manage",
+        /// Manage sites.
+        SiteManage = "site_manage",
+        /// Read the audit trail.
+        AuditRead = "audit_read",
+        /// Export the audit trail.
+        AuditExport = "audit_export",
+        /// Manage one's own account (password, language, second factor, tokens).
+        OwnAccount = "own_account",
+    }
+);
+
+/// The permission matrix: may `role` do `permission`?
+pub fn allows(role: Role, permission: Permission) -> bool {
+    use Permission as P;
+    use Role as R;
+    match permission {
+        P::OwnAccount => true,
+        P::DashboardView => !matches!(role, R::ExternalOfficial),
+        P::PersonRead => matches!(
+            role,
+            R::Administrator | R::Registrar | R::Caseworker | R::Interviewer | R::Documenter
+        ),
+        P::PersonReadProtected => matches!(role, R::Registrar | R::Caseworker),
+        P::PersonWrite | P::PersonDelete => matches!(role, R::Registrar),
+        P::UserManage | P::SiteManage => matches!(role, R::Administrator),
+        P::AuditRead => matches!(role, R::Auditor | R::Administrator),
+        P::AuditExport => matches!(role, R::Auditor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_officials_see_no_registry_data() {
+        for p in Permission::ALL {
+            let expected = *p == Permission::OwnAccount;
+            assert_eq!(allows(Role::ExternalOfficial, *p), expected, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn auditors_change_nothing() {
+        for p in [
+            Permission::PersonWrite,
+            Permission::PersonDelete,
+            Permission::UserManage,
+            Permission::SiteManage,
+            Permission::PersonReadProtected,
+        ] {
+            assert!(!allows(Role::Auditor, p), "{p:?}");
+        }
+        assert!(allows(Role::Auditor, Permission::AuditRead));
+        assert!(allows(Role::Auditor, Permission::AuditExport));
+    }
+
+    #[test]
+    fn protected_fields_only_for_registrars_and_caseworkers() {
+        let readers: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| allows(*r, Permission::PersonReadProtected))
+            .collect();
+        assert_eq!(readers, [Role::Registrar, Role::Caseworker]);
+    }
+
+    #[test]
+    fn administrators_manage_users_but_do_not_edit_people() {
+        assert!(allows(Role::Administrator, Permission::UserManage));
+        assert!(!allows(Role::Administrator, Permission::PersonWrite));
+        assert!(!allows(Role::Registrar, Permission::UserManage));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse("role", r.code()).unwrap(), *r);
+        }
+        assert!(Role::parse("role", "superuser").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! Embedded migrations, applied in order and recorded in `user_version`.
+
+use lantern_store::StoreResult;
+use rusqlite::Connection;
+
+use crate::util::db;
+
+/// The migrations, in order; the n-th brings the schema to version n.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Brings the schema up to date, each step in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(db)? as usize;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(db)?;
+        tx.execute_batch(sql).map_err(db)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}

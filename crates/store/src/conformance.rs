@@ -1,0 +1,527 @@
+//! The conformance suite every backend must pass.
+//!
+//! A backend's tests call [`run_all`] with a function that makes a fresh,
+//! empty store; each case gets its own store. Cases panic on failure, with
+//! the case's name in the message.
+
+use lantern_domain::audit::AuditAction;
+use lantern_domain::family::{FamilyLink, LinkKind};
+use lantern_domain::person::{DocumentInput, NameInput, PersonDraft, PersonInput, ResidenceStatus};
+use lantern_domain::policy::Role;
+use lantern_domain::user::{UiLanguage, Username};
+use lantern_domain::Reason;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    AuditContext, AuditFilter, NewUser, PageRequest, PersonQuery, Store, StoreError, UserChange,
+};
+
+/// A named conformance case.
+pub type Case = (&'static str, fn(&dyn Store));
+
+/// Every case.
+pub const CASES: &[Case] = &[
+    ("person_round_trip", person_round_trip),
+    (
+        "protected_fields_are_separate_and_audited",
+        protected_fields_are_separate_and_audited,
+    ),
+    (
+        "updates_need_the_current_version",
+        updates_need_the_current_version,
+    ),
+    ("history_keeps_every_version", history_keeps_every_version),
+    (
+        "links_are_kept_in_both_directions",
+        links_are_kept_in_both_directions,
+    ),
+    (
+        "refused_changes_write_nothing",
+        refused_changes_write_nothing,
+    ),
+    (
+        "search_by_name_status_site_year",
+        search_by_name_status_site_year,
+    ),
+    ("delete_hides_and_unlinks", delete_hides_and_unlinks),
+    ("setup_token_is_single_use", setup_token_is_single_use),
+    ("users_and_sessions", users_and_sessions),
+    ("audit_filters_and_order", audit_filters_and_order),
+];
+
+/// Runs every case, each on a fresh store from `make`.
+pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
+    for (name, case) in CASES {
+        let store = make();
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(store.as_ref())));
+        if let Err(e) = result {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("conformance case {name} failed: {msg}");
+        }
+    }
+}
+
+const T0: OffsetDateTime = datetime!(2026-01-15 09:00 UTC);
+
+fn ctx(name: &str) -> AuditContext {
+    AuditContext {
+        actor_id: None,
+        actor_name: name.to_string(),
+        request_id: "req-1".into(),
+        address: Some("127.0.0.1".into()),
+        at: T0,
+    }
+}
+
+fn draft(names: &[&str], birth: &str) -> PersonDraft {
+    PersonInput {
+        names: names
+            .iter()
+            .map(|n| NameInput {
+                text: n.to_string(),
+                ..Default::default()
+            })
+            .collect(),
+        birth_date: birth.into(),
+        sex: "female".into(),
+        ..Default::default()
+    }
+    .parse(T0.date())
+    .expect("valid draft")
+}
+
+fn audit_count(store: &dyn Store, action: AuditAction) -> u64 {
+    store
+        .audit_events(&AuditFilter {
+            action: Some(action.code().into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .total
+}
+
+fn person_round_trip(store: &dyn Store) {
+    let d = draft(&["زهرا حسینی", "Zahra Hosseini"], "1980-04");
+    let p = store.create_person(&d, &ctx("reg")).unwrap();
+    assert_eq!(p.version, 1);
+    let again = store.person(p.id).unwrap().expect("stored");
+    assert_eq!(again.core, d.core);
+    assert!(!again.has_protected);
+    assert_eq!(audit_count(store, AuditAction::PersonCreate), 1);
+}
+
+fn protected_fields_are_separate_and_audited(store: &dyn Store) {
+    let mut input = PersonInput {
+        names: vec![NameInput {
+            text: "Reza Karimi".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    input.documents = vec![DocumentInput {
+        kind: "passport".into(),
+        number: "P-778899".into(),
+        issuer: String::new(),
+    }];
+    input.notes = "asked for a female interviewer".into();
+    let d = input.parse(T0.date()).unwrap();
+    let p = store.create_person(&d, &ctx("reg")).unwrap();
+    let shown = serde_json::to_string(&store.person(p.id).unwrap().unwrap()).unwrap();
+    assert!(
+        !shown.contains("P-778899"),
+        "documents leaked into the plain read"
+    );
+    assert!(store.person(p.id).unwrap().unwrap().has_protected);
+    assert_eq!(audit_count(store, AuditAction::PersonReadProtected), 0);
+    let read = store.read_protected(p.id, &ctx("caseworker")).unwrap();
+    assert_eq!(read, d.protected);
+    let events = store
+        .audit_events(&AuditFilter {
+            action: Some(AuditAction::PersonReadProtected.code().into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(events.total, 1);
+    assert_eq!(events.items[0].actor_name, "caseworker");
+    assert_eq!(
+        events.items[0].record_id.as_deref(),
+        Some(p.id.to_string().as_str())
+    );
+}
+
+fn updates_need_the_current_version(store: &dyn Store) {
+    let p = store
+        .create_person(&draft(&["Maryam"], "1990"), &ctx("a"))
+        .unwrap();
+    let p2 = store
+        .update_person(p.id, 1, &draft(&["Maryam Ahmadi"], "1990"), &ctx("b"))
+        .unwrap();
+    assert_eq!(p2.version, 2);
+    let stale = store.update_person(p.id, 1, &draft(&["Maryam X"], "1990"), &ctx("c"));
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { current: 2 })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        store.person(p.id).unwrap().unwrap().core.names[0]
+            .text
+            .as_str(),
+        "Maryam Ahmadi"
+    );
+    let updates = store
+        .audit_events(&AuditFilter {
+            action: Some(AuditAction::PersonUpdate.code().into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(updates.total, 1);
+    assert_eq!(updates.items[0].detail, "names");
+}
+
+fn history_keeps_every_version(store: &dyn Store) {
+    let p = store
+        .create_person(&draft(&["Ali"], "1970"), &ctx("first"))
+        .unwrap();
+    store
+        .update_person(p.id, 1, &draft(&["Ali"], "1971"), &ctx("second"))
+        .unwrap();
+    store
+        .update_person(p.id, 2, &draft(&["Ali Rezaei"], "1971"), &ctx("third"))
+        .unwrap();
+    let h = store.person_history(p.id).unwrap();
+    let who: Vec<_> = h
+        .iter()
+        .map(|v| (v.version, v.actor_name.as_str()))
+        .collect();
+    assert_eq!(who, [(1, "first"), (2, "second"), (3, "third")]);
+    assert_eq!(h[0].core.birth_date.unwrap().to_string(), "1970");
+    assert_eq!(h[2].core.names[0].text.as_str(), "Ali Rezaei");
+}
+
+fn links_are_kept_in_both_directions(store: &dyn Store) {
+    let a = store
+        .create_person(&draft(&["Parent"], "1950"), &ctx("r"))
+        .unwrap();
+    let b = store
+        .create_person(&draft(&["Child"], "1975"), &ctx("r"))
+        .unwrap();
+    let c = store
+        .create_person(&draft(&["Grandchild"], "2000"), &ctx("r"))
+        .unwrap();
+    // a is b's parent.
+    store
+        .add_link(
+            FamilyLink {
+                person: b.id,
+                relative: a.id,
+                kind: LinkKind::Parent,
+            },
+            &ctx("r"),
+        )
+        .unwrap();
+    let a_links = store.person(a.id).unwrap().unwrap().links;
+    assert_eq!(a_links.len(), 1);
+    assert_eq!(
+        (a_links[0].kind, a_links[0].relative),
+        (LinkKind::Child, b.id)
+    );
+    assert_eq!(a_links[0].relative_name, "Child");
+    // b is c's parent; then c as a's parent would be a cycle.
+    store
+        .add_link(
+            FamilyLink {
+                person: c.id,
+                relative: b.id,
+                kind: LinkKind::Parent,
+            },
+            &ctx("r"),
+        )
+        .unwrap();
+    let cycle = store.add_link(
+        FamilyLink {
+            person: a.id,
+            relative: c.id,
+            kind: LinkKind::Parent,
+        },
+        &ctx("r"),
+    );
+    assert!(
+        matches!(cycle, Err(StoreError::Invalid(ref e)) if e.reason == Reason::AncestorCycle),
+        "{cycle:?}"
+    );
+    let dup = store.add_link(
+        FamilyLink {
+            person: a.id,
+            relative: b.id,
+            kind: LinkKind::Child,
+        },
+        &ctx("r"),
+    );
+    assert!(
+        matches!(dup, Err(StoreError::Invalid(ref e)) if e.reason == Reason::Duplicate),
+        "{dup:?}"
+    );
+    // Removing from the other side removes both directions.
+    store
+        .remove_link(
+            FamilyLink {
+                person: a.id,
+                relative: b.id,
+                kind: LinkKind::Child,
+            },
+            &ctx("r"),
+        )
+        .unwrap();
+    assert!(store.person(a.id).unwrap().unwrap().links.is_empty());
+    assert_eq!(
+        store.person(b.id).unwrap().unwrap().links.len(),
+        1,
+        "b keeps its child c"
+    );
+}
+
+fn refused_changes_write_nothing(store: &dyn Store) {
+    let a = store
+        .create_person(&draft(&["Someone"], "1950"), &ctx("r"))
+        .unwrap();
+    let before = store.audit_events(&AuditFilter::default()).unwrap().total;
+    let missing = lantern_domain::person::PersonId::new();
+    let r = store.add_link(
+        FamilyLink {
+            person: a.id,
+            relative: missing,
+            kind: LinkKind::Sibling,
+        },
+        &ctx("r"),
+    );
+    assert!(
+        matches!(r, Err(StoreError::Invalid(ref e)) if e.field == "relative_id"),
+        "{r:?}"
+    );
+    let mut bad = draft(&["Other"], "1960");
+    bad.core.site_id = Some(lantern_domain::person::SiteId::new());
+    let r = store.create_person(&bad, &ctx("r"));
+    assert!(
+        matches!(r, Err(StoreError::Invalid(ref e)) if e.field == "site_id"),
+        "{r:?}"
+    );
+    // An import with one bad record writes none of them.
+    let r = store.import_people(&[draft(&["Good One"], "1960"), bad], &ctx("r"));
+    assert!(r.is_err());
+    assert_eq!(
+        store.search_people(&PersonQuery::default()).unwrap().total,
+        1
+    );
+    assert_eq!(
+        store.audit_events(&AuditFilter::default()).unwrap().total,
+        before
+    );
+}
+
+fn search_by_name_status_site_year(store: &dyn Store) {
+    let site = store.create_site("Camp North", &ctx("admin")).unwrap();
+    let mut d1 = draft(&["محمدرضا کریمی", "Mohammadreza Karimi"], "1975");
+    d1.core.site_id = Some(site.id);
+    let p1 = store.create_person(&d1, &ctx("r")).unwrap();
+    let mut d2 = draft(&["Fatemeh Karimi"], "1980..1984");
+    d2.core.status = ResidenceStatus::Departed;
+    let p2 = store.create_person(&d2, &ctx("r")).unwrap();
+    store
+        .create_person(&draft(&["Hassan Moradi"], "1975"), &ctx("r"))
+        .unwrap();
+    let q = |f: &dyn Fn(&mut PersonQuery)| {
+        let mut q = PersonQuery::default();
+        f(&mut q);
+        store
+            .search_people(&q)
+            .unwrap()
+            .items
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    // Arabic-script variants meet: ي/ك written the Arabic way.
+    assert_eq!(q(&|q| q.name = Some("محمدرضا كريمي".into())), [p1.id]);
+    assert_eq!(q(&|q| q.name = Some("mohammadr".into())), [p1.id]);
+    let mut karimis = q(&|q| q.name = Some("KARIMI".into()));
+    karimis.sort();
+    let mut expected = vec![p1.id, p2.id];
+    expected.sort();
+    assert_eq!(karimis, expected);
+    assert_eq!(q(&|q| q.name = Some("kar fat".into())), [p2.id]);
+    assert_eq!(q(&|q| q.status = Some(ResidenceStatus::Departed)), [p2.id]);
+    assert_eq!(q(&|q| q.site = Some(site.id)), [p1.id]);
+    assert_eq!(q(&|q| q.birth_year = Some(1982)), [p2.id]);
+    assert_eq!(q(&|q| q.birth_year = Some(1975)).len(), 2);
+    assert!(q(&|q| q.name = Some("zzz".into())).is_empty());
+    // Pagination.
+    let page = store
+        .search_people(&PersonQuery {
+            page: PageRequest::new(2, 2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((page.total, page.items.len(), page.pages()), (3, 1, 2));
+}
+
+fn delete_hides_and_unlinks(store: &dyn Store) {
+    let a = store
+        .create_person(&draft(&["Keeper"], "1950"), &ctx("r"))
+        .unwrap();
+    let b = store
+        .create_person(&draft(&["Leaver"], "1952"), &ctx("r"))
+        .unwrap();
+    store
+        .add_link(
+            FamilyLink {
+                person: a.id,
+                relative: b.id,
+                kind: LinkKind::Spouse,
+            },
+            &ctx("r"),
+        )
+        .unwrap();
+    assert!(matches!(
+        store.delete_person(b.id, 99, &ctx("r")),
+        Err(StoreError::Conflict { .. })
+    ));
+    store.delete_person(b.id, 1, &ctx("r")).unwrap();
+    assert!(store.person(b.id).unwrap().is_none());
+    assert!(store.person(a.id).unwrap().unwrap().links.is_empty());
+    assert_eq!(
+        store.search_people(&PersonQuery::default()).unwrap().total,
+        1
+    );
+    let h = store.person_history(b.id).unwrap();
+    assert_eq!(h.last().unwrap().action, "person.delete");
+}
+
+fn new_user(name: &str, role: Role) -> NewUser {
+    NewUser {
+        username: Username::parse("username", name).unwrap(),
+        display_name: name.to_string(),
+        role,
+        language: UiLanguage::En,
+        password_hash: "$argon2id$placeholder".into(),
+    }
+}
+
+fn setup_token_is_single_use(store: &dyn Store) {
+    store
+        .create_setup_token("expired", T0 - Duration::minutes(1))
+        .unwrap();
+    assert!(matches!(
+        store.complete_setup(
+            "expired",
+            new_user("admin", Role::Administrator),
+            &ctx("setup")
+        ),
+        Err(StoreError::SetupClosed)
+    ));
+    store
+        .create_setup_token("good", T0 + Duration::hours(1))
+        .unwrap();
+    let admin = store
+        .complete_setup(
+            "good",
+            new_user("admin", Role::Administrator),
+            &ctx("setup"),
+        )
+        .unwrap();
+    assert_eq!(admin.role, Role::Administrator);
+    store
+        .create_setup_token("second", T0 + Duration::hours(1))
+        .unwrap();
+    assert!(
+        matches!(
+            store.complete_setup(
+                "second",
+                new_user("other", Role::Administrator),
+                &ctx("setup")
+            ),
+            Err(StoreError::SetupClosed)
+        ),
+        "setup must close once a user exists"
+    );
+    assert!(matches!(
+        store.complete_setup(
+            "good",
+            new_user("again", Role::Administrator),
+            &ctx("setup")
+        ),
+        Err(StoreError::SetupClosed)
+    ));
+    assert_eq!(store.user_count().unwrap(), 1);
+}
+
+fn users_and_sessions(store: &dyn Store) {
+    let u = store
+        .create_user(new_user("reg1", Role::Registrar), &ctx("admin"))
+        .unwrap();
+    let dup = store.create_user(new_user("reg1", Role::Auditor), &ctx("admin"));
+    assert!(
+        matches!(dup, Err(StoreError::Invalid(ref e)) if e.field == "username" && e.reason == Reason::Duplicate)
+    );
+    store
+        .create_session(
+            crate::NewSession {
+                id_hash: "s1".into(),
+                user_id: u.id,
+                csrf_token: "c1".into(),
+                created_at: T0,
+            },
+            &ctx("reg1"),
+        )
+        .unwrap();
+    let (s, su) = store.session("s1").unwrap().expect("session");
+    assert_eq!((s.csrf_token.as_str(), su.id), ("c1", u.id));
+    store
+        .update_user(
+            u.id,
+            UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            &ctx("admin"),
+        )
+        .unwrap();
+    assert!(
+        store.session("s1").unwrap().is_none(),
+        "disabling ends sessions"
+    );
+    let creds = store.user_credentials("reg1").unwrap().unwrap();
+    assert!(creds.user.disabled);
+}
+
+fn audit_filters_and_order(store: &dyn Store) {
+    for (i, who) in ["ana", "bob", "ana"].iter().enumerate() {
+        let mut c = ctx(who);
+        c.at = T0 + Duration::minutes(i as i64);
+        store
+            .record_audit(&c.event(AuditAction::LoginFailed, "user", None, &format!("try {i}")))
+            .unwrap();
+    }
+    let all = store.audit_events(&AuditFilter::default()).unwrap();
+    let details: Vec<_> = all.items.iter().map(|e| e.detail.as_str()).collect();
+    assert_eq!(details, ["try 2", "try 1", "try 0"], "newest first");
+    let ana = store
+        .audit_events(&AuditFilter {
+            actor: Some("ana".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(ana.total, 2);
+    let late = store
+        .audit_events(&AuditFilter {
+            from: Some(T0 + Duration::minutes(1)),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(late.total, 2);
+}

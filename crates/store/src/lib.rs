@@ -1,0 +1,172 @@
+//! The storage interface of Lantern.
+//!
+//! One trait, [`Store`], that every backend implements (SQLite now,
+//! PostgreSQL for scale), and one [`conformance`] suite every backend must
+//! pass. The trait is synchronous and object-safe: the web layer holds an
+//! `Arc<dyn Store>` and calls it from a blocking task, which suits both an
+//! embedded database and a pool of connections to a server.
+//!
+//! Every method that changes something takes an [`AuditContext`] and writes
+//! its audit event in the same transaction as the change: a change is never
+//! acknowledged without its audit row, and a failed audit write undoes the
+//! change.
+
+pub mod conformance;
+mod types;
+
+pub use types::*;
+
+use lantern_domain::family::FamilyLink;
+use lantern_domain::person::{HouseholdId, PersonDraft, PersonId, ProtectedFields, SiteId};
+use lantern_domain::user::UserId;
+use lantern_domain::FieldError;
+use time::OffsetDateTime;
+
+/// Errors of a store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or is deleted).
+    #[error("not found")]
+    NotFound,
+    /// The record was changed by someone else since it was read.
+    #[error("the record was changed by someone else (now at version {current})")]
+    Conflict {
+        /// The version now stored.
+        current: i64,
+    },
+    /// A value refused by a rule the store enforces (uniqueness, references,
+    /// family-graph consistency).
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The setup link is unknown, used or expired, or setup is already done.
+    #[error("the setup link is invalid, used or expired")]
+    SetupClosed,
+    /// Anything unexpected from the backend; the cause is kept.
+    #[error("storage failure: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a backend error.
+    pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Lantern's storage. See the crate documentation for the guarantees.
+pub trait Store: Send + Sync {
+    // ----- users, setup, sessions, tokens -----
+
+    /// Number of users (any status).
+    fn user_count(&self) -> StoreResult<u64>;
+    /// Records a one-time setup token (its hash) valid until `expires_at`.
+    fn create_setup_token(&self, token_hash: &str, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// Creates the first administrator if the token is valid and unused and
+    /// no user exists yet; consumes the token.
+    fn complete_setup(
+        &self,
+        token_hash: &str,
+        user: NewUser,
+        ctx: &AuditContext,
+    ) -> StoreResult<User>;
+    /// Creates a user; a taken username is `Invalid(username, duplicate)`.
+    fn create_user(&self, user: NewUser, ctx: &AuditContext) -> StoreResult<User>;
+    /// A user by login name, with credentials, for logging in.
+    fn user_credentials(&self, username: &str) -> StoreResult<Option<UserCredentials>>;
+    /// A user by id.
+    fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// All users, by username.
+    fn users(&self) -> StoreResult<Vec<User>>;
+    /// Changes a user; `ctx` records who and the audit action says why.
+    fn update_user(&self, id: UserId, change: UserChange, ctx: &AuditContext) -> StoreResult<User>;
+    /// Starts a session (and records the login).
+    fn create_session(&self, session: NewSession, ctx: &AuditContext) -> StoreResult<()>;
+    /// A live session and its (enabled) user.
+    fn session(&self, id_hash: &str) -> StoreResult<Option<(SessionRecord, User)>>;
+    /// Marks a session as used now (idle expiry is counted from here).
+    fn touch_session(&self, id_hash: &str, at: OffsetDateTime) -> StoreResult<()>;
+    /// Ends a session; with a context, records the logout.
+    fn delete_session(&self, id_hash: &str, ctx: Option<&AuditContext>) -> StoreResult<()>;
+    /// Issues an API token (stored hashed).
+    fn create_api_token(&self, token: NewApiToken, ctx: &AuditContext) -> StoreResult<ApiToken>;
+    /// A user's tokens (never the secrets).
+    fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes one of a user's tokens.
+    fn revoke_api_token(
+        &self,
+        user: UserId,
+        token: uuid::Uuid,
+        ctx: &AuditContext,
+    ) -> StoreResult<()>;
+    /// The enabled user owning an unrevoked token with this hash; records its use.
+    fn user_by_api_token(&self, token_hash: &str, at: OffsetDateTime) -> StoreResult<Option<User>>;
+
+    // ----- sites and households -----
+
+    /// All sites, by name.
+    fn sites(&self) -> StoreResult<Vec<Site>>;
+    /// Creates a site; a taken name is `Invalid(name, duplicate)`.
+    fn create_site(&self, name: &str, ctx: &AuditContext) -> StoreResult<Site>;
+    /// Creates a household.
+    fn create_household(
+        &self,
+        label: &str,
+        site: Option<SiteId>,
+        ctx: &AuditContext,
+    ) -> StoreResult<Household>;
+    /// Households, by label, paginated.
+    fn households(&self, page: PageRequest) -> StoreResult<Page<Household>>;
+    /// A household and its (not deleted) members.
+    fn household(&self, id: HouseholdId) -> StoreResult<Option<(Household, Vec<PersonSummary>)>>;
+
+    // ----- people -----
+
+    /// Registers a person.
+    fn create_person(&self, draft: &PersonDraft, ctx: &AuditContext) -> StoreResult<Person>;
+    /// Registers many people in one transaction (imports, demo data).
+    fn import_people(
+        &self,
+        drafts: &[PersonDraft],
+        ctx: &AuditContext,
+    ) -> StoreResult<Vec<PersonId>>;
+    /// Replaces a person's content if it is still at `expected_version`.
+    fn update_person(
+        &self,
+        id: PersonId,
+        expected_version: i64,
+        draft: &PersonDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<Person>;
+    /// Soft-deletes a person (history and audit stay); removes their family links.
+    fn delete_person(
+        &self,
+        id: PersonId,
+        expected_version: i64,
+        ctx: &AuditContext,
+    ) -> StoreResult<()>;
+    /// A person's unprotected content and family links (deleted people are `None`).
+    fn person(&self, id: PersonId) -> StoreResult<Option<Person>>;
+    /// A person's protected fields; writes the audit event of the read in
+    /// the same transaction, so no read goes unrecorded.
+    fn read_protected(&self, id: PersonId, ctx: &AuditContext) -> StoreResult<ProtectedFields>;
+    /// Searches people.
+    fn search_people(&self, query: &PersonQuery) -> StoreResult<Page<PersonSummary>>;
+    /// Every version of a person, oldest first.
+    fn person_history(&self, id: PersonId) -> StoreResult<Vec<PersonVersion>>;
+    /// Adds a family link and its inverse.
+    fn add_link(&self, link: FamilyLink, ctx: &AuditContext) -> StoreResult<()>;
+    /// Removes a family link and its inverse.
+    fn remove_link(&self, link: FamilyLink, ctx: &AuditContext) -> StoreResult<()>;
+
+    // ----- audit and figures -----
+
+    /// Records an event that is not part of a change (failed login, denial).
+    fn record_audit(&self, event: &NewAuditEvent) -> StoreResult<()>;
+    /// Audit events, newest first, filtered and paginated.
+    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>>;
+    /// Counts for the dashboard.
+    fn stats(&self) -> StoreResult<Stats>;
+}

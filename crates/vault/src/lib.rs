@@ -1,0 +1,346 @@
+//! Lantern's keys and field encryption.
+//!
+//! Protected record fields (identity documents, contact details, notes) are
+//! sealed with XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha, 24-byte random
+//! nonces, so random nonces never collide in practice). Keys form a small
+//! hierarchy: a 256-bit *master key* per generation, and from it one key per
+//! purpose derived with HKDF-SHA-256 (RFC 5869), so a key used for one kind
+//! of field can never decrypt another.
+//!
+//! Every sealed value carries the generation of the master key that sealed
+//! it, so a new generation can be added (rotation) while old values stay
+//! readable and are re-sealed in the background.
+//!
+//! The sealed form is `v1 ‖ generation (u32, big endian) ‖ nonce (24) ‖
+//! ciphertext+tag`. The associated data binds the value to its place (for
+//! example `person/<id>/protected`): a sealed value copied into another row
+//! does not open.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+const VERSION: u8 = 1;
+const NONCE_LEN: usize = 24;
+const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
+
+/// What can go wrong with keys and sealed values.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The sealed value was altered, is bound to another place, or the key is wrong.
+    #[error("the sealed value does not open: altered, moved or sealed under another key")]
+    Tampered,
+    /// The sealed value is shorter than its header or of an unknown version.
+    #[error("the sealed value is malformed")]
+    Malformed,
+    /// The generation named by a sealed value is not in the keyring.
+    #[error("master key generation {0} is not in the keyring (was a key file lost?)")]
+    UnknownGeneration(u32),
+    /// A key file could not be read or written.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A key file's content is not a key.
+    #[error("key file {path}: line {line} is not a generation and a 64-digit hex key")]
+    BadKeyFile {
+        /// The file.
+        path: String,
+        /// The line.
+        line: usize,
+    },
+    /// The operating system's random source failed.
+    #[error("no randomness available: {0}")]
+    Random(String),
+}
+
+/// Fills `buf` with random bytes from the operating system.
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), VaultError> {
+    getrandom::getrandom(buf).map_err(|e| VaultError::Random(e.to_string()))
+}
+
+/// The master keys, by generation; the highest generation seals new values.
+pub struct Keyring {
+    masters: BTreeMap<u32, Zeroizing<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("generations", &self.masters.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Keyring {
+    /// A keyring with one freshly generated master key (generation 1).
+    pub fn generate() -> Result<Self, VaultError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        random_bytes(key.as_mut())?;
+        let mut masters = BTreeMap::new();
+        masters.insert(1, key);
+        Ok(Keyring { masters })
+    }
+
+    /// Adds a new generation and makes it the one that seals; returns it.
+    pub fn rotate(&mut self) -> Result<u32, VaultError> {
+        let next = self.current_generation() + 1;
+        let mut key = Zeroizing::new([0u8; 32]);
+        random_bytes(key.as_mut())?;
+        self.masters.insert(next, key);
+        Ok(next)
+    }
+
+    /// The generation that seals new values.
+    pub fn current_generation(&self) -> u32 {
+        self.masters.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// Reads a key file: one `generation hexkey` per line, `#` comments.
+    pub fn load(path: &Path) -> Result<Self, VaultError> {
+        let shown = path.display().to_string();
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| VaultError::Io {
+                    path: shown.clone(),
+                    source,
+                })?,
+            );
+        let mut masters = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = || VaultError::BadKeyFile {
+                path: shown.clone(),
+                line: i + 1,
+            };
+            let (generation, hex_key) = line.split_once(' ').ok_or_else(bad)?;
+            let generation: u32 = generation.parse().map_err(|_| bad())?;
+            let hex_key = hex_key.trim();
+            if hex_key.len() != 64 {
+                return Err(bad());
+            }
+            let mut key = Zeroizing::new([0u8; 32]);
+            for (j, byte) in key.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&hex_key[2 * j..2 * j + 2], 16).map_err(|_| bad())?;
+            }
+            masters.insert(generation, key);
+        }
+        if masters.is_empty() {
+            return Err(VaultError::BadKeyFile {
+                path: shown,
+                line: 0,
+            });
+        }
+        Ok(Keyring { masters })
+    }
+
+    /// Writes the key file (mode 0600 on Unix), replacing it atomically.
+    pub fn save(&self, path: &Path) -> Result<(), VaultError> {
+        let io = |source| VaultError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut text = Zeroizing::new(String::from(
+            "# Lantern master keys: generation, then the key in hex.\n\
+             # Losing this file makes every protected field unreadable: back it up\n\
+             # offline, apart from the database backups (see docs/operations.md).\n",
+        ));
+        for (generation, key) in &self.masters {
+            text.push_str(&format!("{generation} "));
+            for b in key.iter() {
+                text.push_str(&format!("{b:02x}"));
+            }
+            text.push('\n');
+        }
+        let tmp = path.with_extension("tmp");
+        write_private(&tmp, text.as_bytes()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// The key for one purpose, derived from a generation's master key.
+    fn purpose_key(
+        &self,
+        generation: u32,
+        purpose: &str,
+    ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+        let master = self
+            .masters
+            .get(&generation)
+            .ok_or(VaultError::UnknownGeneration(generation))?;
+        let hk = Hkdf::<Sha256>::new(Some(b"lantern field keys v1"), master.as_ref());
+        let mut out = Zeroizing::new([0u8; 32]);
+        hk.expand(purpose.as_bytes(), out.as_mut())
+            .map_err(|_| VaultError::Malformed)?;
+        Ok(out)
+    }
+
+    /// Seals `plaintext` for `purpose`, bound to `place` (associated data).
+    pub fn seal(
+        &self,
+        purpose: &str,
+        place: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        let generation = self.current_generation();
+        let key = self.purpose_key(generation, purpose)?;
+        let cipher = XChaCha20Poly1305::new(key.as_ref().into());
+        let mut nonce = [0u8; NONCE_LEN];
+        random_bytes(&mut nonce)?;
+        let ct = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: place.as_bytes(),
+                },
+            )
+            .map_err(|_| VaultError::Malformed)?;
+        let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
+        out.push(VERSION);
+        out.extend_from_slice(&generation.to_be_bytes());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Opens a value sealed by [`Keyring::seal`] with the same purpose and place.
+    pub fn open(
+        &self,
+        purpose: &str,
+        place: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        if sealed.len() < HEADER_LEN + 16 || sealed[0] != VERSION {
+            return Err(VaultError::Malformed);
+        }
+        let generation = u32::from_be_bytes([sealed[1], sealed[2], sealed[3], sealed[4]]);
+        let key = self.purpose_key(generation, purpose)?;
+        let cipher = XChaCha20Poly1305::new(key.as_ref().into());
+        cipher
+            .decrypt(
+                XNonce::from_slice(&sealed[5..HEADER_LEN]),
+                Payload {
+                    msg: &sealed[HEADER_LEN..],
+                    aad: place.as_bytes(),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| VaultError::Tampered)
+    }
+
+    /// The generation a sealed value was sealed under, to find values that
+    /// still need re-sealing after a rotation.
+    pub fn generation_of(sealed: &[u8]) -> Option<u32> {
+        (sealed.len() >= HEADER_LEN && sealed[0] == VERSION)
+            .then(|| u32::from_be_bytes([sealed[1], sealed[2], sealed[3], sealed[4]]))
+    }
+}
+
+/// Writes a file readable only by its owner.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_and_opens() {
+        let k = Keyring::generate().unwrap();
+        let s = k.seal("person", "person/1", b"passport K123").unwrap();
+        assert_eq!(
+            &k.open("person", "person/1", &s).unwrap()[..],
+            b"passport K123"
+        );
+        assert!(!s.windows(4).any(|w| w == b"K123"), "plaintext leaked");
+    }
+
+    #[test]
+    fn refuses_tampering_moving_and_wrong_purpose() {
+        let k = Keyring::generate().unwrap();
+        let s = k.seal("person", "person/1", b"notes").unwrap();
+        let mut flipped = s.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(matches!(
+            k.open("person", "person/1", &flipped),
+            Err(VaultError::Tampered)
+        ));
+        assert!(matches!(
+            k.open("person", "person/2", &s),
+            Err(VaultError::Tampered)
+        ));
+        assert!(matches!(
+            k.open("message", "person/1", &s),
+            Err(VaultError::Tampered)
+        ));
+        assert!(matches!(
+            k.open("person", "person/1", &s[..10]),
+            Err(VaultError::Malformed)
+        ));
+        let other = Keyring::generate().unwrap();
+        assert!(matches!(
+            other.open("person", "person/1", &s),
+            Err(VaultError::Tampered)
+        ));
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_readable() {
+        let mut k = Keyring::generate().unwrap();
+        let old = k.seal("person", "p", b"old").unwrap();
+        assert_eq!(k.rotate().unwrap(), 2);
+        let new = k.seal("person", "p", b"new").unwrap();
+        assert_eq!(Keyring::generation_of(&old), Some(1));
+        assert_eq!(Keyring::generation_of(&new), Some(2));
+        assert_eq!(&k.open("person", "p", &old).unwrap()[..], b"old");
+        assert_eq!(&k.open("person", "p", &new).unwrap()[..], b"new");
+    }
+
+    #[test]
+    fn key_file_round_trip_and_errors() {
+        let dir = std::env::temp_dir().join(format!("lantern-vault-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("master.key");
+        let mut k = Keyring::generate().unwrap();
+        k.rotate().unwrap();
+        k.save(&path).unwrap();
+        let again = Keyring::load(&path).unwrap();
+        let s = k.seal("person", "p", b"x").unwrap();
+        assert_eq!(&again.open("person", "p", &s).unwrap()[..], b"x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "key file readable by others");
+        }
+        std::fs::write(&path, "1 nothex\n").unwrap();
+        assert!(matches!(
+            Keyring::load(&path),
+            Err(VaultError::BadKeyFile { line: 1, .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
