@@ -1,1 +1,152 @@
-//! placeholder
+//! The `lantern` program: opens the data folder, the keys and the store,
+//! and serves the web application. The binary (`main.rs`) only parses the
+//! command line and calls into here; the testkit uses the same functions to
+//! start real servers in tests.
+
+pub mod demo;
+pub mod settings;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use lantern_domain::clock::Clock;
+use lantern_domain::policy::Role;
+use lantern_domain::user::{UiLanguage, Username};
+use lantern_store::{AuditContext, NewUser, Store};
+use lantern_store_sqlite::SqliteStore;
+use lantern_vault::Keyring;
+use lantern_web::security::{hash_password, random_token, token_hash};
+use lantern_web::{AppState, WebConfig};
+use settings::Settings;
+
+/// Creates the data folder (owner-only) if needed.
+pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir.join("keys"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for d in [dir.to_path_buf(), dir.join("keys")] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("restricting {}", d.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the master keys, creating them on first start. The second value
+/// is true when they were just created (the operator must back them up).
+pub fn load_or_create_keys(dir: &Path) -> anyhow::Result<(Keyring, bool)> {
+    let path = dir.join("keys").join("master.key");
+    if path.exists() {
+        return Ok((Keyring::load(&path)?, false));
+    }
+    let keys = Keyring::generate()?;
+    keys.save(&path)?;
+    Ok((keys, true))
+}
+
+/// Opens the store the settings name, creating and migrating it if needed.
+pub fn open_store(settings: &Settings, keys: Keyring) -> anyhow::Result<Arc<dyn Store>> {
+    let path = settings.sqlite_path()?;
+    let store = SqliteStore::open(&path, Arc::new(keys))
+        .with_context(|| format!("opening {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// The web layer's settings from Lantern's.
+pub fn web_config(settings: &Settings) -> WebConfig {
+    WebConfig {
+        secure_cookies: settings.secure_cookies,
+        session_idle: time::Duration::minutes(i64::from(settings.session_idle_minutes)),
+        session_absolute: time::Duration::hours(i64::from(settings.session_absolute_hours)),
+        max_body: settings.max_body_bytes,
+        ..WebConfig::default()
+    }
+}
+
+/// A random password for a new account, shown once (about 120 bits).
+pub fn one_time_password() -> String {
+    random_token()[..20].to_string()
+}
+
+/// Creates a user with a fresh one-time password; returns the password.
+pub fn create_user(
+    store: &dyn Store,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    ctx: &AuditContext,
+) -> anyhow::Result<String> {
+    let password = one_time_password();
+    let user = NewUser {
+        username: Username::parse("username", username)?,
+        display_name: display_name.to_string(),
+        role,
+        language: UiLanguage::En,
+        password_hash: hash_password(&password).map_err(anyhow::Error::msg)?,
+    };
+    store.create_user(user, ctx)?;
+    Ok(password)
+}
+
+/// Loads the demo population and one user per role, unless people exist
+/// already. Returns the demo accounts' (login, password) pairs.
+pub fn load_demo(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    people: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let ctx = AuditContext::system("demo", clock.now());
+    if store.stats()?.people > 0 {
+        return Ok(Vec::new());
+    }
+    let summary = demo::load(store, people, 7, &ctx)?;
+    tracing::info!(
+        people = summary.people,
+        households = summary.households,
+        links = summary.links,
+        "demo population loaded"
+    );
+    let mut accounts = Vec::new();
+    for role in Role::ALL {
+        let name = role.code().replace('_', "-");
+        if store.user_credentials(&name)?.is_some() {
+            continue;
+        }
+        let display = format!("Demo {}", role.code().replace('_', " "));
+        let password = create_user(store, &name, &display, *role, &ctx)?;
+        accounts.push((name, password));
+    }
+    Ok(accounts)
+}
+
+/// With no user yet, records a one-time setup token and returns the link.
+pub fn setup_link(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    settings: &Settings,
+) -> anyhow::Result<Option<String>> {
+    if store.user_count()? > 0 {
+        return Ok(None);
+    }
+    let token = random_token();
+    let expires = clock.now() + time::Duration::hours(i64::from(settings.setup_link_hours));
+    store.create_setup_token(&token_hash(&token), expires)?;
+    Ok(Some(format!("{}/setup?token={token}", settings.base_url())))
+}
+
+/// Serves the application on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = lantern_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

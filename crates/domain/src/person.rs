@@ -229,6 +229,7 @@ pub const MAX_LONG: usize = 10_000;
 
 /// A name as typed into a form or sent in JSON, before parsing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NameInput {
     /// Text.
@@ -242,6 +243,7 @@ pub struct NameInput {
 
 /// An identity document as typed, before parsing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DocumentInput {
     /// Kind code.
@@ -255,6 +257,7 @@ pub struct DocumentInput {
 /// A person as typed into a form or sent in JSON: every field a string, so
 /// nothing is refused before it can be reported field by field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PersonInput {
     /// Names.
@@ -295,13 +298,16 @@ impl PersonInput {
     pub fn parse(&self, today: Date) -> Result<PersonDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let mut names = Vec::new();
+        // Indices stay those of the submitted rows, so an error points at the
+        // row the user typed in even when blank rows come before it.
         let rows = self
             .names
             .iter()
-            .filter(|n| !n.text.trim().is_empty() || !n.language.trim().is_empty());
-        for (i, n) in rows.enumerate() {
+            .enumerate()
+            .filter(|(_, n)| !n.text.trim().is_empty() || !n.language.trim().is_empty());
+        for (i, n) in rows {
             let kind = match n.kind.trim() {
-                "" if i == 0 => "primary",
+                "" if names.is_empty() && errors.is_empty() => "primary",
                 "" => "alias",
                 k => k,
             };
@@ -354,8 +360,9 @@ impl PersonInput {
         let doc_rows = self
             .documents
             .iter()
-            .filter(|d| !d.number.trim().is_empty() || !d.issuer.trim().is_empty());
-        for (i, d) in doc_rows.enumerate() {
+            .enumerate()
+            .filter(|(_, d)| !d.number.trim().is_empty() || !d.issuer.trim().is_empty());
+        for (i, d) in doc_rows {
             let kind = match d.kind.trim() {
                 "" => Some(DocumentKind::Other),
                 k => errors.take(DocumentKind::parse(&format!("documents[{i}].kind"), k)),
@@ -533,6 +540,15 @@ mod tests {
             fields,
             ["sex", "birth_date", "site_id", "documents[0].kind"]
         );
+    }
+
+    #[test]
+    fn errors_point_at_the_submitted_row() {
+        let mut i = input();
+        i.names.insert(0, NameInput::default());
+        i.names[2].language = "not a tag".into();
+        let e = i.parse(date!(2026 - 01 - 01)).unwrap_err();
+        assert_eq!(e.0[0].field, "names[2].language");
     }
 
     #[test]

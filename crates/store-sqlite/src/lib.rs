@@ -166,6 +166,10 @@ impl SqliteStore {
             args.push(fmt_ts(t));
             clauses.push(format!("at < ?{}", args.len()));
         }
+        if let Some(seq) = filter.max_seq {
+            args.push(seq.to_string());
+            clauses.push(format!("seq <= CAST(?{} AS INTEGER)", args.len()));
+        }
         let where_sql = if clauses.is_empty() {
             String::new()
         } else {

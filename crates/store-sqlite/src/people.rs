@@ -50,6 +50,13 @@ fn check_refs(tx: &Transaction<'_>, core: &PersonCore) -> StoreResult<()> {
     Ok(())
 }
 
+/// What a write of a person records in its version row.
+struct Change {
+    version: i64,
+    action: AuditAction,
+    protected_changed: bool,
+}
+
 /// The names of the fields that differ between two versions.
 fn changed_fields(old: &PersonCore, new: &PersonCore) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -90,12 +97,15 @@ impl SqliteStore {
         &self,
         tx: &Transaction<'_>,
         id: PersonId,
-        version: i64,
         draft: &PersonDraft,
         ctx: &AuditContext,
-        action: AuditAction,
-        protected_changed: bool,
+        change: Change,
     ) -> StoreResult<()> {
+        let Change {
+            version,
+            action,
+            protected_changed,
+        } = change;
         let core = &draft.core;
         let core_json = serde_json::to_string(core).map_err(json)?;
         let primary = core.primary_name();
@@ -167,15 +177,12 @@ impl SqliteStore {
     ) -> StoreResult<PersonId> {
         check_refs(tx, &draft.core)?;
         let id = PersonId::new();
-        self.write_person(
-            tx,
-            id,
-            1,
-            draft,
-            ctx,
-            AuditAction::PersonCreate,
-            !draft.protected.is_empty(),
-        )?;
+        let change = Change {
+            version: 1,
+            action: AuditAction::PersonCreate,
+            protected_changed: !draft.protected.is_empty(),
+        };
+        self.write_person(tx, id, draft, ctx, change)?;
         insert_audit(
             tx,
             &ctx.event(
@@ -265,15 +272,12 @@ impl SqliteStore {
             if protected_changed {
                 fields.push("protected");
             }
-            self.write_person(
-                tx,
-                id,
-                version + 1,
-                draft,
-                ctx,
-                AuditAction::PersonUpdate,
+            let change = Change {
+                version: version + 1,
+                action: AuditAction::PersonUpdate,
                 protected_changed,
-            )?;
+            };
+            self.write_person(tx, id, draft, ctx, change)?;
             insert_audit(
                 tx,
                 &ctx.event(

@@ -109,6 +109,9 @@ pub struct AuditFilter {
     pub from: Option<OffsetDateTime>,
     /// Until (exclusive).
     pub until: Option<OffsetDateTime>,
+    /// Only events up to this sequence number, so paging through a long
+    /// export is not shifted by events written meanwhile.
+    pub max_seq: Option<i64>,
     /// Which page.
     pub page: PageRequest,
 }

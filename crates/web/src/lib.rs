@@ -1,1 +1,134 @@
-//! placeholder
+//! Lantern's web layer: server-rendered pages in the user's language, a JSON
+//! API under `/api/v1`, and the middleware every request passes through.
+//!
+//! Request flow: [`context::middleware`] gives each request an id, resolves
+//! the user (session cookie for pages, bearer token for the API), checks the
+//! CSRF token of every state-changing page request, and sets the security
+//! headers. Handlers then ask for permission through one extractor,
+//! [`authz::Authz`], whose type names the permission; the decision itself is
+//! the domain's `policy::allows`. No handler compares roles.
+
+pub mod api;
+pub mod authz;
+pub mod context;
+pub mod error;
+pub mod i18n;
+mod pages;
+pub mod security;
+mod view;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use lantern_domain::clock::Clock;
+use lantern_store::Store;
+use time::Duration;
+
+pub use context::Ctx;
+pub use error::AppError;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (when served over HTTPS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after login, however active.
+    pub session_absolute: Duration,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Failed logins allowed per account within the throttle window.
+    pub login_failures_per_account: usize,
+    /// Failed logins allowed per client address within the throttle window.
+    pub login_failures_per_address: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            session_idle: Duration::hours(2),
+            session_absolute: Duration::hours(12),
+            max_body: 1024 * 1024,
+            login_failures_per_account: 5,
+            login_failures_per_address: 30,
+        }
+    }
+}
+
+/// Everything a handler may use.
+pub struct AppInner {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The clock (a fake one in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Interface text.
+    pub i18n: i18n::I18n,
+    /// Settings.
+    pub config: WebConfig,
+    /// Failed-login counter.
+    pub throttle: security::Throttle,
+}
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state; fails only if a message file is malformed.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+    ) -> Result<Self, i18n::LocaleError> {
+        let throttle = security::Throttle::new(
+            Duration::minutes(15),
+            config.login_failures_per_account,
+            config.login_failures_per_address,
+        );
+        Ok(AppState(Arc::new(AppInner {
+            store,
+            clock,
+            i18n: i18n::I18n::load()?,
+            config,
+            throttle,
+        })))
+    }
+
+    /// Runs a store call on the blocking pool (the store is synchronous).
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> lantern_store::StoreResult<T> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(AppError::from)
+    }
+}
+
+/// The whole application: pages, API, static files, middleware.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body;
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::middleware,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}

@@ -1,0 +1,210 @@
+//! Every setting of `lantern`, declared once.
+//!
+//! Each setting can be given as a command-line flag, an environment
+//! variable, or a key in the configuration file (`lantern.toml`), in that
+//! order of precedence, else it takes its default. `lantern settings`
+//! prints the table below; docs/configuration.md is generated from it and a
+//! test keeps the two equal.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// Declares the settings: a clap argument group, the file's shape, the
+/// resolved values and the documentation table, from one list.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $name:ident : $ty:ty = $default:expr, env = $env:literal, shown = $shown:literal;
+    )*) => {
+        /// Settings given on the command line or in the environment.
+        #[derive(Debug, Clone, Default, clap::Args)]
+        pub struct SettingArgs {
+            $(
+                $(#[doc = $doc])+
+                #[arg(long, env = $env)]
+                pub $name: Option<$ty>,
+            )*
+        }
+
+        /// Settings as written in the configuration file.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct FileSettings {
+            $( $(#[doc = $doc])+ pub $name: Option<$ty>, )*
+        }
+
+        /// The resolved settings.
+        #[derive(Debug, Clone)]
+        pub struct Settings {
+            $( $(#[doc = $doc])+ pub $name: $ty, )*
+        }
+
+        impl Settings {
+            /// Flag or environment, then file, then default.
+            pub fn resolve(args: &SettingArgs, file: &FileSettings) -> Settings {
+                Settings {
+                    $( $name: args.$name.clone().or_else(|| file.$name.clone()).unwrap_or_else(|| $default), )*
+                }
+            }
+        }
+
+        /// One row per setting: file key, flag (with `_` where clap uses `-`),
+        /// environment variable, default, description.
+        pub const TABLE: &[(&str, &str, &str, &str, &str)] = &[
+            $( (
+                stringify!($name),
+                concat!("--", stringify!($name)),
+                $env,
+                $shown,
+                concat!($($doc),+),
+            ), )*
+        ];
+    };
+}
+
+settings! {
+    /// Address and port the web server listens on.
+    listen: String = "127.0.0.1:8080".to_string(), env = "LANTERN_LISTEN", shown = "127.0.0.1:8080";
+    /// Folder for the database, keys and files; created on first start (mode 0700).
+    data_dir: PathBuf = PathBuf::from("lantern-data"), env = "LANTERN_DATA_DIR", shown = "lantern-data";
+    /// Database URL: `sqlite://PATH` (default: `lantern.db` in the data folder).
+    database_url: String = String::new(), env = "LANTERN_DATABASE_URL", shown = "sqlite://DATA_DIR/lantern.db";
+    /// Address users reach Lantern at, for printed links (default: `http://` and the listen address).
+    public_url: String = String::new(), env = "LANTERN_PUBLIC_URL", shown = "http://LISTEN";
+    /// Mark cookies Secure; set when Lantern is served over HTTPS (directly or behind a proxy).
+    secure_cookies: bool = false, env = "LANTERN_SECURE_COOKIES", shown = "false";
+    /// Minutes without a request after which a session ends.
+    session_idle_minutes: u32 = 120, env = "LANTERN_SESSION_IDLE_MINUTES", shown = "120";
+    /// Hours after login after which a session ends, however active.
+    session_absolute_hours: u32 = 12, env = "LANTERN_SESSION_ABSOLUTE_HOURS", shown = "12";
+    /// Largest request body accepted, in bytes.
+    max_body_bytes: usize = 1_048_576, env = "LANTERN_MAX_BODY_BYTES", shown = "1048576";
+    /// Hours the first-run setup link stays valid.
+    setup_link_hours: u32 = 24, env = "LANTERN_SETUP_LINK_HOURS", shown = "24";
+    /// Log filter (`info`, `debug`, `lantern_web=debug` …).
+    log: String = "info".to_string(), env = "LANTERN_LOG", shown = "info";
+}
+
+impl Settings {
+    /// The SQLite file the settings point at.
+    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
+        if self.database_url.is_empty() {
+            return Ok(self.data_dir.join("lantern.db"));
+        }
+        if let Some(path) = self.database_url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                bail!("database_url: `sqlite://` needs a file path, e.g. sqlite:///var/lib/lantern/lantern.db");
+            }
+            return Ok(PathBuf::from(path));
+        }
+        if self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+        {
+            bail!(
+                "database_url: PostgreSQL is not supported by this version yet; use sqlite://PATH"
+            );
+        }
+        bail!(
+            "database_url: expected sqlite://PATH, got {:?}",
+            self.database_url
+        )
+    }
+
+    /// The base address for printed links.
+    pub fn base_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+/// Reads the configuration file: the given path (which must exist), or
+/// `lantern.toml` in the working folder if there is one.
+pub fn read_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from("lantern.toml");
+            if !p.exists() {
+                return Ok(FileSettings::default());
+            }
+            p
+        }
+    };
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid Lantern configuration", path.display()))
+}
+
+/// The configuration reference (docs/configuration.md), with the table.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Configuration\n\n\
+         Every setting can be given as a flag, as an environment variable, or as a key in\n\
+         the configuration file (`lantern.toml` in the working folder, or the file named by\n\
+         `--config`), in that order of precedence; otherwise it takes its default. Unknown\n\
+         keys in the file are refused. This page is printed by `lantern settings`.\n\n\
+         | setting (file key) | flag | environment | default | what it does |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    for (key, flag, env, default, doc) in TABLE {
+        // clap spells flags in kebab case.
+        let flag = flag.replace('_', "-");
+        out.push_str(&format!(
+            "| `{key}` | `{flag}` | `{env}` | `{default}` | {} |\n",
+            doc.trim()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_default() {
+        let file: FileSettings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\nlog = \"debug\"").unwrap();
+        let args = SettingArgs {
+            log: Some("warn".into()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(&args, &file);
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.log, "warn");
+        assert_eq!(s.session_idle_minutes, 120);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileSettings>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn database_urls() {
+        let mut s = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
+        assert_eq!(
+            s.sqlite_path().unwrap(),
+            PathBuf::from("lantern-data/lantern.db")
+        );
+        s.database_url = "sqlite:///tmp/x.db".into();
+        assert_eq!(s.sqlite_path().unwrap(), PathBuf::from("/tmp/x.db"));
+        s.database_url = "mysql://x".into();
+        assert!(s.sqlite_path().is_err());
+    }
+
+    #[test]
+    fn documented_table_is_current() {
+        let doc = include_str!("../../../docs/configuration.md");
+        assert!(
+            doc == markdown(),
+            "docs/configuration.md is out of date: run `cargo run -- settings > docs/configuration.md`"
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! Server-rendered pages.
+
+mod account;
+mod admin;
+mod audit;
+mod auth;
+mod people;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use lantern_domain::FieldErrors;
+
+use crate::AppState;
+
+/// Every page route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(auth::dashboard))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/setup", get(auth::setup_form).post(auth::setup))
+        .route("/language", post(auth::language))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/new", get(people::new_form))
+        .route("/people/{id}", get(people::show))
+        .route(
+            "/people/{id}/edit",
+            get(people::edit_form).post(people::update),
+        )
+        .route("/people/{id}/protected", get(people::show_protected))
+        .route("/people/{id}/delete", post(people::delete))
+        .route("/people/{id}/history", get(people::history))
+        .route("/people/{id}/links", post(people::add_link))
+        .route("/people/{id}/links/remove", post(people::remove_link))
+        .route(
+            "/households",
+            get(people::households).post(people::create_household),
+        )
+        .route("/households/{id}", get(people::household))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/sites", get(admin::sites).post(admin::create_site))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::export_csv))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/totp", post(account::totp))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
+
+/// Form bodies as key/value pairs, so repeated and indexed fields
+/// (`names[0].text`) can be read.
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// The value of a form field (first occurrence), or "".
+pub(crate) fn field<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// An empty error set, for forms shown the first time.
+pub(crate) fn no_errors() -> FieldErrors {
+    FieldErrors::new()
+}
+
+/// A local path to go back to after a form: only same-site paths, so the
+/// parameter cannot send the user elsewhere.
+pub(crate) fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
