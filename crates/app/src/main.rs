@@ -156,7 +156,11 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", settings.listen))?;
-    println!("Lantern is listening on {}", settings.base_url());
+    let bound = listener.local_addr()?;
+    println!("Lantern is listening on http://{bound}");
+    if !settings.public_url.is_empty() {
+        println!("Users reach it at {}", settings.base_url());
+    }
     let state = lantern_web::AppState::new(store, clock, lantern_app::web_config(&settings))?;
     lantern_app::serve(listener, state, shutdown_signal()).await
 }

@@ -1,1 +1,241 @@
-//! placeholder
+//! Test support: a real Lantern server on `127.0.0.1:0` with a fresh SQLite
+//! database in a temporary folder, a clock the test moves by hand, and one
+//! user per role.
+//!
+//! Tests talk to the server over HTTP like any client, so they exercise the
+//! middleware, the extractors, the templates and the store together.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use lantern_domain::clock::{Clock, ManualClock};
+use lantern_domain::policy::Role;
+use lantern_domain::user::{UiLanguage, Username};
+use lantern_store::{AuditContext, AuditFilter, NewApiToken, NewUser, Store};
+use lantern_store_sqlite::SqliteStore;
+use lantern_web::security::{hash_password, random_token, token_hash};
+use lantern_web::{AppState, WebConfig};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+/// The password of every test user.
+pub const PASSWORD: &str = "a long test passphrase";
+
+/// Where the test clock starts.
+pub const START: OffsetDateTime = datetime!(2026-03-02 08:00 UTC);
+
+/// The login name of the test user of a role (`family-liaison` …).
+pub fn username(role: Role) -> String {
+    role.code().replace('_', "-")
+}
+
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(PASSWORD).expect("hash")).clone()
+}
+
+/// A running server.
+pub struct TestServer {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// `http://addr`.
+    pub base: String,
+    /// Its store, for arranging data and checking what was written.
+    pub store: Arc<dyn Store>,
+    /// Its clock.
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// A server with one user per role (password [`PASSWORD`]).
+    pub async fn start() -> Self {
+        Self::start_with(WebConfig::default(), true).await
+    }
+
+    /// A server without any user (first-run state).
+    pub async fn empty() -> Self {
+        Self::start_with(WebConfig::default(), false).await
+    }
+
+    /// A server with the given web settings.
+    pub async fn start_with(config: WebConfig, users: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        lantern_app::prepare_data_dir(dir.path()).expect("data dir");
+        let (keys, _) = lantern_app::load_or_create_keys(dir.path()).expect("keys");
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("lantern.db"), Arc::new(keys)).expect("store"));
+        let clock = Arc::new(ManualClock::new(START));
+        if users {
+            let ctx = AuditContext::system("testkit", START);
+            for role in Role::ALL {
+                store
+                    .create_user(
+                        NewUser {
+                            username: Username::parse("username", &username(*role)).expect("name"),
+                            display_name: format!("Test {}", role.code()),
+                            role: *role,
+                            language: UiLanguage::En,
+                            password_hash: password_hash(),
+                        },
+                        &ctx,
+                    )
+                    .expect("user");
+            }
+        }
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let state = AppState::new(store.clone(), dyn_clock, config).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = lantern_app::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestServer {
+            addr,
+            base: format!("http://{addr}"),
+            store,
+            clock,
+            _dir: dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// An HTTP client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// The full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like session: fetches the login form (for its CSRF
+    /// cookie), logs in as the role's user, and keeps the session's token.
+    pub async fn login(&self, role: Role) -> Session {
+        self.login_as(&username(role), PASSWORD).await.expect("login")
+    }
+
+    /// Logs in with any credentials; `Err(status)` when refused.
+    pub async fn login_as(&self, name: &str, password: &str) -> Result<Session, reqwest::StatusCode> {
+        let mut s = Session::anonymous(self);
+        s.refresh_csrf("/login").await;
+        let r = s
+            .post_form("/login", &[("username", name), ("password", password), ("next", "/")])
+            .await;
+        if r.status() != reqwest::StatusCode::SEE_OTHER {
+            return Err(r.status());
+        }
+        s.refresh_csrf("/account").await;
+        Ok(s)
+    }
+
+    /// A fresh API token of the role's user.
+    pub fn api_token(&self, role: Role) -> String {
+        let user = self
+            .store
+            .user_credentials(&username(role))
+            .expect("store")
+            .expect("user")
+            .user;
+        let secret = random_token();
+        self.store
+            .create_api_token(
+                NewApiToken {
+                    user_id: user.id,
+                    name: "test".into(),
+                    token_hash: token_hash(&secret),
+                    created_at: self.clock.now(),
+                },
+                &AuditContext::system("testkit", self.clock.now()),
+            )
+            .expect("token");
+        secret
+    }
+
+    /// Audit events with this action code.
+    pub fn audit(&self, action: &str) -> Vec<lantern_store::AuditEvent> {
+        self.store
+            .audit_events(&AuditFilter {
+                action: Some(action.into()),
+                page: lantern_store::PageRequest::new(1, 200),
+                ..Default::default()
+            })
+            .expect("audit")
+            .items
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A logged-in (or anonymous) browser session.
+pub struct Session {
+    /// The client, holding the cookies.
+    pub client: reqwest::Client,
+    base: String,
+    /// The CSRF token forms of this session carry.
+    pub csrf: String,
+}
+
+impl Session {
+    /// A session without a login (no cookies yet).
+    pub fn anonymous(server: &TestServer) -> Session {
+        Session {
+            client: server.client(),
+            base: server.base.clone(),
+            csrf: String::new(),
+        }
+    }
+
+    /// Reads the CSRF token from a page's forms.
+    pub async fn refresh_csrf(&mut self, path: &str) {
+        let html = self.get(path).await.text().await.expect("body");
+        if let Some(token) = csrf_in(&html) {
+            self.csrf = token;
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
+    }
+
+    /// POST a form with this session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// POST a form exactly as given (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The value of the first `csrf_token` field in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")?;
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}

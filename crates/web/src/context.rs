@@ -197,10 +197,12 @@ async fn provided_csrf(
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 
-/// True when a browser says the request comes from another origin.
+/// True when the request comes from another origin. Browsers say so in
+/// `Sec-Fetch-Site` (Fetch Metadata); older ones only in `Origin`, compared
+/// with `Host`.
 fn cross_origin(headers: &HeaderMap) -> bool {
-    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
     let (Some(origin), Some(host)) = (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
@@ -253,7 +255,9 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             .unwrap_or_default(),
     };
 
-    let identity = if is_api {
+    let identity = if path.starts_with("/static/") {
+        Ok(None)
+    } else if is_api {
         token_user(&state, &headers)
             .await
             .map(|u| u.map(|u| (None, None, u)))
@@ -272,7 +276,9 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             ctx.user = Some(user);
         }
         Ok(None) => {
-            if !is_api {
+            // Static files never carry forms; issuing them a token would race
+            // with the page's own (parallel requests, each setting a new cookie).
+            if !is_api && !path.starts_with("/static/") {
                 ctx.csrf = match cookie(&headers, CSRF_COOKIE) {
                     Some(c) if c.len() >= 32 => c,
                     _ => {

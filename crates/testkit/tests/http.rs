@@ -1,0 +1,680 @@
+//! HTTP tests against a real server on port 0 with a fresh SQLite database.
+
+use lantern_domain::clock::Clock;
+use lantern_domain::policy::Role;
+use lantern_testkit::{csrf_in, username, TestServer, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use time::Duration;
+
+/// Registers a person through the form; returns the new record's id.
+async fn register(s: &lantern_testkit::Session, fields: &[(&str, &str)]) -> String {
+    let r = s.post_form("/people", fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    location.trim_start_matches("/people/").to_string()
+}
+
+#[tokio::test]
+async fn setup_flow_creates_the_first_administrator_once() {
+    let srv = TestServer::empty().await;
+    let token = "setup-token-for-test-0123456789abcdef";
+    srv.store
+        .create_setup_token(
+            &lantern_web::security::token_hash(token),
+            srv.clock.now() + Duration::hours(1),
+        )
+        .unwrap();
+    let mut s = lantern_testkit::Session::anonymous(&srv);
+    s.refresh_csrf(&format!("/setup?token={token}")).await;
+    assert!(!s.csrf.is_empty());
+    // A weak password is refused, field by field, and nothing is created.
+    let r = s
+        .post_form(
+            "/setup",
+            &[("token", token), ("username", "chief"), ("display_name", "Chief"), ("password", "short"), ("password_confirm", "short")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("At least 12 characters"), "{html}");
+    assert_eq!(srv.store.user_count().unwrap(), 0);
+    // A wrong token is refused.
+    let good = [
+        ("username", "chief"),
+        ("display_name", "Chief Admin"),
+        ("password", "correct horse battery staple"),
+        ("password_confirm", "correct horse battery staple"),
+    ];
+    let mut with_wrong = vec![("token", "wrong")];
+    with_wrong.extend_from_slice(&good);
+    assert_eq!(s.post_form("/setup", &with_wrong).await.status(), StatusCode::FORBIDDEN);
+    let mut with_token = vec![("token", token)];
+    with_token.extend_from_slice(&good);
+    let r = s.post_form("/setup", &with_token).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(srv.store.user_count().unwrap(), 1);
+    assert_eq!(srv.audit("setup.complete").len(), 1);
+    // The link works once; the setup page is gone once a user exists.
+    assert_eq!(s.post_form("/setup", &with_token).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.get("/setup").await.status(), StatusCode::NOT_FOUND);
+    let admin = srv.login_as("chief", "correct horse battery staple").await.unwrap();
+    assert_eq!(admin.get("/admin/users").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn login_failures_are_audited_and_throttled() {
+    let srv = TestServer::start().await;
+    let name = username(Role::Registrar);
+    for _ in 0..5 {
+        assert_eq!(srv.login_as(&name, "wrong password!!").await.err(), Some(StatusCode::UNAUTHORIZED));
+    }
+    // The sixth attempt is refused even with the right password.
+    assert_eq!(srv.login_as(&name, PASSWORD).await.err(), Some(StatusCode::TOO_MANY_REQUESTS));
+    let failed = srv.audit("login.failed");
+    assert_eq!(failed.len(), 6);
+    assert!(failed.iter().all(|e| e.actor_name == name));
+    assert_eq!(failed[0].detail, "throttled");
+    // Other accounts are not affected; after the window the account works again.
+    srv.login(Role::Caseworker).await;
+    srv.clock.advance(Duration::minutes(16));
+    srv.login_as(&name, PASSWORD).await.unwrap();
+    // An unknown user fails the same way as a wrong password.
+    assert_eq!(srv.login_as("nobody", PASSWORD).await.err(), Some(StatusCode::UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn second_factor_is_required_once_enabled() {
+    let srv = TestServer::start().await;
+    let secret = b"12345678901234567890".to_vec();
+    let user = srv.store.user_credentials("auditor").unwrap().unwrap().user;
+    srv.store
+        .update_user(
+            user.id,
+            lantern_store::UserChange {
+                totp_secret: Some(Some(secret.clone())),
+                ..Default::default()
+            },
+            &lantern_store::AuditContext::system("test", srv.clock.now()),
+        )
+        .unwrap();
+    assert_eq!(srv.login_as("auditor", PASSWORD).await.err(), Some(StatusCode::UNAUTHORIZED));
+    let step = (srv.clock.now().unix_timestamp() / 30) as u64;
+    let code = format!("{:06}", lantern_web::security::hotp(&secret, step));
+    let mut s = lantern_testkit::Session::anonymous(&srv);
+    s.refresh_csrf("/login").await;
+    let r = s
+        .post_form("/login", &[("username", "auditor"), ("password", PASSWORD), ("code", &code)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn state_changes_need_the_csrf_token() {
+    let srv = TestServer::start().await;
+    let s = srv.login(Role::Registrar).await;
+    let fields = [("names[0].text", "زهرا احمدی")];
+    // No token, a wrong token, a cross-site request: all refused, nothing written.
+    assert_eq!(s.post_raw("/people", &fields).await.status(), StatusCode::FORBIDDEN);
+    let wrong = [("csrf_token", "x".repeat(43)), ("names[0].text", "زهرا احمدی".into())];
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(s.post_raw("/people", &wrong).await.status(), StatusCode::FORBIDDEN);
+    let cross = s
+        .client
+        .post(srv.url("/people"))
+        .header("origin", "http://evil.example")
+        .form(&[("csrf_token", s.csrf.as_str()), ("names[0].text", "زهرا احمدی")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let fetch_metadata = s
+        .client
+        .post(srv.url("/people"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("csrf_token", s.csrf.as_str()), ("names[0].text", "زهرا احمدی")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch_metadata.status(), StatusCode::FORBIDDEN);
+    assert_eq!(srv.store.stats().unwrap().people, 0);
+    let denials = srv.audit("access.denied");
+    assert_eq!(denials.len(), 4);
+    assert!(denials.iter().all(|e| e.detail == "csrf"));
+    // The login form itself is protected too (double-submit cookie).
+    let anon = lantern_testkit::Session::anonymous(&srv);
+    let r = anon
+        .post_raw("/login", &[("username", "registrar"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // With the token it works, also when a browser says it is the same origin.
+    let same = s
+        .client
+        .post(srv.url("/people"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", srv.base.as_str())
+        .form(&[("csrf_token", s.csrf.as_str()), ("names[0].text", "Maryam Ahmadi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::SEE_OTHER);
+    register(&s, &fields).await;
+    assert_eq!(srv.store.stats().unwrap().people, 2);
+}
+
+/// Which roles may use each route. Written from the role descriptions in
+/// DESIGN.md, independently of the permission matrix, so a change to the
+/// matrix that contradicts them fails here.
+fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<Role>)> {
+    use Role::*;
+    let staff = vec![Administrator, Registrar, Caseworker, Interviewer, FamilyLiaison, Documenter, Auditor];
+    let readers = vec![Administrator, Registrar, Caseworker, Interviewer, Documenter];
+    let all = Role::ALL.to_vec();
+    vec![
+        ("GET", "/".into(), staff.clone()),
+        ("GET", "/people".into(), readers.clone()),
+        ("GET", "/people/new".into(), vec![Registrar]),
+        ("POST", "/people".into(), vec![Registrar]),
+        ("GET", format!("/people/{person}"), readers.clone()),
+        ("GET", format!("/people/{person}/edit"), vec![Registrar]),
+        ("POST", format!("/people/{person}/edit"), vec![Registrar]),
+        ("GET", format!("/people/{person}/protected"), vec![Registrar, Caseworker]),
+        ("GET", format!("/people/{person}/history"), readers.clone()),
+        ("POST", format!("/people/{person}/links"), vec![Registrar]),
+        ("POST", format!("/people/{person}/links/remove"), vec![Registrar]),
+        ("POST", format!("/people/{person}/delete"), vec![Registrar]),
+        ("GET", "/households".into(), readers.clone()),
+        ("POST", "/households".into(), vec![Registrar]),
+        ("GET", format!("/households/{household}"), readers.clone()),
+        ("GET", "/admin/users".into(), vec![Administrator]),
+        ("POST", "/admin/users".into(), vec![Administrator]),
+        ("POST", format!("/admin/users/{}", uuid_zero()), vec![Administrator]),
+        ("GET", "/admin/sites".into(), vec![Administrator]),
+        ("POST", "/admin/sites".into(), vec![Administrator]),
+        ("GET", "/audit".into(), vec![Administrator, Auditor]),
+        ("GET", "/audit.csv".into(), vec![Auditor]),
+        ("GET", "/account".into(), all.clone()),
+        ("POST", "/account/password".into(), all.clone()),
+        ("POST", "/account/totp".into(), all.clone()),
+        ("POST", "/account/tokens".into(), all.clone()),
+        ("POST", format!("/account/tokens/{}/revoke", uuid_zero()), all.clone()),
+        ("GET", "/api/v1/me".into(), all.clone()),
+        ("GET", "/api/v1/people".into(), readers.clone()),
+        ("POST", "/api/v1/people".into(), vec![Registrar]),
+        ("GET", format!("/api/v1/people/{person}"), readers.clone()),
+        ("PUT", format!("/api/v1/people/{person}"), vec![Registrar]),
+        ("DELETE", format!("/api/v1/people/{person}"), vec![Registrar]),
+        ("GET", format!("/api/v1/people/{person}/protected"), vec![Registrar, Caseworker]),
+        ("GET", format!("/api/v1/people/{person}/history"), readers.clone()),
+        ("POST", format!("/api/v1/people/{person}/links"), vec![Registrar]),
+        ("DELETE", format!("/api/v1/people/{person}/links"), vec![Registrar]),
+        ("GET", "/api/v1/households".into(), readers.clone()),
+        ("POST", "/api/v1/households".into(), vec![Registrar]),
+        ("GET", format!("/api/v1/households/{household}"), readers.clone()),
+        ("GET", "/api/v1/sites".into(), readers.clone()),
+        ("GET", "/api/v1/audit".into(), vec![Administrator, Auditor]),
+    ]
+}
+
+fn uuid_zero() -> &'static str {
+    "00000000-0000-7000-8000-000000000000"
+}
+
+#[tokio::test]
+async fn every_route_allows_exactly_its_roles() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let person = register(&reg, &[("names[0].text", "Test Person")]).await;
+    let household = srv
+        .store
+        .create_household("Test household", None, &lantern_store::AuditContext::system("t", srv.clock.now()))
+        .unwrap()
+        .id
+        .to_string();
+    let table = route_table(&person, &household);
+    let mut checked = 0;
+    for role in Role::ALL {
+        let s = srv.login(*role).await;
+        let token = srv.api_token(*role);
+        for (method, path, allowed) in &table {
+            let denials_before = srv.audit("access.denied").len();
+            let status = if path.starts_with("/api/") {
+                let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                let mut req = s.client.request(m, srv.url(path)).bearer_auth(&token);
+                if *method == "POST" || *method == "PUT" {
+                    req = req.json(&json!({}));
+                }
+                req.send().await.unwrap().status()
+            } else if *method == "GET" {
+                s.get(path).await.status()
+            } else {
+                // An empty form: allowed roles get past the permission check
+                // (to a validation error, a redirect or a missing record).
+                s.post_form(path, &[]).await.status()
+            };
+            let may = allowed.contains(role);
+            if may {
+                assert_ne!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}");
+                assert_ne!(status, StatusCode::UNAUTHORIZED, "{role:?} {method} {path}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}");
+                assert_eq!(srv.audit("access.denied").len(), denials_before + 1, "denial audited: {role:?} {method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, Role::ALL.len() * table.len());
+    // Without a login, pages send to the login form and the API answers 401.
+    let anon = lantern_testkit::Session::anonymous(&srv);
+    for (method, path, _) in &table {
+        let status = if path.starts_with("/api/") {
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            anon.client.request(m, srv.url(path)).send().await.unwrap().status()
+        } else if *method == "GET" {
+            anon.get(path).await.status()
+        } else {
+            continue; // POSTs without a session fail CSRF first (tested elsewhere).
+        };
+        let expected = if path.starts_with("/api/") { StatusCode::UNAUTHORIZED } else { StatusCode::SEE_OTHER };
+        assert_eq!(status, expected, "anonymous {method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn every_change_and_every_protected_read_is_audited() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let id = register(
+        &reg,
+        &[
+            ("names[0].text", "مسعود کریمی"),
+            ("names[1].text", "Masoud Karimi"),
+            ("documents[0].kind", "passport"),
+            ("documents[0].number", "X1234567"),
+            ("contact", "cousin in Karaj"),
+        ],
+    )
+    .await;
+    assert_eq!(srv.audit("person.create").len(), 1);
+    // A plain view shows no protected field and reads none.
+    let html = reg.get(&format!("/people/{id}")).await.text().await.unwrap();
+    assert!(html.contains("Masoud Karimi"));
+    assert!(!html.contains("X1234567"));
+    assert_eq!(srv.audit("person.read_protected").len(), 0);
+    // Showing them is audited, with who and from where.
+    let cw = srv.login(Role::Caseworker).await;
+    let html = cw.get(&format!("/people/{id}/protected")).await.text().await.unwrap();
+    assert!(html.contains("X1234567") && html.contains("cousin in Karaj"));
+    let reads = srv.audit("person.read_protected");
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].actor_name, "caseworker");
+    assert_eq!(reads[0].address.as_deref(), Some("127.0.0.1"));
+    assert!(!reads[0].request_id.is_empty());
+    // The edit form shows them too: another audited read.
+    let form = reg.get(&format!("/people/{id}/edit")).await.text().await.unwrap();
+    assert!(form.contains("X1234567"));
+    assert_eq!(srv.audit("person.read_protected").len(), 2);
+    // The API read is audited as well.
+    let token = srv.api_token(Role::Caseworker);
+    let r = reqwest::Client::new()
+        .get(srv.url(&format!("/api/v1/people/{id}/protected")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["documents"][0]["number"], "X1234567");
+    assert_eq!(srv.audit("person.read_protected").len(), 3);
+    // An edit is audited with the fields it changed.
+    let r = reg
+        .post_form(
+            &format!("/people/{id}/edit"),
+            &[
+                ("version", "1"),
+                ("names[0].text", "مسعود کریمی"),
+                ("names[1].text", "Masoud Karimi"),
+                ("birth_date", "1971"),
+                ("documents[0].kind", "passport"),
+                ("documents[0].number", "X1234567"),
+                ("contact", "cousin in Karaj"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let updates = srv.audit("person.update");
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].detail, "birth_date");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_field_by_field_in_the_users_language() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let r = reg
+        .post_form(
+            "/people",
+            &[("names[0].text", ""), ("names[1].text", "Ali"), ("birth_date", "1985-02-30"), ("sex", "robot")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"birth_date-error\""), "error next to the field");
+    assert!(html.contains("Not a valid date"));
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(html.contains("value=\"Ali\""), "what was typed is kept");
+    assert_eq!(srv.store.stats().unwrap().people, 0, "nothing written");
+    // The same in Persian.
+    let r = reg.post_form("/language", &[("lang", "fa"), ("back", "/people/new")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = reg.post_form("/people", &[("names[0].text", "علی"), ("birth_date", "2099")]).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("dir=\"rtl\"") && html.contains("lang=\"fa\""));
+    assert!(html.contains("تاریخ در آینده است"), "{html}");
+    // The API names the field and a stable code.
+    let token = srv.api_token(Role::Registrar);
+    let api = reqwest::Client::new();
+    let r = api
+        .post(srv.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .json(&json!({"names": [{"text": "  "}], "birth_date": "1990..1970", "household_id": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid");
+    let fields: Vec<(String, String)> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap().to_string(), f["code"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(fields.contains(&("birth_date".into(), "invalid-range".into())), "{fields:?}");
+    assert!(fields.contains(&("household_id".into(), "invalid-id".into())), "{fields:?}");
+    // Malformed JSON, a wrong type, a relation to oneself.
+    let r = api
+        .post(srv.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = api
+        .post(srv.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .json(&json!({"names": "Ali"}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["fields"][0]["field"], "names");
+    let r = api
+        .post(srv.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .json(&json!({"names": [{"text": "Ali Moradi"}]}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = api
+        .post(srv.url(&format!("/api/v1/people/{id}/links")))
+        .bearer_auth(&token)
+        .json(&json!({"relative_id": id, "kind": "sibling"}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["fields"][0]["code"], "self-relation");
+    // Oversized bodies, unknown routes and methods.
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = reg.post_form("/people", &[("notes", big.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reg.get("/no/such/page").await.status(), StatusCode::NOT_FOUND);
+    let r = api.get(srv.url("/api/v1/nothing")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "not_found");
+    let r = api.patch(srv.url("/api/v1/people")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn history_shows_every_version_with_its_author() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let id = register(&reg, &[("names[0].text", "Leila Moradi"), ("birth_date", "1980")]).await;
+    for (v, date) in [("1", "1981"), ("2", "1981-05")] {
+        let r = reg
+            .post_form(&format!("/people/{id}/edit"), &[("version", v), ("names[0].text", "Leila Moradi"), ("birth_date", date)])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    // A stale version is refused and the newer data kept.
+    let r = reg
+        .post_form(&format!("/people/{id}/edit"), &[("version", "1"), ("names[0].text", "Overwritten")])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = reg.get(&format!("/people/{id}/history")).await.text().await.unwrap();
+    for needle in ["Version 3", "Version 2", "Version 1", "1981-05", "registrar", "Person edited"] {
+        assert!(html.contains(needle), "{needle} missing");
+    }
+    let token = srv.api_token(Role::Interviewer);
+    let h: Value = reqwest::Client::new()
+        .get(srv.url(&format!("/api/v1/people/{id}/history")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dates: Vec<&str> = h.as_array().unwrap().iter().map(|v| v["birth_date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["1980", "1981", "1981-05"]);
+}
+
+#[tokio::test]
+async fn people_search_by_any_name_status_and_year() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let a = register(&reg, &[("names[0].text", "محمدرضا حسینی"), ("names[1].text", "Mohammadreza Hosseini"), ("birth_date", "1966")]).await;
+    let b = register(&reg, &[("names[0].text", "Zahra Hosseini"), ("status", "departed"), ("birth_date", "1990")]).await;
+    let has = |html: &str, id: &str| html.contains(&format!("/people/{id}\""));
+    let html = reg.get("/people?q=%D8%AD%D8%B3%DB%8C%D9%86%DB%8C").await.text().await.unwrap();
+    assert!(has(&html, &a) && !has(&html, &b), "Persian script finds only the Persian-script record");
+    let html = reg.get("/people?q=hoss").await.text().await.unwrap();
+    assert!(has(&html, &a) && has(&html, &b));
+    let html = reg.get("/people?q=hoss&status=departed").await.text().await.unwrap();
+    assert!(!has(&html, &a) && has(&html, &b));
+    let html = reg.get("/people?year=1966").await.text().await.unwrap();
+    assert!(has(&html, &a) && !has(&html, &b));
+    let r = reg.get("/people?year=abc").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let token = srv.api_token(Role::Documenter);
+    let body: Value = reqwest::Client::new()
+        .get(srv.url("/api/v1/people?q=mohammadr"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["items"][0]["id"], a.as_str());
+}
+
+#[tokio::test]
+async fn family_links_show_on_both_sides() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let mother = register(&reg, &[("names[0].text", "Parvin Rahimi")]).await;
+    let son = register(&reg, &[("names[0].text", "Omid Rahimi")]).await;
+    let r = reg.post_form(&format!("/people/{son}/links"), &[("relative_id", &mother), ("kind", "parent")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = reg.get(&format!("/people/{mother}")).await.text().await.unwrap();
+    assert!(html.contains("Child") && html.contains("Omid Rahimi"));
+    // A second relation between the same two people is refused.
+    let r = reg.post_form(&format!("/people/{mother}/links"), &[("relative_id", &son), ("kind", "parent")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("This already exists"));
+    // The grandson as the mother's parent would be a cycle.
+    let grandson = register(&reg, &[("names[0].text", "Navid Rahimi")]).await;
+    let r = reg.post_form(&format!("/people/{son}/links"), &[("relative_id", &grandson), ("kind", "child")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = reg.post_form(&format!("/people/{mother}/links"), &[("relative_id", &grandson), ("kind", "parent")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("their own ancestor"), "{html}");
+    assert_eq!(srv.audit("link.add").len(), 2);
+}
+
+#[tokio::test]
+async fn sessions_expire_and_logout_ends_them() {
+    let srv = TestServer::start().await;
+    let s = srv.login(Role::Registrar).await;
+    assert_eq!(s.get("/people").await.status(), StatusCode::OK);
+    srv.clock.advance(Duration::hours(3));
+    let r = s.get("/people").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "idle session expired");
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
+    let mut s = srv.login(Role::Registrar).await;
+    s.refresh_csrf("/people").await;
+    let cookie_check = s.get("/people").await.status();
+    assert_eq!(cookie_check, StatusCode::OK);
+    assert_eq!(s.post_form("/logout", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(s.get("/people").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(srv.audit("logout").len(), 1);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_no_outside_assets() {
+    let srv = TestServer::start().await;
+    let s = srv.login(Role::Registrar).await;
+    let r = s.get("/people").await;
+    let h = r.headers().clone();
+    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("http://") && !html.contains("https://"), "no external references");
+    // The session cookie is HttpOnly and SameSite=Strict.
+    let anon = srv.client();
+    let login = anon.get(srv.url("/login")).send().await.unwrap();
+    let set = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+    let csrf = csrf_in(&login.text().await.unwrap()).unwrap();
+    let r = anon
+        .post(srv.url("/login"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "registrar"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let set = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(set.starts_with("lantern_session=") && set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+}
+
+#[tokio::test]
+async fn auditors_filter_and_export_the_trail() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    register(&reg, &[("names[0].text", "=HYPERLINK(\"x\")")]).await;
+    let aud = srv.login(Role::Auditor).await;
+    let html = aud.get("/audit?action=person.create").await.text().await.unwrap();
+    assert!(html.contains("Person registered"));
+    let r = aud.get("/audit.csv").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = r.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next().unwrap(), "seq,at,actor_id,actor_name,action,record_kind,record_id,request_id,address,detail");
+    assert!(csv.contains(",registrar,person.create,person,"));
+    assert!(csv.contains(",auditor,login,"));
+    assert_eq!(srv.audit("audit.export").len(), 1);
+    let r = aud.get("/audit?from=yesterday").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn api_tokens_are_required_hashed_and_revocable() {
+    let srv = TestServer::start().await;
+    let api = reqwest::Client::new();
+    let r = api.get(srv.url("/api/v1/people")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "unauthenticated");
+    let r = api.get(srv.url("/api/v1/people")).bearer_auth("made-up").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A token made on the account page works once shown, and stops when revoked.
+    let s = srv.login(Role::Interviewer).await;
+    let html = s.post_form("/account/tokens", &[("token_name", "laptop")]).await.text().await.unwrap();
+    let at = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let token = html[at..at + html[at..].find('<').unwrap()].to_string();
+    let r = api.get(srv.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["role"], "interviewer");
+    let tokens = srv
+        .store
+        .api_tokens(srv.store.user_credentials("interviewer").unwrap().unwrap().user.id)
+        .unwrap();
+    let r = s.post_form(&format!("/account/tokens/{}/revoke", tokens[0].id), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = api.get(srv.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // The OpenAPI document is served and describes the routes.
+    let doc: Value = api.get(srv.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/people", "/people/{id}", "/people/{id}/protected", "/households", "/audit"] {
+        assert!(doc["paths"][path].is_object(), "{path} not described");
+    }
+}
+
+#[tokio::test]
+async fn administrators_manage_users_and_cannot_lock_themselves_out() {
+    let srv = TestServer::start().await;
+    let admin = srv.login(Role::Administrator).await;
+    let r = admin
+        .post_form(
+            "/admin/users",
+            &[("username", "new.registrar"), ("display_name", "New Registrar"), ("role", "registrar"), ("password", "another long passphrase")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    srv.login_as("new.registrar", "another long passphrase").await.unwrap();
+    let r = admin
+        .post_form(
+            "/admin/users",
+            &[("username", "new.registrar"), ("display_name", "Again"), ("role", "registrar"), ("password", "another long passphrase")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("This already exists"));
+    let me = srv.store.user_credentials("administrator").unwrap().unwrap().user;
+    let r = admin.post_form(&format!("/admin/users/{}", me.id), &[("disabled", "true")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let other = srv.store.user_credentials("new.registrar").unwrap().unwrap().user;
+    let r = admin.post_form(&format!("/admin/users/{}", other.id), &[("disabled", "true")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        srv.login_as("new.registrar", "another long passphrase").await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+}
+
+#[tokio::test]
+async fn static_files_do_not_replace_the_forms_csrf_cookie() {
+    // A browser loads the stylesheet and script in parallel with the login
+    // page; if they set a fresh CSRF cookie, the login form's token no longer
+    // matches and the first login fails.
+    let srv = TestServer::start().await;
+    let anon = srv.client();
+    for path in ["/static/app.css", "/static/app.js"] {
+        let r = anon.get(srv.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().get("set-cookie").is_none(), "{path} set a cookie");
+    }
+    let mut s = lantern_testkit::Session::anonymous(&srv);
+    s.refresh_csrf("/login").await;
+    anon.get(srv.url("/static/app.css")).send().await.unwrap();
+    let r = s.post_form("/login", &[("username", "registrar"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}

@@ -1,0 +1,95 @@
+// Starts a real Lantern server (the debug binary) with a small demo
+// population on a free port, and Chromium through Playwright.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+export const screenshots = join(here, "..", "screenshots");
+mkdirSync(screenshots, { recursive: true });
+
+/** Starts Lantern; resolves to { base, accounts, stop }. */
+export async function startLantern() {
+  const bin = process.env.LANTERN_BIN || join(here, "..", "..", "target", "debug", "lantern");
+  const dataDir = mkdtempSync(join(tmpdir(), "lantern-e2e-"));
+  const child = spawn(
+    bin,
+    ["--data-dir", dataDir, "--listen", "127.0.0.1:0", "serve", "--demo", "--demo-people", "300"],
+    { env: { ...process.env, LANTERN_LOG: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const accounts = {};
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  const base = await new Promise((resolve, reject) => {
+    let buffer = "";
+    const timer = setTimeout(() => reject(new Error("Lantern did not start in 120 s\n" + stderr)), 120_000);
+    child.on("exit", (code) => reject(new Error(`Lantern exited with ${code}\n${stderr}`)));
+    child.stdout.on("data", (d) => {
+      buffer += d;
+      for (const line of buffer.split("\n")) {
+        const account = line.match(/^\s{2}(\S+)\s+(\S{20})$/);
+        if (account) accounts[account[1]] = account[2];
+        const listening = line.match(/Lantern is listening on (http:\/\/\S+)/);
+        if (listening) {
+          clearTimeout(timer);
+          resolve(listening[1]);
+        }
+      }
+    });
+  });
+  return {
+    base,
+    accounts,
+    stop() {
+      child.kill("SIGTERM");
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Debian's Chromium, headless, with no network of its own. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+      "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run",
+    ],
+  });
+}
+
+/** Logs a page in as one of the demo accounts. */
+export async function login(page, lantern, account) {
+  await page.goto(lantern.base + "/login");
+  await page.fill("#username", account);
+  await page.fill("#password", lantern.accounts[account]);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click('form[action="/login"] button[type=submit]')]);
+}
+
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * WCAG 2 A and AA violations on the current page, by axe-core. Injected
+ * through the DevTools protocol (page.evaluate), which the page's strict
+ * Content-Security-Policy does not apply to.
+ */
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+  }));
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, store conformance, HTTP
+# integration) and the browser tests in Chromium. Installs what the browser
+# tests need first (scripts/install-test-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+cargo build --workspace --locked
+cargo test --workspace --locked
+(cd e2e && LANTERN_BIN="$PWD/../target/debug/lantern" npm test)
