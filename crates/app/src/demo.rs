@@ -48,10 +48,7 @@ const MALE: &[Name] = &[
     n("مصطفی", &["Mostafa", "Mustafa"]),
     n("عباس", &["Abbas"]),
     n("مرتضی", &["Morteza", "Murtaza"]),
-    n(
-        "محمدرضا",
-        &["Mohammadreza", "Mohammad Reza", "Mohammad-Reza"],
-    ),
+    n("محمدرضا", &["Mohammadreza", "Mohammad Reza", "Mohammad-Reza"]),
     n("عبدالله", &["Abdollah", "Abdullah", "Abdolah"]),
     n("جعفر", &["Jafar", "Ja'far", "Jaafar"]),
     n("یوسف", &["Yousef", "Yusuf", "Youssef"]),
@@ -148,11 +145,7 @@ const PLACES: &[&str] = &[
     "Qom",
 ];
 const NATIONALITIES: &[&str] = &["Iranian", "Iraqi", "ایرانی", "عراقی"];
-const SITES: &[&str] = &[
-    "Transit Site North",
-    "Transit Site South",
-    "Reception Centre",
-];
+const SITES: &[&str] = &["Transit Site North", "Transit Site South", "Reception Centre"];
 
 /// What the demo loader made.
 #[derive(Debug)]
@@ -174,25 +167,14 @@ fn birth_date(rng: &mut StdRng, year: i32) -> String {
     match rng.random_range(0..10) {
         0..=3 => format!("{year}"),
         4..=5 => format!("{year}-{:02}", rng.random_range(1..=12)),
-        6..=8 => format!(
-            "{year}-{:02}-{:02}",
-            rng.random_range(1..=12),
-            rng.random_range(1..=28)
-        ),
+        6..=8 => format!("{year}-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28)),
         _ => format!("{}..{}", year - 2, year + 2),
     }
 }
 
 /// One resident: Arabic-script primary name, one or two Latin spellings as
 /// aliases, sometimes an organisational name.
-fn resident(
-    rng: &mut StdRng,
-    given: &Name,
-    family: &Name,
-    father: &Name,
-    year: i32,
-    female: bool,
-) -> PersonInput {
+fn resident(rng: &mut StdRng, given: &Name, family: &Name, father: &Name, year: i32, female: bool) -> PersonInput {
     let mut names = vec![NameInput {
         text: format!("{} {}", given.arabic, family.arabic),
         kind: "primary".into(),
@@ -209,11 +191,7 @@ fn resident(
         });
     }
     if rng.random_range(0..8) == 0 {
-        let other = if female {
-            pick(rng, FEMALE)
-        } else {
-            pick(rng, MALE)
-        };
+        let other = if female { pick(rng, FEMALE) } else { pick(rng, MALE) };
         names.push(NameInput {
             text: other.latin[0].to_string(),
             kind: "organisational".into(),
@@ -233,12 +211,7 @@ fn resident(
 
 /// Loads about `target` residents (never fewer) in households into an empty
 /// store. Deterministic for a given seed.
-pub fn load(
-    store: &dyn Store,
-    target: usize,
-    seed: u64,
-    ctx: &AuditContext,
-) -> anyhow::Result<DemoSummary> {
+pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> anyhow::Result<DemoSummary> {
     let mut rng = StdRng::seed_from_u64(seed);
     let today: Date = ctx.at.date();
     let existing = store.sites()?;
@@ -275,14 +248,7 @@ pub fn load(
             pick(&mut rng, MALE)
         };
         members.push((
-            resident(
-                &mut rng,
-                head_given,
-                family,
-                father_of_parents,
-                head_year,
-                head_female,
-            ),
+            resident(&mut rng, head_given, family, father_of_parents, head_year, head_female),
             "head",
         ));
         let has_spouse = rng.random_range(0..4) != 0;
@@ -296,14 +262,7 @@ pub fn load(
             };
             let year = (head_year + rng.random_range(-6..=6)).min(today.year() - 18);
             members.push((
-                resident(
-                    &mut rng,
-                    spouse_given,
-                    spouse_family,
-                    spouse_father,
-                    year,
-                    !head_female,
-                ),
+                resident(&mut rng, spouse_given, spouse_family, spouse_father, year, !head_female),
                 "spouse",
             ));
         }
@@ -315,16 +274,9 @@ pub fn load(
             } else {
                 pick(&mut rng, MALE)
             };
-            let parent_given = if head_female {
-                pick(&mut rng, MALE)
-            } else {
-                head_given
-            };
+            let parent_given = if head_female { pick(&mut rng, MALE) } else { head_given };
             let year = (head_year + rng.random_range(18..=40)).min(today.year() - 3);
-            members.push((
-                resident(&mut rng, given, family, parent_given, year, female),
-                "child",
-            ));
+            members.push((resident(&mut rng, given, family, parent_given, year, female), "child"));
         }
         let mut drafts: Vec<PersonDraft> = Vec::new();
         for (mut input, _) in members.iter().cloned() {

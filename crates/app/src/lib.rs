@@ -23,8 +23,7 @@ use settings::Settings;
 
 /// Creates the data folder (owner-only) if needed.
 pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir.join("keys"))
-        .with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -51,8 +50,7 @@ pub fn load_or_create_keys(dir: &Path) -> anyhow::Result<(Keyring, bool)> {
 /// Opens the store the settings name, creating and migrating it if needed.
 pub fn open_store(settings: &Settings, keys: Keyring) -> anyhow::Result<Arc<dyn Store>> {
     let path = settings.sqlite_path()?;
-    let store = SqliteStore::open(&path, Arc::new(keys))
-        .with_context(|| format!("opening {}", path.display()))?;
+    let store = SqliteStore::open(&path, Arc::new(keys)).with_context(|| format!("opening {}", path.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -94,11 +92,7 @@ pub fn create_user(
 
 /// Loads the demo population and one user per role, unless people exist
 /// already. Returns the demo accounts' (login, password) pairs.
-pub fn load_demo(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    people: usize,
-) -> anyhow::Result<Vec<(String, String)>> {
+pub fn load_demo(store: &dyn Store, clock: &dyn Clock, people: usize) -> anyhow::Result<Vec<(String, String)>> {
     let ctx = AuditContext::system("demo", clock.now());
     if store.stats()?.people > 0 {
         return Ok(Vec::new());
@@ -124,11 +118,7 @@ pub fn load_demo(
 }
 
 /// With no user yet, records a one-time setup token and returns the link.
-pub fn setup_link(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    settings: &Settings,
-) -> anyhow::Result<Option<String>> {
+pub fn setup_link(store: &dyn Store, clock: &dyn Clock, settings: &Settings) -> anyhow::Result<Option<String>> {
     if store.user_count()? > 0 {
         return Ok(None);
     }
@@ -145,8 +135,6 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = lantern_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

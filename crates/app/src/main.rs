@@ -78,9 +78,7 @@ fn main() -> anyhow::Result<()> {
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = Settings::resolve(&cli.settings, &file);
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log).context("log: invalid filter")?,
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.log).context("log: invalid filter")?)
         .init();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli.command, settings))
@@ -100,9 +98,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     let store = lantern_app::open_store(&settings, keys)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { demo, demo_people } => {
-            serve(store, clock, settings, demo.then_some(demo_people)).await
-        }
+        Command::Serve { demo, demo_people } => serve(store, clock, settings, demo.then_some(demo_people)).await,
         Command::Demo { demo_people } => serve(store, clock, settings, Some(demo_people)).await,
         Command::User {
             command:
@@ -112,8 +108,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     role,
                 },
         } => {
-            let role = Role::parse("role", &role)
-                .map_err(|_| anyhow::anyhow!("role: unknown role {role:?}"))?;
+            let role = Role::parse("role", &role).map_err(|_| anyhow::anyhow!("role: unknown role {role:?}"))?;
             let ctx = AuditContext::system("cli", clock.now());
             let s = store.clone();
             let password = tokio::task::spawn_blocking(move || {
@@ -135,10 +130,8 @@ async fn serve(
 ) -> anyhow::Result<()> {
     if let Some(people) = demo {
         let (s, c) = (store.clone(), clock.clone());
-        let accounts = tokio::task::spawn_blocking(move || {
-            lantern_app::load_demo(s.as_ref(), c.as_ref(), people)
-        })
-        .await??;
+        let accounts =
+            tokio::task::spawn_blocking(move || lantern_app::load_demo(s.as_ref(), c.as_ref(), people)).await??;
         if !accounts.is_empty() {
             println!("Demo accounts (passwords are shown once; synthetic data only):");
             for (name, password) in &accounts {
@@ -171,8 +164,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

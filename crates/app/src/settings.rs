@@ -99,17 +99,10 @@ impl Settings {
             }
             return Ok(PathBuf::from(path));
         }
-        if self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://")
-        {
-            bail!(
-                "database_url: PostgreSQL is not supported by this version yet; use sqlite://PATH"
-            );
+        if self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://") {
+            bail!("database_url: PostgreSQL is not supported by this version yet; use sqlite://PATH");
         }
-        bail!(
-            "database_url: expected sqlite://PATH, got {:?}",
-            self.database_url
-        )
+        bail!("database_url: expected sqlite://PATH, got {:?}", self.database_url)
     }
 
     /// The base address for printed links.
@@ -135,10 +128,8 @@ pub fn read_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
             p
         }
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text)
-        .with_context(|| format!("{} is not a valid Lantern configuration", path.display()))
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid Lantern configuration", path.display()))
 }
 
 /// The configuration reference (docs/configuration.md), with the table.
@@ -169,8 +160,7 @@ mod tests {
 
     #[test]
     fn flags_beat_file_beats_default() {
-        let file: FileSettings =
-            toml::from_str("listen = \"0.0.0.0:9000\"\nlog = \"debug\"").unwrap();
+        let file: FileSettings = toml::from_str("listen = \"0.0.0.0:9000\"\nlog = \"debug\"").unwrap();
         let args = SettingArgs {
             log: Some("warn".into()),
             ..Default::default()
@@ -189,10 +179,7 @@ mod tests {
     #[test]
     fn database_urls() {
         let mut s = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
-        assert_eq!(
-            s.sqlite_path().unwrap(),
-            PathBuf::from("lantern-data/lantern.db")
-        );
+        assert_eq!(s.sqlite_path().unwrap(), PathBuf::from("lantern-data/lantern.db"));
         s.database_url = "sqlite:///tmp/x.db".into();
         assert_eq!(s.sqlite_path().unwrap(), PathBuf::from("/tmp/x.db"));
         s.database_url = "mysql://x".into();

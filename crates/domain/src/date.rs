@@ -93,10 +93,9 @@ impl FuzzyDate {
                 }
                 [y, m, d] => {
                     let (year, month, day) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
-                    let month =
-                        Month::try_from(month as u8).map_err(|_| err(Reason::InvalidDate))?;
-                    let date = Date::from_calendar_date(year, month, day as u8)
-                        .map_err(|_| err(Reason::InvalidDate))?;
+                    let month = Month::try_from(month as u8).map_err(|_| err(Reason::InvalidDate))?;
+                    let date =
+                        Date::from_calendar_date(year, month, day as u8).map_err(|_| err(Reason::InvalidDate))?;
                     FuzzyDate::Day { date }
                 }
                 _ => return Err(err(Reason::InvalidDate)),
@@ -152,13 +151,7 @@ impl fmt::Display for FuzzyDate {
     /// The same textual form [`FuzzyDate::parse`] reads.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            FuzzyDate::Day { date } => write!(
-                f,
-                "{:04}-{:02}-{:02}",
-                date.year(),
-                date.month() as u8,
-                date.day()
-            ),
+            FuzzyDate::Day { date } => write!(f, "{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day()),
             FuzzyDate::Month { year, month } => write!(f, "{year:04}-{month:02}"),
             FuzzyDate::Year { year } => write!(f, "{year:04}"),
             FuzzyDate::Range { from, to } => write!(f, "{from:04}..{to:04}"),

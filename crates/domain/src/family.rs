@@ -119,10 +119,7 @@ mod tests {
                 parents.entry(c).or_default().push(p);
             }
         }
-        check_new_link(link, links, &mut |p| {
-            parents.get(&p).cloned().unwrap_or_default()
-        })
-        .map_err(|e| e.reason)
+        check_new_link(link, links, &mut |p| parents.get(&p).cloned().unwrap_or_default()).map_err(|e| e.reason)
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub struct NameText(String);
 impl NameText {
     /// Parses a name; `field` is used in the error.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let text = optional_text(field, raw, MAX_NAME_LEN, false)?
-            .ok_or_else(|| FieldError::new(field, Reason::Required))?;
+        let text =
+            optional_text(field, raw, MAX_NAME_LEN, false)?.ok_or_else(|| FieldError::new(field, Reason::Required))?;
         if !text.chars().any(char::is_alphabetic) {
             return Err(FieldError::new(field, Reason::InvalidFormat));
         }
@@ -56,11 +56,9 @@ impl Script {
         let (mut arabic, mut latin, mut other) = (false, false, false);
         for c in text.chars().filter(|c| c.is_alphabetic()) {
             match c as u32 {
-                0x0600..=0x06FF
-                | 0x0750..=0x077F
-                | 0x08A0..=0x08FF
-                | 0xFB50..=0xFDFF
-                | 0xFE70..=0xFEFF => arabic = true,
+                0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
+                    arabic = true
+                }
                 0x0041..=0x024F | 0x1E00..=0x1EFF => latin = true,
                 _ => other = true,
             }
@@ -157,10 +155,8 @@ impl LanguageTag {
         }
         let mut parts = raw.split('-');
         let primary = parts.next().unwrap_or_default();
-        let ok_primary =
-            (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
-        let ok_rest = parts
-            .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        let ok_primary = (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
+        let ok_rest = parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
         if ok_primary && ok_rest {
             Ok(Some(LanguageTag(raw.to_ascii_lowercase())))
         } else {
@@ -189,12 +185,7 @@ pub struct PersonName {
 
 impl PersonName {
     /// Parses one name; fields are reported as `names[i].text` and so on.
-    pub fn parse(
-        index: usize,
-        text: &str,
-        kind: &str,
-        language: &str,
-    ) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(index: usize, text: &str, kind: &str, language: &str) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let text = NameText::parse(&format!("names[{index}].text"), text)
             .map_err(|e| errors.push(e))
@@ -233,10 +224,7 @@ mod tests {
     #[test]
     fn name_text_rules() {
         assert!(NameText::parse("n", "  ").is_err());
-        assert_eq!(
-            NameText::parse("n", "123").unwrap_err().reason,
-            Reason::InvalidFormat
-        );
+        assert_eq!(NameText::parse("n", "123").unwrap_err().reason, Reason::InvalidFormat);
         let long = "a".repeat(MAX_NAME_LEN + 1);
         assert_eq!(
             NameText::parse("n", &long).unwrap_err().reason,
@@ -249,22 +237,13 @@ mod tests {
     fn person_name_reports_every_field() {
         let errs = PersonName::parse(2, "", "chief", "x").unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["names[2].text", "names[2].kind", "names[2].language"]
-        );
+        assert_eq!(fields, ["names[2].text", "names[2].kind", "names[2].language"]);
     }
 
     #[test]
     fn language_tags() {
-        assert_eq!(
-            LanguageTag::parse("l", "fa").unwrap().unwrap().as_str(),
-            "fa"
-        );
-        assert_eq!(
-            LanguageTag::parse("l", "ckb-IQ").unwrap().unwrap().as_str(),
-            "ckb-iq"
-        );
+        assert_eq!(LanguageTag::parse("l", "fa").unwrap().unwrap().as_str(), "fa");
+        assert_eq!(LanguageTag::parse("l", "ckb-IQ").unwrap().unwrap().as_str(), "ckb-iq");
         assert!(LanguageTag::parse("l", "farsi language").is_err());
         assert_eq!(LanguageTag::parse("l", "").unwrap(), None);
     }

@@ -325,9 +325,8 @@ impl PersonInput {
         } else if primaries != 1 && errors.is_empty() {
             errors.push("names", Reason::PrimaryNameRequired);
         }
-        let short = |field: &str, v: &str, e: &mut FieldErrors| {
-            e.take(optional_text(field, v, MAX_SHORT, false)).flatten()
-        };
+        let short =
+            |field: &str, v: &str, e: &mut FieldErrors| e.take(optional_text(field, v, MAX_SHORT, false)).flatten();
         let father_name = short("father_name", &self.father_name, &mut errors);
         let mother_name = short("mother_name", &self.mother_name, &mut errors);
         let birth_place = short("birth_place", &self.birth_place, &mut errors);
@@ -350,12 +349,7 @@ impl PersonInput {
         let room = errors
             .take(optional_text("room", &self.room, MAX_LABEL, false))
             .flatten();
-        let household_id = optional_id(
-            &mut errors,
-            "household_id",
-            &self.household_id,
-            HouseholdId::parse,
-        );
+        let household_id = optional_id(&mut errors, "household_id", &self.household_id, HouseholdId::parse);
         let mut documents = Vec::new();
         let doc_rows = self
             .documents
@@ -368,12 +362,7 @@ impl PersonInput {
                 k => errors.take(DocumentKind::parse(&format!("documents[{i}].kind"), k)),
             };
             let number = errors
-                .take(optional_text(
-                    &format!("documents[{i}].number"),
-                    &d.number,
-                    100,
-                    false,
-                ))
+                .take(optional_text(&format!("documents[{i}].number"), &d.number, 100, false))
                 .flatten();
             if number.is_none() && d.number.trim().is_empty() {
                 errors.push(format!("documents[{i}].number"), Reason::Required);
@@ -387,11 +376,7 @@ impl PersonInput {
                 ))
                 .flatten();
             if let (Some(kind), Some(number)) = (kind, number) {
-                documents.push(IdentityDocument {
-                    kind,
-                    number,
-                    issuer,
-                });
+                documents.push(IdentityDocument { kind, number, issuer });
             }
         }
         if documents.len() > MAX_DOCUMENTS {
@@ -440,11 +425,7 @@ impl PersonInput {
                 .map(|n| NameInput {
                     text: n.text.as_str().to_string(),
                     kind: n.kind.code().to_string(),
-                    language: n
-                        .language
-                        .as_ref()
-                        .map(|l| l.as_str().to_string())
-                        .unwrap_or_default(),
+                    language: n.language.as_ref().map(|l| l.as_str().to_string()).unwrap_or_default(),
                 })
                 .collect(),
             father_name: s(&draft.father_name),
@@ -457,10 +438,7 @@ impl PersonInput {
             site_id: draft.site_id.map(|i| i.to_string()).unwrap_or_default(),
             block: s(&draft.block),
             room: s(&draft.room),
-            household_id: draft
-                .household_id
-                .map(|i| i.to_string())
-                .unwrap_or_default(),
+            household_id: draft.household_id.map(|i| i.to_string()).unwrap_or_default(),
             documents: protected
                 .documents
                 .iter()
@@ -536,10 +514,7 @@ mod tests {
         }];
         let errs = i.parse(date!(2026 - 01 - 01)).unwrap_err();
         let fields: Vec<_> = errs.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["sex", "birth_date", "site_id", "documents[0].kind"]
-        );
+        assert_eq!(fields, ["sex", "birth_date", "site_id", "documents[0].kind"]);
     }
 
     #[test]

@@ -7,12 +7,7 @@ use crate::error::{FieldError, Reason};
 /// Trims `raw` and checks it is at most `max` characters without control
 /// characters (newlines are allowed only when `multiline`). Empty input gives
 /// `None`, so optional fields stay optional.
-pub fn optional_text(
-    field: &str,
-    raw: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<Option<String>, FieldError> {
+pub fn optional_text(field: &str, raw: &str, max: usize, multiline: bool) -> Result<Option<String>, FieldError> {
     let value = raw.trim();
     if value.is_empty() {
         return Ok(None);
@@ -139,22 +134,14 @@ mod tests {
             Reason::TooLong { max: 5 }
         );
         assert_eq!(
-            optional_text("f", "a\u{0007}b", 5, false)
-                .unwrap_err()
-                .reason,
+            optional_text("f", "a\u{0007}b", 5, false).unwrap_err().reason,
             Reason::ForbiddenCharacters
         );
-        assert_eq!(
-            optional_text("f", "a\nb", 5, true),
-            Ok(Some("a\nb".to_string()))
-        );
+        assert_eq!(optional_text("f", "a\nb", 5, true), Ok(Some("a\nb".to_string())));
         assert_eq!(
             optional_text("f", "a\nb", 5, false).unwrap_err().reason,
             Reason::ForbiddenCharacters
         );
-        assert_eq!(
-            required_text("f", "", 5).unwrap_err().reason,
-            Reason::Required
-        );
+        assert_eq!(required_text("f", "", 5).unwrap_err().reason, Reason::Required);
     }
 }

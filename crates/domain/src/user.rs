@@ -70,16 +70,10 @@ impl NewPassword {
             return Err(FieldError::new(field, Reason::Required));
         }
         if n < MIN_PASSWORD {
-            return Err(FieldError::new(
-                field,
-                Reason::TooShort { min: MIN_PASSWORD },
-            ));
+            return Err(FieldError::new(field, Reason::TooShort { min: MIN_PASSWORD }));
         }
         if n > MAX_PASSWORD {
-            return Err(FieldError::new(
-                field,
-                Reason::TooLong { max: MAX_PASSWORD },
-            ));
+            return Err(FieldError::new(field, Reason::TooLong { max: MAX_PASSWORD }));
         }
         if username.is_some_and(|u| raw.to_ascii_lowercase().contains(u.as_str())) {
             return Err(FieldError::new(field, Reason::InvalidFormat));
@@ -131,10 +125,7 @@ impl UiLanguage {
             .map(|tag| tag.trim().to_ascii_lowercase())
             .find_map(|tag| {
                 let primary = tag.split('-').next().unwrap_or_default().to_string();
-                UiLanguage::ALL
-                    .iter()
-                    .copied()
-                    .find(|l| l.code() == primary)
+                UiLanguage::ALL.iter().copied().find(|l| l.code() == primary)
             })
     }
 }
@@ -150,10 +141,7 @@ mod tests {
             Username::parse("u", "ab").unwrap_err().reason,
             Reason::TooShort { min: 3 }
         );
-        assert_eq!(
-            Username::parse("u", "رضا").unwrap_err().reason,
-            Reason::InvalidFormat
-        );
+        assert_eq!(Username::parse("u", "رضا").unwrap_err().reason, Reason::InvalidFormat);
     }
 
     #[test]
@@ -162,11 +150,7 @@ mod tests {
         assert!(NewPassword::parse("p", "short", None).is_err());
         assert!(NewPassword::parse("p", "maryam-is-my-name", Some(&u)).is_err());
         assert!(NewPassword::parse("p", "correct horse battery", Some(&u)).is_ok());
-        assert!(!format!(
-            "{:?}",
-            NewPassword::parse("p", "correct horse battery", None).unwrap()
-        )
-        .contains("horse"));
+        assert!(!format!("{:?}", NewPassword::parse("p", "correct horse battery", None).unwrap()).contains("horse"));
     }
 
     #[test]

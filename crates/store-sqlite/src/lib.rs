@@ -30,9 +30,7 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("path", &self.path)
-            .finish()
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
     }
 }
 
@@ -59,10 +57,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in one write transaction: all of it is committed, or none.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>,
-    ) -> StoreResult<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -74,10 +69,7 @@ impl SqliteStore {
 
     /// Runs `f` on a pooled read connection, inside one read transaction so
     /// it sees a single snapshot.
-    pub(crate) fn read<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>,
-    ) -> StoreResult<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut conn = match pooled {
             Some(c) => c,
@@ -102,15 +94,12 @@ impl SqliteStore {
 }
 
 fn connect(path: &Path, create: bool) -> StoreResult<Connection> {
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags).map_err(db)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -214,7 +203,10 @@ impl SqliteStore {
                 items.push(AuditEvent {
                     seq,
                     at: parse_ts(&at)?,
-                    actor_id: actor_id.map(|s| util::parse_id(&s)).transpose()?.map(lantern_domain::user::UserId),
+                    actor_id: actor_id
+                        .map(|s| util::parse_id(&s))
+                        .transpose()?
+                        .map(lantern_domain::user::UserId),
                     actor_name,
                     action,
                     record_kind,
@@ -236,7 +228,9 @@ impl SqliteStore {
     fn stats_now(&self) -> StoreResult<Stats> {
         self.read(|tx| {
             let count = |sql: &str| -> StoreResult<u64> {
-                tx.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(db)
+                tx.query_row(sql, [], |r| r.get::<_, i64>(0))
+                    .map(|n| n as u64)
+                    .map_err(db)
             };
             let people = count("SELECT COUNT(*) FROM people WHERE deleted_at IS NULL")?;
             let households = count("SELECT COUNT(*) FROM households")?;
@@ -283,11 +277,7 @@ impl lantern_store::Store for SqliteStore {
     fn user_count(&self) -> StoreResult<u64> {
         self.count_users()
     }
-    fn create_setup_token(
-        &self,
-        token_hash: &str,
-        expires_at: time::OffsetDateTime,
-    ) -> StoreResult<()> {
+    fn create_setup_token(&self, token_hash: &str, expires_at: time::OffsetDateTime) -> StoreResult<()> {
         self.add_setup_token(token_hash, expires_at)
     }
     fn complete_setup(
@@ -305,10 +295,7 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<lantern_store::User> {
         self.add_user(user, ctx)
     }
-    fn user_credentials(
-        &self,
-        username: &str,
-    ) -> StoreResult<Option<lantern_store::UserCredentials>> {
+    fn user_credentials(&self, username: &str) -> StoreResult<Option<lantern_store::UserCredentials>> {
         self.credentials(username)
     }
     fn user(&self, id: lantern_domain::user::UserId) -> StoreResult<Option<lantern_store::User>> {
@@ -325,27 +312,16 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<lantern_store::User> {
         self.change_user(id, change, ctx)
     }
-    fn create_session(
-        &self,
-        session: lantern_store::NewSession,
-        ctx: &lantern_store::AuditContext,
-    ) -> StoreResult<()> {
+    fn create_session(&self, session: lantern_store::NewSession, ctx: &lantern_store::AuditContext) -> StoreResult<()> {
         self.add_session(session, ctx)
     }
-    fn session(
-        &self,
-        id_hash: &str,
-    ) -> StoreResult<Option<(lantern_store::SessionRecord, lantern_store::User)>> {
+    fn session(&self, id_hash: &str) -> StoreResult<Option<(lantern_store::SessionRecord, lantern_store::User)>> {
         self.get_session(id_hash)
     }
     fn touch_session(&self, id_hash: &str, at: time::OffsetDateTime) -> StoreResult<()> {
         self.touch(id_hash, at)
     }
-    fn delete_session(
-        &self,
-        id_hash: &str,
-        ctx: Option<&lantern_store::AuditContext>,
-    ) -> StoreResult<()> {
+    fn delete_session(&self, id_hash: &str, ctx: Option<&lantern_store::AuditContext>) -> StoreResult<()> {
         self.end_session(id_hash, ctx)
     }
     fn create_api_token(
@@ -355,10 +331,7 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<lantern_store::ApiToken> {
         self.add_api_token(token, ctx)
     }
-    fn api_tokens(
-        &self,
-        user: lantern_domain::user::UserId,
-    ) -> StoreResult<Vec<lantern_store::ApiToken>> {
+    fn api_tokens(&self, user: lantern_domain::user::UserId) -> StoreResult<Vec<lantern_store::ApiToken>> {
         self.list_api_tokens(user)
     }
     fn revoke_api_token(
@@ -379,11 +352,7 @@ impl lantern_store::Store for SqliteStore {
     fn sites(&self) -> StoreResult<Vec<lantern_store::Site>> {
         self.all_sites()
     }
-    fn create_site(
-        &self,
-        name: &str,
-        ctx: &lantern_store::AuditContext,
-    ) -> StoreResult<lantern_store::Site> {
+    fn create_site(&self, name: &str, ctx: &lantern_store::AuditContext) -> StoreResult<lantern_store::Site> {
         self.add_site(name, ctx)
     }
     fn create_household(
@@ -394,10 +363,7 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<lantern_store::Household> {
         self.add_household(label, site, ctx)
     }
-    fn households(
-        &self,
-        page: lantern_store::PageRequest,
-    ) -> StoreResult<Page<lantern_store::Household>> {
+    fn households(&self, page: lantern_store::PageRequest) -> StoreResult<Page<lantern_store::Household>> {
         self.household_page(page)
     }
     fn household(
@@ -437,10 +403,7 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<()> {
         self.remove_person(id, expected_version, ctx)
     }
-    fn person(
-        &self,
-        id: lantern_domain::person::PersonId,
-    ) -> StoreResult<Option<lantern_store::Person>> {
+    fn person(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_store::Person>> {
         self.get_person(id)
     }
     fn read_protected(
@@ -450,23 +413,13 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<lantern_domain::person::ProtectedFields> {
         self.protected_of(id, ctx)
     }
-    fn search_people(
-        &self,
-        query: &lantern_store::PersonQuery,
-    ) -> StoreResult<Page<lantern_store::PersonSummary>> {
+    fn search_people(&self, query: &lantern_store::PersonQuery) -> StoreResult<Page<lantern_store::PersonSummary>> {
         self.search(query)
     }
-    fn person_history(
-        &self,
-        id: lantern_domain::person::PersonId,
-    ) -> StoreResult<Vec<lantern_store::PersonVersion>> {
+    fn person_history(&self, id: lantern_domain::person::PersonId) -> StoreResult<Vec<lantern_store::PersonVersion>> {
         self.history(id)
     }
-    fn add_link(
-        &self,
-        link: lantern_domain::family::FamilyLink,
-        ctx: &lantern_store::AuditContext,
-    ) -> StoreResult<()> {
+    fn add_link(&self, link: lantern_domain::family::FamilyLink, ctx: &lantern_store::AuditContext) -> StoreResult<()> {
         self.link(link, ctx)
     }
     fn remove_link(

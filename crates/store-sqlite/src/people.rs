@@ -2,14 +2,12 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{check_new_link, FamilyLink, LinkKind};
-use lantern_domain::person::{
-    HouseholdId, PersonCore, PersonDraft, PersonId, ProtectedFields, SiteId,
-};
+use lantern_domain::person::{HouseholdId, PersonCore, PersonDraft, PersonId, ProtectedFields, SiteId};
 use lantern_domain::text::{required_text, search_key};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
-    AuditContext, Household, LinkView, Page, PageRequest, Person, PersonQuery, PersonSummary,
-    PersonVersion, StoreError, StoreResult,
+    AuditContext, Household, LinkView, Page, PageRequest, Person, PersonQuery, PersonSummary, PersonVersion,
+    StoreError, StoreResult,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -138,11 +136,8 @@ impl SqliteStore {
             ],
         )
         .map_err(db)?;
-        tx.execute(
-            "DELETE FROM name_tokens WHERE person_id = ?1",
-            [id.to_string()],
-        )
-        .map_err(db)?;
+        tx.execute("DELETE FROM name_tokens WHERE person_id = ?1", [id.to_string()])
+            .map_err(db)?;
         let mut insert = tx
             .prepare_cached("INSERT OR IGNORE INTO name_tokens (token, person_id) VALUES (?1, ?2)")
             .map_err(db)?;
@@ -185,43 +180,21 @@ impl SqliteStore {
         self.write_person(tx, id, draft, ctx, change)?;
         insert_audit(
             tx,
-            &ctx.event(
-                AuditAction::PersonCreate,
-                "person",
-                Some(id.to_string()),
-                "",
-            ),
+            &ctx.event(AuditAction::PersonCreate, "person", Some(id.to_string()), ""),
         )?;
         Ok(id)
     }
 
-    pub(crate) fn new_person(
-        &self,
-        draft: &PersonDraft,
-        ctx: &AuditContext,
-    ) -> StoreResult<Person> {
+    pub(crate) fn new_person(&self, draft: &PersonDraft, ctx: &AuditContext) -> StoreResult<Person> {
         let id = self.write(|tx| self.insert_new_person(tx, draft, ctx))?;
         self.get_person(id)?.ok_or(StoreError::NotFound)
     }
 
-    pub(crate) fn import(
-        &self,
-        drafts: &[PersonDraft],
-        ctx: &AuditContext,
-    ) -> StoreResult<Vec<PersonId>> {
-        self.write(|tx| {
-            drafts
-                .iter()
-                .map(|d| self.insert_new_person(tx, d, ctx))
-                .collect()
-        })
+    pub(crate) fn import(&self, drafts: &[PersonDraft], ctx: &AuditContext) -> StoreResult<Vec<PersonId>> {
+        self.write(|tx| drafts.iter().map(|d| self.insert_new_person(tx, d, ctx)).collect())
     }
 
-    fn current(
-        &self,
-        tx: &Transaction<'_>,
-        id: PersonId,
-    ) -> StoreResult<(i64, PersonCore, Option<Vec<u8>>)> {
+    fn current(&self, tx: &Transaction<'_>, id: PersonId) -> StoreResult<(i64, PersonCore, Option<Vec<u8>>)> {
         let row = tx
             .query_row(
                 "SELECT version, core, protected FROM people WHERE id = ?1 AND deleted_at IS NULL",
@@ -292,12 +265,7 @@ impl SqliteStore {
         self.get_person(id)?.ok_or(StoreError::NotFound)
     }
 
-    pub(crate) fn remove_person(
-        &self,
-        id: PersonId,
-        expected: i64,
-        ctx: &AuditContext,
-    ) -> StoreResult<()> {
+    pub(crate) fn remove_person(&self, id: PersonId, expected: i64, ctx: &AuditContext) -> StoreResult<()> {
         self.write(|tx| {
             let (version, core, _) = self.current(tx, id)?;
             if version != expected {
@@ -397,22 +365,13 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn protected_of(
-        &self,
-        id: PersonId,
-        ctx: &AuditContext,
-    ) -> StoreResult<ProtectedFields> {
+    pub(crate) fn protected_of(&self, id: PersonId, ctx: &AuditContext) -> StoreResult<ProtectedFields> {
         self.write(|tx| {
             let (_, _, sealed) = self.current(tx, id)?;
             let fields = self.open_protected(id, sealed.as_deref())?;
             insert_audit(
                 tx,
-                &ctx.event(
-                    AuditAction::PersonReadProtected,
-                    "person",
-                    Some(id.to_string()),
-                    "",
-                ),
+                &ctx.event(AuditAction::PersonReadProtected, "person", Some(id.to_string()), ""),
             )?;
             Ok(fields)
         })
@@ -628,22 +587,12 @@ impl SqliteStore {
             let id = HouseholdId::new();
             tx.execute(
                 "INSERT INTO households (id, label, site_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    id.to_string(),
-                    label,
-                    site.map(|s| s.to_string()),
-                    fmt_ts(ctx.at)
-                ],
+                params![id.to_string(), label, site.map(|s| s.to_string()), fmt_ts(ctx.at)],
             )
             .map_err(db)?;
             insert_audit(
                 tx,
-                &ctx.event(
-                    AuditAction::HouseholdCreate,
-                    "household",
-                    Some(id.to_string()),
-                    &label,
-                ),
+                &ctx.event(AuditAction::HouseholdCreate, "household", Some(id.to_string()), &label),
             )?;
             Ok(Household {
                 id,
@@ -707,7 +656,11 @@ impl SqliteStore {
                 .map_err(db)?;
             let members = stmt
                 .query_map([id.to_string()], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
                 })
                 .map_err(db)?
                 .map(|r| {
@@ -765,16 +718,9 @@ fn links_between(tx: &Transaction<'_>, link: FamilyLink) -> StoreResult<Vec<Fami
         )
         .map_err(db)?;
     let rows = stmt
-        .query_map(
-            params![link.person.to_string(), link.relative.to_string()],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
-        )
+        .query_map(params![link.person.to_string(), link.relative.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })
         .map_err(db)?;
     rows.map(|r| {
         let (p, rel, kind) = r.map_err(db)?;
@@ -789,13 +735,10 @@ fn links_between(tx: &Transaction<'_>, link: FamilyLink) -> StoreResult<Vec<Fami
 
 fn parents(tx: &Transaction<'_>, person: PersonId) -> StoreResult<Vec<PersonId>> {
     let mut stmt = tx
-        .prepare_cached(
-            "SELECT relative_id FROM family_links WHERE person_id = ?1 AND kind = 'parent'",
-        )
+        .prepare_cached("SELECT relative_id FROM family_links WHERE person_id = ?1 AND kind = 'parent'")
         .map_err(db)?;
     let rows = stmt
         .query_map([person.to_string()], |r| r.get::<_, String>(0))
         .map_err(db)?;
-    rows.map(|r| Ok(PersonId(parse_id(&r.map_err(db)?)?)))
-        .collect()
+    rows.map(|r| Ok(PersonId(parse_id(&r.map_err(db)?)?))).collect()
 }

@@ -6,8 +6,8 @@ use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, UserId, Username};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
-    ApiToken, AuditContext, NewApiToken, NewSession, NewUser, SessionRecord, Site, StoreError,
-    StoreResult, User, UserChange, UserCredentials,
+    ApiToken, AuditContext, NewApiToken, NewSession, NewUser, SessionRecord, Site, StoreError, StoreResult, User,
+    UserChange, UserCredentials,
 };
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use time::OffsetDateTime;
@@ -15,12 +15,9 @@ use time::OffsetDateTime;
 use crate::util::{db, fmt_ts, parse_id, parse_ts};
 use crate::{insert_audit, SqliteStore};
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, role, language, disabled, totp_secret IS NOT NULL";
+const USER_COLUMNS: &str = "id, username, display_name, role, language, disabled, totp_secret IS NOT NULL";
 
-fn user_from_row(
-    r: &Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, String, bool, bool)> {
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, String, String, bool, bool)> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -104,11 +101,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn add_setup_token(
-        &self,
-        hash: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
+    pub(crate) fn add_setup_token(&self, hash: &str, expires_at: OffsetDateTime) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO setup_tokens (token_hash, expires_at) VALUES (?1, ?2)",
@@ -165,7 +158,13 @@ impl SqliteStore {
                 .query_row(
                     &format!("SELECT {USER_COLUMNS}, password_hash, totp_secret FROM users WHERE username = ?1"),
                     [username],
-                    |r| Ok((user_from_row(r)?, r.get::<_, String>(7)?, r.get::<_, Option<Vec<u8>>>(8)?)),
+                    |r| {
+                        Ok((
+                            user_from_row(r)?,
+                            r.get::<_, String>(7)?,
+                            r.get::<_, Option<Vec<u8>>>(8)?,
+                        ))
+                    },
                 )
                 .optional()
                 .map_err(db)?;
@@ -187,21 +186,14 @@ impl SqliteStore {
     pub(crate) fn all_users(&self) -> StoreResult<Vec<User>> {
         self.read(|tx| {
             let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-                ))
+                .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
                 .map_err(db)?;
             let rows = stmt.query_map([], user_from_row).map_err(db)?;
             rows.map(|r| to_user(r.map_err(db)?)).collect()
         })
     }
 
-    pub(crate) fn change_user(
-        &self,
-        id: UserId,
-        change: UserChange,
-        ctx: &AuditContext,
-    ) -> StoreResult<User> {
+    pub(crate) fn change_user(&self, id: UserId, change: UserChange, ctx: &AuditContext) -> StoreResult<User> {
         self.write(|tx| {
             load_user(tx, id)?.ok_or(StoreError::NotFound)?;
             let mut what = Vec::new();
@@ -247,20 +239,10 @@ impl SqliteStore {
                     params![id.to_string(), secret],
                 )
                 .map_err(db)?;
-                what.push(
-                    if secret.is_some() {
-                        "totp=on"
-                    } else {
-                        "totp=off"
-                    }
-                    .into(),
-                );
+                what.push(if secret.is_some() { "totp=on" } else { "totp=off" }.into());
             }
             let action = change.action.unwrap_or(AuditAction::UserUpdate);
-            insert_audit(
-                tx,
-                &ctx.event(action, "user", Some(id.to_string()), &what.join(" ")),
-            )?;
+            insert_audit(tx, &ctx.event(action, "user", Some(id.to_string()), &what.join(" ")))?;
             load_user(tx, id)?.ok_or(StoreError::NotFound)
         })
     }
@@ -324,11 +306,9 @@ impl SqliteStore {
     pub(crate) fn end_session(&self, id_hash: &str, ctx: Option<&AuditContext>) -> StoreResult<()> {
         self.write(|tx| {
             let user: Option<String> = tx
-                .query_row(
-                    "SELECT user_id FROM sessions WHERE id_hash = ?1",
-                    [id_hash],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT user_id FROM sessions WHERE id_hash = ?1", [id_hash], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(db)?;
             tx.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])
@@ -340,19 +320,24 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn add_api_token(
-        &self,
-        t: NewApiToken,
-        ctx: &AuditContext,
-    ) -> StoreResult<ApiToken> {
+    pub(crate) fn add_api_token(&self, t: NewApiToken, ctx: &AuditContext) -> StoreResult<ApiToken> {
         self.write(|tx| {
             let id = uuid::Uuid::now_v7();
             tx.execute(
                 "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id.to_string(), t.user_id.to_string(), t.name, t.token_hash, fmt_ts(t.created_at)],
+                params![
+                    id.to_string(),
+                    t.user_id.to_string(),
+                    t.name,
+                    t.token_hash,
+                    fmt_ts(t.created_at)
+                ],
             )
             .map_err(db)?;
-            insert_audit(tx, &ctx.event(AuditAction::TokenCreate, "api_token", Some(id.to_string()), &t.name))?;
+            insert_audit(
+                tx,
+                &ctx.event(AuditAction::TokenCreate, "api_token", Some(id.to_string()), &t.name),
+            )?;
             Ok(ApiToken {
                 id,
                 name: t.name,
@@ -395,12 +380,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn revoke_token(
-        &self,
-        user: UserId,
-        token: uuid::Uuid,
-        ctx: &AuditContext,
-    ) -> StoreResult<()> {
+    pub(crate) fn revoke_token(&self, user: UserId, token: uuid::Uuid, ctx: &AuditContext) -> StoreResult<()> {
         self.write(|tx| {
             let n = tx
                 .execute(
@@ -413,12 +393,7 @@ impl SqliteStore {
             }
             insert_audit(
                 tx,
-                &ctx.event(
-                    AuditAction::TokenRevoke,
-                    "api_token",
-                    Some(token.to_string()),
-                    "",
-                ),
+                &ctx.event(AuditAction::TokenRevoke, "api_token", Some(token.to_string()), ""),
             )
         })
     }
@@ -446,9 +421,7 @@ impl SqliteStore {
 
     pub(crate) fn all_sites(&self) -> StoreResult<Vec<Site>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT id, name FROM sites ORDER BY name")
-                .map_err(db)?;
+            let mut stmt = tx.prepare("SELECT id, name FROM sites ORDER BY name").map_err(db)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                 .map_err(db)?;
@@ -467,11 +440,9 @@ impl SqliteStore {
         let name = lantern_domain::text::required_text("name", name, 100)?;
         self.write(|tx| {
             let taken: bool = tx
-                .query_row(
-                    "SELECT EXISTS(SELECT 1 FROM sites WHERE name = ?1)",
-                    [&name],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT EXISTS(SELECT 1 FROM sites WHERE name = ?1)", [&name], |r| {
+                    r.get(0)
+                })
                 .map_err(db)?;
             if taken {
                 return Err(FieldError::new("name", Reason::Duplicate).into());

@@ -9,11 +9,7 @@ use lantern_vault::Keyring;
 
 fn fresh() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(
-        &dir.path().join("lantern.db"),
-        Arc::new(Keyring::generate().unwrap()),
-    )
-    .unwrap();
+    let store = SqliteStore::open(&dir.path().join("lantern.db"), Arc::new(Keyring::generate().unwrap())).unwrap();
     (dir, store)
 }
 
@@ -73,10 +69,7 @@ fn protected_fields_are_encrypted_at_rest() {
     if let Ok(wal) = std::fs::read(dir.path().join("lantern.db-wal")) {
         bytes.extend(wal);
     }
-    assert!(
-        !bytes.windows(6).any(|w| w == b"998877"),
-        "contact stored in clear"
-    );
+    assert!(!bytes.windows(6).any(|w| w == b"998877"), "contact stored in clear");
     assert!(
         bytes.windows(11).any(|w| w == b"Test Person"),
         "sanity: plain fields are found"

@@ -13,9 +13,7 @@ use lantern_domain::Reason;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::{
-    AuditContext, AuditFilter, NewUser, PageRequest, PersonQuery, Store, StoreError, UserChange,
-};
+use crate::{AuditContext, AuditFilter, NewUser, PageRequest, PersonQuery, Store, StoreError, UserChange};
 
 /// A named conformance case.
 pub type Case = (&'static str, fn(&dyn Store));
@@ -27,23 +25,11 @@ pub const CASES: &[Case] = &[
         "protected_fields_are_separate_and_audited",
         protected_fields_are_separate_and_audited,
     ),
-    (
-        "updates_need_the_current_version",
-        updates_need_the_current_version,
-    ),
+    ("updates_need_the_current_version", updates_need_the_current_version),
     ("history_keeps_every_version", history_keeps_every_version),
-    (
-        "links_are_kept_in_both_directions",
-        links_are_kept_in_both_directions,
-    ),
-    (
-        "refused_changes_write_nothing",
-        refused_changes_write_nothing,
-    ),
-    (
-        "search_by_name_status_site_year",
-        search_by_name_status_site_year,
-    ),
+    ("links_are_kept_in_both_directions", links_are_kept_in_both_directions),
+    ("refused_changes_write_nothing", refused_changes_write_nothing),
+    ("search_by_name_status_site_year", search_by_name_status_site_year),
     ("delete_hides_and_unlinks", delete_hides_and_unlinks),
     ("setup_token_is_single_use", setup_token_is_single_use),
     ("users_and_sessions", users_and_sessions),
@@ -54,8 +40,7 @@ pub const CASES: &[Case] = &[
 pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     for (name, case) in CASES {
         let store = make();
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(store.as_ref())));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(store.as_ref())));
         if let Err(e) = result {
             let msg = e
                 .downcast_ref::<String>()
@@ -133,10 +118,7 @@ fn protected_fields_are_separate_and_audited(store: &dyn Store) {
     let d = input.parse(T0.date()).unwrap();
     let p = store.create_person(&d, &ctx("reg")).unwrap();
     let shown = serde_json::to_string(&store.person(p.id).unwrap().unwrap()).unwrap();
-    assert!(
-        !shown.contains("P-778899"),
-        "documents leaked into the plain read"
-    );
+    assert!(!shown.contains("P-778899"), "documents leaked into the plain read");
     assert!(store.person(p.id).unwrap().unwrap().has_protected);
     assert_eq!(audit_count(store, AuditAction::PersonReadProtected), 0);
     let read = store.read_protected(p.id, &ctx("caseworker")).unwrap();
@@ -149,29 +131,19 @@ fn protected_fields_are_separate_and_audited(store: &dyn Store) {
         .unwrap();
     assert_eq!(events.total, 1);
     assert_eq!(events.items[0].actor_name, "caseworker");
-    assert_eq!(
-        events.items[0].record_id.as_deref(),
-        Some(p.id.to_string().as_str())
-    );
+    assert_eq!(events.items[0].record_id.as_deref(), Some(p.id.to_string().as_str()));
 }
 
 fn updates_need_the_current_version(store: &dyn Store) {
-    let p = store
-        .create_person(&draft(&["Maryam"], "1990"), &ctx("a"))
-        .unwrap();
+    let p = store.create_person(&draft(&["Maryam"], "1990"), &ctx("a")).unwrap();
     let p2 = store
         .update_person(p.id, 1, &draft(&["Maryam Ahmadi"], "1990"), &ctx("b"))
         .unwrap();
     assert_eq!(p2.version, 2);
     let stale = store.update_person(p.id, 1, &draft(&["Maryam X"], "1990"), &ctx("c"));
-    assert!(
-        matches!(stale, Err(StoreError::Conflict { current: 2 })),
-        "{stale:?}"
-    );
+    assert!(matches!(stale, Err(StoreError::Conflict { current: 2 })), "{stale:?}");
     assert_eq!(
-        store.person(p.id).unwrap().unwrap().core.names[0]
-            .text
-            .as_str(),
+        store.person(p.id).unwrap().unwrap().core.names[0].text.as_str(),
         "Maryam Ahmadi"
     );
     let updates = store
@@ -185,9 +157,7 @@ fn updates_need_the_current_version(store: &dyn Store) {
 }
 
 fn history_keeps_every_version(store: &dyn Store) {
-    let p = store
-        .create_person(&draft(&["Ali"], "1970"), &ctx("first"))
-        .unwrap();
+    let p = store.create_person(&draft(&["Ali"], "1970"), &ctx("first")).unwrap();
     store
         .update_person(p.id, 1, &draft(&["Ali"], "1971"), &ctx("second"))
         .unwrap();
@@ -195,25 +165,16 @@ fn history_keeps_every_version(store: &dyn Store) {
         .update_person(p.id, 2, &draft(&["Ali Rezaei"], "1971"), &ctx("third"))
         .unwrap();
     let h = store.person_history(p.id).unwrap();
-    let who: Vec<_> = h
-        .iter()
-        .map(|v| (v.version, v.actor_name.as_str()))
-        .collect();
+    let who: Vec<_> = h.iter().map(|v| (v.version, v.actor_name.as_str())).collect();
     assert_eq!(who, [(1, "first"), (2, "second"), (3, "third")]);
     assert_eq!(h[0].core.birth_date.unwrap().to_string(), "1970");
     assert_eq!(h[2].core.names[0].text.as_str(), "Ali Rezaei");
 }
 
 fn links_are_kept_in_both_directions(store: &dyn Store) {
-    let a = store
-        .create_person(&draft(&["Parent"], "1950"), &ctx("r"))
-        .unwrap();
-    let b = store
-        .create_person(&draft(&["Child"], "1975"), &ctx("r"))
-        .unwrap();
-    let c = store
-        .create_person(&draft(&["Grandchild"], "2000"), &ctx("r"))
-        .unwrap();
+    let a = store.create_person(&draft(&["Parent"], "1950"), &ctx("r")).unwrap();
+    let b = store.create_person(&draft(&["Child"], "1975"), &ctx("r")).unwrap();
+    let c = store.create_person(&draft(&["Grandchild"], "2000"), &ctx("r")).unwrap();
     // a is b's parent.
     store
         .add_link(
@@ -227,10 +188,7 @@ fn links_are_kept_in_both_directions(store: &dyn Store) {
         .unwrap();
     let a_links = store.person(a.id).unwrap().unwrap().links;
     assert_eq!(a_links.len(), 1);
-    assert_eq!(
-        (a_links[0].kind, a_links[0].relative),
-        (LinkKind::Child, b.id)
-    );
+    assert_eq!((a_links[0].kind, a_links[0].relative), (LinkKind::Child, b.id));
     assert_eq!(a_links[0].relative_name, "Child");
     // b is c's parent; then c as a's parent would be a cycle.
     store
@@ -287,9 +245,7 @@ fn links_are_kept_in_both_directions(store: &dyn Store) {
 }
 
 fn refused_changes_write_nothing(store: &dyn Store) {
-    let a = store
-        .create_person(&draft(&["Someone"], "1950"), &ctx("r"))
-        .unwrap();
+    let a = store.create_person(&draft(&["Someone"], "1950"), &ctx("r")).unwrap();
     let before = store.audit_events(&AuditFilter::default()).unwrap().total;
     let missing = lantern_domain::person::PersonId::new();
     let r = store.add_link(
@@ -314,14 +270,8 @@ fn refused_changes_write_nothing(store: &dyn Store) {
     // An import with one bad record writes none of them.
     let r = store.import_people(&[draft(&["Good One"], "1960"), bad], &ctx("r"));
     assert!(r.is_err());
-    assert_eq!(
-        store.search_people(&PersonQuery::default()).unwrap().total,
-        1
-    );
-    assert_eq!(
-        store.audit_events(&AuditFilter::default()).unwrap().total,
-        before
-    );
+    assert_eq!(store.search_people(&PersonQuery::default()).unwrap().total, 1);
+    assert_eq!(store.audit_events(&AuditFilter::default()).unwrap().total, before);
 }
 
 fn search_by_name_status_site_year(store: &dyn Store) {
@@ -371,12 +321,8 @@ fn search_by_name_status_site_year(store: &dyn Store) {
 }
 
 fn delete_hides_and_unlinks(store: &dyn Store) {
-    let a = store
-        .create_person(&draft(&["Keeper"], "1950"), &ctx("r"))
-        .unwrap();
-    let b = store
-        .create_person(&draft(&["Leaver"], "1952"), &ctx("r"))
-        .unwrap();
+    let a = store.create_person(&draft(&["Keeper"], "1950"), &ctx("r")).unwrap();
+    let b = store.create_person(&draft(&["Leaver"], "1952"), &ctx("r")).unwrap();
     store
         .add_link(
             FamilyLink {
@@ -394,10 +340,7 @@ fn delete_hides_and_unlinks(store: &dyn Store) {
     store.delete_person(b.id, 1, &ctx("r")).unwrap();
     assert!(store.person(b.id).unwrap().is_none());
     assert!(store.person(a.id).unwrap().unwrap().links.is_empty());
-    assert_eq!(
-        store.search_people(&PersonQuery::default()).unwrap().total,
-        1
-    );
+    assert_eq!(store.search_people(&PersonQuery::default()).unwrap().total, 1);
     let h = store.person_history(b.id).unwrap();
     assert_eq!(h.last().unwrap().action, "person.delete");
 }
@@ -413,48 +356,26 @@ fn new_user(name: &str, role: Role) -> NewUser {
 }
 
 fn setup_token_is_single_use(store: &dyn Store) {
-    store
-        .create_setup_token("expired", T0 - Duration::minutes(1))
-        .unwrap();
+    store.create_setup_token("expired", T0 - Duration::minutes(1)).unwrap();
     assert!(matches!(
-        store.complete_setup(
-            "expired",
-            new_user("admin", Role::Administrator),
-            &ctx("setup")
-        ),
+        store.complete_setup("expired", new_user("admin", Role::Administrator), &ctx("setup")),
         Err(StoreError::SetupClosed)
     ));
-    store
-        .create_setup_token("good", T0 + Duration::hours(1))
-        .unwrap();
+    store.create_setup_token("good", T0 + Duration::hours(1)).unwrap();
     let admin = store
-        .complete_setup(
-            "good",
-            new_user("admin", Role::Administrator),
-            &ctx("setup"),
-        )
+        .complete_setup("good", new_user("admin", Role::Administrator), &ctx("setup"))
         .unwrap();
     assert_eq!(admin.role, Role::Administrator);
-    store
-        .create_setup_token("second", T0 + Duration::hours(1))
-        .unwrap();
+    store.create_setup_token("second", T0 + Duration::hours(1)).unwrap();
     assert!(
         matches!(
-            store.complete_setup(
-                "second",
-                new_user("other", Role::Administrator),
-                &ctx("setup")
-            ),
+            store.complete_setup("second", new_user("other", Role::Administrator), &ctx("setup")),
             Err(StoreError::SetupClosed)
         ),
         "setup must close once a user exists"
     );
     assert!(matches!(
-        store.complete_setup(
-            "good",
-            new_user("again", Role::Administrator),
-            &ctx("setup")
-        ),
+        store.complete_setup("good", new_user("again", Role::Administrator), &ctx("setup")),
         Err(StoreError::SetupClosed)
     ));
     assert_eq!(store.user_count().unwrap(), 1);
@@ -465,9 +386,7 @@ fn users_and_sessions(store: &dyn Store) {
         .create_user(new_user("reg1", Role::Registrar), &ctx("admin"))
         .unwrap();
     let dup = store.create_user(new_user("reg1", Role::Auditor), &ctx("admin"));
-    assert!(
-        matches!(dup, Err(StoreError::Invalid(ref e)) if e.field == "username" && e.reason == Reason::Duplicate)
-    );
+    assert!(matches!(dup, Err(StoreError::Invalid(ref e)) if e.field == "username" && e.reason == Reason::Duplicate));
     store
         .create_session(
             crate::NewSession {
@@ -491,10 +410,7 @@ fn users_and_sessions(store: &dyn Store) {
             &ctx("admin"),
         )
         .unwrap();
-    assert!(
-        store.session("s1").unwrap().is_none(),
-        "disabling ends sessions"
-    );
+    assert!(store.session("s1").unwrap().is_none(), "disabling ends sessions");
     let creds = store.user_credentials("reg1").unwrap().unwrap();
     assert!(creds.user.disabled);
 }

@@ -66,12 +66,7 @@ pub trait Store: Send + Sync {
     fn create_setup_token(&self, token_hash: &str, expires_at: OffsetDateTime) -> StoreResult<()>;
     /// Creates the first administrator if the token is valid and unused and
     /// no user exists yet; consumes the token.
-    fn complete_setup(
-        &self,
-        token_hash: &str,
-        user: NewUser,
-        ctx: &AuditContext,
-    ) -> StoreResult<User>;
+    fn complete_setup(&self, token_hash: &str, user: NewUser, ctx: &AuditContext) -> StoreResult<User>;
     /// Creates a user; a taken username is `Invalid(username, duplicate)`.
     fn create_user(&self, user: NewUser, ctx: &AuditContext) -> StoreResult<User>;
     /// A user by login name, with credentials, for logging in.
@@ -95,12 +90,7 @@ pub trait Store: Send + Sync {
     /// A user's tokens (never the secrets).
     fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
     /// Revokes one of a user's tokens.
-    fn revoke_api_token(
-        &self,
-        user: UserId,
-        token: uuid::Uuid,
-        ctx: &AuditContext,
-    ) -> StoreResult<()>;
+    fn revoke_api_token(&self, user: UserId, token: uuid::Uuid, ctx: &AuditContext) -> StoreResult<()>;
     /// The enabled user owning an unrevoked token with this hash; records its use.
     fn user_by_api_token(&self, token_hash: &str, at: OffsetDateTime) -> StoreResult<Option<User>>;
 
@@ -111,12 +101,7 @@ pub trait Store: Send + Sync {
     /// Creates a site; a taken name is `Invalid(name, duplicate)`.
     fn create_site(&self, name: &str, ctx: &AuditContext) -> StoreResult<Site>;
     /// Creates a household.
-    fn create_household(
-        &self,
-        label: &str,
-        site: Option<SiteId>,
-        ctx: &AuditContext,
-    ) -> StoreResult<Household>;
+    fn create_household(&self, label: &str, site: Option<SiteId>, ctx: &AuditContext) -> StoreResult<Household>;
     /// Households, by label, paginated.
     fn households(&self, page: PageRequest) -> StoreResult<Page<Household>>;
     /// A household and its (not deleted) members.
@@ -127,11 +112,7 @@ pub trait Store: Send + Sync {
     /// Registers a person.
     fn create_person(&self, draft: &PersonDraft, ctx: &AuditContext) -> StoreResult<Person>;
     /// Registers many people in one transaction (imports, demo data).
-    fn import_people(
-        &self,
-        drafts: &[PersonDraft],
-        ctx: &AuditContext,
-    ) -> StoreResult<Vec<PersonId>>;
+    fn import_people(&self, drafts: &[PersonDraft], ctx: &AuditContext) -> StoreResult<Vec<PersonId>>;
     /// Replaces a person's content if it is still at `expected_version`.
     fn update_person(
         &self,
@@ -141,12 +122,7 @@ pub trait Store: Send + Sync {
         ctx: &AuditContext,
     ) -> StoreResult<Person>;
     /// Soft-deletes a person (history and audit stay); removes their family links.
-    fn delete_person(
-        &self,
-        id: PersonId,
-        expected_version: i64,
-        ctx: &AuditContext,
-    ) -> StoreResult<()>;
+    fn delete_person(&self, id: PersonId, expected_version: i64, ctx: &AuditContext) -> StoreResult<()>;
     /// A person's unprotected content and family links (deleted people are `None`).
     fn person(&self, id: PersonId) -> StoreResult<Option<Person>>;
     /// A person's protected fields; writes the audit event of the read in

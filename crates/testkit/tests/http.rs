@@ -32,7 +32,13 @@ async fn setup_flow_creates_the_first_administrator_once() {
     let r = s
         .post_form(
             "/setup",
-            &[("token", token), ("username", "chief"), ("display_name", "Chief"), ("password", "short"), ("password_confirm", "short")],
+            &[
+                ("token", token),
+                ("username", "chief"),
+                ("display_name", "Chief"),
+                ("password", "short"),
+                ("password_confirm", "short"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -67,10 +73,16 @@ async fn login_failures_are_audited_and_throttled() {
     let srv = TestServer::start().await;
     let name = username(Role::Registrar);
     for _ in 0..5 {
-        assert_eq!(srv.login_as(&name, "wrong password!!").await.err(), Some(StatusCode::UNAUTHORIZED));
+        assert_eq!(
+            srv.login_as(&name, "wrong password!!").await.err(),
+            Some(StatusCode::UNAUTHORIZED)
+        );
     }
     // The sixth attempt is refused even with the right password.
-    assert_eq!(srv.login_as(&name, PASSWORD).await.err(), Some(StatusCode::TOO_MANY_REQUESTS));
+    assert_eq!(
+        srv.login_as(&name, PASSWORD).await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
     let failed = srv.audit("login.failed");
     assert_eq!(failed.len(), 6);
     assert!(failed.iter().all(|e| e.actor_name == name));
@@ -80,7 +92,10 @@ async fn login_failures_are_audited_and_throttled() {
     srv.clock.advance(Duration::minutes(16));
     srv.login_as(&name, PASSWORD).await.unwrap();
     // An unknown user fails the same way as a wrong password.
-    assert_eq!(srv.login_as("nobody", PASSWORD).await.err(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        srv.login_as("nobody", PASSWORD).await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
 }
 
 #[tokio::test]
@@ -98,13 +113,19 @@ async fn second_factor_is_required_once_enabled() {
             &lantern_store::AuditContext::system("test", srv.clock.now()),
         )
         .unwrap();
-    assert_eq!(srv.login_as("auditor", PASSWORD).await.err(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        srv.login_as("auditor", PASSWORD).await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
     let step = (srv.clock.now().unix_timestamp() / 30) as u64;
     let code = format!("{:06}", lantern_web::security::hotp(&secret, step));
     let mut s = lantern_testkit::Session::anonymous(&srv);
     s.refresh_csrf("/login").await;
     let r = s
-        .post_form("/login", &[("username", "auditor"), ("password", PASSWORD), ("code", &code)])
+        .post_form(
+            "/login",
+            &[("username", "auditor"), ("password", PASSWORD), ("code", &code)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
@@ -167,7 +188,15 @@ async fn state_changes_need_the_csrf_token() {
 /// matrix that contradicts them fails here.
 fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<Role>)> {
     use Role::*;
-    let staff = vec![Administrator, Registrar, Caseworker, Interviewer, FamilyLiaison, Documenter, Auditor];
+    let staff = vec![
+        Administrator,
+        Registrar,
+        Caseworker,
+        Interviewer,
+        FamilyLiaison,
+        Documenter,
+        Auditor,
+    ];
     let readers = vec![Administrator, Registrar, Caseworker, Interviewer, Documenter];
     let all = Role::ALL.to_vec();
     vec![
@@ -178,7 +207,11 @@ fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<
         ("GET", format!("/people/{person}"), readers.clone()),
         ("GET", format!("/people/{person}/edit"), vec![Registrar]),
         ("POST", format!("/people/{person}/edit"), vec![Registrar]),
-        ("GET", format!("/people/{person}/protected"), vec![Registrar, Caseworker]),
+        (
+            "GET",
+            format!("/people/{person}/protected"),
+            vec![Registrar, Caseworker],
+        ),
         ("GET", format!("/people/{person}/history"), readers.clone()),
         ("POST", format!("/people/{person}/links"), vec![Registrar]),
         ("POST", format!("/people/{person}/links/remove"), vec![Registrar]),
@@ -204,7 +237,11 @@ fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<
         ("GET", format!("/api/v1/people/{person}"), readers.clone()),
         ("PUT", format!("/api/v1/people/{person}"), vec![Registrar]),
         ("DELETE", format!("/api/v1/people/{person}"), vec![Registrar]),
-        ("GET", format!("/api/v1/people/{person}/protected"), vec![Registrar, Caseworker]),
+        (
+            "GET",
+            format!("/api/v1/people/{person}/protected"),
+            vec![Registrar, Caseworker],
+        ),
         ("GET", format!("/api/v1/people/{person}/history"), readers.clone()),
         ("POST", format!("/api/v1/people/{person}/links"), vec![Registrar]),
         ("DELETE", format!("/api/v1/people/{person}/links"), vec![Registrar]),
@@ -227,7 +264,11 @@ async fn every_route_allows_exactly_its_roles() {
     let person = register(&reg, &[("names[0].text", "Test Person")]).await;
     let household = srv
         .store
-        .create_household("Test household", None, &lantern_store::AuditContext::system("t", srv.clock.now()))
+        .create_household(
+            "Test household",
+            None,
+            &lantern_store::AuditContext::system("t", srv.clock.now()),
+        )
         .unwrap()
         .id
         .to_string();
@@ -258,7 +299,11 @@ async fn every_route_allows_exactly_its_roles() {
                 assert_ne!(status, StatusCode::UNAUTHORIZED, "{role:?} {method} {path}");
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}");
-                assert_eq!(srv.audit("access.denied").len(), denials_before + 1, "denial audited: {role:?} {method} {path}");
+                assert_eq!(
+                    srv.audit("access.denied").len(),
+                    denials_before + 1,
+                    "denial audited: {role:?} {method} {path}"
+                );
             }
             checked += 1;
         }
@@ -275,7 +320,11 @@ async fn every_route_allows_exactly_its_roles() {
         } else {
             continue; // POSTs without a session fail CSRF first (tested elsewhere).
         };
-        let expected = if path.starts_with("/api/") { StatusCode::UNAUTHORIZED } else { StatusCode::SEE_OTHER };
+        let expected = if path.starts_with("/api/") {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::SEE_OTHER
+        };
         assert_eq!(status, expected, "anonymous {method} {path}");
     }
 }
@@ -354,7 +403,12 @@ async fn bad_input_is_refused_field_by_field_in_the_users_language() {
     let r = reg
         .post_form(
             "/people",
-            &[("names[0].text", ""), ("names[1].text", "Ali"), ("birth_date", "1985-02-30"), ("sex", "robot")],
+            &[
+                ("names[0].text", ""),
+                ("names[1].text", "Ali"),
+                ("birth_date", "1985-02-30"),
+                ("sex", "robot"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -365,9 +419,13 @@ async fn bad_input_is_refused_field_by_field_in_the_users_language() {
     assert!(html.contains("value=\"Ali\""), "what was typed is kept");
     assert_eq!(srv.store.stats().unwrap().people, 0, "nothing written");
     // The same in Persian.
-    let r = reg.post_form("/language", &[("lang", "fa"), ("back", "/people/new")]).await;
+    let r = reg
+        .post_form("/language", &[("lang", "fa"), ("back", "/people/new")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = reg.post_form("/people", &[("names[0].text", "علی"), ("birth_date", "2099")]).await;
+    let r = reg
+        .post_form("/people", &[("names[0].text", "علی"), ("birth_date", "2099")])
+        .await;
     let html = r.text().await.unwrap();
     assert!(html.contains("dir=\"rtl\"") && html.contains("lang=\"fa\""));
     assert!(html.contains("تاریخ در آینده است"), "{html}");
@@ -388,10 +446,21 @@ async fn bad_input_is_refused_field_by_field_in_the_users_language() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["field"].as_str().unwrap().to_string(), f["code"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert!(fields.contains(&("birth_date".into(), "invalid-range".into())), "{fields:?}");
-    assert!(fields.contains(&("household_id".into(), "invalid-id".into())), "{fields:?}");
+    assert!(
+        fields.contains(&("birth_date".into(), "invalid-range".into())),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&("household_id".into(), "invalid-id".into())),
+        "{fields:?}"
+    );
     // Malformed JSON, a wrong type, a relation to oneself.
     let r = api
         .post(srv.url("/api/v1/people"))
@@ -433,10 +502,20 @@ async fn bad_input_is_refused_field_by_field_in_the_users_language() {
     let r = reg.post_form("/people", &[("notes", big.as_str())]).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reg.get("/no/such/page").await.status(), StatusCode::NOT_FOUND);
-    let r = api.get(srv.url("/api/v1/nothing")).bearer_auth(&token).send().await.unwrap();
+    let r = api
+        .get(srv.url("/api/v1/nothing"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "not_found");
-    let r = api.patch(srv.url("/api/v1/people")).bearer_auth(&token).send().await.unwrap();
+    let r = api
+        .patch(srv.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -447,17 +526,30 @@ async fn history_shows_every_version_with_its_author() {
     let id = register(&reg, &[("names[0].text", "Leila Moradi"), ("birth_date", "1980")]).await;
     for (v, date) in [("1", "1981"), ("2", "1981-05")] {
         let r = reg
-            .post_form(&format!("/people/{id}/edit"), &[("version", v), ("names[0].text", "Leila Moradi"), ("birth_date", date)])
+            .post_form(
+                &format!("/people/{id}/edit"),
+                &[("version", v), ("names[0].text", "Leila Moradi"), ("birth_date", date)],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
     // A stale version is refused and the newer data kept.
     let r = reg
-        .post_form(&format!("/people/{id}/edit"), &[("version", "1"), ("names[0].text", "Overwritten")])
+        .post_form(
+            &format!("/people/{id}/edit"),
+            &[("version", "1"), ("names[0].text", "Overwritten")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = reg.get(&format!("/people/{id}/history")).await.text().await.unwrap();
-    for needle in ["Version 3", "Version 2", "Version 1", "1981-05", "registrar", "Person edited"] {
+    for needle in [
+        "Version 3",
+        "Version 2",
+        "Version 1",
+        "1981-05",
+        "registrar",
+        "Person edited",
+    ] {
         assert!(html.contains(needle), "{needle} missing");
     }
     let token = srv.api_token(Role::Interviewer);
@@ -470,7 +562,12 @@ async fn history_shows_every_version_with_its_author() {
         .json()
         .await
         .unwrap();
-    let dates: Vec<&str> = h.as_array().unwrap().iter().map(|v| v["birth_date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["birth_date"].as_str().unwrap())
+        .collect();
     assert_eq!(dates, ["1980", "1981", "1981-05"]);
 }
 
@@ -478,11 +575,35 @@ async fn history_shows_every_version_with_its_author() {
 async fn people_search_by_any_name_status_and_year() {
     let srv = TestServer::start().await;
     let reg = srv.login(Role::Registrar).await;
-    let a = register(&reg, &[("names[0].text", "محمدرضا حسینی"), ("names[1].text", "Mohammadreza Hosseini"), ("birth_date", "1966")]).await;
-    let b = register(&reg, &[("names[0].text", "Zahra Hosseini"), ("status", "departed"), ("birth_date", "1990")]).await;
+    let a = register(
+        &reg,
+        &[
+            ("names[0].text", "محمدرضا حسینی"),
+            ("names[1].text", "Mohammadreza Hosseini"),
+            ("birth_date", "1966"),
+        ],
+    )
+    .await;
+    let b = register(
+        &reg,
+        &[
+            ("names[0].text", "Zahra Hosseini"),
+            ("status", "departed"),
+            ("birth_date", "1990"),
+        ],
+    )
+    .await;
     let has = |html: &str, id: &str| html.contains(&format!("/people/{id}\""));
-    let html = reg.get("/people?q=%D8%AD%D8%B3%DB%8C%D9%86%DB%8C").await.text().await.unwrap();
-    assert!(has(&html, &a) && !has(&html, &b), "Persian script finds only the Persian-script record");
+    let html = reg
+        .get("/people?q=%D8%AD%D8%B3%DB%8C%D9%86%DB%8C")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        has(&html, &a) && !has(&html, &b),
+        "Persian script finds only the Persian-script record"
+    );
     let html = reg.get("/people?q=hoss").await.text().await.unwrap();
     assert!(has(&html, &a) && has(&html, &b));
     let html = reg.get("/people?q=hoss&status=departed").await.text().await.unwrap();
@@ -511,19 +632,39 @@ async fn family_links_show_on_both_sides() {
     let reg = srv.login(Role::Registrar).await;
     let mother = register(&reg, &[("names[0].text", "Parvin Rahimi")]).await;
     let son = register(&reg, &[("names[0].text", "Omid Rahimi")]).await;
-    let r = reg.post_form(&format!("/people/{son}/links"), &[("relative_id", &mother), ("kind", "parent")]).await;
+    let r = reg
+        .post_form(
+            &format!("/people/{son}/links"),
+            &[("relative_id", &mother), ("kind", "parent")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = reg.get(&format!("/people/{mother}")).await.text().await.unwrap();
     assert!(html.contains("Child") && html.contains("Omid Rahimi"));
     // A second relation between the same two people is refused.
-    let r = reg.post_form(&format!("/people/{mother}/links"), &[("relative_id", &son), ("kind", "parent")]).await;
+    let r = reg
+        .post_form(
+            &format!("/people/{mother}/links"),
+            &[("relative_id", &son), ("kind", "parent")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("This already exists"));
     // The grandson as the mother's parent would be a cycle.
     let grandson = register(&reg, &[("names[0].text", "Navid Rahimi")]).await;
-    let r = reg.post_form(&format!("/people/{son}/links"), &[("relative_id", &grandson), ("kind", "child")]).await;
+    let r = reg
+        .post_form(
+            &format!("/people/{son}/links"),
+            &[("relative_id", &grandson), ("kind", "child")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = reg.post_form(&format!("/people/{mother}/links"), &[("relative_id", &grandson), ("kind", "parent")]).await;
+    let r = reg
+        .post_form(
+            &format!("/people/{mother}/links"),
+            &[("relative_id", &grandson), ("kind", "parent")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("their own ancestor"), "{html}");
@@ -554,11 +695,17 @@ async fn pages_carry_security_headers_and_no_outside_assets() {
     let s = srv.login(Role::Registrar).await;
     let r = s.get("/people").await;
     let h = r.headers().clone();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["cache-control"], "no-store");
     let html = r.text().await.unwrap();
-    assert!(!html.contains("http://") && !html.contains("https://"), "no external references");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external references"
+    );
     // The session cookie is HttpOnly and SameSite=Strict.
     let anon = srv.client();
     let login = anon.get(srv.url("/login")).send().await.unwrap();
@@ -567,7 +714,11 @@ async fn pages_carry_security_headers_and_no_outside_assets() {
     let csrf = csrf_in(&login.text().await.unwrap()).unwrap();
     let r = anon
         .post(srv.url("/login"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "registrar"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "registrar"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -588,7 +739,10 @@ async fn auditors_filter_and_export_the_trail() {
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = r.text().await.unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next().unwrap(), "seq,at,actor_id,actor_name,action,record_kind,record_id,request_id,address,detail");
+    assert_eq!(
+        lines.next().unwrap(),
+        "seq,at,actor_id,actor_name,action,record_kind,record_id,request_id,address,detail"
+    );
     assert!(csv.contains(",registrar,person.create,person,"));
     assert!(csv.contains(",auditor,login,"));
     assert_eq!(srv.audit("audit.export").len(), 1);
@@ -603,11 +757,21 @@ async fn api_tokens_are_required_hashed_and_revocable() {
     let r = api.get(srv.url("/api/v1/people")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "unauthenticated");
-    let r = api.get(srv.url("/api/v1/people")).bearer_auth("made-up").send().await.unwrap();
+    let r = api
+        .get(srv.url("/api/v1/people"))
+        .bearer_auth("made-up")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // A token made on the account page works once shown, and stops when revoked.
     let s = srv.login(Role::Interviewer).await;
-    let html = s.post_form("/account/tokens", &[("token_name", "laptop")]).await.text().await.unwrap();
+    let html = s
+        .post_form("/account/tokens", &[("token_name", "laptop")])
+        .await
+        .text()
+        .await
+        .unwrap();
     let at = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
     let token = html[at..at + html[at..].find('<').unwrap()].to_string();
     let r = api.get(srv.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
@@ -616,14 +780,29 @@ async fn api_tokens_are_required_hashed_and_revocable() {
         .store
         .api_tokens(srv.store.user_credentials("interviewer").unwrap().unwrap().user.id)
         .unwrap();
-    let r = s.post_form(&format!("/account/tokens/{}/revoke", tokens[0].id), &[]).await;
+    let r = s
+        .post_form(&format!("/account/tokens/{}/revoke", tokens[0].id), &[])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = api.get(srv.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // The OpenAPI document is served and describes the routes.
-    let doc: Value = api.get(srv.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = api
+        .get(srv.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/people", "/people/{id}", "/people/{id}/protected", "/households", "/audit"] {
+    for path in [
+        "/people",
+        "/people/{id}",
+        "/people/{id}/protected",
+        "/households",
+        "/audit",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} not described");
     }
 }
@@ -635,7 +814,12 @@ async fn administrators_manage_users_and_cannot_lock_themselves_out() {
     let r = admin
         .post_form(
             "/admin/users",
-            &[("username", "new.registrar"), ("display_name", "New Registrar"), ("role", "registrar"), ("password", "another long passphrase")],
+            &[
+                ("username", "new.registrar"),
+                ("display_name", "New Registrar"),
+                ("role", "registrar"),
+                ("password", "another long passphrase"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -643,16 +827,25 @@ async fn administrators_manage_users_and_cannot_lock_themselves_out() {
     let r = admin
         .post_form(
             "/admin/users",
-            &[("username", "new.registrar"), ("display_name", "Again"), ("role", "registrar"), ("password", "another long passphrase")],
+            &[
+                ("username", "new.registrar"),
+                ("display_name", "Again"),
+                ("role", "registrar"),
+                ("password", "another long passphrase"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("This already exists"));
     let me = srv.store.user_credentials("administrator").unwrap().unwrap().user;
-    let r = admin.post_form(&format!("/admin/users/{}", me.id), &[("disabled", "true")]).await;
+    let r = admin
+        .post_form(&format!("/admin/users/{}", me.id), &[("disabled", "true")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let other = srv.store.user_credentials("new.registrar").unwrap().unwrap().user;
-    let r = admin.post_form(&format!("/admin/users/{}", other.id), &[("disabled", "true")]).await;
+    let r = admin
+        .post_form(&format!("/admin/users/{}", other.id), &[("disabled", "true")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         srv.login_as("new.registrar", "another long passphrase").await.err(),
@@ -675,6 +868,8 @@ async fn static_files_do_not_replace_the_forms_csrf_cookie() {
     let mut s = lantern_testkit::Session::anonymous(&srv);
     s.refresh_csrf("/login").await;
     anon.get(srv.url("/static/app.css")).send().await.unwrap();
-    let r = s.post_form("/login", &[("username", "registrar"), ("password", PASSWORD)]).await;
+    let r = s
+        .post_form("/login", &[("username", "registrar"), ("password", PASSWORD)])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

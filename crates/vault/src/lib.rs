@@ -107,13 +107,10 @@ impl Keyring {
     /// Reads a key file: one `generation hexkey` per line, `#` comments.
     pub fn load(path: &Path) -> Result<Self, VaultError> {
         let shown = path.display().to_string();
-        let text =
-            Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|source| VaultError::Io {
-                    path: shown.clone(),
-                    source,
-                })?,
-            );
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| VaultError::Io {
+            path: shown.clone(),
+            source,
+        })?);
         let mut masters = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -137,10 +134,7 @@ impl Keyring {
             masters.insert(generation, key);
         }
         if masters.is_empty() {
-            return Err(VaultError::BadKeyFile {
-                path: shown,
-                line: 0,
-            });
+            return Err(VaultError::BadKeyFile { path: shown, line: 0 });
         }
         Ok(Keyring { masters })
     }
@@ -169,11 +163,7 @@ impl Keyring {
     }
 
     /// The key for one purpose, derived from a generation's master key.
-    fn purpose_key(
-        &self,
-        generation: u32,
-        purpose: &str,
-    ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    fn purpose_key(&self, generation: u32, purpose: &str) -> Result<Zeroizing<[u8; 32]>, VaultError> {
         let master = self
             .masters
             .get(&generation)
@@ -186,12 +176,7 @@ impl Keyring {
     }
 
     /// Seals `plaintext` for `purpose`, bound to `place` (associated data).
-    pub fn seal(
-        &self,
-        purpose: &str,
-        place: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, VaultError> {
+    pub fn seal(&self, purpose: &str, place: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         let generation = self.current_generation();
         let key = self.purpose_key(generation, purpose)?;
         let cipher = XChaCha20Poly1305::new(key.as_ref().into());
@@ -215,12 +200,7 @@ impl Keyring {
     }
 
     /// Opens a value sealed by [`Keyring::seal`] with the same purpose and place.
-    pub fn open(
-        &self,
-        purpose: &str,
-        place: &str,
-        sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    pub fn open(&self, purpose: &str, place: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         if sealed.len() < HEADER_LEN + 16 || sealed[0] != VERSION {
             return Err(VaultError::Malformed);
         }
@@ -270,10 +250,7 @@ mod tests {
     fn seals_and_opens() {
         let k = Keyring::generate().unwrap();
         let s = k.seal("person", "person/1", b"passport K123").unwrap();
-        assert_eq!(
-            &k.open("person", "person/1", &s).unwrap()[..],
-            b"passport K123"
-        );
+        assert_eq!(&k.open("person", "person/1", &s).unwrap()[..], b"passport K123");
         assert!(!s.windows(4).any(|w| w == b"K123"), "plaintext leaked");
     }
 
@@ -288,14 +265,8 @@ mod tests {
             k.open("person", "person/1", &flipped),
             Err(VaultError::Tampered)
         ));
-        assert!(matches!(
-            k.open("person", "person/2", &s),
-            Err(VaultError::Tampered)
-        ));
-        assert!(matches!(
-            k.open("message", "person/1", &s),
-            Err(VaultError::Tampered)
-        ));
+        assert!(matches!(k.open("person", "person/2", &s), Err(VaultError::Tampered)));
+        assert!(matches!(k.open("message", "person/1", &s), Err(VaultError::Tampered)));
         assert!(matches!(
             k.open("person", "person/1", &s[..10]),
             Err(VaultError::Malformed)

@@ -13,9 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lantern_domain::family::{FamilyLink, LinkKind};
-use lantern_domain::person::{
-    HouseholdId, PersonId, PersonInput, ProtectedFields, ResidenceStatus, SiteId,
-};
+use lantern_domain::person::{HouseholdId, PersonId, PersonInput, ProtectedFields, ResidenceStatus, SiteId};
 use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{AuditFilter, PageRequest, Person, PersonQuery, PersonSummary, PersonVersion};
 use serde::{Deserialize, Serialize};
@@ -32,16 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/me", get(me))
         .route("/people", get(list_people).post(create_person))
-        .route(
-            "/people/{id}",
-            get(get_person).put(update_person).delete(delete_person),
-        )
+        .route("/people/{id}", get(get_person).put(update_person).delete(delete_person))
         .route("/people/{id}/protected", get(get_protected))
         .route("/people/{id}/history", get(get_history))
-        .route(
-            "/people/{id}/links",
-            axum::routing::post(add_link).delete(remove_link),
-        )
+        .route("/people/{id}/links", axum::routing::post(add_link).delete(remove_link))
         .route("/households", get(list_households).post(create_household))
         .route("/households/{id}", get(get_household))
         .route("/sites", get(list_sites))
@@ -58,9 +50,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::BytesRejection(_)) => Err(AppError::PayloadTooLarge),
-            Err(e) => {
-                Err(FieldError::new(body_field(&e.body_text()), Reason::InvalidFormat).into())
-            }
+            Err(e) => Err(FieldError::new(body_field(&e.body_text()), Reason::InvalidFormat).into()),
         }
     }
 }
@@ -78,21 +68,14 @@ fn body_field(text: &str) -> String {
 /// A query string whose errors come back as API errors.
 pub struct ApiQuery<T>(pub T);
 
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
-    for ApiQuery<T>
-{
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, AppError> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
-            .map_err(|e: QueryRejection| {
-                FieldError::new(body_field(&e.body_text()), Reason::InvalidFormat).into()
-            })
+            .map_err(|e: QueryRejection| FieldError::new(body_field(&e.body_text()), Reason::InvalidFormat).into())
     }
 }
 
@@ -139,9 +122,7 @@ pub fn error_response(state: &AppState, ctx: &Ctx, err: &AppError) -> Response {
     let body = ErrorBody {
         error: ErrorDetail {
             code: err.code().to_string(),
-            message: state
-                .i18n
-                .text(ctx.lang, &format!("http-{}", err.code()), &[]),
+            message: state.i18n.text(ctx.lang, &format!("http-{}", err.code()), &[]),
             fields,
         },
     };
@@ -367,10 +348,7 @@ async fn get_person(
     Path(id): Path<String>,
 ) -> Result<Json<PersonOut>, AppError> {
     let id = parse_id(&id)?;
-    let p = state
-        .db(move |s| s.person(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let p = state.db(move |s| s.person(id)).await?.ok_or(AppError::NotFound)?;
     Ok(Json(p.into()))
 }
 
@@ -397,9 +375,7 @@ async fn update_person(
     let draft = body.person.parse(now.date())?;
     let audit = auth.ctx.audit(now);
     let version = body.version;
-    let p = state
-        .db(move |s| s.update_person(id, version, &draft, &audit))
-        .await?;
+    let p = state.db(move |s| s.update_person(id, version, &draft, &audit)).await?;
     Ok(Json(p.into()))
 }
 
@@ -420,9 +396,7 @@ async fn delete_person(
 ) -> Result<StatusCode, AppError> {
     let id = parse_id(&id)?;
     let audit = auth.ctx.audit(state.clock.now());
-    state
-        .db(move |s| s.delete_person(id, v.version, &audit))
-        .await?;
+    state.db(move |s| s.delete_person(id, v.version, &audit)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -625,9 +599,7 @@ async fn create_household(
         None => None,
     };
     let audit = auth.ctx.audit(state.clock.now());
-    let h = state
-        .db(move |s| s.create_household(&body.label, site, &audit))
-        .await?;
+    let h = state.db(move |s| s.create_household(&body.label, site, &audit)).await?;
     Ok((StatusCode::CREATED, Json(HouseholdOut::from(h))).into_response())
 }
 
@@ -646,10 +618,7 @@ async fn get_household(
     Path(id): Path<String>,
 ) -> Result<Json<HouseholdDetail>, AppError> {
     let id = HouseholdId::parse("id", &id).map_err(|_| AppError::NotFound)?;
-    let (h, members) = state
-        .db(move |s| s.household(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (h, members) = state.db(move |s| s.household(id)).await?.ok_or(AppError::NotFound)?;
     Ok(Json(HouseholdDetail {
         household: h.into(),
         members: members.into_iter().map(Into::into).collect(),
@@ -769,18 +738,13 @@ struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-        };
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        doc.security = Some(vec![SecurityRequirement::new(
-            "token",
-            Vec::<String>::new(),
-        )]);
+        doc.security = Some(vec![SecurityRequirement::new("token", Vec::<String>::new())]);
         doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     }
 }

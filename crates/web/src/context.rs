@@ -117,10 +117,7 @@ fn is_safe(method: &Method) -> bool {
 
 /// Resolves the user of a page request from its session cookie, ending
 /// sessions past their idle or absolute limit.
-async fn session_user(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<(String, String, User)>, AppError> {
+async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<Option<(String, String, User)>, AppError> {
     let Some(raw) = cookie(headers, session_cookie_name(state.config.secure_cookies)) else {
         return Ok(None);
     };
@@ -147,10 +144,7 @@ async fn session_user(
 }
 
 async fn token_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, AppError> {
-    let Some(auth) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };
     let Some(token) = auth.strip_prefix("Bearer ") else {
@@ -167,15 +161,8 @@ async fn token_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User
 /// The CSRF token a state-changing request carries: the `X-CSRF-Token`
 /// header, or the form field of a URL-encoded body (which is read and put
 /// back for the handler).
-async fn provided_csrf(
-    req: Request,
-    max_body: usize,
-) -> Result<(Option<String>, Request), AppError> {
-    if let Some(v) = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-    {
+async fn provided_csrf(req: Request, max_body: usize) -> Result<(Option<String>, Request), AppError> {
+    if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         let v = v.to_string();
         return Ok((Some(v), req));
     }
@@ -258,9 +245,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let identity = if path.starts_with("/static/") {
         Ok(None)
     } else if is_api {
-        token_user(&state, &headers)
-            .await
-            .map(|u| u.map(|u| (None, None, u)))
+        token_user(&state, &headers).await.map(|u| u.map(|u| (None, None, u)))
     } else {
         session_user(&state, &headers)
             .await
@@ -303,19 +288,11 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             && !cross_origin(&headers)
             && provided.is_some_and(|p| constant_time_eq(&p, &ctx.csrf));
         if !ok {
-            let event = ctx.audit(state.clock.now()).event(
-                AuditAction::AccessDenied,
-                "route",
-                Some(path.clone()),
-                "csrf",
-            );
+            let event =
+                ctx.audit(state.clock.now())
+                    .event(AuditAction::AccessDenied, "route", Some(path.clone()), "csrf");
             let _ = state.db(move |s| s.record_audit(&event)).await;
-            return finish(
-                &state,
-                &ctx,
-                AppError::Csrf.into_response(),
-                new_csrf_cookie,
-            );
+            return finish(&state, &ctx, AppError::Csrf.into_response(), new_csrf_cookie);
         }
     }
 
@@ -328,12 +305,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 
 /// Renders an error response for the client and adds the headers every
 /// response carries.
-fn finish(
-    state: &AppState,
-    ctx: &Ctx,
-    mut response: Response,
-    new_csrf: Option<String>,
-) -> Response {
+fn finish(state: &AppState, ctx: &Ctx, mut response: Response, new_csrf: Option<String>) -> Response {
     if let Some(err) = response.extensions_mut().remove::<AppError>() {
         if let AppError::Internal(cause) = &err {
             tracing::error!(request_id = %ctx.request_id, "internal error: {cause}");
@@ -355,15 +327,9 @@ fn finish(
              object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(
         "x-request-id",
         HeaderValue::from_str(&ctx.request_id).unwrap_or(HeaderValue::from_static("")),

@@ -25,9 +25,7 @@ pub struct I18n {
 
 impl std::fmt::Debug for I18n {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("I18n")
-            .field("languages", &self.bundles.len())
-            .finish()
+        f.debug_struct("I18n").field("languages", &self.bundles.len()).finish()
     }
 }
 

@@ -85,11 +85,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Builds the state; fails only if a message file is malformed.
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        config: WebConfig,
-    ) -> Result<Self, i18n::LocaleError> {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, i18n::LocaleError> {
         let throttle = security::Throttle::new(
             Duration::minutes(15),
             config.login_failures_per_account,
@@ -125,10 +121,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            context::middleware,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), context::middleware))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

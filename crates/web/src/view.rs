@@ -61,11 +61,9 @@ impl Page {
 
     /// A message with one number argument.
     pub fn tn(&self, key: &str, name: &str, value: impl Count) -> String {
-        self.state.i18n.text(
-            self.ctx.lang,
-            key,
-            &[(name, FluentValue::from(value.count()))],
-        )
+        self.state
+            .i18n
+            .text(self.ctx.lang, key, &[(name, FluentValue::from(value.count()))])
     }
 
     /// `value`, or `default` when it is empty.
@@ -161,12 +159,7 @@ impl Page {
         errors
             .0
             .iter()
-            .map(|e| {
-                (
-                    e.field.clone(),
-                    self.state.i18n.field_error(self.ctx.lang, e),
-                )
-            })
+            .map(|e| (e.field.clone(), self.state.i18n.field_error(self.ctx.lang, e)))
             .collect()
     }
 

@@ -14,8 +14,7 @@ use super::{field, no_errors, Pairs};
 use crate::authz::{need, Authz};
 use crate::error::AppError;
 use crate::security::{
-    base32_encode, hash_password, new_totp_secret, random_token, token_hash, totp_uri,
-    verify_password, verify_totp,
+    base32_encode, hash_password, new_totp_secret, random_token, token_hash, totp_uri, verify_password, verify_totp,
 };
 use crate::view::{render_status, Page};
 use crate::AppState;
@@ -45,10 +44,7 @@ async fn page(
 ) -> Result<Response, AppError> {
     let id = auth.user.id;
     let tokens = state.db(move |s| s.api_tokens(id)).await?;
-    let user = state
-        .db(move |s| s.user(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = state.db(move |s| s.user(id)).await?.ok_or(AppError::NotFound)?;
     let c = Page::new(state, &auth.ctx, "account-title");
     let notice = notice.map(|k| c.t(k));
     Ok(render_status(
@@ -65,10 +61,7 @@ async fn page(
     ))
 }
 
-pub(crate) async fn show(
-    State(state): State<AppState>,
-    auth: Authz<need::OwnAccount>,
-) -> Result<Response, AppError> {
+pub(crate) async fn show(State(state): State<AppState>, auth: Authz<need::OwnAccount>) -> Result<Response, AppError> {
     page(&state, &auth, StatusCode::OK, no_errors(), None, None, None).await
 }
 
@@ -144,20 +137,8 @@ pub(crate) async fn totp(
         "start" => {
             let secret = new_totp_secret();
             let account = auth.user.username.as_str().to_string();
-            let setup = (
-                base32_encode(&secret),
-                totp_uri("Lantern", &account, &secret),
-            );
-            page(
-                &state,
-                &auth,
-                StatusCode::OK,
-                no_errors(),
-                Some(setup),
-                None,
-                None,
-            )
-            .await
+            let setup = (base32_encode(&secret), totp_uri("Lantern", &account, &secret));
+            page(&state, &auth, StatusCode::OK, no_errors(), Some(setup), None, None).await
         }
         "confirm" => {
             let secret_b32 = field(&form, "secret").to_string();
@@ -206,11 +187,9 @@ pub(crate) async fn totp(
                 .await?
                 .ok_or(AppError::NotFound)?;
             let password = field(&form, "current_password").to_string();
-            let ok = tokio::task::spawn_blocking(move || {
-                verify_password(&password, &creds.password_hash)
-            })
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &creds.password_hash))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
             if !ok {
                 let mut errors = FieldErrors::new();
                 errors.push("current_password", Reason::InvalidFormat);
@@ -273,22 +252,21 @@ pub(crate) async fn create_token(
     auth: Authz<need::OwnAccount>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
-    let name =
-        match lantern_domain::text::required_text("token_name", field(&form, "token_name"), 100) {
-            Ok(n) => n,
-            Err(e) => {
-                return page(
-                    &state,
-                    &auth,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    e.into(),
-                    None,
-                    None,
-                    None,
-                )
-                .await
-            }
-        };
+    let name = match lantern_domain::text::required_text("token_name", field(&form, "token_name"), 100) {
+        Ok(n) => n,
+        Err(e) => {
+            return page(
+                &state,
+                &auth,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.into(),
+                None,
+                None,
+                None,
+            )
+            .await
+        }
+    };
     let secret = format!("lantern_{}", random_token());
     let token = NewApiToken {
         user_id: auth.user.id,
@@ -298,16 +276,7 @@ pub(crate) async fn create_token(
     };
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.create_api_token(token, &audit)).await?;
-    page(
-        &state,
-        &auth,
-        StatusCode::OK,
-        no_errors(),
-        None,
-        Some(secret),
-        None,
-    )
-    .await
+    page(&state, &auth, StatusCode::OK, no_errors(), None, Some(secret), None).await
 }
 
 pub(crate) async fn revoke_token(
@@ -318,9 +287,7 @@ pub(crate) async fn revoke_token(
     let token = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let user = auth.user.id;
     let audit = auth.ctx.audit(state.clock.now());
-    state
-        .db(move |s| s.revoke_api_token(user, token, &audit))
-        .await?;
+    state.db(move |s| s.revoke_api_token(user, token, &audit)).await?;
     Ok(Redirect::to("/account").into_response())
 }
 

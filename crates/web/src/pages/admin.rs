@@ -34,12 +34,7 @@ impl UsersPage {
     }
 }
 
-async fn users_page(
-    state: &AppState,
-    ctx: &Ctx,
-    errors: FieldErrors,
-    form: Pairs,
-) -> Result<Response, AppError> {
+async fn users_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Result<Response, AppError> {
     let users = state.db(|s| s.users()).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -58,10 +53,7 @@ async fn users_page(
     ))
 }
 
-pub(crate) async fn users(
-    State(state): State<AppState>,
-    auth: Authz<need::UserManage>,
-) -> Result<Response, AppError> {
+pub(crate) async fn users(State(state): State<AppState>, auth: Authz<need::UserManage>) -> Result<Response, AppError> {
     users_page(&state, &auth.ctx, no_errors(), Vec::new()).await
 }
 
@@ -127,9 +119,7 @@ pub(crate) async fn update_user(
         "false" => change.disabled = Some(false),
         _ => {}
     }
-    if id == auth.user.id
-        && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Administrator))
-    {
+    if id == auth.user.id && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Administrator)) {
         // An administrator cannot lock themselves (and possibly everyone) out.
         return Err(AppError::Forbidden);
     }
@@ -146,11 +136,7 @@ struct SitesPage {
     errors: FieldErrors,
 }
 
-async fn sites_page(
-    state: &AppState,
-    ctx: &Ctx,
-    errors: FieldErrors,
-) -> Result<Response, AppError> {
+async fn sites_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<Response, AppError> {
     let sites = state.db(|s| s.sites()).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -167,10 +153,7 @@ async fn sites_page(
     ))
 }
 
-pub(crate) async fn sites(
-    State(state): State<AppState>,
-    auth: Authz<need::SiteManage>,
-) -> Result<Response, AppError> {
+pub(crate) async fn sites(State(state): State<AppState>, auth: Authz<need::SiteManage>) -> Result<Response, AppError> {
     sites_page(&state, &auth.ctx, no_errors()).await
 }
 

@@ -130,9 +130,7 @@ pub(crate) async fn export_csv(
     let audit = auth.ctx.audit(state.clock.now());
     let event = audit.event(AuditAction::AuditExport, "audit", None, &q.query_string());
     state.db(move |s| s.record_audit(&event)).await?;
-    let mut out = String::from(
-        "seq,at,actor_id,actor_name,action,record_kind,record_id,request_id,address,detail\n",
-    );
+    let mut out = String::from("seq,at,actor_id,actor_name,action,record_kind,record_id,request_id,address,detail\n");
     let mut page = 1;
     loop {
         let mut f = base.clone();
@@ -155,12 +153,7 @@ pub(crate) async fn export_csv(
                 e.address.clone().unwrap_or_default(),
                 e.detail.clone(),
             ];
-            out.push_str(
-                &row.iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
+            out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             out.push('\n');
         }
         if page >= result.pages() {

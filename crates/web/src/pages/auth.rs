@@ -16,9 +16,7 @@ use super::{field, no_errors, safe_next, Pairs};
 use crate::authz::{need, Authz};
 use crate::context::{session_cookie_name, set_cookie, Ctx, LANG_COOKIE};
 use crate::error::AppError;
-use crate::security::{
-    dummy_hash, hash_password, random_token, token_hash, verify_password, verify_totp,
-};
+use crate::security::{dummy_hash, hash_password, random_token, token_hash, verify_password, verify_totp};
 use crate::view::{render, render_status, Page};
 use crate::AppState;
 
@@ -40,11 +38,7 @@ pub(crate) struct LoginQuery {
     setup: String,
 }
 
-pub(crate) async fn login_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<LoginQuery>,
-) -> Response {
+pub(crate) async fn login_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
     if ctx.user.is_some() {
         return Redirect::to(&safe_next(&q.next)).into_response();
     }
@@ -88,11 +82,7 @@ pub(crate) async fn login(
         audit.actor_name = username.clone();
         let event = audit.event(AuditAction::LoginFailed, "user", None, "throttled");
         state.db(move |s| s.record_audit(&event)).await?;
-        return Ok(failed(
-            &state,
-            "login-throttled",
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+        return Ok(failed(&state, "login-throttled", StatusCode::TOO_MANY_REQUESTS));
     }
     let u = username.clone();
     let creds = state.db(move |s| s.user_credentials(&u)).await?;
@@ -153,9 +143,7 @@ pub(crate) async fn login(
 pub(crate) async fn logout(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     if let Some(hash) = ctx.session_hash.clone() {
         let audit = ctx.audit(state.clock.now());
-        state
-            .db(move |s| s.delete_session(&hash, Some(&audit)))
-            .await?;
+        state.db(move |s| s.delete_session(&hash, Some(&audit))).await?;
     }
     let secure = state.config.secure_cookies;
     let mut r = Redirect::to("/login").into_response();
@@ -216,9 +204,7 @@ pub(crate) async fn setup(
         errors.push("password_confirm", Reason::InvalidFormat);
     }
     let token = field(&form, "token").to_string();
-    let (Some(username), Some(name), Some(password), true) =
-        (username, name, password, errors.is_empty())
-    else {
+    let (Some(username), Some(name), Some(password), true) = (username, name, password, errors.is_empty()) else {
         return Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SetupPage {
@@ -243,9 +229,7 @@ pub(crate) async fn setup(
     };
     let audit = ctx.audit(state.clock.now());
     let token_hash = token_hash(&token);
-    state
-        .db(move |s| s.complete_setup(&token_hash, user, &audit))
-        .await?;
+    state.db(move |s| s.complete_setup(&token_hash, user, &audit)).await?;
     Ok(Redirect::to("/login?setup=done").into_response())
 }
 

@@ -25,19 +25,13 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people::list).post(people::create))
         .route("/people/new", get(people::new_form))
         .route("/people/{id}", get(people::show))
-        .route(
-            "/people/{id}/edit",
-            get(people::edit_form).post(people::update),
-        )
+        .route("/people/{id}/edit", get(people::edit_form).post(people::update))
         .route("/people/{id}/protected", get(people::show_protected))
         .route("/people/{id}/delete", post(people::delete))
         .route("/people/{id}/history", get(people::history))
         .route("/people/{id}/links", post(people::add_link))
         .route("/people/{id}/links/remove", post(people::remove_link))
-        .route(
-            "/households",
-            get(people::households).post(people::create_household),
-        )
+        .route("/households", get(people::households).post(people::create_household))
         .route("/households/{id}", get(people::household))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))

@@ -8,13 +8,12 @@ use axum::Form;
 use lantern_domain::family::{FamilyLink, LinkKind};
 use lantern_domain::names::NameKind;
 use lantern_domain::person::{
-    DocumentInput, DocumentKind, HouseholdId, NameInput, PersonId, PersonInput, ProtectedFields,
-    ResidenceStatus, Sex, SiteId,
+    DocumentInput, DocumentKind, HouseholdId, NameInput, PersonId, PersonInput, ProtectedFields, ResidenceStatus, Sex,
+    SiteId,
 };
 use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{
-    Household, Page as ResultPage, PageRequest, Person, PersonQuery, PersonSummary, PersonVersion,
-    Site,
+    Household, Page as ResultPage, PageRequest, Person, PersonQuery, PersonSummary, PersonVersion, Site,
 };
 use serde::Deserialize;
 
@@ -53,9 +52,7 @@ pub(crate) fn person_input(pairs: &Pairs) -> Result<PersonInput, AppError> {
                 }
                 "documents" => {
                     if input.documents.len() <= index {
-                        input
-                            .documents
-                            .resize_with(index + 1, DocumentInput::default);
+                        input.documents.resize_with(index + 1, DocumentInput::default);
                     }
                     let row = &mut input.documents[index];
                     match sub {
@@ -278,9 +275,7 @@ pub(crate) async fn create(
     let audit = auth.ctx.audit(now);
     match state.db(move |s| s.create_person(&draft, &audit)).await {
         Ok(p) => Ok(Redirect::to(&format!("/people/{}", p.id)).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            invalid_form(&state, &auth.ctx, None, input, errors).await
-        }
+        Err(AppError::Invalid(errors)) => invalid_form(&state, &auth.ctx, None, input, errors).await,
         Err(e) => Err(e),
     }
 }
@@ -327,10 +322,7 @@ async fn view_page(
     protected: Option<ProtectedFields>,
     link_errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let p = state
-        .db(move |s| s.person(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let p = state.db(move |s| s.person(id)).await?.ok_or(AppError::NotFound)?;
     let sites = state.db(|s| s.sites()).await?;
     let site = p
         .core
@@ -385,10 +377,7 @@ pub(crate) async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = person_id(&id)?;
-    let p = state
-        .db(move |s| s.person(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let p = state.db(move |s| s.person(id)).await?.ok_or(AppError::NotFound)?;
     // Editing shows the protected fields, so it is an audited read of them.
     let protected = if p.has_protected {
         let audit = auth.ctx.audit(state.clock.now());
@@ -424,19 +413,12 @@ pub(crate) async fn update(
     let now = state.clock.now();
     let draft = match input.parse(now.date()) {
         Ok(d) => d,
-        Err(errors) => {
-            return invalid_form(&state, &auth.ctx, Some((id, version)), input, errors).await
-        }
+        Err(errors) => return invalid_form(&state, &auth.ctx, Some((id, version)), input, errors).await,
     };
     let audit = auth.ctx.audit(now);
-    match state
-        .db(move |s| s.update_person(id, version, &draft, &audit))
-        .await
-    {
+    match state.db(move |s| s.update_person(id, version, &draft, &audit)).await {
         Ok(_) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            invalid_form(&state, &auth.ctx, Some((id, version)), input, errors).await
-        }
+        Err(AppError::Invalid(errors)) => invalid_form(&state, &auth.ctx, Some((id, version)), input, errors).await,
         Err(AppError::Conflict) => {
             let sites = state.db(|s| s.sites()).await?;
             let mut page = FormPage::new(
@@ -462,9 +444,7 @@ pub(crate) async fn delete(
     let id = person_id(&id)?;
     let version = version(&form)?;
     let audit = auth.ctx.audit(state.clock.now());
-    state
-        .db(move |s| s.delete_person(id, version, &audit))
-        .await?;
+    state.db(move |s| s.delete_person(id, version, &audit)).await?;
     Ok(Redirect::to("/people").into_response())
 }
 
@@ -508,10 +488,7 @@ fn describe(v: &PersonVersion) -> Vec<(&'static str, String)> {
         ("field-birth-place", opt(&c.birth_place)),
         ("field-nationality", opt(&c.nationality)),
         ("field-status", c.status.code().to_string()),
-        (
-            "field-site-id",
-            c.site_id.map(|s| s.to_string()).unwrap_or_default(),
-        ),
+        ("field-site-id", c.site_id.map(|s| s.to_string()).unwrap_or_default()),
         ("field-block", opt(&c.block)),
         ("field-room", opt(&c.room)),
         (
@@ -639,15 +616,8 @@ pub(crate) struct PageQuery {
     page: Option<u32>,
 }
 
-async fn households_page(
-    state: &AppState,
-    ctx: &Ctx,
-    page: u32,
-    errors: FieldErrors,
-) -> Result<Response, AppError> {
-    let result = state
-        .db(move |s| s.households(PageRequest::new(page, 50)))
-        .await?;
+async fn households_page(state: &AppState, ctx: &Ctx, page: u32, errors: FieldErrors) -> Result<Response, AppError> {
+    let result = state.db(move |s| s.households(PageRequest::new(page, 50))).await?;
     let sites = state.db(|s| s.sites()).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -679,11 +649,7 @@ pub(crate) async fn create_household(
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::new();
-    let label = errors.take(lantern_domain::text::required_text(
-        "label",
-        field(&form, "label"),
-        200,
-    ));
+    let label = errors.take(lantern_domain::text::required_text("label", field(&form, "label"), 200));
     let site = match field(&form, "site_id").trim() {
         "" => None,
         s => errors.take(SiteId::parse("site_id", s)),
@@ -692,10 +658,7 @@ pub(crate) async fn create_household(
         return households_page(&state, &auth.ctx, 1, errors).await;
     };
     let audit = auth.ctx.audit(state.clock.now());
-    match state
-        .db(move |s| s.create_household(&label, site, &audit))
-        .await
-    {
+    match state.db(move |s| s.create_household(&label, site, &audit)).await {
         Ok(h) => Ok(Redirect::to(&format!("/households/{}", h.id)).into_response()),
         Err(AppError::Invalid(errors)) => households_page(&state, &auth.ctx, 1, errors).await,
         Err(e) => Err(e),
@@ -716,10 +679,7 @@ pub(crate) async fn household(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = HouseholdId::parse("id", &id).map_err(|_| AppError::NotFound)?;
-    let (h, members) = state
-        .db(move |s| s.household(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (h, members) = state.db(move |s| s.household(id)).await?.ok_or(AppError::NotFound)?;
     Ok(render(&HouseholdPage {
         c: Page::new(&state, &auth.ctx, "household-title"),
         h,
