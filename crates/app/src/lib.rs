@@ -61,6 +61,7 @@ pub fn web_config(settings: &Settings) -> WebConfig {
         session_idle: time::Duration::minutes(i64::from(settings.session_idle_minutes)),
         session_absolute: time::Duration::hours(i64::from(settings.session_absolute_hours)),
         max_body: settings.max_body_bytes,
+        max_upload: settings.max_upload_bytes,
         ..WebConfig::default()
     }
 }
@@ -85,6 +86,7 @@ pub fn create_user(
         role,
         language: UiLanguage::En,
         password_hash: hash_password(&password).map_err(anyhow::Error::msg)?,
+        must_change_password: true,
     };
     store.create_user(user, ctx)?;
     Ok(password)

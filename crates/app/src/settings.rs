@@ -81,6 +81,8 @@ settings! {
     session_absolute_hours: u32 = 12, env = "LANTERN_SESSION_ABSOLUTE_HOURS", shown = "12";
     /// Largest request body accepted, in bytes.
     max_body_bytes: usize = 1_048_576, env = "LANTERN_MAX_BODY_BYTES", shown = "1048576";
+    /// Largest upload (a photo form) accepted, in bytes.
+    max_upload_bytes: usize = 6_291_456, env = "LANTERN_MAX_UPLOAD_BYTES", shown = "6291456";
     /// Hours the first-run setup link stays valid.
     setup_link_hours: u32 = 24, env = "LANTERN_SETUP_LINK_HOURS", shown = "24";
     /// Log filter (`info`, `debug`, `lantern_web=debug` …).

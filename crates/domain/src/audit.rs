@@ -13,6 +13,8 @@ code_enum!(
         PersonDelete = "person.delete",
         /// A person's protected fields were read.
         PersonReadProtected = "person.read_protected",
+        /// A person's photo was set.
+        PersonPhoto = "person.photo",
         /// A family link was added.
         LinkAdd = "link.add",
         /// A family link was removed.

@@ -149,6 +149,39 @@ pub struct IdentityDocument {
     pub issuer: Option<String>,
 }
 
+/// Largest photo accepted, in bytes.
+pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
+
+/// A photo of a person: a JPEG or PNG image, recognised by its content (not
+/// by the name or type the client claims).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    /// `image/jpeg` or `image/png`.
+    pub content_type: &'static str,
+    /// The file as uploaded.
+    pub bytes: Vec<u8>,
+}
+
+impl Photo {
+    /// Checks size and format; `field` is used in the error.
+    pub fn parse(field: &str, bytes: Vec<u8>) -> Result<Photo, FieldError> {
+        if bytes.is_empty() {
+            return Err(FieldError::new(field, Reason::Required));
+        }
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(FieldError::new(field, Reason::TooLong { max: MAX_PHOTO_BYTES }));
+        }
+        let content_type = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else {
+            return Err(FieldError::new(field, Reason::InvalidFormat));
+        };
+        Ok(Photo { content_type, bytes })
+    }
+}
+
 /// The protected part of a person: never shown in lists, encrypted at rest,
 /// and every read writes an audit event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -536,6 +569,28 @@ mod tests {
         i.names[1].kind = "primary".into();
         let e = i.parse(date!(2026 - 01 - 01)).unwrap_err();
         assert_eq!(e.0[0].reason, Reason::PrimaryNameRequired);
+    }
+
+    #[test]
+    fn photos_are_recognised_by_content() {
+        let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
+        assert_eq!(Photo::parse("photo", png).unwrap().content_type, "image/png");
+        assert_eq!(
+            Photo::parse("photo", vec![0xFF, 0xD8, 0xFF, 0xE0])
+                .unwrap()
+                .content_type,
+            "image/jpeg"
+        );
+        assert_eq!(
+            Photo::parse("photo", b"<svg>".to_vec()).unwrap_err().reason,
+            Reason::InvalidFormat
+        );
+        assert_eq!(Photo::parse("photo", vec![]).unwrap_err().reason, Reason::Required);
+        let big = vec![0xFF; MAX_PHOTO_BYTES + 1];
+        assert!(matches!(
+            Photo::parse("photo", big).unwrap_err().reason,
+            Reason::TooLong { .. }
+        ));
     }
 
     #[test]

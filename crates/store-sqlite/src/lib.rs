@@ -413,6 +413,17 @@ impl lantern_store::Store for SqliteStore {
     ) -> StoreResult<lantern_domain::person::ProtectedFields> {
         self.protected_of(id, ctx)
     }
+    fn set_photo(
+        &self,
+        id: lantern_domain::person::PersonId,
+        photo: &lantern_domain::person::Photo,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.store_photo(id, photo, ctx)
+    }
+    fn photo(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_domain::person::Photo>> {
+        self.load_photo(id)
+    }
     fn search_people(&self, query: &lantern_store::PersonQuery) -> StoreResult<Page<lantern_store::PersonSummary>> {
         self.search(query)
     }

@@ -2,7 +2,7 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{check_new_link, FamilyLink, LinkKind};
-use lantern_domain::person::{HouseholdId, PersonCore, PersonDraft, PersonId, ProtectedFields, SiteId};
+use lantern_domain::person::{HouseholdId, PersonCore, PersonDraft, PersonId, Photo, ProtectedFields, SiteId};
 use lantern_domain::text::{required_text, search_key};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
@@ -16,6 +16,8 @@ use crate::{insert_audit, SqliteStore};
 
 /// Purpose under which protected person fields are sealed.
 const PROTECTED_PURPOSE: &str = "person-protected";
+/// Purpose under which photos are sealed.
+const PHOTO_PURPOSE: &str = "person-photo";
 
 fn place(id: PersonId) -> String {
     format!("person/{id}")
@@ -315,8 +317,9 @@ impl SqliteStore {
         self.read(|tx| {
             let row = tx
                 .query_row(
-                    "SELECT version, core, protected IS NOT NULL, created_at, updated_at FROM people
-                     WHERE id = ?1 AND deleted_at IS NULL",
+                    "SELECT version, core, protected IS NOT NULL, created_at, updated_at,
+                        EXISTS(SELECT 1 FROM person_photos f WHERE f.person_id = people.id)
+                     FROM people WHERE id = ?1 AND deleted_at IS NULL",
                     [id.to_string()],
                     |r| {
                         Ok((
@@ -325,12 +328,13 @@ impl SqliteStore {
                             r.get::<_, bool>(2)?,
                             r.get::<_, String>(3)?,
                             r.get::<_, String>(4)?,
+                            r.get::<_, bool>(5)?,
                         ))
                     },
                 )
                 .optional()
                 .map_err(db)?;
-            let Some((version, core, has_protected, created, updated)) = row else {
+            let Some((version, core, has_protected, created, updated, has_photo)) = row else {
                 return Ok(None);
             };
             let mut stmt = tx
@@ -358,6 +362,7 @@ impl SqliteStore {
                 version,
                 core: serde_json::from_str(&core).map_err(json)?,
                 has_protected,
+                has_photo,
                 links,
                 created_at: parse_ts(&created)?,
                 updated_at: parse_ts(&updated)?,
@@ -375,6 +380,54 @@ impl SqliteStore {
             )?;
             Ok(fields)
         })
+    }
+
+    pub(crate) fn store_photo(&self, id: PersonId, photo: &Photo, ctx: &AuditContext) -> StoreResult<()> {
+        let sealed = self
+            .keys()
+            .seal(PHOTO_PURPOSE, &place(id), &photo.bytes)
+            .map_err(StoreError::backend)?;
+        self.write(|tx| {
+            self.current(tx, id)?;
+            tx.execute(
+                "INSERT INTO person_photos (person_id, content_type, sealed, uploaded_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (person_id) DO UPDATE SET content_type = ?2, sealed = ?3, uploaded_at = ?4",
+                params![id.to_string(), photo.content_type, sealed, fmt_ts(ctx.at)],
+            )
+            .map_err(db)?;
+            let detail = format!("{} {} bytes", photo.content_type, photo.bytes.len());
+            insert_audit(
+                tx,
+                &ctx.event(AuditAction::PersonPhoto, "person", Some(id.to_string()), &detail),
+            )
+        })
+    }
+
+    pub(crate) fn load_photo(&self, id: PersonId) -> StoreResult<Option<Photo>> {
+        let row = self.read(|tx| {
+            tx.query_row(
+                "SELECT f.content_type, f.sealed FROM person_photos f JOIN people p ON p.id = f.person_id
+                 WHERE f.person_id = ?1 AND p.deleted_at IS NULL",
+                [id.to_string()],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })?;
+        let Some((content_type, sealed)) = row else {
+            return Ok(None);
+        };
+        let bytes = self
+            .keys()
+            .open(PHOTO_PURPOSE, &place(id), &sealed)
+            .map_err(StoreError::backend)?;
+        let photo = Photo::parse("photo", bytes.to_vec()).map_err(StoreError::backend)?;
+        if photo.content_type != content_type {
+            return Err(StoreError::backend(std::io::Error::other(
+                "stored photo type does not match its content",
+            )));
+        }
+        Ok(Some(photo))
     }
 
     pub(crate) fn search(&self, q: &PersonQuery) -> StoreResult<Page<PersonSummary>> {

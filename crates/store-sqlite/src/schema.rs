@@ -6,7 +6,11 @@ use rusqlite::Connection;
 use crate::util::db;
 
 /// The migrations, in order; the n-th brings the schema to version n.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_photos.sql"),
+    include_str!("../migrations/0003_password_change.sql"),
+];
 
 /// Brings the schema up to date, each step in its own transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {

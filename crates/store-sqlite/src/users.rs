@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 use crate::util::{db, fmt_ts, parse_id, parse_ts};
 use crate::{insert_audit, SqliteStore};
 
-const USER_COLUMNS: &str = "id, username, display_name, role, language, disabled, totp_secret IS NOT NULL";
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, language, disabled, totp_secret IS NOT NULL, must_change_password";
 
-fn user_from_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, String, String, bool, bool)> {
+type UserRow = (String, String, String, String, String, bool, bool, bool);
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -26,11 +29,12 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, Strin
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
     ))
 }
 
-fn to_user(raw: (String, String, String, String, String, bool, bool)) -> StoreResult<User> {
-    let (id, username, display_name, role, language, disabled, totp_enabled) = raw;
+fn to_user(raw: UserRow) -> StoreResult<User> {
+    let (id, username, display_name, role, language, disabled, totp_enabled, must_change_password) = raw;
     let bad = |e: FieldError| StoreError::backend(e);
     Ok(User {
         id: UserId(parse_id(&id)?),
@@ -40,6 +44,7 @@ fn to_user(raw: (String, String, String, String, String, bool, bool)) -> StoreRe
         language: UiLanguage::parse("language", &language).map_err(bad)?,
         disabled,
         totp_enabled,
+        must_change_password,
     })
 }
 
@@ -68,8 +73,8 @@ fn insert_user(tx: &Transaction<'_>, user: &NewUser, at: OffsetDateTime) -> Stor
     }
     let id = UserId::new();
     tx.execute(
-        "INSERT INTO users (id, username, display_name, role, language, password_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO users (id, username, display_name, role, language, password_hash, created_at, must_change_password)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             id.to_string(),
             user.username.as_str(),
@@ -78,6 +83,7 @@ fn insert_user(tx: &Transaction<'_>, user: &NewUser, at: OffsetDateTime) -> Stor
             user.language.code(),
             user.password_hash,
             fmt_ts(at),
+            user.must_change_password,
         ],
     )
     .map_err(db)?;
@@ -89,6 +95,7 @@ fn insert_user(tx: &Transaction<'_>, user: &NewUser, at: OffsetDateTime) -> Stor
         language: user.language,
         disabled: false,
         totp_enabled: false,
+        must_change_password: user.must_change_password,
     })
 }
 
@@ -161,8 +168,8 @@ impl SqliteStore {
                     |r| {
                         Ok((
                             user_from_row(r)?,
-                            r.get::<_, String>(7)?,
-                            r.get::<_, Option<Vec<u8>>>(8)?,
+                            r.get::<_, String>(8)?,
+                            r.get::<_, Option<Vec<u8>>>(9)?,
                         ))
                     },
                 )
@@ -224,6 +231,14 @@ impl SqliteStore {
                 )
                 .map_err(db)?;
                 what.push("password".into());
+            }
+            if let Some(must) = change.must_change_password {
+                tx.execute(
+                    "UPDATE users SET must_change_password = ?2 WHERE id = ?1",
+                    params![id.to_string(), must],
+                )
+                .map_err(db)?;
+                what.push(format!("must_change_password={must}"));
             }
             if let Some(language) = change.language {
                 tx.execute(

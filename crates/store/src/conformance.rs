@@ -34,6 +34,7 @@ pub const CASES: &[Case] = &[
     ("setup_token_is_single_use", setup_token_is_single_use),
     ("users_and_sessions", users_and_sessions),
     ("audit_filters_and_order", audit_filters_and_order),
+    ("photos_round_trip", photos_round_trip),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -352,6 +353,7 @@ fn new_user(name: &str, role: Role) -> NewUser {
         role,
         language: UiLanguage::En,
         password_hash: "$argon2id$placeholder".into(),
+        must_change_password: false,
     }
 }
 
@@ -440,4 +442,23 @@ fn audit_filters_and_order(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!(late.total, 2);
+}
+
+fn photos_round_trip(store: &dyn Store) {
+    let p = store
+        .create_person(&draft(&["Photo Person"], "1980"), &ctx("r"))
+        .unwrap();
+    assert!(store.photo(p.id).unwrap().is_none());
+    assert!(!store.person(p.id).unwrap().unwrap().has_photo);
+    let png = lantern_domain::person::Photo::parse("photo", b"\x89PNG\r\n\x1a\nfake image".to_vec()).unwrap();
+    store.set_photo(p.id, &png, &ctx("r")).unwrap();
+    assert_eq!(store.photo(p.id).unwrap(), Some(png));
+    assert!(store.person(p.id).unwrap().unwrap().has_photo);
+    assert_eq!(audit_count(store, AuditAction::PersonPhoto), 1);
+    let missing = lantern_domain::person::PersonId::new();
+    let jpeg = lantern_domain::person::Photo::parse("photo", vec![0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
+    assert!(matches!(
+        store.set_photo(missing, &jpeg, &ctx("r")),
+        Err(StoreError::NotFound)
+    ));
 }

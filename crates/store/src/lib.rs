@@ -17,7 +17,7 @@ mod types;
 pub use types::*;
 
 use lantern_domain::family::FamilyLink;
-use lantern_domain::person::{HouseholdId, PersonDraft, PersonId, ProtectedFields, SiteId};
+use lantern_domain::person::{HouseholdId, PersonDraft, PersonId, Photo, ProtectedFields, SiteId};
 use lantern_domain::user::UserId;
 use lantern_domain::FieldError;
 use time::OffsetDateTime;
@@ -128,6 +128,10 @@ pub trait Store: Send + Sync {
     /// A person's protected fields; writes the audit event of the read in
     /// the same transaction, so no read goes unrecorded.
     fn read_protected(&self, id: PersonId, ctx: &AuditContext) -> StoreResult<ProtectedFields>;
+    /// Sets (or replaces) a person's photo, sealed at rest.
+    fn set_photo(&self, id: PersonId, photo: &Photo, ctx: &AuditContext) -> StoreResult<()>;
+    /// A person's photo, if any.
+    fn photo(&self, id: PersonId) -> StoreResult<Option<Photo>>;
     /// Searches people.
     fn search_people(&self, query: &PersonQuery) -> StoreResult<Page<PersonSummary>>;
     /// Every version of a person, oldest first.

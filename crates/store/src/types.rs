@@ -133,6 +133,8 @@ pub struct User {
     pub disabled: bool,
     /// True when a TOTP second factor is set up.
     pub totp_enabled: bool,
+    /// True until the user replaces a password someone else chose.
+    pub must_change_password: bool,
 }
 
 /// A new user.
@@ -148,6 +150,9 @@ pub struct NewUser {
     pub language: UiLanguage,
     /// argon2id PHC string.
     pub password_hash: String,
+    /// The password was chosen by someone else: the user must replace it
+    /// before doing anything else.
+    pub must_change_password: bool,
 }
 
 /// A change to a user; `None` leaves a field as it is.
@@ -157,8 +162,10 @@ pub struct UserChange {
     pub role: Option<Role>,
     /// Enable or disable.
     pub disabled: Option<bool>,
-    /// New password hash (ends the user's other sessions).
+    /// New password hash.
     pub password_hash: Option<String>,
+    /// Require (or stop requiring) a password change at next use.
+    pub must_change_password: Option<bool>,
     /// New language.
     pub language: Option<UiLanguage>,
     /// Set (`Some(Some)`) or remove (`Some(None)`) the TOTP secret.
@@ -322,6 +329,8 @@ pub struct Person {
     /// True when documents, contact or notes are recorded (their content
     /// needs a separate, audited read).
     pub has_protected: bool,
+    /// True when a photo is stored.
+    pub has_photo: bool,
     /// Family links, each with the relative's primary name.
     pub links: Vec<LinkView>,
     /// Registered.

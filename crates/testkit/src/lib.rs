@@ -78,6 +78,7 @@ impl TestServer {
                             role: *role,
                             language: UiLanguage::En,
                             password_hash: password_hash(),
+                            must_change_password: false,
                         },
                         &ctx,
                     )
@@ -162,7 +163,18 @@ impl TestServer {
         secret
     }
 
-    /// Audit events with this action code.
+    /// How many audit events have this action code.
+    pub fn audit_count(&self, action: &str) -> u64 {
+        self.store
+            .audit_events(&AuditFilter {
+                action: Some(action.into()),
+                ..Default::default()
+            })
+            .expect("audit")
+            .total
+    }
+
+    /// The newest 200 audit events with this action code.
     pub fn audit(&self, action: &str) -> Vec<lantern_store::AuditEvent> {
         self.store
             .audit_events(&AuditFilter {

@@ -213,6 +213,8 @@ fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<
             vec![Registrar, Caseworker],
         ),
         ("GET", format!("/people/{person}/history"), readers.clone()),
+        ("GET", format!("/people/{person}/photo"), readers.clone()),
+        ("POST", format!("/people/{person}/photo"), vec![Registrar]),
         ("POST", format!("/people/{person}/links"), vec![Registrar]),
         ("POST", format!("/people/{person}/links/remove"), vec![Registrar]),
         ("POST", format!("/people/{person}/delete"), vec![Registrar]),
@@ -243,6 +245,8 @@ fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<
             vec![Registrar, Caseworker],
         ),
         ("GET", format!("/api/v1/people/{person}/history"), readers.clone()),
+        ("GET", format!("/api/v1/people/{person}/photo"), readers.clone()),
+        ("PUT", format!("/api/v1/people/{person}/photo"), vec![Registrar]),
         ("POST", format!("/api/v1/people/{person}/links"), vec![Registrar]),
         ("DELETE", format!("/api/v1/people/{person}/links"), vec![Registrar]),
         ("GET", "/api/v1/households".into(), readers.clone()),
@@ -278,7 +282,7 @@ async fn every_route_allows_exactly_its_roles() {
         let s = srv.login(*role).await;
         let token = srv.api_token(*role);
         for (method, path, allowed) in &table {
-            let denials_before = srv.audit("access.denied").len();
+            let denials_before = srv.audit_count("access.denied");
             let status = if path.starts_with("/api/") {
                 let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
                 let mut req = s.client.request(m, srv.url(path)).bearer_auth(&token);
@@ -300,7 +304,7 @@ async fn every_route_allows_exactly_its_roles() {
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}");
                 assert_eq!(
-                    srv.audit("access.denied").len(),
+                    srv.audit_count("access.denied"),
                     denials_before + 1,
                     "denial audited: {role:?} {method} {path}"
                 );
@@ -823,7 +827,30 @@ async fn administrators_manage_users_and_cannot_lock_themselves_out() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    srv.login_as("new.registrar", "another long passphrase").await.unwrap();
+    // The password an administrator chose opens only the account page until
+    // the new user replaces it.
+    let newbie = srv.login_as("new.registrar", "another long passphrase").await.unwrap();
+    let r = newbie.get("/people").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/account");
+    assert!(newbie
+        .get("/account")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose your own password"));
+    let r = newbie
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", "another long passphrase"),
+                ("new_password", "my very own passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(newbie.get("/people").await.status(), StatusCode::OK);
     let r = admin
         .post_form(
             "/admin/users",
@@ -848,7 +875,7 @@ async fn administrators_manage_users_and_cannot_lock_themselves_out() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        srv.login_as("new.registrar", "another long passphrase").await.err(),
+        srv.login_as("new.registrar", "my very own passphrase").await.err(),
         Some(StatusCode::UNAUTHORIZED)
     );
 }
@@ -872,4 +899,66 @@ async fn static_files_do_not_replace_the_forms_csrf_cookie() {
         .post_form("/login", &[("username", "registrar"), ("password", PASSWORD)])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn photos_are_uploaded_checked_encrypted_and_served() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let id = register(&reg, &[("names[0].text", "Photo Owner")]).await;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(b"synthetic-image-marker-1234567890");
+    let upload = |bytes: Vec<u8>, with_token: bool| {
+        let mut form = reqwest::multipart::Form::new();
+        if with_token {
+            form = form.text("csrf_token", reg.csrf.clone());
+        }
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("face.png")
+            .mime_str("image/png")
+            .unwrap();
+        reg.client
+            .post(srv.url(&format!("/people/{id}/photo")))
+            .multipart(form.part("photo", part))
+            .send()
+    };
+    // Without the CSRF token: refused.
+    assert_eq!(
+        upload(png.clone(), false).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    // Not an image (whatever the client claims): refused next to the field.
+    let r = upload(b"<svg onload=alert(1)>".to_vec(), true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"photo-error\""));
+    // Too large: refused before it is read whole.
+    let big = vec![0xFFu8; 7 * 1024 * 1024];
+    let r = upload(big, true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A real upload.
+    assert_eq!(upload(png.clone(), true).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(srv.audit("person.photo").len(), 1);
+    let viewer = srv.login(Role::Interviewer).await;
+    let r = viewer.get(&format!("/people/{id}/photo")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    let html = viewer.get(&format!("/people/{id}")).await.text().await.unwrap();
+    assert!(html.contains(&format!("src=\"/people/{id}/photo\"")));
+    // The API takes a raw image body.
+    let token = srv.api_token(Role::Registrar);
+    let r = reqwest::Client::new()
+        .put(srv.url(&format!("/api/v1/people/{id}/photo")))
+        .bearer_auth(&token)
+        .header("content-type", "image/jpeg")
+        .body(vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        viewer.get(&format!("/people/{id}/photo")).await.headers()["content-type"],
+        "image/jpeg"
+    );
 }

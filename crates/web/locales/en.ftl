@@ -297,3 +297,17 @@ http-payload_too_large-title = Too large
 http-payload_too_large = What was sent is larger than allowed.
 http-internal-title = Something went wrong
 http-internal = An unexpected error happened; nothing was half-saved. If it happens again, give the administrator the request id from this page's address bar or logs.
+
+## Photos
+photo-title = Photo
+photo-alt = Photo of this person
+photo-none = No photo.
+photo-upload = New photo
+photo-help = JPEG or PNG, at most 5 MB. Stored encrypted.
+photo-save = Save photo
+field-photo = Photo
+field-body = Request body
+action-person_photo = Photo set
+password-change-required = Choose your own password before you continue: the one you received was chosen by someone else.
+http-password_change_required-title = Choose your password
+http-password_change_required = Change the password you were given (My account) before doing anything else.

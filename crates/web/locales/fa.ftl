@@ -290,3 +290,17 @@ http-payload_too_large-title = بیش از اندازه بزرگ
 http-payload_too_large = آنچه فرستاده شد بزرگ‌تر از اندازهٔ مجاز است.
 http-internal-title = مشکلی پیش آمد
 http-internal = خطای پیش‌بینی‌نشده‌ای رخ داد؛ هیچ چیز نیمه‌کاره ذخیره نشد. اگر دوباره رخ داد، شناسهٔ درخواست را به مدیر بدهید.
+
+## Photos
+photo-title = عکس
+photo-alt = عکس این فرد
+photo-none = عکسی نیست.
+photo-upload = عکس تازه
+photo-help = JPEG یا PNG، حداکثر ۵ مگابایت. رمزگذاری‌شده ذخیره می‌شود.
+photo-save = ذخیرهٔ عکس
+field-photo = عکس
+field-body = بدنهٔ درخواست
+action-person_photo = تنظیم عکس
+password-change-required = پیش از ادامه، گذرواژهٔ خود را برگزینید: گذرواژه‌ای که دریافت کردید را کس دیگری برگزیده است.
+http-password_change_required-title = گذرواژهٔ خود را برگزینید
+http-password_change_required = پیش از هر کار دیگری، گذرواژه‌ای را که به شما داده شد تغییر دهید (حساب من).

@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::AppState;
 
 /// The API's routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_upload: usize) -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/me", get(me))
@@ -33,6 +33,12 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}", get(get_person).put(update_person).delete(delete_person))
         .route("/people/{id}/protected", get(get_protected))
         .route("/people/{id}/history", get(get_history))
+        .route(
+            "/people/{id}/photo",
+            get(get_photo)
+                .put(put_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
         .route("/people/{id}/links", axum::routing::post(add_link).delete(remove_link))
         .route("/households", get(list_households).post(create_household))
         .route("/households/{id}", get(get_household))
@@ -171,6 +177,8 @@ pub struct PersonOut {
     household_id: Option<String>,
     /// True when protected fields exist (read them at `/people/{id}/protected`).
     has_protected: bool,
+    /// True when a photo exists (at `/people/{id}/photo`).
+    has_photo: bool,
     links: Vec<LinkOut>,
     created_at: String,
     updated_at: String,
@@ -213,6 +221,7 @@ impl From<Person> for PersonOut {
             room: c.room.clone(),
             household_id: c.household_id.map(|h| h.to_string()),
             has_protected: p.has_protected,
+            has_photo: p.has_photo,
             links: p
                 .links
                 .into_iter()
@@ -487,6 +496,35 @@ async fn get_history(
     Ok(Json(h.into_iter().map(Into::into).collect()))
 }
 
+#[utoipa::path(get, path = "/people/{id}/photo", tag = "people",
+    responses((status = 200, description = "the photo (image/jpeg or image/png)"), (status = 404, body = ErrorBody)))]
+async fn get_photo(
+    State(state): State<AppState>,
+    _auth: Authz<need::PersonRead>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let photo = state.db(move |s| s.photo(id)).await?.ok_or(AppError::NotFound)?;
+    Ok(crate::pages::photo_response(photo))
+}
+
+#[utoipa::path(put, path = "/people/{id}/photo", tag = "people",
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "a JPEG or PNG image, at most 5 MiB"),
+    responses((status = 204), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_photo(
+    State(state): State<AppState>,
+    auth: Authz<need::PersonWrite>,
+    Path(id): Path<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let id = parse_id(&id)?;
+    let body = body.map_err(|_| AppError::PayloadTooLarge)?;
+    let photo = lantern_domain::person::Photo::parse("body", body.to_vec())?;
+    let audit = auth.ctx.audit(state.clock.now());
+    state.db(move |s| s.set_photo(id, &photo, &audit)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A family link to add or remove.
 #[derive(Deserialize, ToSchema, IntoParams)]
 pub struct LinkIn {
@@ -754,7 +792,7 @@ impl utoipa::Modify for BearerAuth {
 #[openapi(
     info(title = "Lantern API", description = "People registry, households and audit trail."),
     paths(
-        me, list_people, create_person, get_person, update_person, delete_person, get_protected, get_history,
+        me, list_people, create_person, get_person, update_person, delete_person, get_protected, get_history, get_photo, put_photo,
         add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit
     ),
     components(schemas(

@@ -71,6 +71,11 @@ impl<N: Need> FromRequestParts<AppState> for Authz<N> {
         let Some(user) = ctx.user.clone() else {
             return Err(AppError::Unauthenticated);
         };
+        // A password someone else chose (an administrator, the demo loader)
+        // opens only the account page until the user replaces it.
+        if user.must_change_password && N::PERMISSION != Permission::OwnAccount {
+            return Err(AppError::PasswordChangeRequired);
+        }
         if allows(user.role, N::PERMISSION) {
             return Ok(Authz {
                 user,

@@ -159,29 +159,53 @@ async fn token_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User
 }
 
 /// The CSRF token a state-changing request carries: the `X-CSRF-Token`
-/// header, or the form field of a URL-encoded body (which is read and put
-/// back for the handler).
-async fn provided_csrf(req: Request, max_body: usize) -> Result<(Option<String>, Request), AppError> {
+/// header, or the `csrf_token` field of a URL-encoded or multipart form body
+/// (which is read and put back for the handler).
+async fn provided_csrf(
+    req: Request,
+    max_body: usize,
+    max_upload: usize,
+) -> Result<(Option<String>, Request), AppError> {
     if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         let v = v.to_string();
         return Ok((Some(v), req));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_string();
+    let multipart = content_type.starts_with("multipart/form-data");
+    if !content_type.starts_with("application/x-www-form-urlencoded") && !multipart {
         return Ok((None, req));
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, max_body)
+    let limit = if multipart { max_upload } else { max_body };
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| AppError::PayloadTooLarge)?;
-    let token = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.into_owned());
+    let token = if multipart {
+        multipart_field(&content_type, bytes.clone(), CSRF_FIELD).await
+    } else {
+        form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned())
+    };
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The text of one field of a multipart body (RFC 7578), if present.
+async fn multipart_field(content_type: &str, body: axum::body::Bytes, name: &str) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// True when the request comes from another origin. Browsers say so in
@@ -279,7 +303,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 
     let mut req = req;
     if !is_api && !is_safe(req.method()) {
-        let (provided, rebuilt) = match provided_csrf(req, state.config.max_body).await {
+        let (provided, rebuilt) = match provided_csrf(req, state.config.max_body, state.config.max_upload).await {
             Ok(v) => v,
             Err(e) => return finish(&state, &ctx, e.into_response(), None),
         };
@@ -315,6 +339,8 @@ fn finish(state: &AppState, ctx: &Ctx, mut response: Response, new_csrf: Option<
         } else if matches!(err, AppError::Unauthenticated) {
             let next: String = form_urlencoded::byte_serialize(ctx.path.as_bytes()).collect();
             Redirect::to(&format!("/login?next={next}")).into_response()
+        } else if matches!(err, AppError::PasswordChangeRequired) {
+            Redirect::to("/account").into_response()
         } else {
             view::error_page(state, ctx, &err)
         };

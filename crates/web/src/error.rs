@@ -21,6 +21,9 @@ pub enum AppError {
     /// Logged in but not allowed.
     #[error("forbidden")]
     Forbidden,
+    /// The user must first replace a password someone else chose.
+    #[error("password change required")]
+    PasswordChangeRequired,
     /// The form's CSRF token is missing or wrong.
     #[error("csrf token missing or invalid")]
     Csrf,
@@ -48,7 +51,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Csrf | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -65,6 +68,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
+            AppError::PasswordChangeRequired => "password_change_required",
             AppError::Invalid(_) => "invalid",
             AppError::Conflict => "conflict",
             AppError::TooManyRequests => "too_many_requests",

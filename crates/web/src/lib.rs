@@ -39,6 +39,8 @@ pub struct WebConfig {
     pub session_absolute: Duration,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
+    /// Largest upload (multipart form, photo) accepted, in bytes.
+    pub max_upload: usize,
     /// Failed logins allowed per account within the throttle window.
     pub login_failures_per_account: usize,
     /// Failed logins allowed per client address within the throttle window.
@@ -52,6 +54,7 @@ impl Default for WebConfig {
             session_idle: Duration::hours(2),
             session_absolute: Duration::hours(12),
             max_body: 1024 * 1024,
+            max_upload: 6 * 1024 * 1024,
             login_failures_per_account: 5,
             login_failures_per_address: 30,
         }
@@ -116,9 +119,10 @@ impl AppState {
 /// The whole application: pages, API, static files, middleware.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body;
+    let max_upload = state.config.max_upload;
     Router::new()
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(pages::routes(max_upload))
+        .nest("/api/v1", api::routes(max_upload))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), context::middleware))

@@ -102,6 +102,7 @@ async fn main() {
                 role: Role::Registrar,
                 language: UiLanguage::En,
                 password_hash: lantern_web::security::hash_password(password).expect("hash"),
+                must_change_password: false,
             },
             &AuditContext::system("bench", clock.now()),
         )

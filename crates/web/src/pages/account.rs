@@ -46,7 +46,9 @@ async fn page(
     let tokens = state.db(move |s| s.api_tokens(id)).await?;
     let user = state.db(move |s| s.user(id)).await?.ok_or(AppError::NotFound)?;
     let c = Page::new(state, &auth.ctx, "account-title");
-    let notice = notice.map(|k| c.t(k));
+    let notice = notice
+        .or(user.must_change_password.then_some("password-change-required"))
+        .map(|k| c.t(k));
     Ok(render_status(
         status,
         &AccountPage {
@@ -108,6 +110,7 @@ pub(crate) async fn change_password(
     let audit = auth.ctx.audit(state.clock.now());
     let change = UserChange {
         password_hash: Some(hash),
+        must_change_password: Some(false),
         action: Some(AuditAction::AccountUpdate),
         ..Default::default()
     };

@@ -91,6 +91,7 @@ pub(crate) async fn create_user(
         role,
         language,
         password_hash: hash,
+        must_change_password: true,
     };
     let audit = auth.ctx.audit(state.clock.now());
     match state.db(move |s| s.create_user(user, &audit)).await {

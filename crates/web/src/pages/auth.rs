@@ -226,6 +226,7 @@ pub(crate) async fn setup(
         role: Role::Administrator,
         language: ctx.lang,
         password_hash: hash,
+        must_change_password: false,
     };
     let audit = ctx.audit(state.clock.now());
     let token_hash = token_hash(&token);

@@ -6,6 +6,8 @@ mod audit;
 mod auth;
 mod people;
 
+pub(crate) use people::photo_response;
+
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +17,7 @@ use lantern_domain::FieldErrors;
 use crate::AppState;
 
 /// Every page route.
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_upload: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(auth::dashboard))
         .route("/login", get(auth::login_form).post(auth::login))
@@ -29,6 +31,12 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/protected", get(people::show_protected))
         .route("/people/{id}/delete", post(people::delete))
         .route("/people/{id}/history", get(people::history))
+        .route(
+            "/people/{id}/photo",
+            get(people::photo)
+                .post(people::upload_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
         .route("/people/{id}/links", post(people::add_link))
         .route("/people/{id}/links/remove", post(people::remove_link))
         .route("/households", get(people::households).post(people::create_household))

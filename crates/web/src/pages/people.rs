@@ -8,8 +8,8 @@ use axum::Form;
 use lantern_domain::family::{FamilyLink, LinkKind};
 use lantern_domain::names::NameKind;
 use lantern_domain::person::{
-    DocumentInput, DocumentKind, HouseholdId, NameInput, PersonId, PersonInput, ProtectedFields, ResidenceStatus, Sex,
-    SiteId,
+    DocumentInput, DocumentKind, HouseholdId, NameInput, PersonId, PersonInput, Photo, ProtectedFields,
+    ResidenceStatus, Sex, SiteId,
 };
 use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{
@@ -369,6 +369,58 @@ pub(crate) async fn show_protected(
     let audit = auth.ctx.audit(state.clock.now());
     let protected = state.db(move |s| s.read_protected(id, &audit)).await?;
     view_page(&state, &auth.ctx, id, Some(protected), no_errors()).await
+}
+
+/// Sends a person's photo (encrypted at rest, never cached by the browser).
+pub(crate) async fn photo(
+    State(state): State<AppState>,
+    _auth: Authz<need::PersonRead>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = person_id(&id)?;
+    let photo = state.db(move |s| s.photo(id)).await?.ok_or(AppError::NotFound)?;
+    Ok(photo_response(photo))
+}
+
+/// An image response for a photo.
+pub(crate) fn photo_response(photo: Photo) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, photo.content_type),
+            (axum::http::header::CACHE_CONTROL, "private, no-store"),
+        ],
+        photo.bytes,
+    )
+        .into_response()
+}
+
+pub(crate) async fn upload_photo(
+    State(state): State<AppState>,
+    auth: Authz<need::PersonWrite>,
+    Path(id): Path<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AppError> {
+    let id = person_id(&id)?;
+    let mut multipart = multipart.map_err(|_| FieldError::new("photo", Reason::InvalidFormat))?;
+    let mut bytes = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("photo") => {
+                let data = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+                bytes = Some(data.to_vec());
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => return Err(AppError::PayloadTooLarge),
+        }
+    }
+    let photo = match Photo::parse("photo", bytes.unwrap_or_default()) {
+        Ok(p) => p,
+        Err(e) => return view_page(&state, &auth.ctx, id, None, e.into()).await,
+    };
+    let audit = auth.ctx.audit(state.clock.now());
+    state.db(move |s| s.set_photo(id, &photo, &audit)).await?;
+    Ok(Redirect::to(&format!("/people/{id}")).into_response())
 }
 
 pub(crate) async fn edit_form(
