@@ -14,8 +14,12 @@
 //! of these checks failed. This matters because independent verifiers in
 //! other languages do not all check lengths.
 //!
-//! This slice holds the tree and its proofs; storage, signed checkpoints
-//! (C2SP `tlog-checkpoint`, `signed-note`) and proof files come next.
+//! [`entry`] defines the entries (canonical, with salted commitments to
+//! record fields) and [`note`] the signed checkpoints (C2SP
+//! `tlog-checkpoint` in a `signed-note`).
+
+pub mod entry;
+pub mod note;
 
 use sha2::{Digest, Sha256};
 
