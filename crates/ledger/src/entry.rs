@@ -75,12 +75,15 @@ impl Entry {
     }
 }
 
+/// The salts of an entry's commitments, by field.
+pub type Salts = Vec<(String, [u8; 32])>;
+
 /// Builds an entry's commitments, remembering the salts so the server can
 /// disclose a field later.
 #[derive(Debug, Default)]
 pub struct Commitments {
     fields: BTreeMap<String, String>,
-    salts: Vec<(String, [u8; 32])>,
+    salts: Salts,
 }
 
 impl Commitments {
@@ -99,7 +102,7 @@ impl Commitments {
     }
 
     /// The commitments (for the entry) and the salts (kept private).
-    pub fn finish(self) -> (BTreeMap<String, String>, Vec<(String, [u8; 32])>) {
+    pub fn finish(self) -> (BTreeMap<String, String>, Salts) {
         (self.fields, self.salts)
     }
 }
@@ -129,7 +132,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn entry() -> (Entry, Vec<(String, [u8; 32])>) {
+    fn entry() -> (Entry, Salts) {
         let mut c = Commitments::new();
         c.add("names", &json!([{"text": "زهرا", "kind": "primary"}]), [1; 32]);
         c.add("birth_date", &json!("1980"), [2; 32]);
