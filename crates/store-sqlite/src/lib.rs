@@ -6,6 +6,7 @@
 //! connection from a small pool. `synchronous = FULL`: an acknowledged
 //! change survives a power cut.
 
+mod ledger;
 mod people;
 mod schema;
 mod users;
@@ -110,7 +111,34 @@ fn connect(path: &Path, create: bool) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-/// Appends an audit event inside the caller's transaction.
+/// The commitments an audit event's log entry carries.
+pub(crate) fn audit_commitments(
+    fields: &[(&str, Option<&str>)],
+    salts: &mut dyn FnMut(&str) -> StoreResult<[u8; 32]>,
+) -> StoreResult<lantern_ledger::entry::Commitments> {
+    let mut c = lantern_ledger::entry::Commitments::new();
+    for (name, value) in fields {
+        c.add(name, value, salts(name)?);
+    }
+    Ok(c)
+}
+
+/// The fields of an audit event as committed to in the log.
+pub(crate) fn audit_fields(e: &NewAuditEvent, at: &str) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("at", Some(at.to_string())),
+        ("actor_id", e.ctx.actor_id.map(|i| i.to_string())),
+        ("actor_name", Some(e.ctx.actor_name.clone())),
+        ("action", Some(e.action.code().to_string())),
+        ("record_kind", Some(e.record_kind.clone())),
+        ("record_id", e.record_id.clone()),
+        ("request_id", Some(e.ctx.request_id.clone())),
+        ("address", e.ctx.address.clone()),
+        ("detail", Some(e.detail.clone())),
+    ]
+}
+
+/// Appends an audit event, and its log entry, inside the caller's transaction.
 pub(crate) fn insert_audit(tx: &Transaction<'_>, e: &NewAuditEvent) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO audit_events (at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail)
@@ -128,6 +156,22 @@ pub(crate) fn insert_audit(tx: &Transaction<'_>, e: &NewAuditEvent) -> StoreResu
         ],
     )
     .map_err(db)?;
+    let seq = tx.last_insert_rowid();
+    let at = fmt_ts(e.ctx.at);
+    let fields = audit_fields(e, &at);
+    let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    let commitments = audit_commitments(&borrowed, &mut |_| ledger::salt())?;
+    ledger::append(
+        tx,
+        ledger::EntryHead {
+            kind: "audit",
+            record_kind: "audit",
+            record_id: &seq.to_string(),
+            version: None,
+            at: e.ctx.at,
+        },
+        commitments,
+    )?;
     Ok(())
 }
 
@@ -439,6 +483,27 @@ impl lantern_store::Store for SqliteStore {
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<()> {
         self.unlink(link, ctx)
+    }
+    fn ledger_size(&self) -> StoreResult<u64> {
+        self.ledger_len()
+    }
+    fn ledger_entries(&self, start: u64, end: u64) -> StoreResult<Vec<lantern_store::LedgerEntry>> {
+        self.ledger_range(start, end)
+    }
+    fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
+        SqliteStore::ledger_leaf_hashes(self, end)
+    }
+    fn ledger_salts(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>> {
+        self.salts_of(seq)
+    }
+    fn add_checkpoint(&self, checkpoint: &lantern_store::StoredCheckpoint) -> StoreResult<()> {
+        self.save_checkpoint(checkpoint)
+    }
+    fn checkpoints(&self) -> StoreResult<Vec<lantern_store::StoredCheckpoint>> {
+        self.all_checkpoints()
+    }
+    fn check_records(&self) -> StoreResult<Vec<lantern_store::Discrepancy>> {
+        self.compare_records()
     }
     fn record_audit(&self, event: &NewAuditEvent) -> StoreResult<()> {
         self.record(event)

@@ -50,6 +50,25 @@ fn check_refs(tx: &Transaction<'_>, core: &PersonCore) -> StoreResult<()> {
     Ok(())
 }
 
+/// The commitments a person's log entry carries: one per field of the
+/// unprotected content, and one for the protected fields together.
+pub(crate) fn person_commitments(
+    core: &PersonCore,
+    protected: &ProtectedFields,
+    salts: &mut dyn FnMut(&str) -> StoreResult<[u8; 32]>,
+) -> StoreResult<lantern_ledger::entry::Commitments> {
+    let mut c = lantern_ledger::entry::Commitments::new();
+    let value = serde_json::to_value(core).map_err(json)?;
+    if let serde_json::Value::Object(fields) = value {
+        for (name, v) in fields {
+            let salt = salts(&name)?;
+            c.add(&name, &v, salt);
+        }
+    }
+    c.add("protected", protected, salts("protected")?);
+    Ok(c)
+}
+
 /// What a write of a person records in its version row.
 struct Change {
     version: i64,
@@ -163,6 +182,23 @@ impl SqliteStore {
             ],
         )
         .map_err(db)?;
+        let kind = if action == AuditAction::PersonCreate {
+            "record.created"
+        } else {
+            "record.updated"
+        };
+        let commitments = person_commitments(core, &draft.protected, &mut |_| crate::ledger::salt())?;
+        crate::ledger::append(
+            tx,
+            crate::ledger::EntryHead {
+                kind,
+                record_kind: "person",
+                record_id: &id.to_string(),
+                version: Some(version),
+                at: ctx.at,
+            },
+            commitments,
+        )?;
         Ok(())
     }
 
@@ -215,7 +251,7 @@ impl SqliteStore {
         Ok((version, serde_json::from_str(&core).map_err(json)?, sealed))
     }
 
-    fn open_protected(&self, id: PersonId, sealed: Option<&[u8]>) -> StoreResult<ProtectedFields> {
+    pub(crate) fn open_protected(&self, id: PersonId, sealed: Option<&[u8]>) -> StoreResult<ProtectedFields> {
         match sealed {
             None => Ok(ProtectedFields::default()),
             Some(bytes) => {
@@ -301,6 +337,19 @@ impl SqliteStore {
                 ],
             )
             .map_err(db)?;
+            let mut deleted = lantern_ledger::entry::Commitments::new();
+            deleted.add("deleted", &true, crate::ledger::salt()?);
+            crate::ledger::append(
+                tx,
+                crate::ledger::EntryHead {
+                    kind: "record.deleted",
+                    record_kind: "person",
+                    record_id: &id.to_string(),
+                    version: Some(version + 1),
+                    at: ctx.at,
+                },
+                deleted,
+            )?;
             insert_audit(
                 tx,
                 &ctx.event(

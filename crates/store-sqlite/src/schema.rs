@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_photos.sql"),
     include_str!("../migrations/0003_password_change.sql"),
+    include_str!("../migrations/0004_ledger.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

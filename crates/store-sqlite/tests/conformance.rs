@@ -75,3 +75,60 @@ fn protected_fields_are_encrypted_at_rest() {
         "sanity: plain fields are found"
     );
 }
+
+#[test]
+fn edited_rows_are_found_by_comparing_with_the_log() {
+    let (dir, store) = fresh();
+    let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+    let draft = lantern_domain::person::PersonInput {
+        names: vec![lantern_domain::person::NameInput {
+            text: "Original Name".into(),
+            ..Default::default()
+        }],
+        birth_date: "1970".into(),
+        ..Default::default()
+    }
+    .parse(time::OffsetDateTime::now_utc().date())
+    .unwrap();
+    let p = store.create_person(&draft, &ctx).unwrap();
+    store.create_person(&draft, &ctx).unwrap();
+    assert!(store.check_records().unwrap().is_empty());
+    // Someone with access to the database file edits rows behind Lantern's back.
+    let conn = rusqlite::Connection::open(dir.path().join("lantern.db")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;
+         UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 1;
+         DELETE FROM audit_events WHERE seq = 2;",
+    )
+    .unwrap();
+    let core: String = conn
+        .query_row("SELECT core FROM people WHERE id = ?1", [p.id.to_string()], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    conn.execute(
+        "UPDATE people SET core = ?2 WHERE id = ?1",
+        [p.id.to_string(), core.replace("1970", "1975")],
+    )
+    .unwrap();
+    let found = store.check_records().unwrap();
+    let said: Vec<String> = found
+        .iter()
+        .map(|d| format!("{} {}: {}", d.record_kind, d.record_id, d.what))
+        .collect();
+    assert!(
+        said.iter()
+            .any(|s| s.starts_with(&format!("person {}: field birth_date differs", p.id))),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|s| s.starts_with("audit 1: field actor_name differs")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|s| s == "audit 2: in the log but missing from the audit trail"),
+        "{said:?}"
+    );
+    assert_eq!(found.len(), 3, "{said:?}");
+}

@@ -35,6 +35,10 @@ pub const CASES: &[Case] = &[
     ("users_and_sessions", users_and_sessions),
     ("audit_filters_and_order", audit_filters_and_order),
     ("photos_round_trip", photos_round_trip),
+    (
+        "every_change_is_logged_in_the_same_transaction",
+        every_change_is_logged_in_the_same_transaction,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -273,6 +277,9 @@ fn refused_changes_write_nothing(store: &dyn Store) {
     assert!(r.is_err());
     assert_eq!(store.search_people(&PersonQuery::default()).unwrap().total, 1);
     assert_eq!(store.audit_events(&AuditFilter::default()).unwrap().total, before);
+    // Nor does anything refused reach the log: one record entry and one
+    // audit entry for the single person created.
+    assert_eq!(store.ledger_size().unwrap(), 2);
 }
 
 fn search_by_name_status_site_year(store: &dyn Store) {
@@ -461,4 +468,63 @@ fn photos_round_trip(store: &dyn Store) {
         store.set_photo(missing, &jpeg, &ctx("r")),
         Err(StoreError::NotFound)
     ));
+}
+
+fn every_change_is_logged_in_the_same_transaction(store: &dyn Store) {
+    use lantern_ledger::entry::Entry;
+    assert_eq!(store.ledger_size().unwrap(), 0);
+    let p = store
+        .create_person(&draft(&["Logged Person"], "1970"), &ctx("r"))
+        .unwrap();
+    store
+        .update_person(p.id, 1, &draft(&["Logged Person"], "1971"), &ctx("r"))
+        .unwrap();
+    store.read_protected(p.id, &ctx("cw")).unwrap();
+    store.delete_person(p.id, 2, &ctx("r")).unwrap();
+    let size = store.ledger_size().unwrap();
+    assert_eq!(size, 7, "3 record entries and 4 audit entries");
+    let entries = store.ledger_entries(0, size).unwrap();
+    let kinds: Vec<String> = entries
+        .iter()
+        .map(|e| Entry::parse(&e.entry).expect("canonical").kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "record.created",
+            "audit",
+            "record.updated",
+            "audit",
+            "audit",
+            "record.deleted",
+            "audit"
+        ]
+    );
+    for e in &entries {
+        assert_eq!(e.leaf_hash, lantern_ledger::leaf_hash(&e.entry));
+        let text = String::from_utf8(e.entry.clone()).unwrap();
+        assert!(
+            !text.contains("Logged Person") && !text.contains("1971"),
+            "entry leaks content: {text}"
+        );
+    }
+    // A field can be disclosed with its salt and checked against the entry.
+    let updated = Entry::parse(&entries[2].entry).unwrap();
+    let salt = store
+        .ledger_salts(2)
+        .unwrap()
+        .into_iter()
+        .find(|(f, _)| f == "birth_date")
+        .unwrap()
+        .1;
+    let value = serde_json::to_value(draft(&["Logged Person"], "1971").core.birth_date).unwrap();
+    assert!(lantern_ledger::entry::check_disclosure(
+        &updated,
+        "birth_date",
+        &value,
+        &salt
+    ));
+    assert_eq!(store.check_records().unwrap(), Vec::new());
+    let leaves = store.ledger_leaf_hashes(size).unwrap();
+    assert_eq!(leaves.len() as u64, size);
 }

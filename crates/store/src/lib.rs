@@ -141,6 +141,24 @@ pub trait Store: Send + Sync {
     /// Removes a family link and its inverse.
     fn remove_link(&self, link: FamilyLink, ctx: &AuditContext) -> StoreResult<()>;
 
+    // ----- ledger -----
+
+    /// Number of log entries.
+    fn ledger_size(&self) -> StoreResult<u64>;
+    /// Log entries with `start <= seq < end`.
+    fn ledger_entries(&self, start: u64, end: u64) -> StoreResult<Vec<LedgerEntry>>;
+    /// The leaf hashes of the first `end` entries.
+    fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>>;
+    /// The salts of an entry's commitments (private: for disclosures).
+    fn ledger_salts(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>>;
+    /// Stores a signed checkpoint (a second one of the same size is ignored).
+    fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
+    /// Every stored checkpoint, by size.
+    fn checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>>;
+    /// Compares every record with its latest log entry (recomputing the
+    /// commitments of its current fields) and reports each difference.
+    fn check_records(&self) -> StoreResult<Vec<Discrepancy>>;
+
     // ----- audit and figures -----
 
     /// Records an event that is not part of a change (failed login, denial).

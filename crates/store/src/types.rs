@@ -420,3 +420,47 @@ pub struct Stats {
     /// People by site name (`None`: no site).
     pub by_site: Vec<(Option<String>, u64)>,
 }
+
+/// One stored log entry.
+#[derive(Debug, Clone)]
+pub struct LedgerEntry {
+    /// Its index in the log, from 0.
+    pub seq: u64,
+    /// Canonical entry bytes.
+    pub entry: Vec<u8>,
+    /// The leaf hash stored with it.
+    pub leaf_hash: lantern_ledger::Hash,
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone)]
+pub struct StoredCheckpoint {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash at that size.
+    pub root: lantern_ledger::Hash,
+    /// The signed note.
+    pub note: String,
+    /// When it was signed.
+    pub at: OffsetDateTime,
+}
+
+/// The latest log entry of a record.
+#[derive(Debug, Clone)]
+pub struct RecordHead {
+    /// The record's id.
+    pub record_id: String,
+    /// Index of its latest entry.
+    pub seq: u64,
+}
+
+/// A record that does not match its latest log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discrepancy {
+    /// Kind of record (`person`, `audit`).
+    pub record_kind: String,
+    /// The record's id.
+    pub record_id: String,
+    /// What differs, in words (`field birth_date changed`, `no log entry` …).
+    pub what: String,
+}

@@ -1,0 +1,396 @@
+//! The ledger's storage: entries appended inside the caller's transaction,
+//! so no change is acknowledged without its entry; checkpoints; reads for
+//! proofs and audits.
+
+use lantern_ledger::entry::{Commitments, Entry, ENTRY_VERSION};
+use lantern_ledger::{leaf_hash, Hash};
+use lantern_store::{Discrepancy, LedgerEntry, RecordHead, StoreError, StoreResult, StoredCheckpoint};
+use rusqlite::{params, OptionalExtension, Transaction};
+use time::OffsetDateTime;
+
+use crate::util::{db, fmt_ts, parse_ts};
+use crate::SqliteStore;
+
+/// A person row as stored: core JSON, sealed protected fields, version, deleted.
+pub(crate) type PersonRow = (String, Option<Vec<u8>>, i64, bool);
+/// An audit row: its sequence number and its fields as committed to.
+type AuditRow = (i64, Vec<(&'static str, Option<String>)>);
+
+/// A fresh random salt.
+pub(crate) fn salt() -> StoreResult<[u8; 32]> {
+    let mut s = [0u8; 32];
+    lantern_vault::random_bytes(&mut s).map_err(StoreError::backend)?;
+    Ok(s)
+}
+
+/// What an entry is about.
+pub(crate) struct EntryHead<'a> {
+    pub kind: &'a str,
+    pub record_kind: &'a str,
+    pub record_id: &'a str,
+    pub version: Option<i64>,
+    pub at: OffsetDateTime,
+}
+
+/// Appends an entry with its commitments in the caller's transaction and
+/// returns its index.
+pub(crate) fn append(tx: &Transaction<'_>, head: EntryHead<'_>, commitments: Commitments) -> StoreResult<u64> {
+    let (fields, salts) = commitments.finish();
+    let at = head
+        .at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(StoreError::backend)?;
+    let entry = Entry {
+        v: ENTRY_VERSION,
+        kind: head.kind.to_string(),
+        at,
+        record_kind: head.record_kind.to_string(),
+        record_id: head.record_id.to_string(),
+        version: head.version,
+        fields,
+    };
+    let bytes = entry.canonical();
+    let seq: i64 = tx
+        .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| r.get(0))
+        .map_err(db)?;
+    tx.prepare_cached("INSERT INTO ledger_entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)")
+        .map_err(db)?
+        .execute(params![seq, bytes, leaf_hash(&bytes).to_vec()])
+        .map_err(db)?;
+    let mut insert = tx
+        .prepare_cached("INSERT INTO ledger_salts (seq, field, salt) VALUES (?1, ?2, ?3)")
+        .map_err(db)?;
+    for (field, salt) in salts {
+        insert.execute(params![seq, field, salt.to_vec()]).map_err(db)?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO ledger_heads (record_kind, record_id, seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (record_kind, record_id) DO UPDATE SET seq = ?3",
+    )
+    .map_err(db)?
+    .execute(params![head.record_kind, head.record_id, seq])
+    .map_err(db)?;
+    Ok(seq as u64)
+}
+
+fn hash32(bytes: Vec<u8>) -> StoreResult<Hash> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::backend(std::io::Error::other("stored hash is not 32 bytes")))
+}
+
+impl SqliteStore {
+    pub(crate) fn ledger_len(&self) -> StoreResult<u64> {
+        self.read(|tx| {
+            tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(db)
+        })
+    }
+
+    pub(crate) fn ledger_range(&self, start: u64, end: u64) -> StoreResult<Vec<LedgerEntry>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT seq, entry, leaf_hash FROM ledger_entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![start as i64, end as i64], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (seq, entry, leaf) = r.map_err(db)?;
+                Ok(LedgerEntry {
+                    seq: seq as u64,
+                    entry,
+                    leaf_hash: hash32(leaf)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<Hash>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT leaf_hash FROM ledger_entries WHERE seq < ?1 ORDER BY seq")
+                .map_err(db)?;
+            let rows = stmt.query_map([end as i64], |r| r.get::<_, Vec<u8>>(0)).map_err(db)?;
+            rows.map(|r| hash32(r.map_err(db)?)).collect()
+        })
+    }
+
+    pub(crate) fn salts_of(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT field, salt FROM ledger_salts WHERE seq = ?1 ORDER BY field")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([seq as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .map_err(db)?;
+            rows.map(|r| {
+                let (f, s) = r.map_err(db)?;
+                Ok((f, hash32(s)?))
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) fn heads(&self, record_kind: &str) -> StoreResult<Vec<RecordHead>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT record_id, seq FROM ledger_heads WHERE record_kind = ?1 ORDER BY record_id")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([record_kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(db)?;
+            rows.map(|r| {
+                let (record_id, seq) = r.map_err(db)?;
+                Ok(RecordHead {
+                    record_id,
+                    seq: seq as u64,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) fn save_checkpoint(&self, c: &StoredCheckpoint) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO ledger_checkpoints (size, root, note, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (size) DO NOTHING",
+                params![c.size as i64, c.root.to_vec(), c.note, fmt_ts(c.at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn all_checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT size, root, note, at FROM ledger_checkpoints ORDER BY size")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (size, root, note, at) = r.map_err(db)?;
+                Ok(StoredCheckpoint {
+                    size: size as u64,
+                    root: hash32(root)?,
+                    note,
+                    at: parse_ts(&at)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) fn person_raw(&self, id: &str) -> StoreResult<Option<PersonRow>> {
+        self.read(|tx| {
+            tx.query_row(
+                "SELECT core, protected, version, deleted_at IS NOT NULL FROM people WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Recomputes the commitments of every person and audit row with the
+    /// salts of its latest entry, and reports every record that differs.
+    pub(crate) fn compare_records(&self) -> StoreResult<Vec<Discrepancy>> {
+        let mut out = Vec::new();
+        let issue = |kind: &str, id: &str, what: String| Discrepancy {
+            record_kind: kind.to_string(),
+            record_id: id.to_string(),
+            what,
+        };
+        // People.
+        let heads: std::collections::HashMap<String, u64> = self
+            .heads("person")?
+            .into_iter()
+            .map(|h| (h.record_id, h.seq))
+            .collect();
+        let ids: Vec<String> = self.read(|tx| {
+            let mut stmt = tx.prepare("SELECT id FROM people ORDER BY id").map_err(db)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+            rows.map(|r| r.map_err(db)).collect()
+        })?;
+        for id in &ids {
+            let Some(&seq) = heads.get(id) else {
+                out.push(issue("person", id, "no log entry for this record".into()));
+                continue;
+            };
+            let Some((core_json, sealed, version, deleted)) = self.person_raw(id)? else {
+                continue;
+            };
+            let entry = self.entry_at(seq)?;
+            if entry.version != Some(version) {
+                out.push(issue(
+                    "person",
+                    id,
+                    format!(
+                        "version {version} in the database, {:?} in the log (entry {seq})",
+                        entry.version
+                    ),
+                ));
+            }
+            if deleted {
+                if entry.kind != "record.deleted" {
+                    out.push(issue(
+                        "person",
+                        id,
+                        format!("deleted in the database, not in the log (entry {seq})"),
+                    ));
+                }
+                continue;
+            }
+            if entry.kind == "record.deleted" {
+                out.push(issue(
+                    "person",
+                    id,
+                    format!("deleted in the log (entry {seq}) but present in the database"),
+                ));
+                continue;
+            }
+            let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
+            let pid = lantern_domain::person::PersonId::parse("id", id).map_err(StoreError::backend)?;
+            let core: lantern_domain::person::PersonCore = match serde_json::from_str(&core_json) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(issue("person", id, format!("the stored record does not parse: {e}")));
+                    continue;
+                }
+            };
+            let protected = match self.open_protected(pid, sealed.as_deref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.push(issue("person", id, format!("the protected fields do not open: {e}")));
+                    continue;
+                }
+            };
+            let now = crate::people::person_commitments(&core, &protected, &mut |f| {
+                salts
+                    .get(f)
+                    .copied()
+                    .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
+            });
+            match now {
+                Ok(c) => {
+                    let (fields, _) = c.finish();
+                    for name in entry
+                        .fields
+                        .keys()
+                        .chain(fields.keys())
+                        .collect::<std::collections::BTreeSet<_>>()
+                    {
+                        if entry.fields.get(name) != fields.get(name) {
+                            out.push(issue(
+                                "person",
+                                id,
+                                format!("field {name} differs from log entry {seq}"),
+                            ));
+                        }
+                    }
+                }
+                Err(e) => out.push(issue("person", id, format!("{e} (entry {seq})"))),
+            }
+        }
+        for id in heads.keys().filter(|id| !ids.contains(id)) {
+            out.push(issue("person", id, "in the log but missing from the database".into()));
+        }
+        // Audit events.
+        let heads: std::collections::HashMap<String, u64> =
+            self.heads("audit")?.into_iter().map(|h| (h.record_id, h.seq)).collect();
+        let rows = self.audit_rows()?;
+        let mut seen = std::collections::HashSet::new();
+        for (audit_seq, fields) in rows {
+            let id = audit_seq.to_string();
+            seen.insert(id.clone());
+            let Some(&seq) = heads.get(&id) else {
+                out.push(issue("audit", &id, "no log entry for this audit event".into()));
+                continue;
+            };
+            let entry = self.entry_at(seq)?;
+            let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
+            let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+            let recomputed = crate::audit_commitments(&borrowed, &mut |f| {
+                salts
+                    .get(f)
+                    .copied()
+                    .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
+            });
+            match recomputed {
+                Ok(c) => {
+                    let (now, _) = c.finish();
+                    for (name, value) in &now {
+                        if entry.fields.get(name) != Some(value) {
+                            out.push(issue(
+                                "audit",
+                                &id,
+                                format!("field {name} differs from log entry {seq}"),
+                            ));
+                        }
+                    }
+                }
+                Err(e) => out.push(issue("audit", &id, format!("{e} (entry {seq})"))),
+            }
+        }
+        for id in heads.keys().filter(|id| !seen.contains(*id)) {
+            out.push(issue("audit", id, "in the log but missing from the audit trail".into()));
+        }
+        Ok(out)
+    }
+
+    fn entry_at(&self, seq: u64) -> StoreResult<Entry> {
+        let rows = self.ledger_range(seq, seq + 1)?;
+        let row = rows.first().ok_or(StoreError::NotFound)?;
+        Entry::parse(&row.entry)
+            .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("log entry {seq} is not canonical"))))
+    }
+
+    fn audit_rows(&self) -> StoreResult<Vec<AuditRow>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail
+                     FROM audit_events ORDER BY seq",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        vec![
+                            ("at", r.get::<_, Option<String>>(1)?),
+                            ("actor_id", r.get::<_, Option<String>>(2)?),
+                            ("actor_name", r.get::<_, Option<String>>(3)?),
+                            ("action", r.get::<_, Option<String>>(4)?),
+                            ("record_kind", r.get::<_, Option<String>>(5)?),
+                            ("record_id", r.get::<_, Option<String>>(6)?),
+                            ("request_id", r.get::<_, Option<String>>(7)?),
+                            ("address", r.get::<_, Option<String>>(8)?),
+                            ("detail", r.get::<_, Option<String>>(9)?),
+                        ],
+                    ))
+                })
+                .map_err(db)?;
+            rows.map(|r| r.map_err(db)).collect()
+        })
+    }
+}
