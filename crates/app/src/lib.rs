@@ -4,6 +4,7 @@
 //! start real servers in tests.
 
 pub mod demo;
+pub mod ledger;
 pub mod settings;
 
 use std::net::SocketAddr;

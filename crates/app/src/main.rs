@@ -50,6 +50,22 @@ enum Command {
     },
     /// Print the configuration reference (docs/configuration.md).
     Settings,
+    /// The tamper-evident log.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Print the verifier key (give it to whoever checks the log).
+    Key,
+    /// Sign a checkpoint of the log now (if it grew).
+    Checkpoint,
+    /// Recompute the whole tree and check it against every checkpoint and
+    /// every record; exits non-zero and names each problem if any.
+    Audit,
 }
 
 #[derive(Subcommand)]
@@ -95,11 +111,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             settings.data_dir.join("keys").join("master.key").display()
         );
     }
+    let signer = lantern_app::ledger::load_or_create_signer(&settings.data_dir, &keys, &settings.ledger_origin)?;
     let store = lantern_app::open_store(&settings, keys)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { demo, demo_people } => serve(store, clock, settings, demo.then_some(demo_people)).await,
-        Command::Demo { demo_people } => serve(store, clock, settings, Some(demo_people)).await,
+        Command::Serve { demo, demo_people } => {
+            serve(store, clock, settings, signer, demo.then_some(demo_people)).await
+        }
+        Command::Demo { demo_people } => serve(store, clock, settings, signer, Some(demo_people)).await,
+        Command::Ledger { command } => ledger(command, store, clock, settings, signer).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -122,10 +142,52 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
+async fn ledger(
+    command: LedgerCommand,
+    store: Arc<dyn lantern_store::Store>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    signer: lantern_ledger::note::NoteSigner,
+) -> anyhow::Result<()> {
+    match command {
+        LedgerCommand::Key => println!("{}", signer.verifier_key()),
+        LedgerCommand::Checkpoint => {
+            let origin = settings.ledger_origin.clone();
+            let made = tokio::task::spawn_blocking(move || {
+                lantern_app::ledger::checkpoint(store.as_ref(), &signer, &origin, clock.as_ref())
+            })
+            .await??;
+            match made {
+                Some(c) => print!("{}", c.note),
+                None => println!("The log has not grown since the last checkpoint."),
+            }
+        }
+        LedgerCommand::Audit => {
+            let verifier = lantern_ledger::note::NoteVerifier::parse(&signer.verifier_key())?;
+            let report =
+                tokio::task::spawn_blocking(move || lantern_app::ledger::audit(store.as_ref(), &verifier)).await??;
+            println!(
+                "Checked {} entries, {} checkpoints and every record against its latest entry.",
+                report.entries, report.checkpoints
+            );
+            if report.clean() {
+                println!("No problem found.");
+            } else {
+                for p in &report.problems {
+                    println!("PROBLEM: {p}");
+                }
+                anyhow::bail!("{} problem(s) found", report.problems.len());
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn serve(
     store: Arc<dyn lantern_store::Store>,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    signer: lantern_ledger::note::NoteSigner,
     demo: Option<usize>,
 ) -> anyhow::Result<()> {
     if let Some(people) = demo {
@@ -154,8 +216,36 @@ async fn serve(
     if !settings.public_url.is_empty() {
         println!("Users reach it at {}", settings.base_url());
     }
+    println!("Ledger verifier key: {}", signer.verifier_key());
+    spawn_checkpointer(store.clone(), clock.clone(), &settings, signer);
     let state = lantern_web::AppState::new(store, clock, lantern_app::web_config(&settings))?;
     lantern_app::serve(listener, state, shutdown_signal()).await
+}
+
+/// Signs a checkpoint every few seconds while the log grows.
+fn spawn_checkpointer(
+    store: Arc<dyn lantern_store::Store>,
+    clock: Arc<dyn Clock>,
+    settings: &Settings,
+    signer: lantern_ledger::note::NoteSigner,
+) {
+    let origin = settings.ledger_origin.clone();
+    let every = std::time::Duration::from_secs(settings.checkpoint_seconds.max(1));
+    let signer = Arc::new(signer);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let (s, c, k, o) = (store.clone(), clock.clone(), signer.clone(), origin.clone());
+            match tokio::task::spawn_blocking(move || lantern_app::ledger::checkpoint(s.as_ref(), &k, &o, c.as_ref()))
+                .await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!("checkpoint: {e:#}"),
+                Err(e) => tracing::error!("checkpoint task: {e}"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

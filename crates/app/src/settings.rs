@@ -85,6 +85,10 @@ settings! {
     max_upload_bytes: usize = 6_291_456, env = "LANTERN_MAX_UPLOAD_BYTES", shown = "6291456";
     /// Hours the first-run setup link stays valid.
     setup_link_hours: u32 = 24, env = "LANTERN_SETUP_LINK_HOURS", shown = "24";
+    /// Name of this deployment's ledger (the checkpoint origin and signing key name); make it unique, e.g. `camp-north.example.org/lantern`.
+    ledger_origin: String = "lantern.local/ledger".to_string(), env = "LANTERN_LEDGER_ORIGIN", shown = "lantern.local/ledger";
+    /// Seconds between checkpoints while the ledger grows.
+    checkpoint_seconds: u64 = 5, env = "LANTERN_CHECKPOINT_SECONDS", shown = "5";
     /// Log filter (`info`, `debug`, `lantern_web=debug` …).
     log: String = "info".to_string(), env = "LANTERN_LOG", shown = "info";
 }

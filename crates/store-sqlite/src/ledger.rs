@@ -239,7 +239,13 @@ impl SqliteStore {
             let Some((core_json, sealed, version, deleted)) = self.person_raw(id)? else {
                 continue;
             };
-            let entry = self.entry_at(seq)?;
+            let entry = match self.entry_at(seq) {
+                Ok(e) => e,
+                Err(e) => {
+                    out.push(issue("person", id, e));
+                    continue;
+                }
+            };
             if entry.version != Some(version) {
                 out.push(issue(
                     "person",
@@ -326,7 +332,13 @@ impl SqliteStore {
                 out.push(issue("audit", &id, "no log entry for this audit event".into()));
                 continue;
             };
-            let entry = self.entry_at(seq)?;
+            let entry = match self.entry_at(seq) {
+                Ok(e) => e,
+                Err(e) => {
+                    out.push(issue("audit", &id, e));
+                    continue;
+                }
+            };
             let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
             let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
             let recomputed = crate::audit_commitments(&borrowed, &mut |f| {
@@ -357,11 +369,13 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn entry_at(&self, seq: u64) -> StoreResult<Entry> {
-        let rows = self.ledger_range(seq, seq + 1)?;
-        let row = rows.first().ok_or(StoreError::NotFound)?;
-        Entry::parse(&row.entry)
-            .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("log entry {seq} is not canonical"))))
+    /// The latest entry of a record, or what is wrong with it, in words.
+    fn entry_at(&self, seq: u64) -> Result<Entry, String> {
+        let rows = self.ledger_range(seq, seq + 1).map_err(|e| e.to_string())?;
+        let row = rows
+            .first()
+            .ok_or_else(|| format!("its latest log entry {seq} is missing"))?;
+        Entry::parse(&row.entry).ok_or_else(|| format!("its latest log entry {seq} is not canonical"))
     }
 
     fn audit_rows(&self) -> StoreResult<Vec<AuditRow>> {

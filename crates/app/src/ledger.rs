@@ -1,0 +1,238 @@
+//! The log's signing key, checkpoints, and the full audit of the log
+//! against its checkpoints and the records.
+
+use std::path::Path;
+
+use anyhow::Context;
+use lantern_domain::clock::Clock;
+use lantern_ledger::entry::Entry;
+use lantern_ledger::note::{Checkpoint, NoteSigner, NoteVerifier};
+use lantern_ledger::{leaf_hash, node_hash, Hash};
+use lantern_store::{Store, StoredCheckpoint};
+use lantern_vault::Keyring;
+
+/// Purpose under which the signing key is sealed by the master key.
+const KEY_PURPOSE: &str = "ledger-signing";
+
+/// Loads the log's Ed25519 signing key, creating it on first start. The key
+/// is stored sealed under the master key (`keys/ledger.key`).
+pub fn load_or_create_signer(dir: &Path, keys: &Keyring, origin: &str) -> anyhow::Result<NoteSigner> {
+    let path = dir.join("keys").join("ledger.key");
+    let seed: [u8; 32] = if path.exists() {
+        let sealed = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let plain = keys.open(KEY_PURPOSE, origin, &sealed).with_context(|| {
+            format!(
+                "{}: cannot open the ledger key (wrong master key, or ledger_origin changed?)",
+                path.display()
+            )
+        })?;
+        plain[..].try_into().context("the ledger key is not 32 bytes")?
+    } else {
+        let mut seed = [0u8; 32];
+        lantern_vault::random_bytes(&mut seed)?;
+        let sealed = keys.seal(KEY_PURPOSE, origin, &seed)?;
+        write_private(&path, &sealed)?;
+        seed
+    };
+    Ok(NoteSigner::new(origin, &seed)?)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Root of the first `n` leaves, computed incrementally: a stack of
+/// perfect-subtree roots ("compact range") so all checkpoints are checked in
+/// one pass over the log.
+#[derive(Default)]
+struct CompactRange {
+    /// (height, root) of perfect subtrees, left to right.
+    stack: Vec<(u32, Hash)>,
+    size: u64,
+}
+
+impl CompactRange {
+    fn push(&mut self, leaf: Hash) {
+        let mut node = (0u32, leaf);
+        while let Some(&(h, left)) = self.stack.last() {
+            if h != node.0 {
+                break;
+            }
+            self.stack.pop();
+            node = (h + 1, node_hash(&left, &node.1));
+        }
+        self.stack.push(node);
+        self.size += 1;
+    }
+
+    /// The RFC 9162 root of the leaves pushed so far.
+    fn root(&self) -> Hash {
+        let mut iter = self.stack.iter().rev();
+        let Some(&(_, mut acc)) = iter.next() else {
+            return lantern_ledger::empty_root();
+        };
+        for &(_, left) in iter {
+            acc = node_hash(&left, &acc);
+        }
+        acc
+    }
+}
+
+/// Signs a checkpoint of the current log if it grew since the last one.
+pub fn checkpoint(
+    store: &dyn Store,
+    signer: &NoteSigner,
+    origin: &str,
+    clock: &dyn Clock,
+) -> anyhow::Result<Option<StoredCheckpoint>> {
+    let size = store.ledger_size()?;
+    let latest = store.checkpoints()?.last().map(|c| c.size).unwrap_or(0);
+    if size == 0 || size == latest {
+        return Ok(None);
+    }
+    let root = lantern_ledger::root(&store.ledger_leaf_hashes(size)?);
+    let body = Checkpoint {
+        origin: origin.to_string(),
+        size,
+        root,
+    }
+    .body();
+    let stored = StoredCheckpoint {
+        size,
+        root,
+        note: signer.sign(&body),
+        at: clock.now(),
+    };
+    store.add_checkpoint(&stored)?;
+    Ok(Some(stored))
+}
+
+/// What an audit found.
+#[derive(Debug, Default)]
+pub struct AuditReport {
+    /// Entries checked.
+    pub entries: u64,
+    /// Checkpoints checked.
+    pub checkpoints: usize,
+    /// Records compared with their latest entry.
+    pub problems: Vec<String>,
+}
+
+impl AuditReport {
+    /// True when nothing was wrong.
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Recomputes the tree from the stored entries, checks each entry's stored
+/// hash and canonical form, each checkpoint's root and signature, and every
+/// record against its latest entry.
+pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<AuditReport> {
+    let mut report = AuditReport::default();
+    let size = store.ledger_size()?;
+    let checkpoints = store.checkpoints()?;
+    let mut range = CompactRange::default();
+    let mut pending = checkpoints.iter().peekable();
+    let mut check_due = |range: &CompactRange, report: &mut AuditReport| {
+        while let Some(c) = pending.peek() {
+            if c.size != range.size {
+                break;
+            }
+            report.checkpoints += 1;
+            match verifier.verify(&c.note).map(Checkpoint::parse_body) {
+                Err(e) => report.problems.push(format!("checkpoint at size {}: {e}", c.size)),
+                Ok(Err(e)) => report.problems.push(format!("checkpoint at size {}: {e}", c.size)),
+                Ok(Ok(body)) => {
+                    if body.size != c.size || body.root != c.root || body.origin != verifier.name {
+                        report.problems.push(format!(
+                            "checkpoint at size {}: the signed note says size {} and another root than the stored row",
+                            c.size, body.size
+                        ));
+                    }
+                    if range.root() != body.root {
+                        report.problems.push(format!(
+                            "checkpoint at size {}: the entries now stored give a different root (an entry was changed, removed or reordered since it was signed)",
+                            c.size
+                        ));
+                    }
+                }
+            }
+            pending.next();
+        }
+    };
+    const CHUNK: u64 = 10_000;
+    let mut start = 0;
+    while start < size {
+        let end = (start + CHUNK).min(size);
+        let entries = store.ledger_entries(start, end)?;
+        let mut expected = start;
+        for e in entries {
+            if e.seq != expected {
+                report
+                    .problems
+                    .push(format!("entries {expected} to {} are missing", e.seq - 1));
+                expected = e.seq;
+            }
+            if leaf_hash(&e.entry) != e.leaf_hash {
+                report
+                    .problems
+                    .push(format!("entry {}: its content does not match its stored hash", e.seq));
+            }
+            if Entry::parse(&e.entry).is_none() {
+                report.problems.push(format!("entry {}: not a canonical entry", e.seq));
+            }
+            range.push(leaf_hash(&e.entry));
+            report.entries += 1;
+            check_due(&range, &mut report);
+            expected += 1;
+        }
+        if expected < end {
+            report
+                .problems
+                .push(format!("entries {expected} to {} are missing", end - 1));
+        }
+        start = end;
+    }
+    for c in pending {
+        report.problems.push(format!(
+            "checkpoint at size {}: the log has only {} entries (entries were removed)",
+            c.size, report.entries
+        ));
+    }
+    for d in store.check_records()? {
+        report
+            .problems
+            .push(format!("{} {}: {}", d.record_kind, d.record_id, d.what));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_range_matches_the_recursive_root() {
+        let leaves: Vec<Hash> = (0..70u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut range = CompactRange::default();
+        assert_eq!(range.root(), lantern_ledger::root(&[]));
+        for (n, leaf) in leaves.iter().enumerate() {
+            range.push(*leaf);
+            assert_eq!(range.root(), lantern_ledger::root(&leaves[..=n]), "size {}", n + 1);
+        }
+    }
+}

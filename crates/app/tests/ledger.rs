@@ -1,0 +1,176 @@
+//! Tampering with the log, the checkpoints or the records is detected by
+//! `lantern ledger audit`, with a reason that names what was touched.
+
+use std::path::Path;
+use std::process::Command;
+
+fn lantern(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lantern"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("LANTERN_LOG", "error")
+        .output()
+        .expect("run lantern");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A data folder with people, audit events and two checkpoints.
+fn populated() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = lantern(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--username",
+            "reg",
+            "--display-name",
+            "R",
+            "--role",
+            "registrar",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = lantern(dir.path(), &["ledger", "checkpoint"]);
+    assert!(ok && out.contains("\n\n\u{2014} lantern.local/ledger "), "{out}");
+    let (ok, out) = lantern(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--username",
+            "aud",
+            "--display-name",
+            "A",
+            "--role",
+            "auditor",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = lantern(dir.path(), &["ledger", "checkpoint"]);
+    assert!(ok, "{out}");
+    let (ok, out) = lantern(dir.path(), &["ledger", "audit"]);
+    assert!(
+        ok && out.contains("No problem found") && out.contains("2 checkpoints"),
+        "{out}"
+    );
+    dir
+}
+
+fn tamper(dir: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(dir.join("lantern.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF; DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete;
+         DROP TRIGGER IF EXISTS ledger_checkpoints_no_update; DROP TRIGGER IF EXISTS ledger_checkpoints_no_delete;
+         DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS ledger_salts_no_delete;",
+    )
+    .unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+fn audit_fails_with(dir: &Path, needles: &[&str]) {
+    let (ok, out) = lantern(dir, &["ledger", "audit"]);
+    assert!(!ok, "audit passed after tampering:\n{out}");
+    for n in needles {
+        assert!(out.contains(n), "expected {n:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn an_untouched_log_passes_and_the_key_is_printed() {
+    let dir = populated();
+    let (ok, out) = lantern(dir.path(), &["ledger", "key"]);
+    assert!(ok && out.trim().starts_with("lantern.local/ledger+"), "{out}");
+    let (ok, out) = lantern(dir.path(), &["ledger", "checkpoint"]);
+    assert!(ok && out.contains("has not grown"), "{out}");
+}
+
+#[test]
+fn a_changed_entry_is_detected() {
+    let dir = populated();
+    tamper(
+        dir.path(),
+        "UPDATE ledger_entries SET entry = CAST(REPLACE(CAST(entry AS TEXT), 'audit', 'audiT') AS BLOB) WHERE seq = 0;",
+    );
+    audit_fails_with(
+        dir.path(),
+        &[
+            "entry 0: its content does not match its stored hash",
+            "checkpoint at size 1",
+        ],
+    );
+}
+
+#[test]
+fn a_deleted_entry_is_detected() {
+    let dir = populated();
+    tamper(
+        dir.path(),
+        "DELETE FROM ledger_entries WHERE seq = (SELECT MAX(seq) FROM ledger_entries);",
+    );
+    audit_fails_with(
+        dir.path(),
+        &["checkpoint at size 2: the log has only 1 entries (entries were removed)"],
+    );
+}
+
+#[test]
+fn reordered_entries_are_detected() {
+    let dir = populated();
+    tamper(
+        dir.path(),
+        "UPDATE ledger_entries SET seq = -1 WHERE seq = 0; UPDATE ledger_entries SET seq = 0 WHERE seq = 1;
+         UPDATE ledger_entries SET seq = 1 WHERE seq = -1;",
+    );
+    audit_fails_with(
+        dir.path(),
+        &["checkpoint at size 1: the entries now stored give a different root"],
+    );
+}
+
+#[test]
+fn a_replaced_checkpoint_is_detected() {
+    let dir = populated();
+    tamper(dir.path(), "UPDATE ledger_checkpoints SET note = REPLACE(note, char(10) || '2' || char(10), char(10) || '3' || char(10)) WHERE size = 2;");
+    audit_fails_with(
+        dir.path(),
+        &["checkpoint at size 2: the signature by key lantern.local/ledger does not verify"],
+    );
+}
+
+#[test]
+fn a_checkpoint_signed_with_another_key_is_detected() {
+    let dir = populated();
+    let other = lantern_ledger::note::NoteSigner::new("lantern.local/ledger", &[42u8; 32]).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("lantern.db")).unwrap();
+    let note: String = conn
+        .query_row("SELECT note FROM ledger_checkpoints WHERE size = 2", [], |r| r.get(0))
+        .unwrap();
+    let body = &note[..note.find("\n\n").unwrap() + 1];
+    let forged = other.sign(body).replace('\'', "''");
+    drop(conn);
+    tamper(
+        dir.path(),
+        &format!("UPDATE ledger_checkpoints SET note = '{forged}' WHERE size = 2;"),
+    );
+    audit_fails_with(
+        dir.path(),
+        &["checkpoint at size 2: the note carries no signature by key lantern.local/ledger"],
+    );
+}
+
+#[test]
+fn an_edited_audit_row_is_detected() {
+    let dir = populated();
+    tamper(
+        dir.path(),
+        "UPDATE audit_events SET actor_name = 'nobody' WHERE seq = 1;",
+    );
+    audit_fails_with(dir.path(), &["audit 1: field actor_name differs from log entry 0"]);
+}
