@@ -55,6 +55,14 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Verify a proof file offline (no server, no database needed).
+    Verify {
+        /// The `.tlog-proof` file.
+        proof: PathBuf,
+        /// The log's verifier key (`name+keyid+base64`), or a file holding it.
+        #[arg(long)]
+        key: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +74,18 @@ enum LedgerCommand {
     /// Recompute the whole tree and check it against every checkpoint and
     /// every record; exits non-zero and names each problem if any.
     Audit,
+    /// Write the proof file (C2SP tlog-proof) of one entry to standard output.
+    Prove {
+        /// The entry's index (from 0).
+        index: u64,
+    },
+    /// Prove that the checkpoint of size NEW extends the one of size OLD.
+    Consistency {
+        /// Size of the earlier checkpoint.
+        old: u64,
+        /// Size of the later checkpoint.
+        new: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,9 +107,20 @@ enum UserCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Settings = cli.command {
-        print!("{}", settings::markdown());
-        return Ok(());
+    match &cli.command {
+        Command::Settings => {
+            print!("{}", settings::markdown());
+            return Ok(());
+        }
+        Command::Verify { proof, key } => {
+            let (ok, report) = lantern_app::ledger::verify_file(proof, key)?;
+            print!("{report}");
+            if !ok {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+        _ => {}
     }
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = Settings::resolve(&cli.settings, &file);
@@ -138,7 +169,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("User created. One-time password (shown once): {password}");
             Ok(())
         }
-        Command::Settings => Ok(()),
+        Command::Settings | Command::Verify { .. } => Ok(()),
     }
 }
 
@@ -161,6 +192,19 @@ async fn ledger(
                 Some(c) => print!("{}", c.note),
                 None => println!("The log has not grown since the last checkpoint."),
             }
+        }
+        LedgerCommand::Prove { index } => {
+            let origin = settings.ledger_origin.clone();
+            let text = tokio::task::spawn_blocking(move || {
+                lantern_app::ledger::prove(store.as_ref(), &signer, &origin, clock.as_ref(), index)
+            })
+            .await??;
+            print!("{text}");
+        }
+        LedgerCommand::Consistency { old, new } => {
+            let text = tokio::task::spawn_blocking(move || lantern_app::ledger::consistency(store.as_ref(), old, new))
+                .await??;
+            print!("{text}");
         }
         LedgerCommand::Audit => {
             let verifier = lantern_ledger::note::NoteVerifier::parse(&signer.verifier_key())?;

@@ -174,3 +174,60 @@ fn an_edited_audit_row_is_detected() {
     );
     audit_fails_with(dir.path(), &["audit 1: field actor_name differs from log entry 0"]);
 }
+
+#[test]
+fn a_proof_file_verifies_offline_and_tampering_is_named() {
+    let dir = populated();
+    let (_, key) = lantern(dir.path(), &["ledger", "key"]);
+    let (ok, proof) = lantern(dir.path(), &["ledger", "prove", "1"]);
+    assert!(ok && proof.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{proof}");
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("entry-1.tlog-proof");
+    std::fs::write(&path, &proof).unwrap();
+    let key_file = files.path().join("lantern.vkey");
+    std::fs::write(&key_file, key.trim()).unwrap();
+    // Verification needs neither the server nor the data folder.
+    let nowhere = files.path().join("no-data-here");
+    let (ok, report) = lantern(
+        &nowhere,
+        &["verify", path.to_str().unwrap(), "--key", key_file.to_str().unwrap()],
+    );
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("Entry 1 is included") && report.contains("Result: VALID"),
+        "{report}"
+    );
+    assert!(!nowhere.exists(), "verify must not create a data folder");
+    // A changed entry no longer leads to the signed root.
+    let lines: Vec<&str> = proof.lines().collect();
+    let extra = lines[1].trim_start_matches("extra ");
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let entry = String::from_utf8(b64.decode(extra).unwrap()).unwrap();
+    let changed = proof.replace(extra, &b64.encode(entry.replace("\"audit\"", "\"other\"")));
+    std::fs::write(&path, changed).unwrap();
+    let (ok, report) = lantern(&nowhere, &["verify", path.to_str().unwrap(), "--key", key.trim()]);
+    assert!(
+        !ok && report.contains("✗ The entry's inclusion in the checkpointed log") && report.contains("NOT VALID"),
+        "{report}"
+    );
+    // A truncated proof is refused for its length.
+    let mut truncated: Vec<&str> = proof.split('\n').collect();
+    truncated.remove(3);
+    std::fs::write(&path, truncated.join("\n")).unwrap();
+    let (ok, report) = lantern(&nowhere, &["verify", path.to_str().unwrap(), "--key", key.trim()]);
+    assert!(!ok && report.contains("hashes where"), "{report}");
+    // Another log's key does not accept it.
+    std::fs::write(&path, &proof).unwrap();
+    let other = lantern_ledger::note::NoteSigner::new("lantern.local/ledger", &[1u8; 32])
+        .unwrap()
+        .verifier_key();
+    let (ok, report) = lantern(&nowhere, &["verify", path.to_str().unwrap(), "--key", &other]);
+    assert!(!ok && report.contains("no signature by key"), "{report}");
+    // Consistency between the two stored checkpoints.
+    let (ok, out) = lantern(dir.path(), &["ledger", "consistency", "1", "2"]);
+    assert!(
+        ok && out.contains("Verified: the later log extends the earlier one"),
+        "{out}"
+    );
+}

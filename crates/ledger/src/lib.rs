@@ -20,6 +20,7 @@
 
 pub mod entry;
 pub mod note;
+pub mod proof;
 
 use sha2::{Digest, Sha256};
 
