@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need on Debian: Chromium from Debian's
-# packages and the Node packages of e2e/ (Playwright's core, without its
-# own browser download, and axe-core). Safe to run again: it skips what is
+# Installs what the tests need on Debian: Chromium from Debian's packages and
+# the Node packages of e2e/ (Playwright's core, without its own browser
+# download, and axe-core) for the browser tests; Python's venv module for the
+# independent proof check (scripts/independent-verify.sh installs sigstore
+# into its own virtual environment). Safe to run again: it skips what is
 # already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 fc-list 2>/dev/null | grep -qi "vazirmatn\|noto sans arabic" || need_apt+=(fonts-noto-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
