@@ -35,8 +35,9 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// Readers kept open between requests.
-const MAX_IDLE_READERS: usize = 8;
+/// Readers kept open between requests: enough for a busy server's blocking
+/// pool, so requests do not pay for opening connections.
+const MAX_IDLE_READERS: usize = 32;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
@@ -101,11 +102,15 @@ fn connect(path: &Path, create: bool) -> StoreResult<Connection> {
     }
     let conn = Connection::open_with_flags(path, flags).map_err(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+    if create {
+        // The journal mode is a property of the file: set once, by the writer.
+        conn.execute_batch("PRAGMA journal_mode = WAL;").map_err(db)?;
+    }
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
+        "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;",
     )
     .map_err(db)?;
     Ok(conn)
@@ -265,6 +270,7 @@ impl SqliteStore {
                 page: page.page,
                 size: page.size,
                 total: total as u64,
+                total_is_lower_bound: false,
             })
         })
     }

@@ -306,8 +306,13 @@ pub struct Page<T> {
     pub page: u32,
     /// Page size.
     pub size: u32,
-    /// Rows in all pages.
+    /// Rows in all pages, or a lower bound when `total_is_lower_bound`.
     pub total: u64,
+    /// True when counting stopped at `total` (searches count up to a cap:
+    /// nobody pages through thousands of matches, and counting them all
+    /// would cost every request).
+    #[serde(default)]
+    pub total_is_lower_bound: bool,
 }
 
 impl<T> Page<T> {

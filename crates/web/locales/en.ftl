@@ -311,3 +311,4 @@ action-person_photo = Photo set
 password-change-required = Choose your own password before you continue: the one you received was chosen by someone else.
 http-password_change_required-title = Choose your password
 http-password_change_required = Change the password you were given (My account) before doing anything else.
+people-count-more = More than { $count } people found: add a word, a birth year or a status to narrow the search.

@@ -304,3 +304,4 @@ action-person_photo = تنظیم عکس
 password-change-required = پیش از ادامه، گذرواژهٔ خود را برگزینید: گذرواژه‌ای که دریافت کردید را کس دیگری برگزیده است.
 http-password_change_required-title = گذرواژهٔ خود را برگزینید
 http-password_change_required = پیش از هر کار دیگری، گذرواژه‌ای را که به شما داده شد تغییر دهید (حساب من).
+people-count-more = بیش از { $count } نفر یافت شد: برای محدود کردن جست‌وجو، واژه، سال تولد یا وضعیتی بیفزایید.

@@ -271,7 +271,10 @@ pub struct PeoplePage {
     items: Vec<PersonSummaryOut>,
     page: u32,
     size: u32,
+    /// Matches, or at least this many when `total_is_lower_bound`.
     total: u64,
+    /// True when counting stopped at a cap (1,000 for name searches, 10,000 otherwise).
+    total_is_lower_bound: bool,
 }
 
 /// Search parameters.
@@ -328,6 +331,7 @@ async fn list_people(
         page: result.page,
         size: result.size,
         total: result.total,
+        total_is_lower_bound: result.total_is_lower_bound,
     }))
 }
 

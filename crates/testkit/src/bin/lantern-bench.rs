@@ -21,6 +21,7 @@ use lantern_testkit::csrf_in;
 use lantern_web::{AppState, WebConfig};
 
 struct Args {
+    keep: Option<std::path::PathBuf>,
     people: usize,
     clients: usize,
     seconds: u64,
@@ -28,19 +29,24 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
+        keep: None,
         people: 100_000,
         clients: 20,
         seconds: 20,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--keep" {
+            a.keep = it.next().map(Into::into);
+            continue;
+        }
         let value = it.next().and_then(|v| v.parse::<u64>().ok());
         match (flag.as_str(), value) {
             ("--people", Some(v)) => a.people = v as usize,
             ("--clients", Some(v)) => a.clients = v as usize,
             ("--seconds", Some(v)) => a.seconds = v,
             _ => {
-                eprintln!("usage: lantern-bench [--people N] [--clients N] [--seconds N]");
+                eprintln!("usage: lantern-bench [--keep DIR] [--people N] [--clients N] [--seconds N]");
                 std::process::exit(2);
             }
         }
@@ -69,44 +75,49 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let dir = tempfile::tempdir().expect("temp dir");
-    lantern_app::prepare_data_dir(dir.path()).expect("data dir");
-    let (keys, _) = lantern_app::load_or_create_keys(dir.path()).expect("keys");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("lantern.db"), Arc::new(keys)).expect("store"));
+    // A kept folder is reused: the population is loaded only once.
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    lantern_app::prepare_data_dir(&dir).expect("data dir");
+    let (keys, _) = lantern_app::load_or_create_keys(&dir).expect("keys");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("lantern.db"), Arc::new(keys)).expect("store"));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let started = Instant::now();
-    let (s, c, n) = (store.clone(), clock.clone(), a.people);
-    let summary = tokio::task::spawn_blocking(move || {
-        let ctx = AuditContext::system("bench", c.now());
-        lantern_app::demo::load(s.as_ref(), n, 11, &ctx)
-    })
-    .await
-    .expect("join")
-    .expect("population");
-    println!(
-        "population: {} people in {} households, {} links, loaded in {:.1} s",
-        summary.people,
-        summary.households,
-        summary.links,
-        started.elapsed().as_secs_f64()
-    );
+    let existing = store.stats().expect("stats").people as usize;
+    if existing == 0 {
+        let (s, c, n) = (store.clone(), clock.clone(), a.people);
+        let summary = tokio::task::spawn_blocking(move || {
+            let ctx = AuditContext::system("bench", c.now());
+            lantern_app::demo::load(s.as_ref(), n, 11, &ctx)
+        })
+        .await
+        .expect("join")
+        .expect("population");
+        println!(
+            "population: {} people in {} households, {} links, loaded in {:.1} s",
+            summary.people,
+            summary.households,
+            summary.links,
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        println!("population: {existing} people already in {}", dir.display());
+    }
+    let people = store.stats().expect("stats").people;
 
     let password = "bench passphrase long enough";
-    store
-        .create_user(
-            NewUser {
-                username: Username::parse("u", "bench").expect("name"),
-                display_name: "Bench".into(),
-                role: Role::Registrar,
-                language: UiLanguage::En,
-                password_hash: lantern_web::security::hash_password(password).expect("hash"),
-                must_change_password: false,
-            },
-            &AuditContext::system("bench", clock.now()),
-        )
-        .expect("user");
+    let _ = store.create_user(
+        NewUser {
+            username: Username::parse("u", "bench").expect("name"),
+            display_name: "Bench".into(),
+            role: Role::Registrar,
+            language: UiLanguage::En,
+            password_hash: lantern_web::security::hash_password(password).expect("hash"),
+            must_change_password: false,
+        },
+        &AuditContext::system("bench", clock.now()),
+    );
     let ids: Vec<String> = store
         .search_people(&PersonQuery {
             page: PageRequest::new(1, 200),
@@ -224,7 +235,7 @@ async fn main() {
         "load: {} clients for {} s against {} people (server and clients in one process, {} cores)",
         a.clients,
         a.seconds,
-        summary.people,
+        people,
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     println!(
