@@ -493,7 +493,13 @@ impl SqliteStore {
         let tokens: Vec<String> = q
             .name
             .as_deref()
-            .map(|n| search_key(n).split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect())
+            .map(|n| {
+                search_key(n)
+                    .split(' ')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let mut filters = vec!["p.deleted_at IS NULL".to_string()];
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
@@ -541,9 +547,15 @@ impl SqliteStore {
                 let n = args.len();
                 let range = format!("token >= ?{n} AND token < ?{n} || char(1114111)");
                 through_index.push(format!("p.id IN (SELECT person_id FROM name_tokens WHERE {range})"));
-                per_person.push(format!("EXISTS (SELECT 1 FROM name_tokens t WHERE t.person_id = p.id AND t.{range})"));
+                per_person.push(format!(
+                    "EXISTS (SELECT 1 FROM name_tokens t WHERE t.person_id = p.id AND t.{range})"
+                ));
             }
-            let cap = if tokens.is_empty() { BROWSE_COUNT_CAP } else { SEARCH_COUNT_CAP };
+            let cap = if tokens.is_empty() {
+                BROWSE_COUNT_CAP
+            } else {
+                SEARCH_COUNT_CAP
+            };
             let counted = match estimate {
                 // One word and no other filter: the estimate is the count.
                 Some(n) if tokens.len() == 1 && filters.len() == 1 => n,
@@ -559,7 +571,11 @@ impl SqliteStore {
                     )
                     .map_err(db)? as u64,
             };
-            let where_sql = if few { through_index.join(" AND ") } else { per_person.join(" AND ") };
+            let where_sql = if few {
+                through_index.join(" AND ")
+            } else {
+                per_person.join(" AND ")
+            };
             let sql = format!(
                 "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
                  WHERE {where_sql} ORDER BY p.sort_key, p.id LIMIT {} OFFSET {}",
@@ -569,7 +585,11 @@ impl SqliteStore {
             let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
                 })
                 .map_err(db)?;
             let mut items = Vec::new();
