@@ -962,3 +962,90 @@ async fn photos_are_uploaded_checked_encrypted_and_served() {
         "image/jpeg"
     );
 }
+
+#[tokio::test]
+async fn users_turn_the_second_factor_on_and_off_themselves() {
+    let srv = TestServer::start().await;
+    let s = srv.login(Role::Documenter).await;
+    let html = s
+        .post_form("/account/totp", &[("step", "start")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = html.find("name=\"secret\" value=\"").unwrap() + "name=\"secret\" value=\"".len();
+    let secret_b32 = html[at..at + html[at..].find('"').unwrap()].to_string();
+    assert!(html.contains("otpauth://totp/Lantern:documenter?secret="));
+    // A wrong code is refused and nothing changes.
+    let r = s
+        .post_form(
+            "/account/totp",
+            &[("step", "confirm"), ("secret", &secret_b32), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !srv.store
+            .user_credentials("documenter")
+            .unwrap()
+            .unwrap()
+            .user
+            .totp_enabled
+    );
+    // The right code turns it on.
+    let secret = base32_decode(&secret_b32);
+    let step = (srv.clock.now().unix_timestamp() / 30) as u64;
+    let code = format!("{:06}", lantern_web::security::hotp(&secret, step));
+    let r = s
+        .post_form(
+            "/account/totp",
+            &[("step", "confirm"), ("secret", &secret_b32), ("code", &code)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        srv.store
+            .user_credentials("documenter")
+            .unwrap()
+            .unwrap()
+            .user
+            .totp_enabled
+    );
+    assert_eq!(
+        srv.login_as("documenter", PASSWORD).await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    // Turning it off needs the password.
+    let r = s
+        .post_form(
+            "/account/totp",
+            &[("step", "disable"), ("current_password", "wrong one")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .post_form("/account/totp", &[("step", "disable"), ("current_password", PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    srv.login_as("documenter", PASSWORD).await.unwrap();
+    assert_eq!(srv.audit("account.update").len(), 2);
+}
+
+/// RFC 4648 base32 without padding, as the account page shows TOTP secrets.
+fn base32_decode(s: &str) -> Vec<u8> {
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32"),
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            out.push((buffer >> (bits - 8)) as u8);
+            bits -= 8;
+        }
+    }
+    out
+}

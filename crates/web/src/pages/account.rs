@@ -63,6 +63,41 @@ async fn page(
     ))
 }
 
+/// Applies a change to one's own account (audited as such) and shows the
+/// account page with a notice.
+async fn apply(
+    state: &AppState,
+    auth: &Authz<need::OwnAccount>,
+    change: UserChange,
+    notice: &'static str,
+) -> Result<Response, AppError> {
+    let id = auth.user.id;
+    let audit = auth.ctx.audit(state.clock.now());
+    let change = UserChange {
+        action: Some(AuditAction::AccountUpdate),
+        ..change
+    };
+    state.db(move |s| s.update_user(id, change, &audit)).await?;
+    page(state, auth, StatusCode::OK, no_errors(), None, None, Some(notice)).await
+}
+
+/// Checks the user's current password (argon2, on the blocking pool).
+async fn current_password_ok(
+    state: &AppState,
+    auth: &Authz<need::OwnAccount>,
+    password: &str,
+) -> Result<bool, AppError> {
+    let username = auth.user.username.as_str().to_string();
+    let creds = state
+        .db(move |s| s.user_credentials(&username))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || verify_password(&password, &creds.password_hash))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
 pub(crate) async fn show(State(state): State<AppState>, auth: Authz<need::OwnAccount>) -> Result<Response, AppError> {
     page(&state, &auth, StatusCode::OK, no_errors(), None, None, None).await
 }
@@ -72,15 +107,7 @@ pub(crate) async fn change_password(
     auth: Authz<need::OwnAccount>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
-    let username = auth.user.username.as_str().to_string();
-    let creds = state
-        .db(move |s| s.user_credentials(&username))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let current = field(&form, "current_password").to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &creds.password_hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let ok = current_password_ok(&state, &auth, field(&form, "current_password")).await?;
     let mut errors = FieldErrors::new();
     if !ok {
         errors.push("current_password", Reason::InvalidFormat);
@@ -106,25 +133,12 @@ pub(crate) async fn change_password(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(AppError::Internal)?;
-    let id = auth.user.id;
-    let audit = auth.ctx.audit(state.clock.now());
     let change = UserChange {
         password_hash: Some(hash),
         must_change_password: Some(false),
-        action: Some(AuditAction::AccountUpdate),
         ..Default::default()
     };
-    state.db(move |s| s.update_user(id, change, &audit)).await?;
-    page(
-        &state,
-        &auth,
-        StatusCode::OK,
-        no_errors(),
-        None,
-        None,
-        Some("password-changed"),
-    )
-    .await
+    apply(&state, &auth, change, "password-changed").await
 }
 
 /// Three steps in one form: `start` shows a new secret, `confirm` checks a
@@ -164,36 +178,14 @@ pub(crate) async fn totp(
                 )
                 .await;
             }
-            let id = auth.user.id;
-            let audit = auth.ctx.audit(now);
             let change = UserChange {
                 totp_secret: Some(Some(secret)),
-                action: Some(AuditAction::AccountUpdate),
                 ..Default::default()
             };
-            state.db(move |s| s.update_user(id, change, &audit)).await?;
-            page(
-                &state,
-                &auth,
-                StatusCode::OK,
-                no_errors(),
-                None,
-                None,
-                Some("totp-enabled"),
-            )
-            .await
+            apply(&state, &auth, change, "totp-enabled").await
         }
         "disable" => {
-            let username = auth.user.username.as_str().to_string();
-            let creds = state
-                .db(move |s| s.user_credentials(&username))
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let password = field(&form, "current_password").to_string();
-            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &creds.password_hash))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            if !ok {
+            if !current_password_ok(&state, &auth, field(&form, "current_password")).await? {
                 let mut errors = FieldErrors::new();
                 errors.push("current_password", Reason::InvalidFormat);
                 return page(
@@ -207,24 +199,11 @@ pub(crate) async fn totp(
                 )
                 .await;
             }
-            let id = auth.user.id;
-            let audit = auth.ctx.audit(now);
             let change = UserChange {
                 totp_secret: Some(None),
-                action: Some(AuditAction::AccountUpdate),
                 ..Default::default()
             };
-            state.db(move |s| s.update_user(id, change, &audit)).await?;
-            page(
-                &state,
-                &auth,
-                StatusCode::OK,
-                no_errors(),
-                None,
-                None,
-                Some("totp-disabled"),
-            )
-            .await
+            apply(&state, &auth, change, "totp-disabled").await
         }
         _ => Err(lantern_domain::FieldError::new("step", Reason::UnknownChoice).into()),
     }
