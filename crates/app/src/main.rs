@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Match people across scripts and spellings (files in, files out).
+    Match {
+        #[command(subcommand)]
+        command: MatchCommand,
+    },
     /// Verify a proof file offline (no server, no database needed).
     Verify {
         /// The `.tlog-proof` file.
@@ -62,6 +67,26 @@ enum Command {
         /// The log's verifier key (`name+keyid+base64`), or a file holding it.
         #[arg(long)]
         key: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MatchCommand {
+    /// For each query, the best candidates in the registry, as CSV on
+    /// standard output: query_id,rank,person_id,probability.
+    Batch {
+        /// Registry CSV (id,name,aliases,sex,birth_date,birth_place,nationality,father_name,mother_name).
+        #[arg(long)]
+        registry: PathBuf,
+        /// Queries CSV, same columns.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Candidates per query.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Add the score and margin columns the calibration is fitted on.
+        #[arg(long)]
+        features: bool,
     },
 }
 
@@ -111,6 +136,17 @@ fn main() -> anyhow::Result<()> {
         Command::Settings => {
             print!("{}", settings::markdown());
             return Ok(());
+        }
+        Command::Match {
+            command:
+                MatchCommand::Batch {
+                    registry,
+                    queries,
+                    top,
+                    features,
+                },
+        } => {
+            return match_batch(registry, queries, *top, *features);
         }
         Command::Verify { proof, key } => {
             let (ok, report) = lantern_app::ledger::verify_file(proof, key)?;
@@ -169,8 +205,45 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("User created. One-time password (shown once): {password}");
             Ok(())
         }
-        Command::Settings | Command::Verify { .. } => Ok(()),
+        Command::Settings | Command::Verify { .. } | Command::Match { .. } => Ok(()),
     }
+}
+
+/// `lantern match batch`: reads both files, reports refused rows on
+/// standard error with their line, matches the rest, and fails at the end if
+/// any row was refused.
+fn match_batch(
+    registry: &std::path::Path,
+    queries: &std::path::Path,
+    top: usize,
+    features: bool,
+) -> anyhow::Result<()> {
+    use lantern_matching::batch;
+    let mut refused = 0;
+    let mut load = |path: &std::path::Path| -> anyhow::Result<Vec<batch::Row>> {
+        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let (rows, errors) = batch::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for e in &errors {
+            eprintln!("{}: line {}: {}", path.display(), e.line, e.reason);
+        }
+        refused += errors.len();
+        Ok(rows)
+    };
+    let registry = load(registry)?;
+    let queries = load(queries)?;
+    let matcher = batch::matcher(&registry);
+    let stdout = std::io::stdout();
+    batch::write_results(
+        &matcher,
+        &queries,
+        top,
+        features,
+        std::io::BufWriter::new(stdout.lock()),
+    )?;
+    if refused > 0 {
+        anyhow::bail!("{refused} row(s) refused");
+    }
+    Ok(())
 }
 
 async fn ledger(

@@ -1,0 +1,198 @@
+//! The batch contract used by the project's evaluations (keep it stable):
+//! UTF-8 CSV files with the header
+//! `id,name,aliases,sex,birth_date,birth_place,nationality,father_name,mother_name`
+//! (aliases separated by `|`), results as `query_id,rank,person_id,probability`.
+//! Malformed rows are reported with their line number and skipped; the
+//! caller exits non-zero at the end if any row was rejected.
+
+use std::io::{Read, Write};
+
+use crate::{Matcher, Record};
+
+/// The expected header.
+pub const HEADER: [&str; 9] = [
+    "id",
+    "name",
+    "aliases",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "nationality",
+    "father_name",
+    "mother_name",
+];
+
+/// A row as read.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Identifier.
+    pub id: String,
+    /// Name and aliases, primary first.
+    pub names: Vec<String>,
+}
+
+/// A refused row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// Line number in the file (the header is line 1).
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// Reads a registry or query file; returns the good rows and the refused ones.
+pub fn read(input: impl Read) -> Result<(Vec<Row>, Vec<RowError>), String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let header = reader.headers().map_err(|e| format!("line 1: {e}"))?.clone();
+    let names: Vec<&str> = header.iter().collect();
+    if names != HEADER {
+        return Err(format!("line 1: the header must be {}", HEADER.join(",")));
+    }
+    let (mut rows, mut errors) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for result in reader.records() {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError {
+                    line,
+                    reason: format!("not valid CSV: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let refuse = |reason: &str| RowError {
+            line,
+            reason: reason.to_string(),
+        };
+        if record.len() != HEADER.len() {
+            errors.push(refuse(&format!("{} fields, expected {}", record.len(), HEADER.len())));
+            continue;
+        }
+        let id = record[0].trim().to_string();
+        if id.is_empty() {
+            errors.push(refuse("id: required"));
+            continue;
+        }
+        if !seen.insert(id.clone()) {
+            errors.push(refuse(&format!("id: {id} appears twice")));
+            continue;
+        }
+        let mut names: Vec<String> = vec![record[1].trim().to_string()];
+        names.extend(record[2].split('|').map(|a| a.trim().to_string()));
+        names.retain(|n| !n.is_empty());
+        if names.is_empty() {
+            errors.push(refuse("name: required (a name or an alias)"));
+            continue;
+        }
+        let birth = record[4].trim();
+        if !birth.is_empty() && !valid_date(birth) {
+            errors.push(refuse("birth_date: expected YYYY, YYYY-MM or YYYY-MM-DD"));
+            continue;
+        }
+        rows.push(Row { id, names });
+    }
+    Ok((rows, errors))
+}
+
+fn valid_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [y] => digits(y, 4),
+        [y, m] => digits(y, 4) && digits(m, 2) && (1..=12).contains(&m.parse::<u32>().unwrap_or(0)),
+        [y, m, d] => {
+            digits(y, 4)
+                && digits(m, 2)
+                && digits(d, 2)
+                && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
+                && (1..=31).contains(&d.parse::<u32>().unwrap_or(0))
+        }
+        _ => false,
+    }
+}
+
+/// Builds a matcher from registry rows.
+pub fn matcher(rows: &[Row]) -> Matcher {
+    let mut m = Matcher::new();
+    for r in rows {
+        let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
+        m.add(Record::new(r.id.clone(), &names));
+    }
+    m
+}
+
+/// Writes the results of every query. With `features`, adds the columns
+/// the calibration is fitted on (`score`, `margin`).
+pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, out: impl Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    if features {
+        w.write_record(["query_id", "rank", "person_id", "probability", "score", "margin"])?;
+    } else {
+        w.write_record(["query_id", "rank", "person_id", "probability"])?;
+    }
+    for q in queries {
+        let names: Vec<&str> = q.names.iter().map(String::as_str).collect();
+        let found = m.search(&names, top);
+        let (first, second) = (
+            found.first().map_or(0.0, |c| c.score),
+            found.get(1).map_or(0.0, |c| c.score),
+        );
+        for (rank, c) in found.iter().enumerate() {
+            let mut row = vec![
+                q.id.clone(),
+                (rank + 1).to_string(),
+                c.id.clone(),
+                format!("{:.4}", c.probability),
+            ];
+            if features {
+                let margin = if rank == 0 { c.score - second } else { c.score - first };
+                row.push(format!("{:.6}", c.score));
+                row.push(format!("{margin:.6}"));
+            }
+            w.write_record(&row)?;
+        }
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "id,name,aliases,sex,birth_date,birth_place,nationality,father_name,mother_name\n";
+
+    #[test]
+    fn reads_rows_and_reports_bad_ones_by_line() {
+        let text = format!(
+            "{HEAD}p1,مسعود,Masoud|Massoud,,1970,,,,\np2,,,,,,,,\np3,Ali,,,19x0,,,,\np1,Again,,,,,,,\np4,Too,few\np5,Reza,,,1980-02,,,,\n"
+        );
+        let (rows, errors) = read(text.as_bytes()).unwrap();
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["p1", "p5"]);
+        assert_eq!(rows[0].names, ["مسعود", "Masoud", "Massoud"]);
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6]);
+        assert!(errors[1].reason.starts_with("birth_date"));
+        assert!(errors[2].reason.contains("twice"));
+    }
+
+    #[test]
+    fn refuses_a_wrong_header() {
+        assert!(read("id,name\n".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn writes_the_result_contract() {
+        let (reg, _) = read(format!("{HEAD}p1,مسعود,,,,,,,\np2,محمود,,,,,,,\n").as_bytes()).unwrap();
+        let (q, _) = read(format!("{HEAD}q1,Masoud,,,,,,,\n").as_bytes()).unwrap();
+        let mut out = Vec::new();
+        write_results(&matcher(&reg), &q, 2, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("query_id,rank,person_id,probability"));
+        assert!(lines.next().unwrap().starts_with("q1,1,p1,"));
+    }
+}

@@ -1,0 +1,269 @@
+//! Name tokens and their cross-script representations.
+//!
+//! A name is normalised (the registry's search key: case folded, Arabic and
+//! Persian letter variants unified, vowel marks, tatweel and zero-width
+//! characters removed), split into words, and each word gets a **consonant
+//! skeleton**: a short string over one alphabet of sound classes computed
+//! the same way from Arabic script and from Latin spellings, so that محمد,
+//! Mohammad and Muhammad all give `MHMD`, and مسعود, Masoud and Mas'ud give
+//! `MSD`. Short vowels are not written in Arabic script and are spelled in
+//! many ways in Latin, so the skeleton keeps consonants only; letters that
+//! Latin spellings render in several ways share a class (ق/غ/گ/ک and q, g,
+//! gh, k; ذ/ز/ض/ظ and z, dh).
+
+use lantern_domain::text::search_key;
+
+/// Particles and honorifics: they carry little evidence about who someone
+/// is, so they weigh little (al-, bin, ibn, seyed, haj …).
+const PARTICLES: &[&str] = &[
+    "al",
+    "el",
+    "ul",
+    "bin",
+    "ben",
+    "ibn",
+    "bint",
+    "abu",
+    "abou",
+    "um",
+    "umm",
+    "seyed",
+    "seyyed",
+    "sayed",
+    "sayyid",
+    "syed",
+    "sayid",
+    "haj",
+    "hajj",
+    "haji",
+    "hajji",
+    "mirza",
+    "mulla",
+    "molla",
+    "mullah",
+    "sheikh",
+    "shaikh",
+    "ال",
+    "بن",
+    "ابن",
+    "بنت",
+    "ابو",
+    "ام",
+    "سید",
+    "سيد",
+    "حاج",
+    "حاجی",
+    "میرزا",
+    "ملا",
+    "شیخ",
+];
+
+/// One word of a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The normalised word.
+    pub text: String,
+    /// Its consonant skeleton.
+    pub skeleton: String,
+    /// True for particles and honorifics.
+    pub particle: bool,
+}
+
+/// Splits a name into tokens. Attached particles are split off (`al-Tamimi`,
+/// `التمیمی`, `Abdollah` stays one word since it is a given name).
+pub fn tokens(name: &str) -> Vec<Token> {
+    let key = search_key(name);
+    let mut out = Vec::new();
+    for word in key.split(' ').filter(|w| !w.is_empty()) {
+        let mut rest = word;
+        // Arabic definite article written together with the word.
+        if let Some(stripped) = rest.strip_prefix("ال") {
+            if stripped.chars().count() >= 3 {
+                out.push(token("ال"));
+                rest = stripped;
+            }
+        }
+        out.push(token(rest));
+    }
+    out
+}
+
+fn token(text: &str) -> Token {
+    Token {
+        particle: PARTICLES.contains(&text),
+        skeleton: skeleton(text),
+        text: text.to_string(),
+    }
+}
+
+/// True when the text has Arabic-script letters.
+pub fn is_arabic(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c as u32, 0x0600..=0x06FF | 0x0750..=0x077F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF))
+}
+
+/// The consonant skeleton of one normalised word, from either script.
+pub fn skeleton(word: &str) -> String {
+    let raw = if is_arabic(word) {
+        arabic_classes(word)
+    } else {
+        latin_classes(word)
+    };
+    // Doubled letters (shadda in Arabic, "mm" in Latin) count once.
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn arabic_classes(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let initial = i == 0;
+        let class = match c {
+            'ب' | 'پ' => Some('B'),
+            'ت' | 'ط' => Some('T'),
+            'ث' | 'س' | 'ص' | 'ش' => Some('S'),
+            'ج' => Some('J'),
+            'چ' => Some('C'),
+            'ح' | 'ه' | 'ة' => Some('H'),
+            'خ' => Some('X'),
+            'د' => Some('D'),
+            'ذ' | 'ز' | 'ض' | 'ظ' | 'ژ' => Some('Z'),
+            'ر' => Some('R'),
+            'ف' => Some('F'),
+            'ق' | 'غ' | 'ک' | 'ك' | 'گ' => Some('K'),
+            'ل' => Some('L'),
+            'م' => Some('M'),
+            'ن' => Some('N'),
+            // و and ی are consonants (v, y) only at the start of a word;
+            // inside it they mostly write long vowels.
+            'و' if initial => Some('V'),
+            'ی' | 'ي' | 'ى' if initial => Some('Y'),
+            _ => None,
+        };
+        if let Some(k) = class {
+            out.push(k);
+        }
+    }
+    // A final ه after a consonant is usually a vowel ending (فاطمه, Fatemeh).
+    if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'ه') {
+        out.pop();
+    }
+    out
+}
+
+fn latin_classes(word: &str) -> String {
+    let chars: Vec<char> = word.chars().filter(|c| c.is_alphanumeric()).collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let pair = |a: char, b: char| c == a && next == Some(b);
+        let (class, width) = if pair('t', 'c') && chars.get(i + 2) == Some(&'h') {
+            (Some('C'), 3)
+        } else if pair('k', 'h') {
+            (Some('X'), 2)
+        } else if pair('g', 'h') || pair('c', 'k') {
+            (Some('K'), 2)
+        } else if pair('s', 'h') {
+            (Some('S'), 2)
+        } else if pair('c', 'h') {
+            (Some('C'), 2)
+        } else if pair('z', 'h') || pair('d', 'h') {
+            (Some('Z'), 2)
+        } else if pair('t', 'h') {
+            (Some('T'), 2)
+        } else if pair('p', 'h') {
+            (Some('F'), 2)
+        } else if pair('d', 'j') {
+            (Some('J'), 2)
+        } else {
+            let class = match c {
+                'b' | 'p' => Some('B'),
+                't' => Some('T'),
+                's' => Some('S'),
+                'j' => Some('J'),
+                'h' => Some('H'),
+                'x' => Some('X'),
+                'd' => Some('D'),
+                'z' => Some('Z'),
+                'r' => Some('R'),
+                'f' => Some('F'),
+                'q' | 'k' | 'g' => Some('K'),
+                'c' if matches!(next, Some('e' | 'i' | 'y')) => Some('S'),
+                'c' => Some('K'),
+                'l' => Some('L'),
+                'm' => Some('M'),
+                'n' => Some('N'),
+                'v' | 'w' if i == 0 => Some('V'),
+                'y' if i == 0 => Some('Y'),
+                _ => None,
+            };
+            (class, 1)
+        };
+        if let Some(k) = class {
+            out.push(k);
+        }
+        i += width;
+    }
+    // A final h after a vowel is a vowel ending (Fatemeh, Zahrah).
+    if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'h') && "aeiou".contains(chars[chars.len() - 2]) {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sk(s: &str) -> String {
+        skeleton(&search_key(s))
+    }
+
+    #[test]
+    fn persian_and_latin_spellings_share_a_skeleton() {
+        for group in [
+            &["محمد", "Mohammad", "Muhammad", "Mohammed", "Mohamad"][..],
+            &["مسعود", "Masoud", "Massoud", "Mas'ud", "Mas‘ud", "Masud"],
+            &["حسینی", "Hosseini", "Hoseyni", "Husseini"],
+            &["فاطمه", "Fatemeh", "Fatima"],
+            &["قاسمی", "Ghasemi", "Qasemi", "Kasemi"],
+            &["خدیجه", "Khadijeh", "Khadija"],
+            &["جعفر", "Jafar", "Ja'far", "Jaafar"],
+            &["رضا", "Reza", "Rza"],
+            &["زهرا", "Zahra"],
+        ] {
+            let first = sk(group[0]);
+            for name in &group[1..] {
+                assert_eq!(sk(name), first, "{name} vs {}", group[0]);
+            }
+        }
+    }
+
+    #[test]
+    fn arabic_letter_variants_do_not_matter() {
+        assert_eq!(sk("علي"), sk("علی"));
+        assert_eq!(sk("كريم"), sk("کریم"));
+        assert_eq!(sk("مُحَمَّد"), sk("محمد"));
+    }
+
+    #[test]
+    fn particles_are_split_and_marked() {
+        let t = tokens("Seyed Ali al-Tamimi");
+        let parts: Vec<(&str, bool)> = t.iter().map(|t| (t.text.as_str(), t.particle)).collect();
+        assert_eq!(
+            parts,
+            [("seyed", true), ("ali", false), ("al", true), ("tamimi", false)]
+        );
+        let t = tokens("علی التمیمی");
+        assert_eq!(t.iter().filter(|t| t.particle).count(), 1);
+        assert_eq!(t.last().unwrap().skeleton, sk("Tamimi"));
+    }
+}

@@ -1,0 +1,342 @@
+//! Finding a person across scripts and spellings.
+//!
+//! This is the first slice of the matching engine (issue 4): names only.
+//! Each name becomes tokens with a cross-script consonant skeleton
+//! ([`keys`]); an in-memory blocking index over skeletons and their
+//! one-deletion variants proposes candidates; candidates are scored by an
+//! order-free alignment of their name tokens (Jaro–Winkler over skeletons,
+//! and over the spelling itself when both are in the same script), and the
+//! score is turned into a probability by a logistic curve fitted on the
+//! `*.fit` name data (`tools/fit-matching.py`). Birth dates, places,
+//! parents' names, term frequencies, Fellegi–Sunter weights and
+//! deduplication come next.
+
+pub mod batch;
+pub mod keys;
+
+use std::collections::{HashMap, HashSet};
+
+use keys::{is_arabic, tokens, Token};
+
+/// A registered person as the matcher sees it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The caller's identifier.
+    pub id: String,
+    /// The person's names (primary first, then aliases), already tokenised.
+    names: Vec<Vec<Token>>,
+}
+
+impl Record {
+    /// A record from its names.
+    pub fn new(id: impl Into<String>, names: &[&str]) -> Record {
+        Record {
+            id: id.into(),
+            names: names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect(),
+        }
+    }
+}
+
+/// One proposed match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The record's identifier.
+    pub id: String,
+    /// Name similarity, 0 to 1.
+    pub score: f64,
+    /// Probability that this is the person sought.
+    pub probability: f64,
+}
+
+/// Logistic calibration: `P = 1 / (1 + exp(-(A·score + B·margin + C)))`,
+/// where `margin` is how far the candidate's score stands above the best
+/// other candidate's (negative when another scores higher): a name that
+/// matches one registered person much better than all others is more likely
+/// that person. Fitted by `tools/fit-matching.py` on sets built from the
+/// `*.fit` name files only; rerun it whenever scoring changes.
+const CAL_A: f64 = 12.98;
+/// See [`CAL_A`].
+const CAL_B: f64 = 22.08;
+/// See [`CAL_A`].
+const CAL_C: f64 = -14.94;
+
+/// Blocking keys of one token: its skeleton, and for skeletons of three or
+/// more classes each variant with one class deleted, so a missing or extra
+/// consonant still meets.
+fn token_keys(t: &Token, out: &mut HashSet<String>) {
+    if t.particle || t.skeleton.is_empty() {
+        return;
+    }
+    out.insert(t.skeleton.clone());
+    let chars: Vec<char> = t.skeleton.chars().collect();
+    if chars.len() >= 3 {
+        for i in 0..chars.len() {
+            let v: String = chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| c)
+                .collect();
+            out.insert(v);
+        }
+    }
+}
+
+fn name_keys(name: &[Token], out: &mut HashSet<String>) {
+    for t in name {
+        token_keys(t, out);
+    }
+    // The whole name joined, so split and joined compounds meet
+    // (Mohammadreza = Mohammad Reza).
+    let joined: String = name
+        .iter()
+        .filter(|t| !t.particle)
+        .map(|t| t.skeleton.as_str())
+        .collect();
+    if !joined.is_empty() {
+        out.insert(format!("={joined}"));
+    }
+}
+
+/// The matcher: records and their blocking index.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    records: Vec<Record>,
+    index: HashMap<String, Vec<u32>>,
+}
+
+impl Matcher {
+    /// An empty matcher.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a record.
+    pub fn add(&mut self, record: Record) {
+        let n = self.records.len() as u32;
+        let mut keys = HashSet::new();
+        for name in &record.names {
+            name_keys(name, &mut keys);
+        }
+        for k in keys {
+            self.index.entry(k).or_default().push(n);
+        }
+        self.records.push(record);
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True when there is no record.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The best `top` candidates for a query with these names.
+    pub fn search(&self, names: &[&str], top: usize) -> Vec<Candidate> {
+        let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
+        let mut keys = HashSet::new();
+        for name in &query {
+            name_keys(name, &mut keys);
+        }
+        let mut seen = HashSet::new();
+        for k in &keys {
+            if let Some(ids) = self.index.get(k) {
+                seen.extend(ids.iter().copied());
+            }
+        }
+        let mut out: Vec<Candidate> = seen
+            .into_iter()
+            .map(|i| {
+                let r = &self.records[i as usize];
+                let score = query
+                    .iter()
+                    .flat_map(|q| r.names.iter().map(move |n| name_similarity(q, n)))
+                    .fold(0.0, f64::max);
+                Candidate {
+                    id: r.id.clone(),
+                    score,
+                    probability: 0.0,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        let first = out.first().map_or(0.0, |c| c.score);
+        let second = out.get(1).map_or(0.0, |c| c.score);
+        for (i, c) in out.iter_mut().enumerate() {
+            let margin = if i == 0 { c.score - second } else { c.score - first };
+            c.probability = calibrate(c.score, margin);
+        }
+        out.truncate(top);
+        out
+    }
+}
+
+/// The calibrated probability of a candidate with this score and margin.
+pub fn calibrate(score: f64, margin: f64) -> f64 {
+    1.0 / (1.0 + (-(CAL_A * score + CAL_B * margin + CAL_C)).exp())
+}
+
+/// Similarity of two tokens, 0 to 1.
+fn token_similarity(a: &Token, b: &Token) -> f64 {
+    let skeleton = if a.skeleton.is_empty() || b.skeleton.is_empty() {
+        0.0
+    } else {
+        jaro_winkler(&a.skeleton, &b.skeleton)
+    };
+    // Same script: the spelling itself is evidence too (the skeleton drops
+    // vowels, which tell Mina from Mona).
+    if is_arabic(&a.text) == is_arabic(&b.text) {
+        let spelling = jaro_winkler(&a.text, &b.text);
+        skeleton.min(1.0) * 0.5 + spelling * 0.5
+    } else {
+        skeleton
+    }
+}
+
+/// Similarity of two names: each word of the query aligned with the best
+/// unused word of the candidate, whatever their order, weighted by length;
+/// or the whole names joined, whichever is higher. Particles weigh little;
+/// words the query does not give are no evidence either way.
+pub fn name_similarity(query: &[Token], candidate: &[Token]) -> f64 {
+    let mut used = vec![false; candidate.len()];
+    let (mut total, mut weight) = (0.0, 0.0);
+    for q in query {
+        let w = if q.particle {
+            0.2
+        } else {
+            1.0 + q.skeleton.len() as f64 * 0.1
+        };
+        let best = candidate
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !used[*i])
+            .map(|(i, c)| (i, token_similarity(q, c)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((i, s)) = best {
+            used[i] = true;
+            total += w * s;
+        }
+        weight += w;
+    }
+    let aligned = if weight > 0.0 { total / weight } else { 0.0 };
+    let join = |t: &[Token]| {
+        t.iter()
+            .filter(|t| !t.particle)
+            .map(|t| t.skeleton.as_str())
+            .collect::<String>()
+    };
+    let (jq, jc) = (join(query), join(candidate));
+    let joined = if jq.is_empty() || jc.is_empty() {
+        0.0
+    } else {
+        jaro_winkler(&jq, &jc) * 0.97
+    };
+    aligned.max(joined)
+}
+
+/// Jaro–Winkler similarity (Winkler 1990; prefix scale 0.1, up to 4).
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut a_match = vec![false; a.len()];
+    let mut b_match = vec![false; b.len()];
+    let mut matches = 0usize;
+    for i in 0..a.len() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        for j in lo..hi {
+            if !b_match[j] && a[i] == b[j] {
+                a_match[i] = true;
+                b_match[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let (mut k, mut transpositions) = (0, 0);
+    for i in 0..a.len() {
+        if a_match[i] {
+            while !b_match[k] {
+                k += 1;
+            }
+            if a[i] != b[k] {
+                transpositions += 1;
+            }
+            k += 1;
+        }
+    }
+    let m = matches as f64;
+    let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64 / 2.0) / m) / 3.0;
+    let prefix = a.iter().zip(&b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    jaro + prefix * 0.1 * (1.0 - jaro)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaro_winkler_reference_values() {
+        // Values from Winkler's examples (MARTHA/MARHTA 0.961, DWAYNE/DUANE 0.84).
+        assert!((jaro_winkler("MARTHA", "MARHTA") - 0.961).abs() < 0.001);
+        assert!((jaro_winkler("DWAYNE", "DUANE") - 0.84).abs() < 0.001);
+        assert_eq!(jaro_winkler("abc", "abc"), 1.0);
+        assert_eq!(jaro_winkler("abc", "xyz"), 0.0);
+    }
+
+    #[test]
+    fn finds_a_persian_script_registration_from_latin_spellings() {
+        let mut m = Matcher::new();
+        m.add(Record::new("p1", &["مسعود حسینی"]));
+        m.add(Record::new("p2", &["محمود حسینی"]));
+        m.add(Record::new("p3", &["زهرا کریمی", "Zahra Karimi"]));
+        m.add(Record::new("p4", &["محمدرضا موسوی"]));
+        let top = |q: &str| m.search(&[q], 3).first().map(|c| c.id.clone());
+        assert_eq!(top("Massoud Husseini").as_deref(), Some("p1"));
+        assert_eq!(top("Hoseyni Mas'ud").as_deref(), Some("p1"), "order-free");
+        assert_eq!(top("Mahmoud Hosseini").as_deref(), Some("p2"));
+        assert_eq!(top("zahra karimi").as_deref(), Some("p3"));
+        assert_eq!(top("Mohammad Reza Mousavi").as_deref(), Some("p4"), "split compound");
+        assert_eq!(top("Mohammad-Reza Musavi").as_deref(), Some("p4"));
+    }
+
+    #[test]
+    fn scores_are_symmetric_for_single_names() {
+        for (a, b) in [("Masoud", "مسعود"), ("Karimi", "Kareemi"), ("Ali", "Aly")] {
+            let (ta, tb) = (tokens(a), tokens(b));
+            assert!(
+                (name_similarity(&ta, &tb) - name_similarity(&tb, &ta)).abs() < 1e-9,
+                "{a} {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_and_its_arabic_script_form_share_a_block() {
+        for (latin, arabic) in [("Mohammad", "محمد"), ("Fatemeh", "فاطمه"), ("Ghasemi", "قاسمی")] {
+            let (mut a, mut b) = (HashSet::new(), HashSet::new());
+            name_keys(&tokens(latin), &mut a);
+            name_keys(&tokens(arabic), &mut b);
+            assert!(a.intersection(&b).next().is_some(), "{latin} {arabic}");
+        }
+    }
+
+    #[test]
+    fn probabilities_grow_with_the_score() {
+        assert!(calibrate(0.99, 0.1) > calibrate(0.9, 0.1));
+        assert!(calibrate(0.5, 0.1) < 0.05);
+    }
+}

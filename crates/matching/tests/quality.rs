@@ -1,0 +1,82 @@
+//! Quality floor on real name data the matcher was not fitted on: if a
+//! change makes cross-script search worse, this fails. The floors sit a
+//! little below what the matcher reaches (the figures are printed; see
+//! docs/matching.md for the full evaluation beside the yardstick).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lantern_matching::{Matcher, Record};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+/// Recall at 1 and 10, and how many true top candidates have p ≥ 0.5.
+fn measure(registry: &[(String, String)], queries: &[(String, String)]) -> (f64, f64, f64) {
+    let mut m = Matcher::new();
+    for (id, name) in registry {
+        m.add(Record::new(id.clone(), &[name.as_str()]));
+    }
+    let (mut at1, mut at10, mut confident) = (0, 0, 0);
+    for (truth, q) in queries {
+        let found = m.search(&[q.as_str()], 10);
+        if found.first().is_some_and(|c| &c.id == truth) {
+            at1 += 1;
+            if found[0].probability >= 0.5 {
+                confident += 1;
+            }
+        }
+        if found.iter().any(|c| &c.id == truth) {
+            at10 += 1;
+        }
+    }
+    let n = queries.len() as f64;
+    (at1 as f64 / n, at10 as f64 / n, confident as f64 / n)
+}
+
+#[test]
+fn arabic_script_queries_find_latin_registrations() {
+    // google-ar2en: one Latin spelling registered per Arabic-script name.
+    let text = std::fs::read_to_string(format!("{DATA}/google-ar2en.dev.txt")).unwrap();
+    let pairs: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(a, l)| (a.to_string(), l.to_string()))
+        .collect();
+    let registry: Vec<(String, String)> = pairs.iter().map(|(_, l)| (l.clone(), l.clone())).collect();
+    let queries: Vec<(String, String)> = pairs.iter().map(|(a, l)| (l.clone(), a.clone())).collect();
+    let (r1, r10, _) = measure(&registry, &queries);
+    println!(
+        "google-ar2en dev: recall@1 {r1:.3}, recall@10 {r10:.3} over {} queries",
+        queries.len()
+    );
+    assert!(r10 >= 0.85, "recall@10 {r10:.3}");
+    assert!(r1 >= 0.58, "recall@1 {r1:.3}");
+}
+
+#[test]
+fn latin_spellings_find_arabic_script_registrations() {
+    // Wikidata: Arabic-script forms seen with at least two Latin spellings
+    // (each seen twice or more) registered; every spelling is a query.
+    let text = std::fs::read_to_string(format!("{DATA}/wikidata-arabic-latin.dev.tsv")).unwrap();
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split('\t').collect();
+        if parts.len() == 3 && parts[2].parse::<u32>().unwrap_or(0) >= 2 {
+            groups
+                .entry(parts[1].replace(' ', ""))
+                .or_default()
+                .insert(parts[0].to_string());
+        }
+    }
+    let registry: Vec<(String, String)> = groups.keys().map(|a| (a.clone(), a.clone())).collect();
+    let queries: Vec<(String, String)> = groups
+        .iter()
+        .flat_map(|(a, latins)| latins.iter().map(move |l| (a.clone(), l.clone())))
+        .collect();
+    let (r1, r10, confident) = measure(&registry, &queries);
+    println!(
+        "wikidata dev, latin to arabic: recall@1 {r1:.3}, recall@10 {r10:.3}, confident top hits {confident:.3} over {} queries",
+        queries.len()
+    );
+    assert!(r10 >= 0.74, "recall@10 {r10:.3}");
+    assert!(r1 >= 0.32, "recall@1 {r1:.3}");
+}
