@@ -98,10 +98,14 @@ fn name_keys(name: &[Token], out: &mut HashSet<String>) {
     }
 }
 
-/// The matcher: records and their blocking index.
+/// The matcher: records and their blocking index. Records can be added,
+/// replaced and removed without a rebuild: a replaced or removed record's
+/// slot is marked dead and skipped by searches.
 #[derive(Debug, Default)]
 pub struct Matcher {
     records: Vec<Record>,
+    alive: Vec<bool>,
+    slot_of: HashMap<String, u32>,
     index: HashMap<String, Vec<u32>>,
 }
 
@@ -111,9 +115,12 @@ impl Matcher {
         Self::default()
     }
 
-    /// Adds a record.
+    /// Adds a record, replacing any record with the same id.
     pub fn add(&mut self, record: Record) {
+        self.remove(&record.id);
         let n = self.records.len() as u32;
+        self.slot_of.insert(record.id.clone(), n);
+        self.alive.push(true);
         let mut keys = HashSet::new();
         for name in &record.names {
             name_keys(name, &mut keys);
@@ -124,14 +131,21 @@ impl Matcher {
         self.records.push(record);
     }
 
+    /// Removes a record (no effect if it is not there).
+    pub fn remove(&mut self, id: &str) {
+        if let Some(slot) = self.slot_of.remove(id) {
+            self.alive[slot as usize] = false;
+        }
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.slot_of.len()
     }
 
     /// True when there is no record.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.slot_of.is_empty()
     }
 
     /// The best `top` candidates for a query with these names.
@@ -144,7 +158,7 @@ impl Matcher {
         let mut seen = HashSet::new();
         for k in &keys {
             if let Some(ids) = self.index.get(k) {
-                seen.extend(ids.iter().copied());
+                seen.extend(ids.iter().copied().filter(|i| self.alive[*i as usize]));
             }
         }
         let mut out: Vec<Candidate> = seen
@@ -311,6 +325,24 @@ mod tests {
         assert_eq!(top("zahra karimi").as_deref(), Some("p3"));
         assert_eq!(top("Mohammad Reza Mousavi").as_deref(), Some("p4"), "split compound");
         assert_eq!(top("Mohammad-Reza Musavi").as_deref(), Some("p4"));
+    }
+
+    #[test]
+    fn records_are_replaced_and_removed_without_a_rebuild() {
+        let mut m = Matcher::new();
+        m.add(Record::new("p1", &["مسعود"]));
+        m.add(Record::new("p2", &["زهرا"]));
+        assert_eq!(m.search(&["Masoud"], 1)[0].id, "p1");
+        m.add(Record::new("p1", &["فاطمه"]));
+        assert_eq!(m.len(), 2);
+        assert!(
+            m.search(&["Masoud"], 5).iter().all(|c| c.id != "p1"),
+            "old names forgotten"
+        );
+        assert_eq!(m.search(&["Fatemeh"], 1)[0].id, "p1");
+        m.remove("p2");
+        assert!(m.search(&["Zahra"], 5).is_empty());
+        assert_eq!(m.len(), 1);
     }
 
     #[test]

@@ -474,6 +474,15 @@ impl lantern_store::Store for SqliteStore {
     fn photo(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_domain::person::Photo>> {
         self.load_photo(id)
     }
+    fn person_names(&self) -> StoreResult<Vec<(lantern_domain::person::PersonId, Vec<String>)>> {
+        self.all_names()
+    }
+    fn person_summaries(
+        &self,
+        ids: &[lantern_domain::person::PersonId],
+    ) -> StoreResult<Vec<lantern_store::PersonSummary>> {
+        self.summaries(ids)
+    }
     fn search_people(&self, query: &lantern_store::PersonQuery) -> StoreResult<Page<lantern_store::PersonSummary>> {
         self.search(query)
     }

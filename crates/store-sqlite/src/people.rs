@@ -489,6 +489,55 @@ impl SqliteStore {
         Ok(Some(photo))
     }
 
+    pub(crate) fn all_names(&self) -> StoreResult<Vec<(PersonId, Vec<String>)>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT id, core FROM people WHERE deleted_at IS NULL")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db)?;
+            rows.map(|r| {
+                let (id, core) = r.map_err(db)?;
+                let core: PersonCore = serde_json::from_str(&core).map_err(json)?;
+                let primary = core.primary_name().clone();
+                let mut names = vec![primary.text.as_str().to_string()];
+                names.extend(
+                    core.names
+                        .iter()
+                        .filter(|n| **n != primary)
+                        .map(|n| n.text.as_str().to_string()),
+                );
+                Ok((PersonId(parse_id(&id)?), names))
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) fn summaries(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
+                     WHERE p.id = ?1 AND p.deleted_at IS NULL",
+                )
+                .map_err(db)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let row = stmt
+                    .query_row([id.to_string()], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                    })
+                    .optional()
+                    .map_err(db)?;
+                if let Some((core, site)) = row {
+                    out.push(summary(*id, &core, site)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     pub(crate) fn search(&self, q: &PersonQuery) -> StoreResult<Page<PersonSummary>> {
         let tokens: Vec<String> = q
             .name

@@ -39,6 +39,10 @@ pub const CASES: &[Case] = &[
         "every_change_is_logged_in_the_same_transaction",
         every_change_is_logged_in_the_same_transaction,
     ),
+    (
+        "names_and_summaries_for_the_matcher",
+        names_and_summaries_for_the_matcher,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -527,4 +531,22 @@ fn every_change_is_logged_in_the_same_transaction(store: &dyn Store) {
     assert_eq!(store.check_records().unwrap(), Vec::new());
     let leaves = store.ledger_leaf_hashes(size).unwrap();
     assert_eq!(leaves.len() as u64, size);
+}
+
+fn names_and_summaries_for_the_matcher(store: &dyn Store) {
+    let a = store
+        .create_person(&draft(&["مریم رحیمی", "Maryam Rahimi"], "1980"), &ctx("r"))
+        .unwrap();
+    let b = store
+        .create_person(&draft(&["Gone Person"], "1980"), &ctx("r"))
+        .unwrap();
+    store.delete_person(b.id, 1, &ctx("r")).unwrap();
+    let names = store.person_names().unwrap();
+    assert_eq!(
+        names,
+        vec![(a.id, vec!["مریم رحیمی".to_string(), "Maryam Rahimi".to_string()])]
+    );
+    let s = store.person_summaries(&[b.id, a.id]).unwrap();
+    assert_eq!(s.len(), 1, "deleted people are left out");
+    assert_eq!(s[0].id, a.id);
 }

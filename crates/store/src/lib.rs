@@ -132,6 +132,12 @@ pub trait Store: Send + Sync {
     fn set_photo(&self, id: PersonId, photo: &Photo, ctx: &AuditContext) -> StoreResult<()>;
     /// A person's photo, if any.
     fn photo(&self, id: PersonId) -> StoreResult<Option<Photo>>;
+    /// Every person's names (not deleted), primary first: what the matching
+    /// index is built from at start.
+    fn person_names(&self) -> StoreResult<Vec<(PersonId, Vec<String>)>>;
+    /// Summaries of these people, in the given order (missing or deleted
+    /// ones left out).
+    fn person_summaries(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>>;
     /// Searches people.
     fn search_people(&self, query: &PersonQuery) -> StoreResult<Page<PersonSummary>>;
     /// Every version of a person, oldest first.

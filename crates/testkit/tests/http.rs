@@ -7,9 +7,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::Duration;
 
-/// Registers a person through the form; returns the new record's id.
+/// Registers a person through the form, confirming it is a new person if
+/// the form warns about similar registrations; returns the new record's id.
 async fn register(s: &lantern_testkit::Session, fields: &[(&str, &str)]) -> String {
-    let r = s.post_form("/people", fields).await;
+    let mut all = fields.to_vec();
+    all.push(("confirmed_new", "yes"));
+    let r = s.post_form("/people", &all).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     let location = r.headers()["location"].to_str().unwrap().to_string();
     location.trim_start_matches("/people/").to_string()
@@ -1048,4 +1051,38 @@ fn base32_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn registering_warns_about_the_same_person_in_another_script() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let first = register(&reg, &[("names[0].text", "مسعود حسینی"), ("birth_date", "1968")]).await;
+    // The same person typed in a Latin spelling: the form comes back with a
+    // warning naming the registered record, and nothing is written.
+    let r = reg.post_form("/people", &[("names[0].text", "Massoud Husseini")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"duplicates\"") && html.contains(&format!("/people/{first}")),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Massoud Husseini\""), "what was typed is kept");
+    assert_eq!(srv.store.stats().unwrap().people, 1);
+    // Confirmed as a different person, it is registered.
+    let r = reg
+        .post_form(
+            "/people",
+            &[("names[0].text", "Massoud Husseini"), ("confirmed_new", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A different name is registered without a warning.
+    let r = reg.post_form("/people", &[("names[0].text", "Leila Bakhtiari")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Searching in one script shows the other script's registration among
+    // the similar names.
+    let html = reg.get("/people?q=Masoud+Hosseini").await.text().await.unwrap();
+    let similar = &html[html.find("id=\"similar\"").expect("similar names section")..];
+    assert!(similar.contains(&format!("/people/{first}")), "{similar}");
 }

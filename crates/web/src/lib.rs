@@ -73,6 +73,20 @@ pub struct AppInner {
     pub config: WebConfig,
     /// Failed-login counter.
     pub throttle: security::Throttle,
+    /// The matching index over every registered person's names, built at
+    /// start and kept current after every change.
+    pub matcher: std::sync::RwLock<lantern_matching::Matcher>,
+}
+
+/// Why the application state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A message file is malformed.
+    #[error(transparent)]
+    Locale(#[from] i18n::LocaleError),
+    /// The store could not be read.
+    #[error("reading the registry: {0}")]
+    Store(#[from] lantern_store::StoreError),
 }
 
 /// Shared application state.
@@ -87,20 +101,69 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state; fails only if a message file is malformed.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, i18n::LocaleError> {
+    /// Builds the state and the matching index from the store.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, StartError> {
         let throttle = security::Throttle::new(
             Duration::minutes(15),
             config.login_failures_per_account,
             config.login_failures_per_address,
         );
+        let mut matcher = lantern_matching::Matcher::new();
+        for (id, names) in store.person_names()? {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            matcher.add(lantern_matching::Record::new(id.to_string(), &names));
+        }
         Ok(AppState(Arc::new(AppInner {
             store,
             clock,
             i18n: i18n::I18n::load()?,
             config,
             throttle,
+            matcher: std::sync::RwLock::new(matcher),
         })))
+    }
+
+    /// Brings the matching index up to date for one person after a change
+    /// (registration, edit, deletion).
+    pub async fn reindex(&self, id: lantern_domain::person::PersonId) -> Result<(), AppError> {
+        let person = self.db(move |s| s.person(id)).await?;
+        let mut m = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+        match person {
+            Some(p) => {
+                let primary = p.core.primary_name().clone();
+                let mut names = vec![primary.text.as_str()];
+                names.extend(p.core.names.iter().filter(|n| **n != primary).map(|n| n.text.as_str()));
+                m.add(lantern_matching::Record::new(id.to_string(), &names));
+            }
+            None => m.remove(&id.to_string()),
+        }
+        Ok(())
+    }
+
+    /// People whose names resemble these, in any script, with the
+    /// probability that each is the same person.
+    pub async fn similar(
+        &self,
+        names: &[String],
+        top: usize,
+    ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
+        let found = {
+            let m = self.matcher.read().unwrap_or_else(|e| e.into_inner());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            m.search(&names, top)
+        };
+        let ids: Vec<lantern_domain::person::PersonId> = found
+            .iter()
+            .filter_map(|c| lantern_domain::person::PersonId::parse("id", &c.id).ok())
+            .collect();
+        let summaries = self.db(move |s| s.person_summaries(&ids)).await?;
+        Ok(summaries
+            .into_iter()
+            .filter_map(|s| {
+                let p = found.iter().find(|c| c.id == s.id.to_string())?.probability;
+                Some((s, p))
+            })
+            .collect())
     }
 
     /// Runs a store call on the blocking pool (the store is synchronous).

@@ -66,6 +66,11 @@ impl Page {
             .text(self.ctx.lang, key, &[(name, FluentValue::from(value.count()))])
     }
 
+    /// A probability as a whole percentage.
+    pub fn percent(&self, p: &f64) -> String {
+        format!("{:.0} %", p * 100.0)
+    }
+
     /// `value`, or `default` when it is empty.
     pub fn or<'a>(&self, value: &'a str, default: &'a str) -> &'a str {
         if value.is_empty() {

@@ -24,6 +24,11 @@ use crate::error::AppError;
 use crate::view::{render, render_status, Page};
 use crate::AppState;
 
+/// Similar names shown under a search from this probability on.
+const SIMILAR_FLOOR: f64 = 0.2;
+/// Registering warns about people this likely to be the same person.
+const DUPLICATE_WARNING: f64 = 0.5;
+
 /// Most rows of a repeated group a form may submit.
 const MAX_ROWS: usize = 50;
 
@@ -98,6 +103,9 @@ fn indexed(key: &str) -> Option<(&str, usize, &str)> {
 #[template(path = "people_list.html")]
 struct ListPage {
     c: Page,
+    /// People with similar names in other spellings or scripts (name-only
+    /// searches), with the probability of being the same person.
+    similar: Vec<(PersonSummary, f64)>,
     q: ListQuery,
     sites: Vec<Site>,
     result: ResultPage<PersonSummary>,
@@ -173,10 +181,24 @@ pub(crate) async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let query = q.parse()?;
+    let name_only =
+        query.name.is_some() && query.status.is_none() && query.site.is_none() && query.birth_year.is_none();
+    let name = query.name.clone();
     let sites = state.db(|s| s.sites()).await?;
     let result = state.db(move |s| s.search_people(&query)).await?;
+    let similar = match name {
+        Some(n) if name_only && result.page == 1 => state
+            .similar(&[n], 20)
+            .await?
+            .into_iter()
+            .filter(|(s, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == s.id))
+            .take(10)
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(render(&ListPage {
         c: Page::new(&state, &auth.ctx, "people-title"),
+        similar,
         query_string: q.query_string(),
         q,
         sites,
@@ -189,6 +211,8 @@ pub(crate) async fn list(
 #[template(path = "person_form.html")]
 struct FormPage {
     c: Page,
+    /// Registered people who may be the same person (before registering).
+    duplicates: Vec<(PersonSummary, f64)>,
     /// `None` for a new person.
     person: Option<(PersonId, i64)>,
     input: PersonInput,
@@ -216,6 +240,7 @@ impl FormPage {
         input.documents.resize_with(docs, DocumentInput::default);
         FormPage {
             c,
+            duplicates: Vec::new(),
             person,
             input,
             errors,
@@ -272,9 +297,35 @@ pub(crate) async fn create(
         Ok(d) => d,
         Err(errors) => return invalid_form(&state, &auth.ctx, None, input, errors).await,
     };
+    // Before registering, look for people who may be the same person; the
+    // registrar confirms a new registration explicitly.
+    if field(&form, "confirmed_new") != "yes" {
+        let names: Vec<String> = draft.core.names.iter().map(|n| n.text.as_str().to_string()).collect();
+        let duplicates: Vec<_> = state
+            .similar(&names, 5)
+            .await?
+            .into_iter()
+            .filter(|(_, p)| *p >= DUPLICATE_WARNING)
+            .collect();
+        if !duplicates.is_empty() {
+            let sites = state.db(|s| s.sites()).await?;
+            let mut page = FormPage::new(
+                Page::new(&state, &auth.ctx, "person-new-title"),
+                None,
+                input,
+                no_errors(),
+                sites,
+            );
+            page.duplicates = duplicates;
+            return Ok(render(&page));
+        }
+    }
     let audit = auth.ctx.audit(now);
     match state.db(move |s| s.create_person(&draft, &audit)).await {
-        Ok(p) => Ok(Redirect::to(&format!("/people/{}", p.id)).into_response()),
+        Ok(p) => {
+            state.reindex(p.id).await?;
+            Ok(Redirect::to(&format!("/people/{}", p.id)).into_response())
+        }
         Err(AppError::Invalid(errors)) => invalid_form(&state, &auth.ctx, None, input, errors).await,
         Err(e) => Err(e),
     }
@@ -469,7 +520,10 @@ pub(crate) async fn update(
     };
     let audit = auth.ctx.audit(now);
     match state.db(move |s| s.update_person(id, version, &draft, &audit)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
+        Ok(_) => {
+            state.reindex(id).await?;
+            Ok(Redirect::to(&format!("/people/{id}")).into_response())
+        }
         Err(AppError::Invalid(errors)) => invalid_form(&state, &auth.ctx, Some((id, version)), input, errors).await,
         Err(AppError::Conflict) => {
             let sites = state.db(|s| s.sites()).await?;
@@ -497,6 +551,7 @@ pub(crate) async fn delete(
     let version = version(&form)?;
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.delete_person(id, version, &audit)).await?;
+    state.reindex(id).await?;
     Ok(Redirect::to("/people").into_response())
 }
 
