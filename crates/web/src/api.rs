@@ -350,7 +350,7 @@ async fn create_person(
     let draft = input.parse(now.date())?;
     let audit = auth.ctx.audit(now);
     let p = state.db(move |s| s.create_person(&draft, &audit)).await?;
-    state.reindex(p.id).await?;
+    state.reindex(p.id).await;
     Ok((StatusCode::CREATED, Json(PersonOut::from(p))).into_response())
 }
 
@@ -390,7 +390,7 @@ async fn update_person(
     let audit = auth.ctx.audit(now);
     let version = body.version;
     let p = state.db(move |s| s.update_person(id, version, &draft, &audit)).await?;
-    state.reindex(id).await?;
+    state.reindex(id).await;
     Ok(Json(p.into()))
 }
 
@@ -412,7 +412,7 @@ async fn delete_person(
     let id = parse_id(&id)?;
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.delete_person(id, v.version, &audit)).await?;
-    state.reindex(id).await?;
+    state.reindex(id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

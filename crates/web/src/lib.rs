@@ -124,9 +124,17 @@ impl AppState {
     }
 
     /// Brings the matching index up to date for one person after a change
-    /// (registration, edit, deletion).
-    pub async fn reindex(&self, id: lantern_domain::person::PersonId) -> Result<(), AppError> {
-        let person = self.db(move |s| s.person(id)).await?;
+    /// (registration, edit, deletion). The change itself is already
+    /// committed, so a failure here is logged rather than reported as a
+    /// failed change; the index is rebuilt from the store at the next start.
+    pub async fn reindex(&self, id: lantern_domain::person::PersonId) {
+        let person = match self.db(move |s| s.person(id)).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(person = %id, "matching index not updated: {e}");
+                return;
+            }
+        };
         let mut m = self.matcher.write().unwrap_or_else(|e| e.into_inner());
         match person {
             Some(p) => {
@@ -137,7 +145,6 @@ impl AppState {
             }
             None => m.remove(&id.to_string()),
         }
-        Ok(())
     }
 
     /// People whose names resemble these, in any script, with the

@@ -323,7 +323,7 @@ pub(crate) async fn create(
     let audit = auth.ctx.audit(now);
     match state.db(move |s| s.create_person(&draft, &audit)).await {
         Ok(p) => {
-            state.reindex(p.id).await?;
+            state.reindex(p.id).await;
             Ok(Redirect::to(&format!("/people/{}", p.id)).into_response())
         }
         Err(AppError::Invalid(errors)) => invalid_form(&state, &auth.ctx, None, input, errors).await,
@@ -521,7 +521,7 @@ pub(crate) async fn update(
     let audit = auth.ctx.audit(now);
     match state.db(move |s| s.update_person(id, version, &draft, &audit)).await {
         Ok(_) => {
-            state.reindex(id).await?;
+            state.reindex(id).await;
             Ok(Redirect::to(&format!("/people/{id}")).into_response())
         }
         Err(AppError::Invalid(errors)) => invalid_form(&state, &auth.ctx, Some((id, version)), input, errors).await,
@@ -551,7 +551,7 @@ pub(crate) async fn delete(
     let version = version(&form)?;
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.delete_person(id, version, &audit)).await?;
-    state.reindex(id).await?;
+    state.reindex(id).await;
     Ok(Redirect::to("/people").into_response())
 }
 
