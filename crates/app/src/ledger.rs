@@ -103,7 +103,7 @@ pub fn checkpoint(
     if size == 0 || size == latest {
         return Ok(None);
     }
-    let root = lantern_ledger::root(&store.ledger_leaf_hashes(size)?);
+    let root = store.ledger_root(size)?;
     let body = Checkpoint {
         origin: origin.to_string(),
         size,
@@ -237,7 +237,6 @@ pub fn prove(
         latest = checkpoint(store, signer, origin, clock)?;
     }
     let cp = latest.context("no checkpoint could be signed")?;
-    let leaves = store.ledger_leaf_hashes(cp.size)?;
     let entry = store
         .ledger_entries(index, index + 1)?
         .pop()
@@ -245,7 +244,7 @@ pub fn prove(
     let proof = lantern_ledger::proof::TlogProof {
         entry: entry.entry,
         index,
-        hashes: lantern_ledger::inclusion_proof(&leaves, index)?,
+        hashes: store.ledger_inclusion_proof(index, cp.size)?,
         checkpoint: cp.note,
     };
     Ok(proof.format())
@@ -262,8 +261,7 @@ pub fn consistency(store: &dyn Store, old: u64, new: u64) -> anyhow::Result<Stri
             .with_context(|| format!("no checkpoint of size {size} is stored"))
     };
     let (a, b) = (find(old)?, find(new)?);
-    let leaves = store.ledger_leaf_hashes(new)?;
-    let proof = lantern_ledger::consistency_proof(&leaves, old)?;
+    let proof = store.ledger_consistency_proof(old, new)?;
     let as_vecs: Vec<Vec<u8>> = proof.iter().map(|h| h.to_vec()).collect();
     lantern_ledger::verify_consistency(old, new, &a.root, &b.root, &as_vecs)?;
     use base64::Engine;

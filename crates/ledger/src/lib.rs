@@ -21,6 +21,7 @@
 pub mod entry;
 pub mod note;
 pub mod proof;
+pub mod tree;
 
 use sha2::{Digest, Sha256};
 

@@ -3,6 +3,7 @@
 //! proofs and audits.
 
 use lantern_ledger::entry::{Commitments, Entry, ENTRY_VERSION};
+use lantern_ledger::tree::NodeStore;
 use lantern_ledger::{leaf_hash, Hash};
 use lantern_store::{Discrepancy, LedgerEntry, RecordHead, StoreError, StoreResult, StoredCheckpoint};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -53,10 +54,12 @@ pub(crate) fn append(tx: &Transaction<'_>, head: EntryHead<'_>, commitments: Com
     let seq: i64 = tx
         .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| r.get(0))
         .map_err(db)?;
+    let leaf = leaf_hash(&bytes);
     tx.prepare_cached("INSERT INTO ledger_entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)")
         .map_err(db)?
-        .execute(params![seq, bytes, leaf_hash(&bytes).to_vec()])
+        .execute(params![seq, bytes, leaf.to_vec()])
         .map_err(db)?;
+    store_nodes(tx, seq as u64, leaf)?;
     let mut insert = tx
         .prepare_cached("INSERT INTO ledger_salts (seq, field, salt) VALUES (?1, ?2, ?3)")
         .map_err(db)?;
@@ -73,6 +76,38 @@ pub(crate) fn append(tx: &Transaction<'_>, head: EntryHead<'_>, commitments: Com
     Ok(seq as u64)
 }
 
+/// Stores the perfect-subtree hashes that leaf `index` completes.
+pub(crate) fn store_nodes(tx: &Transaction<'_>, index: u64, leaf: Hash) -> StoreResult<()> {
+    let nodes = {
+        let reader = TxNodes(tx);
+        lantern_ledger::tree::nodes_completed_by(index, leaf, &|level, i| reader.node(level, i))
+            .map_err(StoreError::backend)?
+    };
+    let mut insert = tx
+        .prepare_cached("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+        .map_err(db)?;
+    for (level, i, hash) in nodes {
+        insert.execute(params![level, i as i64, hash.to_vec()]).map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Stored nodes read through a transaction.
+pub(crate) struct TxNodes<'a, 'b>(pub &'a Transaction<'b>);
+
+impl NodeStore for TxNodes<'_, '_> {
+    fn node(&self, level: u32, index: u64) -> Result<Hash, lantern_ledger::ProofError> {
+        let missing = || lantern_ledger::ProofError::IndexOutOfRange { index, size: index };
+        let bytes: Vec<u8> = self
+            .0
+            .prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")
+            .map_err(|_| missing())?
+            .query_row(params![level, index as i64], |r| r.get(0))
+            .map_err(|_| missing())?;
+        bytes.try_into().map_err(|_| missing())
+    }
+}
+
 fn hash32(bytes: Vec<u8>) -> StoreResult<Hash> {
     bytes
         .try_into()
@@ -80,6 +115,35 @@ fn hash32(bytes: Vec<u8>) -> StoreResult<Hash> {
 }
 
 impl SqliteStore {
+    /// Fills the node table for entries appended before it existed.
+    pub(crate) fn backfill_nodes(&self) -> StoreResult<()> {
+        self.write(|tx| {
+            let nodes: i64 = tx
+                .query_row("SELECT COUNT(*) FROM ledger_nodes WHERE level = 0", [], |r| r.get(0))
+                .map_err(db)?;
+            let mut stmt = tx
+                .prepare("SELECT seq, leaf_hash FROM ledger_entries WHERE seq >= ?1 ORDER BY seq")
+                .map_err(db)?;
+            let rows: Vec<(i64, Vec<u8>)> = stmt
+                .query_map([nodes], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            for (seq, leaf) in rows {
+                store_nodes(tx, seq as u64, hash32(leaf)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A computation over the stored nodes in one read snapshot.
+    pub(crate) fn with_nodes<T>(
+        &self,
+        f: impl FnOnce(&dyn NodeStore) -> Result<T, lantern_ledger::ProofError>,
+    ) -> StoreResult<T> {
+        self.read(|tx| f(&TxNodes(tx)).map_err(StoreError::backend))
+    }
+
     pub(crate) fn ledger_len(&self) -> StoreResult<u64> {
         self.read(|tx| {
             tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| {

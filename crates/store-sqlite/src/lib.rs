@@ -45,12 +45,14 @@ impl SqliteStore {
     pub fn open(path: &Path, keys: Arc<Keyring>) -> StoreResult<Self> {
         let mut writer = connect(path, true)?;
         schema::migrate(&mut writer)?;
-        Ok(SqliteStore {
+        let store = SqliteStore {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             keys,
-        })
+        };
+        store.backfill_nodes()?;
+        Ok(store)
     }
 
     /// The database file.
@@ -507,6 +509,15 @@ impl lantern_store::Store for SqliteStore {
     }
     fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
         SqliteStore::ledger_leaf_hashes(self, end)
+    }
+    fn ledger_root(&self, size: u64) -> StoreResult<lantern_ledger::Hash> {
+        self.with_nodes(|n| lantern_ledger::tree::root_of(n, size))
+    }
+    fn ledger_inclusion_proof(&self, index: u64, size: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
+        self.with_nodes(|n| lantern_ledger::tree::inclusion_proof_of(n, index, size))
+    }
+    fn ledger_consistency_proof(&self, size1: u64, size2: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
+        self.with_nodes(|n| lantern_ledger::tree::consistency_proof_of(n, size1, size2))
     }
     fn ledger_salts(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>> {
         self.salts_of(seq)

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_password_change.sql"),
     include_str!("../migrations/0004_ledger.sql"),
     include_str!("../migrations/0005_ordered_indexes.sql"),
+    include_str!("../migrations/0006_ledger_nodes.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

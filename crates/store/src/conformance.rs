@@ -531,6 +531,30 @@ fn every_change_is_logged_in_the_same_transaction(store: &dyn Store) {
     assert_eq!(store.check_records().unwrap(), Vec::new());
     let leaves = store.ledger_leaf_hashes(size).unwrap();
     assert_eq!(leaves.len() as u64, size);
+    // Roots and proofs from the stored nodes agree with the leaves.
+    for n in 1..=size {
+        let root = lantern_ledger::root(&leaves[..n as usize]);
+        assert_eq!(store.ledger_root(n).unwrap(), root, "root of {n}");
+        for i in 0..n {
+            let proof: Vec<Vec<u8>> = store
+                .ledger_inclusion_proof(i, n)
+                .unwrap()
+                .iter()
+                .map(|h| h.to_vec())
+                .collect();
+            lantern_ledger::verify_inclusion(i, n, &leaves[i as usize], &proof, &root).unwrap();
+        }
+        for m in 1..=n {
+            let proof: Vec<Vec<u8>> = store
+                .ledger_consistency_proof(m, n)
+                .unwrap()
+                .iter()
+                .map(|h| h.to_vec())
+                .collect();
+            let old = lantern_ledger::root(&leaves[..m as usize]);
+            lantern_ledger::verify_consistency(m, n, &old, &root, &proof).unwrap();
+        }
+    }
 }
 
 fn names_and_summaries_for_the_matcher(store: &dyn Store) {

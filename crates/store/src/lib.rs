@@ -155,6 +155,13 @@ pub trait Store: Send + Sync {
     fn ledger_entries(&self, start: u64, end: u64) -> StoreResult<Vec<LedgerEntry>>;
     /// The leaf hashes of the first `end` entries.
     fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>>;
+    /// The root of the log's first `size` entries, from stored nodes
+    /// (O(log n) reads).
+    fn ledger_root(&self, size: u64) -> StoreResult<lantern_ledger::Hash>;
+    /// The inclusion proof of entry `index` in the log of `size` entries.
+    fn ledger_inclusion_proof(&self, index: u64, size: u64) -> StoreResult<Vec<lantern_ledger::Hash>>;
+    /// The consistency proof between the logs of `size1` and `size2` entries.
+    fn ledger_consistency_proof(&self, size1: u64, size2: u64) -> StoreResult<Vec<lantern_ledger::Hash>>;
     /// The salts of an entry's commitments (private: for disclosures).
     fn ledger_salts(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>>;
     /// Stores a signed checkpoint (a second one of the same size is ignored).
