@@ -146,6 +146,9 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
     let size = store.ledger_size()?;
     let checkpoints = store.checkpoints()?;
     let mut range = CompactRange::default();
+    // The subtree hashes the entries imply, to compare with the stored ones
+    // that proofs are built from.
+    let mut recomputed = lantern_ledger::tree::MemoryTree::new();
     let mut pending = checkpoints.iter().peekable();
     let mut check_due = |range: &CompactRange, report: &mut AuditReport| {
         while let Some(c) = pending.peek() {
@@ -196,6 +199,7 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
                 report.problems.push(format!("entry {}: not a canonical entry", e.seq));
             }
             range.push(leaf_hash(&e.entry));
+            recomputed.push(leaf_hash(&e.entry));
             report.entries += 1;
             check_due(&range, &mut report);
             expected += 1;
@@ -211,6 +215,27 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
         report.problems.push(format!(
             "checkpoint at size {}: the log has only {} entries (entries were removed)",
             c.size, report.entries
+        ));
+    }
+    use lantern_ledger::tree::NodeStore;
+    let mut stored_nodes = 0u64;
+    for (level, index, hash) in store.ledger_nodes()? {
+        stored_nodes += 1;
+        match recomputed.node(level, index) {
+            Ok(h) if h == hash => {}
+            Ok(_) => report.problems.push(format!(
+                "stored subtree hash at level {level}, index {index} does not match the entries (proofs built from it would fail)"
+            )),
+            Err(_) => report.problems.push(format!(
+                "stored subtree hash at level {level}, index {index} belongs to no stored entry"
+            )),
+        }
+    }
+    let expected_nodes: u64 = (0..64).map(|level| report.entries >> level).sum();
+    if stored_nodes < expected_nodes {
+        report.problems.push(format!(
+            "{} stored subtree hashes are missing (proofs would fail)",
+            expected_nodes - stored_nodes
         ));
     }
     for d in store.check_records()? {

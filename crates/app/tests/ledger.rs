@@ -68,7 +68,8 @@ fn tamper(dir: &Path, sql: &str) {
     conn.execute_batch(
         "PRAGMA foreign_keys = OFF; DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete;
          DROP TRIGGER IF EXISTS ledger_checkpoints_no_update; DROP TRIGGER IF EXISTS ledger_checkpoints_no_delete;
-         DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS ledger_salts_no_delete;",
+         DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS ledger_salts_no_delete;
+         DROP TRIGGER IF EXISTS ledger_nodes_no_update; DROP TRIGGER IF EXISTS ledger_nodes_no_delete;",
     )
     .unwrap();
     conn.execute_batch(sql).unwrap();
@@ -229,5 +230,18 @@ fn a_proof_file_verifies_offline_and_tampering_is_named() {
     assert!(
         ok && out.contains("Verified: the later log extends the earlier one"),
         "{out}"
+    );
+}
+
+#[test]
+fn a_changed_subtree_hash_is_detected() {
+    let dir = populated();
+    tamper(
+        dir.path(),
+        "UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0;",
+    );
+    audit_fails_with(
+        dir.path(),
+        &["stored subtree hash at level 1, index 0 does not match the entries"],
     );
 }

@@ -144,6 +144,24 @@ impl SqliteStore {
         self.read(|tx| f(&TxNodes(tx)).map_err(StoreError::backend))
     }
 
+    pub(crate) fn all_nodes(&self) -> StoreResult<Vec<(u32, u64, Hash)>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (level, idx, hash) = r.map_err(db)?;
+                Ok((level, idx as u64, hash32(hash)?))
+            })
+            .collect()
+        })
+    }
+
     pub(crate) fn ledger_len(&self) -> StoreResult<u64> {
         self.read(|tx| {
             tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| {

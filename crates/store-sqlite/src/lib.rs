@@ -510,6 +510,9 @@ impl lantern_store::Store for SqliteStore {
     fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
         SqliteStore::ledger_leaf_hashes(self, end)
     }
+    fn ledger_nodes(&self) -> StoreResult<Vec<(u32, u64, lantern_ledger::Hash)>> {
+        self.all_nodes()
+    }
     fn ledger_root(&self, size: u64) -> StoreResult<lantern_ledger::Hash> {
         self.with_nodes(|n| lantern_ledger::tree::root_of(n, size))
     }
