@@ -37,20 +37,24 @@ pub fn load_or_create_signer(dir: &Path, keys: &Keyring, origin: &str) -> anyhow
     Ok(NoteSigner::new(origin, &seed)?)
 }
 
+/// Writes an owner-only file atomically: a crash leaves either no file or
+/// the whole file, never a truncated key.
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
+    let tmp = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
     let mut f = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .open(&tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("creating {}", path.display()))?;
     Ok(())
 }
 
