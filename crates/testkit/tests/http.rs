@@ -1069,6 +1069,27 @@ async fn registering_warns_about_the_same_person_in_another_script() {
     );
     assert!(html.contains("value=\"Massoud Husseini\""), "what was typed is kept");
     assert_eq!(srv.store.stats().unwrap().people, 1);
+    // The API asks the same question.
+    let token = srv.api_token(Role::Registrar);
+    let api = reqwest::Client::new();
+    let r = api
+        .post(srv.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .json(&json!({"names": [{"text": "Masoud Hoseyni"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "possible_duplicate");
+    assert!(
+        body["error"]["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == first.as_str()),
+        "{body}"
+    );
     // Confirmed as a different person, it is registered.
     let r = reg
         .post_form(
@@ -1077,6 +1098,15 @@ async fn registering_warns_about_the_same_person_in_another_script() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Confirmed through the API too.
+    let r = api
+        .post(srv.url("/api/v1/people?confirm_new=true"))
+        .bearer_auth(&token)
+        .json(&json!({"names": [{"text": "Masoud Hoseyni"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
     // A different name is registered without a warning.
     let r = reg.post_form("/people", &[("names[0].text", "Leila Bakhtiari")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

@@ -318,3 +318,4 @@ similar-probability = Likelihood
 duplicates-title = This person may already be registered.
 duplicates-help = Check these records first; the percentage is the estimated likelihood that it is the same person.
 duplicates-confirm = This is a different person: register anyway
+http-possible_duplicate = This person may already be registered: check the candidates, then repeat with confirm_new=true if it is someone else.

@@ -90,6 +90,17 @@ struct ErrorBody {
     error: ErrorDetail,
 }
 
+/// A registered person who may be the one being registered.
+#[derive(Serialize, ToSchema)]
+struct DuplicateOut {
+    id: String,
+    primary_name: String,
+    other_names: Vec<String>,
+    birth_date: Option<String>,
+    /// Estimated probability that it is the same person.
+    probability: f64,
+}
+
 #[derive(Serialize, ToSchema)]
 struct ErrorDetail {
     /// Stable code: `invalid`, `not_found`, `forbidden`, `unauthenticated`,
@@ -99,6 +110,9 @@ struct ErrorDetail {
     message: String,
     /// For `invalid`: each refused field.
     fields: Vec<FieldErrorOut>,
+    /// For `possible_duplicate`: the registered people who may be this one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    candidates: Vec<DuplicateOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -130,6 +144,7 @@ pub fn error_response(state: &AppState, ctx: &Ctx, err: &AppError) -> Response {
             code: err.code().to_string(),
             message: state.i18n.text(ctx.lang, &format!("http-{}", err.code()), &[]),
             fields,
+            candidates: Vec::new(),
         },
     };
     (err.status(), Json(body)).into_response()
@@ -339,15 +354,49 @@ fn parse_id(raw: &str) -> Result<PersonId, AppError> {
     PersonId::parse("id", raw).map_err(|_| AppError::NotFound)
 }
 
-#[utoipa::path(post, path = "/people", request_body = PersonInput, tag = "people",
-    responses((status = 201, body = PersonOut), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+/// Options of a registration.
+#[derive(Deserialize, IntoParams)]
+pub struct CreateParams {
+    /// Register even if likely duplicates exist (after checking them).
+    #[serde(default)]
+    confirm_new: bool,
+}
+
+#[utoipa::path(post, path = "/people", request_body = PersonInput, params(CreateParams), tag = "people",
+    responses((status = 201, body = PersonOut), (status = 409, description = "possible_duplicate: likely the same person as registered ones (listed); repeat with confirm_new=true", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_person(
     State(state): State<AppState>,
     auth: Authz<need::PersonWrite>,
+    ApiQuery(params): ApiQuery<CreateParams>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
     let draft = input.parse(now.date())?;
+    if !params.confirm_new {
+        let names = draft.core.names.iter().map(|n| n.text.as_str().to_string()).collect();
+        let duplicates = state.likely_duplicates(names).await?;
+        if !duplicates.is_empty() {
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    code: "possible_duplicate".into(),
+                    message: state.i18n.text(auth.ctx.lang, "http-possible_duplicate", &[]),
+                    fields: Vec::new(),
+                    candidates: duplicates
+                        .into_iter()
+                        .map(|(s, p)| DuplicateOut {
+                            id: s.id.to_string(),
+                            primary_name: s.primary_name.text.as_str().to_string(),
+                            other_names: s.other_names,
+                            birth_date: s.birth_date,
+                            probability: (p * 1000.0).round() / 1000.0,
+                        })
+                        .collect(),
+                },
+            };
+            return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+        }
+    }
     let audit = auth.ctx.audit(now);
     let p = state.db(move |s| s.create_person(&draft, &audit)).await?;
     state.reindex(p.id).await;
@@ -803,7 +852,7 @@ impl utoipa::Modify for BearerAuth {
         add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit
     ),
     components(schemas(
-        ErrorBody, ErrorDetail, FieldErrorOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
+        ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,
         SiteOut, AuditOut, MeOut

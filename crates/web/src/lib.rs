@@ -28,6 +28,9 @@ use time::Duration;
 pub use context::Ctx;
 pub use error::AppError;
 
+/// Registering warns about people this likely to be the same person.
+pub const DUPLICATE_WARNING: f64 = 0.5;
+
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -145,6 +148,30 @@ impl AppState {
             }
             None => m.remove(&id.to_string()),
         }
+    }
+
+    /// Registered people who may be the person with these names, when the
+    /// chance that at least one of them is (1 − Π(1 − pᵢ) over candidates
+    /// from 20 %) reaches [`DUPLICATE_WARNING`]. Each candidate's own
+    /// probability is lowered by equally good rivals, so two registrations of
+    /// the same name must still raise the warning together. Checked before a
+    /// registration, in the pages and the API.
+    pub async fn likely_duplicates(
+        &self,
+        names: Vec<String>,
+    ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
+        let candidates: Vec<_> = self
+            .similar(&names, 5)
+            .await?
+            .into_iter()
+            .filter(|(_, p)| *p >= 0.2)
+            .collect();
+        let none = candidates.iter().fold(1.0, |acc, (_, p)| acc * (1.0 - p));
+        Ok(if 1.0 - none >= DUPLICATE_WARNING {
+            candidates
+        } else {
+            Vec::new()
+        })
     }
 
     /// People whose names resemble these, in any script, with the

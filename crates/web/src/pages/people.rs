@@ -26,9 +26,6 @@ use crate::AppState;
 
 /// Similar names shown under a search from this probability on.
 const SIMILAR_FLOOR: f64 = 0.2;
-/// Registering warns about people this likely to be the same person.
-const DUPLICATE_WARNING: f64 = 0.5;
-
 /// Most rows of a repeated group a form may submit.
 const MAX_ROWS: usize = 50;
 
@@ -301,12 +298,7 @@ pub(crate) async fn create(
     // registrar confirms a new registration explicitly.
     if field(&form, "confirmed_new") != "yes" {
         let names: Vec<String> = draft.core.names.iter().map(|n| n.text.as_str().to_string()).collect();
-        let duplicates: Vec<_> = state
-            .similar(&names, 5)
-            .await?
-            .into_iter()
-            .filter(|(_, p)| *p >= DUPLICATE_WARNING)
-            .collect();
+        let duplicates = state.likely_duplicates(names).await?;
         if !duplicates.is_empty() {
             let sites = state.db(|s| s.sites()).await?;
             let mut page = FormPage::new(
