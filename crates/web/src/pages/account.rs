@@ -14,7 +14,7 @@ use super::{field, no_errors, Pairs};
 use crate::authz::{need, Authz};
 use crate::error::AppError;
 use crate::security::{
-    base32_encode, hash_password, new_totp_secret, random_token, token_hash, totp_uri, verify_password, verify_totp,
+    base32_encode, new_totp_secret, random_token, token_hash, totp_uri, verify_password, verify_totp,
 };
 use crate::view::{render_status, Page};
 use crate::AppState;
@@ -129,10 +129,7 @@ pub(crate) async fn change_password(
         )
         .await;
     };
-    let hash = tokio::task::spawn_blocking(move || hash_password(new.expose()))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(AppError::Internal)?;
+    let hash = super::hash_new_password(new).await?;
     let change = UserChange {
         password_hash: Some(hash),
         must_change_password: Some(false),

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use lantern_domain::policy::Role;
@@ -14,7 +13,6 @@ use super::{field, no_errors, Pairs};
 use crate::authz::{need, Authz};
 use crate::context::Ctx;
 use crate::error::AppError;
-use crate::security::hash_password;
 use crate::view::{render_status, Page};
 use crate::AppState;
 
@@ -36,11 +34,7 @@ impl UsersPage {
 
 async fn users_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Result<Response, AppError> {
     let users = state.db(|s| s.users()).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(&errors);
     Ok(render_status(
         status,
         &UsersPage {
@@ -81,10 +75,7 @@ pub(crate) async fn create_user(
         let keep: Pairs = form.into_iter().filter(|(k, _)| k != "password").collect();
         return users_page(&state, &auth.ctx, errors, keep).await;
     };
-    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose()))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(AppError::Internal)?;
+    let hash = super::hash_new_password(password).await?;
     let user = NewUser {
         username,
         display_name: name,
@@ -139,11 +130,7 @@ struct SitesPage {
 
 async fn sites_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<Response, AppError> {
     let sites = state.db(|s| s.sites()).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(&errors);
     Ok(render_status(
         status,
         &SitesPage {

@@ -16,7 +16,7 @@ use super::{field, no_errors, safe_next, Pairs};
 use crate::authz::{need, Authz};
 use crate::context::{session_cookie_name, set_cookie, Ctx, LANG_COOKIE};
 use crate::error::AppError;
-use crate::security::{dummy_hash, hash_password, random_token, token_hash, verify_password, verify_totp};
+use crate::security::{dummy_hash, random_token, token_hash, verify_password, verify_totp};
 use crate::view::{render, render_status, Page};
 use crate::AppState;
 
@@ -216,10 +216,7 @@ pub(crate) async fn setup(
             },
         ));
     };
-    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose()))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(AppError::Internal)?;
+    let hash = super::hash_new_password(password).await?;
     let user = NewUser {
         username,
         display_name: name,

@@ -95,6 +95,26 @@ pub(crate) fn no_errors() -> FieldErrors {
     FieldErrors::new()
 }
 
+/// 200 for a form shown with no error, 422 when it comes back with errors.
+pub(crate) fn form_status(errors: &FieldErrors) -> axum::http::StatusCode {
+    if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// Hashes a new password on the blocking pool (argon2id is deliberately slow).
+pub(crate) async fn hash_new_password(
+    password: lantern_domain::user::NewPassword,
+) -> Result<String, crate::error::AppError> {
+    use crate::error::AppError;
+    tokio::task::spawn_blocking(move || crate::security::hash_password(password.expose()))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(AppError::Internal)
+}
+
 /// A local path to go back to after a form: only same-site paths, so the
 /// parameter cannot send the user elsewhere.
 pub(crate) fn safe_next(next: &str) -> String {

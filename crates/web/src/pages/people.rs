@@ -376,11 +376,7 @@ async fn view_page(
         Some(h) => state.db(move |s| s.household(h)).await?.map(|(h, _)| h),
         None => None,
     };
-    let status = if link_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(&link_errors);
     Ok(render_status(
         status,
         &ViewPage {
@@ -718,11 +714,7 @@ pub(crate) struct PageQuery {
 async fn households_page(state: &AppState, ctx: &Ctx, page: u32, errors: FieldErrors) -> Result<Response, AppError> {
     let result = state.db(move |s| s.households(PageRequest::new(page, 50))).await?;
     let sites = state.db(|s| s.sites()).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(&errors);
     Ok(render_status(
         status,
         &HouseholdsPage {
