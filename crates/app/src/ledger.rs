@@ -103,7 +103,7 @@ pub fn checkpoint(
     clock: &dyn Clock,
 ) -> anyhow::Result<Option<StoredCheckpoint>> {
     let size = store.ledger_size()?;
-    let latest = store.checkpoints()?.last().map(|c| c.size).unwrap_or(0);
+    let latest = store.latest_checkpoint()?.map(|c| c.size).unwrap_or(0);
     if size == 0 || size == latest {
         return Ok(None);
     }
@@ -261,7 +261,7 @@ pub fn prove(
 ) -> anyhow::Result<String> {
     let size = store.ledger_size()?;
     anyhow::ensure!(index < size, "entry {index} does not exist: the log has {size} entries");
-    let mut latest = store.checkpoints()?.pop();
+    let mut latest = store.latest_checkpoint()?;
     if latest.as_ref().is_none_or(|c| c.size <= index) {
         latest = checkpoint(store, signer, origin, clock)?;
     }

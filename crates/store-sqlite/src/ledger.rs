@@ -251,11 +251,15 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn all_checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>> {
+    /// Every checkpoint by size, or only the largest.
+    pub(crate) fn load_checkpoints(&self, latest_only: bool) -> StoreResult<Vec<StoredCheckpoint>> {
+        let sql = if latest_only {
+            "SELECT size, root, note, at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1"
+        } else {
+            "SELECT size, root, note, at FROM ledger_checkpoints ORDER BY size"
+        };
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT size, root, note, at FROM ledger_checkpoints ORDER BY size")
-                .map_err(db)?;
+            let mut stmt = tx.prepare(sql).map_err(db)?;
             let rows = stmt
                 .query_map([], |r| {
                     Ok((

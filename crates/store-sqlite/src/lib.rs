@@ -529,7 +529,10 @@ impl lantern_store::Store for SqliteStore {
         self.save_checkpoint(checkpoint)
     }
     fn checkpoints(&self) -> StoreResult<Vec<lantern_store::StoredCheckpoint>> {
-        self.all_checkpoints()
+        self.load_checkpoints(false)
+    }
+    fn latest_checkpoint(&self) -> StoreResult<Option<lantern_store::StoredCheckpoint>> {
+        Ok(self.load_checkpoints(true)?.pop())
     }
     fn check_records(&self) -> StoreResult<Vec<lantern_store::Discrepancy>> {
         self.compare_records()

@@ -529,6 +529,19 @@ fn every_change_is_logged_in_the_same_transaction(store: &dyn Store) {
         &salt
     ));
     assert_eq!(store.check_records().unwrap(), Vec::new());
+    assert!(store.latest_checkpoint().unwrap().is_none());
+    for n in [3, 7, 5] {
+        let c = crate::StoredCheckpoint {
+            size: n,
+            root: [n as u8; 32],
+            note: format!("note {n}"),
+            at: T0,
+        };
+        store.add_checkpoint(&c).unwrap();
+    }
+    assert_eq!(store.latest_checkpoint().unwrap().map(|c| c.size), Some(7));
+    let sizes: Vec<u64> = store.checkpoints().unwrap().iter().map(|c| c.size).collect();
+    assert_eq!(sizes, [3, 5, 7]);
     let leaves = store.ledger_leaf_hashes(size).unwrap();
     assert_eq!(leaves.len() as u64, size);
     // Roots and proofs from the stored nodes agree with the leaves.

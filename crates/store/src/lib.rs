@@ -170,6 +170,9 @@ pub trait Store: Send + Sync {
     fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
     /// Every stored checkpoint, by size.
     fn checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>>;
+    /// The largest stored checkpoint (read every few seconds by the signer,
+    /// so it must not load the whole history).
+    fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
     /// Compares every record with its latest log entry (recomputing the
     /// commitments of its current fields) and reports each difference.
     fn check_records(&self) -> StoreResult<Vec<Discrepancy>>;
