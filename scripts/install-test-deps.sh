@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need on Debian: Chromium from Debian's packages and
+# Installs what the tests need on Debian: PostgreSQL (the server the
+# PostgreSQL backend's tests start privately; scripts/lib/postgres.sh),
+# Chromium from Debian's packages and
 # the Node packages of e2e/ (Playwright's core, without its own browser
 # download, and axe-core) for the browser tests; Python's venv module for the
 # independent proof check (scripts/independent-verify.sh installs sigstore
@@ -13,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client)
 fc-list 2>/dev/null | grep -qi "vazirmatn\|noto sans arabic" || need_apt+=(fonts-noto-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""

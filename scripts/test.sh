@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, store conformance, HTTP
-# integration, ledger tampering), the independent check of proof files with
-# sigstore, and the browser tests in Chromium. Installs what the browser
-# tests need first (scripts/install-test-deps.sh).
+# integration, ledger tampering, matching quality), then the PostgreSQL
+# backend (its conformance suite and the whole HTTP suite again, on a
+# private server started here), the independent check of proof files with
+# sigstore, and the browser tests in Chromium on SQLite and on PostgreSQL.
+# Installs what the tests need first (scripts/install-test-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/postgres.sh
 
 scripts/install-test-deps.sh
 cargo build --workspace --locked
 cargo test --workspace --locked
+
+trap pg_stop EXIT
+pg_start
+echo "== PostgreSQL: store conformance and the HTTP suite"
+cargo test --locked -p lantern-store-postgres -- --include-ignored
+cargo test --locked -p lantern-testkit
+
 LANTERN_BIN="$PWD/target/debug/lantern" scripts/independent-verify.sh
+echo "== browser tests on SQLite"
+(cd e2e && env -u LANTERN_TEST_POSTGRES LANTERN_BIN="$PWD/../target/debug/lantern" npm test)
+echo "== browser tests on PostgreSQL"
 (cd e2e && LANTERN_BIN="$PWD/../target/debug/lantern" npm test)

@@ -1,6 +1,6 @@
 // Starts a real Lantern server (the debug binary) with a small demo
 // population on a free port, and Chromium through Playwright.
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -14,13 +14,29 @@ const require = createRequire(import.meta.url);
 export const screenshots = join(here, "..", "screenshots");
 mkdirSync(screenshots, { recursive: true });
 
+/**
+ * The database for one server: SQLite in the data folder, or, when
+ * LANTERN_TEST_POSTGRES names a PostgreSQL server (scripts/test.sh starts
+ * one), a new database there.
+ */
+function databaseArgs() {
+  const server = process.env.LANTERN_TEST_POSTGRES;
+  if (!server) return [];
+  const name = `lantern_e2e_${process.pid}_${Date.now()}`;
+  execFileSync("psql", [`${server}/postgres`, "-qc", `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'`]);
+  return ["--database-url", `${server}/${name}`];
+}
+
 /** Starts Lantern; resolves to { base, accounts, stop }. */
 export async function startLantern() {
   const bin = process.env.LANTERN_BIN || join(here, "..", "..", "target", "debug", "lantern");
   const dataDir = mkdtempSync(join(tmpdir(), "lantern-e2e-"));
   const child = spawn(
     bin,
-    ["--data-dir", dataDir, "--listen", "127.0.0.1:0", "serve", "--demo", "--demo-people", "300"],
+    [
+      "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...databaseArgs(),
+      "serve", "--demo", "--demo-people", "300",
+    ],
     { env: { ...process.env, LANTERN_LOG: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const accounts = {};

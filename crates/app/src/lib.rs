@@ -16,7 +16,6 @@ use lantern_domain::clock::Clock;
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_store::{AuditContext, NewUser, Store};
-use lantern_store_sqlite::SqliteStore;
 use lantern_vault::Keyring;
 use lantern_web::security::{hash_password, random_token, token_hash};
 use lantern_web::{AppState, WebConfig};
@@ -50,9 +49,14 @@ pub fn load_or_create_keys(dir: &Path) -> anyhow::Result<(Keyring, bool)> {
 
 /// Opens the store the settings name, creating and migrating it if needed.
 pub fn open_store(settings: &Settings, keys: Keyring) -> anyhow::Result<Arc<dyn Store>> {
-    let path = settings.sqlite_path()?;
-    let store = SqliteStore::open(&path, Arc::new(keys)).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Arc::new(store))
+    Ok(match settings.database()? {
+        settings::Database::Sqlite(path) => Arc::new(
+            lantern_store_sqlite::open(&path, Arc::new(keys)).with_context(|| format!("opening {}", path.display()))?,
+        ),
+        settings::Database::Postgres(url) => {
+            Arc::new(lantern_store_postgres::open(&url, Arc::new(keys)).context("opening the PostgreSQL database")?)
+        }
+    })
 }
 
 /// The web layer's settings from Lantern's.

@@ -163,11 +163,16 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.log).context("log: invalid filter")?)
         .init();
+    // The store is synchronous (a PostgreSQL client blocks on its own
+    // runtime): it is opened here, outside the async runtime, and called
+    // from blocking tasks inside it.
+    let (store, signer) = open(&settings)?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(run(cli.command, settings))
+    runtime.block_on(run(cli.command, settings, store, signer))
 }
 
-async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+/// Opens the data folder, the keys, the ledger signer and the store.
+fn open(settings: &Settings) -> anyhow::Result<(Arc<dyn lantern_store::Store>, lantern_ledger::note::NoteSigner)> {
     lantern_app::prepare_data_dir(&settings.data_dir)?;
     let (keys, created) = lantern_app::load_or_create_keys(&settings.data_dir)?;
     if created {
@@ -179,7 +184,16 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         );
     }
     let signer = lantern_app::ledger::load_or_create_signer(&settings.data_dir, &keys, &settings.ledger_origin)?;
-    let store = lantern_app::open_store(&settings, keys)?;
+    let store = lantern_app::open_store(settings, keys)?;
+    Ok((store, signer))
+}
+
+async fn run(
+    command: Command,
+    settings: Settings,
+    store: Arc<dyn lantern_store::Store>,
+    signer: lantern_ledger::note::NoteSigner,
+) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
         Command::Serve { demo, demo_people } => {
@@ -319,7 +333,9 @@ async fn serve(
             println!();
         }
     }
-    if let Some(link) = lantern_app::setup_link(store.as_ref(), clock.as_ref(), &settings)? {
+    let (s, c, set) = (store.clone(), clock.clone(), settings.clone());
+    let link = tokio::task::spawn_blocking(move || lantern_app::setup_link(s.as_ref(), c.as_ref(), &set)).await??;
+    if let Some(link) = link {
         println!(
             "No users yet. Create the first administrator within {} hours at:\n  {link}\n",
             settings.setup_link_hours
@@ -335,7 +351,8 @@ async fn serve(
     }
     println!("Ledger verifier key: {}", signer.verifier_key());
     spawn_checkpointer(store.clone(), clock.clone(), &settings, signer);
-    let state = lantern_web::AppState::new(store, clock, lantern_app::web_config(&settings))?;
+    let config = lantern_app::web_config(&settings);
+    let state = tokio::task::spawn_blocking(move || lantern_web::AppState::new(store, clock, config)).await??;
     lantern_app::serve(listener, state, shutdown_signal()).await
 }
 

@@ -69,7 +69,7 @@ settings! {
     listen: String = "127.0.0.1:8080".to_string(), env = "LANTERN_LISTEN", shown = "127.0.0.1:8080";
     /// Folder for the database, keys and files; created on first start (mode 0700).
     data_dir: PathBuf = PathBuf::from("lantern-data"), env = "LANTERN_DATA_DIR", shown = "lantern-data";
-    /// Database URL: `sqlite://PATH` (default: `lantern.db` in the data folder).
+    /// Database URL: `sqlite://PATH` (default: `lantern.db` in the data folder) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     database_url: String = String::new(), env = "LANTERN_DATABASE_URL", shown = "sqlite://DATA_DIR/lantern.db";
     /// Address users reach Lantern at, for printed links (default: `http://` and the listen address).
     public_url: String = String::new(), env = "LANTERN_PUBLIC_URL", shown = "http://LISTEN";
@@ -93,22 +93,32 @@ settings! {
     log: String = "info".to_string(), env = "LANTERN_LOG", shown = "info";
 }
 
+/// Where the records are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by connection URL (which may hold a password).
+    Postgres(String),
+}
+
 impl Settings {
-    /// The SQLite file the settings point at.
-    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
+    /// The database the settings point at.
+    pub fn database(&self) -> anyhow::Result<Database> {
         if self.database_url.is_empty() {
-            return Ok(self.data_dir.join("lantern.db"));
+            return Ok(Database::Sqlite(self.data_dir.join("lantern.db")));
         }
         if let Some(path) = self.database_url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 bail!("database_url: `sqlite://` needs a file path, e.g. sqlite:///var/lib/lantern/lantern.db");
             }
-            return Ok(PathBuf::from(path));
+            return Ok(Database::Sqlite(PathBuf::from(path)));
         }
         if self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://") {
-            bail!("database_url: PostgreSQL is not supported by this version yet; use sqlite://PATH");
+            return Ok(Database::Postgres(self.database_url.clone()));
         }
-        bail!("database_url: expected sqlite://PATH, got {:?}", self.database_url)
+        // Not echoed: a mistyped URL may still hold a password.
+        bail!("database_url: expected sqlite://PATH or postgres://USER@HOST:PORT/DB")
     }
 
     /// The base address for printed links.
@@ -185,11 +195,17 @@ mod tests {
     #[test]
     fn database_urls() {
         let mut s = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
-        assert_eq!(s.sqlite_path().unwrap(), PathBuf::from("lantern-data/lantern.db"));
+        assert_eq!(
+            s.database().unwrap(),
+            Database::Sqlite(PathBuf::from("lantern-data/lantern.db"))
+        );
         s.database_url = "sqlite:///tmp/x.db".into();
-        assert_eq!(s.sqlite_path().unwrap(), PathBuf::from("/tmp/x.db"));
-        s.database_url = "mysql://x".into();
-        assert!(s.sqlite_path().is_err());
+        assert_eq!(s.database().unwrap(), Database::Sqlite(PathBuf::from("/tmp/x.db")));
+        s.database_url = "postgres://lantern:secret@127.0.0.1:5432/lantern".into();
+        assert_eq!(s.database().unwrap(), Database::Postgres(s.database_url.clone()));
+        s.database_url = "mysql://root:secret@x".into();
+        let err = s.database().unwrap_err().to_string();
+        assert!(!err.contains("secret"), "{err}");
     }
 
     #[test]

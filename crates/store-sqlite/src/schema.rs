@@ -3,7 +3,7 @@
 use lantern_store::StoreResult;
 use rusqlite::Connection;
 
-use crate::util::db;
+use crate::db;
 
 /// The migrations, in order; the n-th brings the schema to version n.
 const MIGRATIONS: &[&str] = &[

@@ -9,7 +9,8 @@ use lantern_vault::Keyring;
 
 fn fresh() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("lantern.db"), Arc::new(Keyring::generate().unwrap())).unwrap();
+    let store =
+        lantern_store_sqlite::open(&dir.path().join("lantern.db"), Arc::new(Keyring::generate().unwrap())).unwrap();
     (dir, store)
 }
 

@@ -1,6 +1,7 @@
-//! Test support: a real Lantern server on `127.0.0.1:0` with a fresh SQLite
-//! database in a temporary folder, a clock the test moves by hand, and one
-//! user per role.
+//! Test support: a real Lantern server on `127.0.0.1:0` with a fresh
+//! database (SQLite in a temporary folder; or, when `LANTERN_TEST_POSTGRES`
+//! names a PostgreSQL server, a new database there), a clock the test moves
+//! by hand, and one user per role.
 //!
 //! Tests talk to the server over HTTP like any client, so they exercise the
 //! middleware, the extractors, the templates and the store together.
@@ -12,7 +13,6 @@ use lantern_domain::clock::{Clock, ManualClock};
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_store::{AuditContext, AuditFilter, NewApiToken, NewUser, Store};
-use lantern_store_sqlite::SqliteStore;
 use lantern_web::security::{hash_password, random_token, token_hash};
 use lantern_web::{AppState, WebConfig};
 use time::macros::datetime;
@@ -61,12 +61,42 @@ impl TestServer {
 
     /// A server with the given web settings.
     pub async fn start_with(config: WebConfig, users: bool) -> Self {
+        let clock = Arc::new(ManualClock::new(START));
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        // The store is synchronous; it is set up on a blocking thread, as
+        // the server calls it.
+        let (dir, store, state) = tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config))
+            .await
+            .expect("prepare");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = lantern_app::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestServer {
+            addr,
+            base: format!("http://{addr}"),
+            store,
+            clock,
+            _dir: dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    fn prepare(users: bool, clock: Arc<dyn Clock>, config: WebConfig) -> (tempfile::TempDir, Arc<dyn Store>, AppState) {
         let dir = tempfile::tempdir().expect("temp dir");
         lantern_app::prepare_data_dir(dir.path()).expect("data dir");
         let (keys, _) = lantern_app::load_or_create_keys(dir.path()).expect("keys");
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&dir.path().join("lantern.db"), Arc::new(keys)).expect("store"));
-        let clock = Arc::new(ManualClock::new(START));
+        let store: Arc<dyn Store> = match lantern_store_postgres::fresh_test_database().expect("test database") {
+            Some(url) => Arc::new(lantern_store_postgres::open(&url, Arc::new(keys)).expect("store")),
+            None => {
+                Arc::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), Arc::new(keys)).expect("store"))
+            }
+        };
         if users {
             let ctx = AuditContext::system("testkit", START);
             for role in Role::ALL {
@@ -85,25 +115,17 @@ impl TestServer {
                     .expect("user");
             }
         }
-        let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let state = AppState::new(store.clone(), dyn_clock, config).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = lantern_app::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
-        TestServer {
-            addr,
-            base: format!("http://{addr}"),
-            store,
-            clock,
-            _dir: dir,
-            shutdown: Some(tx),
-        }
+        let state = AppState::new(store.clone(), clock, config).expect("state");
+        (dir, store, state)
+    }
+
+    /// Runs `f` on the store from a blocking thread (the store is
+    /// synchronous, and a PostgreSQL client must not block an async task).
+    pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&dyn Store) -> T + Send + 'static) -> T {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .expect("store task")
     }
 
     /// An HTTP client with its own cookie jar that does not follow redirects.
@@ -141,49 +163,60 @@ impl TestServer {
     }
 
     /// A fresh API token of the role's user.
-    pub fn api_token(&self, role: Role) -> String {
-        let user = self
-            .store
-            .user_credentials(&username(role))
-            .expect("store")
-            .expect("user")
-            .user;
+    pub async fn api_token(&self, role: Role) -> String {
         let secret = random_token();
-        self.store
-            .create_api_token(
-                NewApiToken {
-                    user_id: user.id,
-                    name: "test".into(),
-                    token_hash: token_hash(&secret),
-                    created_at: self.clock.now(),
-                },
-                &AuditContext::system("testkit", self.clock.now()),
-            )
-            .expect("token");
+        let (hash, now) = (token_hash(&secret), self.clock.now());
+        self.db(move |store| {
+            let user = store
+                .user_credentials(&username(role))
+                .expect("store")
+                .expect("user")
+                .user;
+            store
+                .create_api_token(
+                    NewApiToken {
+                        user_id: user.id,
+                        name: "test".into(),
+                        token_hash: hash,
+                        created_at: now,
+                    },
+                    &AuditContext::system("testkit", now),
+                )
+                .expect("token")
+        })
+        .await;
         secret
     }
 
     /// How many audit events have this action code.
-    pub fn audit_count(&self, action: &str) -> u64 {
-        self.store
-            .audit_events(&AuditFilter {
-                action: Some(action.into()),
-                ..Default::default()
-            })
-            .expect("audit")
-            .total
+    pub async fn audit_count(&self, action: &str) -> u64 {
+        let action = action.to_string();
+        self.db(move |store| {
+            store
+                .audit_events(&AuditFilter {
+                    action: Some(action),
+                    ..Default::default()
+                })
+                .expect("audit")
+                .total
+        })
+        .await
     }
 
     /// The newest 200 audit events with this action code.
-    pub fn audit(&self, action: &str) -> Vec<lantern_store::AuditEvent> {
-        self.store
-            .audit_events(&AuditFilter {
-                action: Some(action.into()),
-                page: lantern_store::PageRequest::new(1, 200),
-                ..Default::default()
-            })
-            .expect("audit")
-            .items
+    pub async fn audit(&self, action: &str) -> Vec<lantern_store::AuditEvent> {
+        let action = action.to_string();
+        self.db(move |store| {
+            store
+                .audit_events(&AuditFilter {
+                    action: Some(action),
+                    page: lantern_store::PageRequest::new(1, 200),
+                    ..Default::default()
+                })
+                .expect("audit")
+                .items
+        })
+        .await
     }
 }
 

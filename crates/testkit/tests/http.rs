@@ -22,11 +22,9 @@ async fn register(s: &lantern_testkit::Session, fields: &[(&str, &str)]) -> Stri
 async fn setup_flow_creates_the_first_administrator_once() {
     let srv = TestServer::empty().await;
     let token = "setup-token-for-test-0123456789abcdef";
-    srv.store
-        .create_setup_token(
-            &lantern_web::security::token_hash(token),
-            srv.clock.now() + Duration::hours(1),
-        )
+    let expires = srv.clock.now() + Duration::hours(1);
+    srv.db(move |s| s.create_setup_token(&lantern_web::security::token_hash(token), expires))
+        .await
         .unwrap();
     let mut s = lantern_testkit::Session::anonymous(&srv);
     s.refresh_csrf(&format!("/setup?token={token}")).await;
@@ -47,7 +45,7 @@ async fn setup_flow_creates_the_first_administrator_once() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("At least 12 characters"), "{html}");
-    assert_eq!(srv.store.user_count().unwrap(), 0);
+    assert_eq!(srv.db(|s| s.user_count()).await.unwrap(), 0);
     // A wrong token is refused.
     let good = [
         ("username", "chief"),
@@ -62,8 +60,8 @@ async fn setup_flow_creates_the_first_administrator_once() {
     with_token.extend_from_slice(&good);
     let r = s.post_form("/setup", &with_token).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(srv.store.user_count().unwrap(), 1);
-    assert_eq!(srv.audit("setup.complete").len(), 1);
+    assert_eq!(srv.db(|s| s.user_count()).await.unwrap(), 1);
+    assert_eq!(srv.audit("setup.complete").await.len(), 1);
     // The link works once; the setup page is gone once a user exists.
     assert_eq!(s.post_form("/setup", &with_token).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(s.get("/setup").await.status(), StatusCode::NOT_FOUND);
@@ -86,7 +84,7 @@ async fn login_failures_are_audited_and_throttled() {
         srv.login_as(&name, PASSWORD).await.err(),
         Some(StatusCode::TOO_MANY_REQUESTS)
     );
-    let failed = srv.audit("login.failed");
+    let failed = srv.audit("login.failed").await;
     assert_eq!(failed.len(), 6);
     assert!(failed.iter().all(|e| e.actor_name == name));
     assert_eq!(failed[0].detail, "throttled");
@@ -105,17 +103,15 @@ async fn login_failures_are_audited_and_throttled() {
 async fn second_factor_is_required_once_enabled() {
     let srv = TestServer::start().await;
     let secret = b"12345678901234567890".to_vec();
-    let user = srv.store.user_credentials("auditor").unwrap().unwrap().user;
-    srv.store
-        .update_user(
-            user.id,
-            lantern_store::UserChange {
-                totp_secret: Some(Some(secret.clone())),
-                ..Default::default()
-            },
-            &lantern_store::AuditContext::system("test", srv.clock.now()),
-        )
-        .unwrap();
+    let user = srv.db(|s| s.user_credentials("auditor")).await.unwrap().unwrap().user;
+    let (change, ctx) = (
+        lantern_store::UserChange {
+            totp_secret: Some(Some(secret.clone())),
+            ..Default::default()
+        },
+        lantern_store::AuditContext::system("test", srv.clock.now()),
+    );
+    srv.db(move |s| s.update_user(user.id, change, &ctx)).await.unwrap();
     assert_eq!(
         srv.login_as("auditor", PASSWORD).await.err(),
         Some(StatusCode::UNAUTHORIZED)
@@ -161,8 +157,8 @@ async fn state_changes_need_the_csrf_token() {
         .await
         .unwrap();
     assert_eq!(fetch_metadata.status(), StatusCode::FORBIDDEN);
-    assert_eq!(srv.store.stats().unwrap().people, 0);
-    let denials = srv.audit("access.denied");
+    assert_eq!(srv.db(|s| s.stats()).await.unwrap().people, 0);
+    let denials = srv.audit("access.denied").await;
     assert_eq!(denials.len(), 4);
     assert!(denials.iter().all(|e| e.detail == "csrf"));
     // The login form itself is protected too (double-submit cookie).
@@ -183,7 +179,7 @@ async fn state_changes_need_the_csrf_token() {
         .unwrap();
     assert_eq!(same.status(), StatusCode::SEE_OTHER);
     register(&s, &fields).await;
-    assert_eq!(srv.store.stats().unwrap().people, 2);
+    assert_eq!(srv.db(|s| s.stats()).await.unwrap().people, 2);
 }
 
 /// Which roles may use each route. Written from the role descriptions in
@@ -269,13 +265,10 @@ async fn every_route_allows_exactly_its_roles() {
     let srv = TestServer::start().await;
     let reg = srv.login(Role::Registrar).await;
     let person = register(&reg, &[("names[0].text", "Test Person")]).await;
+    let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
     let household = srv
-        .store
-        .create_household(
-            "Test household",
-            None,
-            &lantern_store::AuditContext::system("t", srv.clock.now()),
-        )
+        .db(move |s| s.create_household("Test household", None, &ctx))
+        .await
         .unwrap()
         .id
         .to_string();
@@ -283,9 +276,9 @@ async fn every_route_allows_exactly_its_roles() {
     let mut checked = 0;
     for role in Role::ALL {
         let s = srv.login(*role).await;
-        let token = srv.api_token(*role);
+        let token = srv.api_token(*role).await;
         for (method, path, allowed) in &table {
-            let denials_before = srv.audit_count("access.denied");
+            let denials_before = srv.audit_count("access.denied").await;
             let status = if path.starts_with("/api/") {
                 let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
                 let mut req = s.client.request(m, srv.url(path)).bearer_auth(&token);
@@ -307,7 +300,7 @@ async fn every_route_allows_exactly_its_roles() {
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}");
                 assert_eq!(
-                    srv.audit_count("access.denied"),
+                    srv.audit_count("access.denied").await,
                     denials_before + 1,
                     "denial audited: {role:?} {method} {path}"
                 );
@@ -351,17 +344,17 @@ async fn every_change_and_every_protected_read_is_audited() {
         ],
     )
     .await;
-    assert_eq!(srv.audit("person.create").len(), 1);
+    assert_eq!(srv.audit("person.create").await.len(), 1);
     // A plain view shows no protected field and reads none.
     let html = reg.get(&format!("/people/{id}")).await.text().await.unwrap();
     assert!(html.contains("Masoud Karimi"));
     assert!(!html.contains("X1234567"));
-    assert_eq!(srv.audit("person.read_protected").len(), 0);
+    assert_eq!(srv.audit("person.read_protected").await.len(), 0);
     // Showing them is audited, with who and from where.
     let cw = srv.login(Role::Caseworker).await;
     let html = cw.get(&format!("/people/{id}/protected")).await.text().await.unwrap();
     assert!(html.contains("X1234567") && html.contains("cousin in Karaj"));
-    let reads = srv.audit("person.read_protected");
+    let reads = srv.audit("person.read_protected").await;
     assert_eq!(reads.len(), 1);
     assert_eq!(reads[0].actor_name, "caseworker");
     assert_eq!(reads[0].address.as_deref(), Some("127.0.0.1"));
@@ -369,9 +362,9 @@ async fn every_change_and_every_protected_read_is_audited() {
     // The edit form shows them too: another audited read.
     let form = reg.get(&format!("/people/{id}/edit")).await.text().await.unwrap();
     assert!(form.contains("X1234567"));
-    assert_eq!(srv.audit("person.read_protected").len(), 2);
+    assert_eq!(srv.audit("person.read_protected").await.len(), 2);
     // The API read is audited as well.
-    let token = srv.api_token(Role::Caseworker);
+    let token = srv.api_token(Role::Caseworker).await;
     let r = reqwest::Client::new()
         .get(srv.url(&format!("/api/v1/people/{id}/protected")))
         .bearer_auth(token)
@@ -381,7 +374,7 @@ async fn every_change_and_every_protected_read_is_audited() {
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["documents"][0]["number"], "X1234567");
-    assert_eq!(srv.audit("person.read_protected").len(), 3);
+    assert_eq!(srv.audit("person.read_protected").await.len(), 3);
     // An edit is audited with the fields it changed.
     let r = reg
         .post_form(
@@ -398,7 +391,7 @@ async fn every_change_and_every_protected_read_is_audited() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let updates = srv.audit("person.update");
+    let updates = srv.audit("person.update").await;
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].detail, "birth_date");
 }
@@ -424,7 +417,7 @@ async fn bad_input_is_refused_field_by_field_in_the_users_language() {
     assert!(html.contains("Not a valid date"));
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(html.contains("value=\"Ali\""), "what was typed is kept");
-    assert_eq!(srv.store.stats().unwrap().people, 0, "nothing written");
+    assert_eq!(srv.db(|s| s.stats()).await.unwrap().people, 0, "nothing written");
     // The same in Persian.
     let r = reg
         .post_form("/language", &[("lang", "fa"), ("back", "/people/new")])
@@ -437,7 +430,7 @@ async fn bad_input_is_refused_field_by_field_in_the_users_language() {
     assert!(html.contains("dir=\"rtl\"") && html.contains("lang=\"fa\""));
     assert!(html.contains("تاریخ در آینده است"), "{html}");
     // The API names the field and a stable code.
-    let token = srv.api_token(Role::Registrar);
+    let token = srv.api_token(Role::Registrar).await;
     let api = reqwest::Client::new();
     let r = api
         .post(srv.url("/api/v1/people"))
@@ -559,7 +552,7 @@ async fn history_shows_every_version_with_its_author() {
     ] {
         assert!(html.contains(needle), "{needle} missing");
     }
-    let token = srv.api_token(Role::Interviewer);
+    let token = srv.api_token(Role::Interviewer).await;
     let h: Value = reqwest::Client::new()
         .get(srv.url(&format!("/api/v1/people/{id}/history")))
         .bearer_auth(token)
@@ -619,7 +612,7 @@ async fn people_search_by_any_name_status_and_year() {
     assert!(has(&html, &a) && !has(&html, &b));
     let r = reg.get("/people?year=abc").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let token = srv.api_token(Role::Documenter);
+    let token = srv.api_token(Role::Documenter).await;
     let body: Value = reqwest::Client::new()
         .get(srv.url("/api/v1/people?q=mohammadr"))
         .bearer_auth(token)
@@ -675,7 +668,7 @@ async fn family_links_show_on_both_sides() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("their own ancestor"), "{html}");
-    assert_eq!(srv.audit("link.add").len(), 2);
+    assert_eq!(srv.audit("link.add").await.len(), 2);
 }
 
 #[tokio::test]
@@ -693,7 +686,7 @@ async fn sessions_expire_and_logout_ends_them() {
     assert_eq!(cookie_check, StatusCode::OK);
     assert_eq!(s.post_form("/logout", &[]).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(s.get("/people").await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(srv.audit("logout").len(), 1);
+    assert_eq!(srv.audit("logout").await.len(), 1);
 }
 
 #[tokio::test]
@@ -752,7 +745,7 @@ async fn auditors_filter_and_export_the_trail() {
     );
     assert!(csv.contains(",registrar,person.create,person,"));
     assert!(csv.contains(",auditor,login,"));
-    assert_eq!(srv.audit("audit.export").len(), 1);
+    assert_eq!(srv.audit("audit.export").await.len(), 1);
     let r = aud.get("/audit?from=yesterday").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -784,8 +777,8 @@ async fn api_tokens_are_required_hashed_and_revocable() {
     let r = api.get(srv.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["role"], "interviewer");
     let tokens = srv
-        .store
-        .api_tokens(srv.store.user_credentials("interviewer").unwrap().unwrap().user.id)
+        .db(|s| s.api_tokens(s.user_credentials("interviewer").unwrap().unwrap().user.id))
+        .await
         .unwrap();
     let r = s
         .post_form(&format!("/account/tokens/{}/revoke", tokens[0].id), &[])
@@ -867,12 +860,22 @@ async fn administrators_manage_users_and_cannot_lock_themselves_out() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("This already exists"));
-    let me = srv.store.user_credentials("administrator").unwrap().unwrap().user;
+    let me = srv
+        .db(|s| s.user_credentials("administrator"))
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
     let r = admin
         .post_form(&format!("/admin/users/{}", me.id), &[("disabled", "true")])
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let other = srv.store.user_credentials("new.registrar").unwrap().unwrap().user;
+    let other = srv
+        .db(|s| s.user_credentials("new.registrar"))
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
     let r = admin
         .post_form(&format!("/admin/users/{}", other.id), &[("disabled", "true")])
         .await;
@@ -940,7 +943,7 @@ async fn photos_are_uploaded_checked_encrypted_and_served() {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // A real upload.
     assert_eq!(upload(png.clone(), true).await.unwrap().status(), StatusCode::SEE_OTHER);
-    assert_eq!(srv.audit("person.photo").len(), 1);
+    assert_eq!(srv.audit("person.photo").await.len(), 1);
     let viewer = srv.login(Role::Interviewer).await;
     let r = viewer.get(&format!("/people/{id}/photo")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -950,7 +953,7 @@ async fn photos_are_uploaded_checked_encrypted_and_served() {
     let html = viewer.get(&format!("/people/{id}")).await.text().await.unwrap();
     assert!(html.contains(&format!("src=\"/people/{id}/photo\"")));
     // The API takes a raw image body.
-    let token = srv.api_token(Role::Registrar);
+    let token = srv.api_token(Role::Registrar).await;
     let r = reqwest::Client::new()
         .put(srv.url(&format!("/api/v1/people/{id}/photo")))
         .bearer_auth(&token)
@@ -987,14 +990,7 @@ async fn users_turn_the_second_factor_on_and_off_themselves() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        !srv.store
-            .user_credentials("documenter")
-            .unwrap()
-            .unwrap()
-            .user
-            .totp_enabled
-    );
+    assert!(!totp_enabled(&srv, "documenter").await);
     // The right code turns it on.
     let secret = base32_decode(&secret_b32);
     let step = (srv.clock.now().unix_timestamp() / 30) as u64;
@@ -1006,14 +1002,7 @@ async fn users_turn_the_second_factor_on_and_off_themselves() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(
-        srv.store
-            .user_credentials("documenter")
-            .unwrap()
-            .unwrap()
-            .user
-            .totp_enabled
-    );
+    assert!(totp_enabled(&srv, "documenter").await);
     assert_eq!(
         srv.login_as("documenter", PASSWORD).await.err(),
         Some(StatusCode::UNAUTHORIZED)
@@ -1031,7 +1020,7 @@ async fn users_turn_the_second_factor_on_and_off_themselves() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     srv.login_as("documenter", PASSWORD).await.unwrap();
-    assert_eq!(srv.audit("account.update").len(), 2);
+    assert_eq!(srv.audit("account.update").await.len(), 2);
 }
 
 /// RFC 4648 base32 without padding, as the account page shows TOTP secrets.
@@ -1068,9 +1057,9 @@ async fn registering_warns_about_the_same_person_in_another_script() {
         "{html}"
     );
     assert!(html.contains("value=\"Massoud Husseini\""), "what was typed is kept");
-    assert_eq!(srv.store.stats().unwrap().people, 1);
+    assert_eq!(srv.db(|s| s.stats()).await.unwrap().people, 1);
     // The API asks the same question.
-    let token = srv.api_token(Role::Registrar);
+    let token = srv.api_token(Role::Registrar).await;
     let api = reqwest::Client::new();
     let r = api
         .post(srv.url("/api/v1/people"))
@@ -1115,4 +1104,13 @@ async fn registering_warns_about_the_same_person_in_another_script() {
     let html = reg.get("/people?q=Masoud+Hosseini").await.text().await.unwrap();
     let similar = &html[html.find("id=\"similar\"").expect("similar names section")..];
     assert!(similar.contains(&format!("/people/{first}")), "{similar}");
+}
+
+async fn totp_enabled(srv: &TestServer, user: &'static str) -> bool {
+    srv.db(move |s| s.user_credentials(user))
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .totp_enabled
 }

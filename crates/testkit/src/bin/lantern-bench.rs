@@ -16,7 +16,6 @@ use lantern_domain::clock::{Clock, SystemClock};
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_store::{AuditContext, NewUser, PageRequest, PersonQuery, Store};
-use lantern_store_sqlite::SqliteStore;
 use lantern_testkit::csrf_in;
 use lantern_web::{AppState, WebConfig};
 
@@ -80,7 +79,8 @@ async fn main() {
     let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
     lantern_app::prepare_data_dir(&dir).expect("data dir");
     let (keys, _) = lantern_app::load_or_create_keys(&dir).expect("keys");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("lantern.db"), Arc::new(keys)).expect("store"));
+    let store: Arc<dyn Store> =
+        Arc::new(lantern_store_sqlite::open(&dir.join("lantern.db"), Arc::new(keys)).expect("store"));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let started = Instant::now();

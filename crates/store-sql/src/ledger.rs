@@ -6,11 +6,11 @@ use lantern_ledger::entry::{Commitments, Entry, ENTRY_VERSION};
 use lantern_ledger::tree::NodeStore;
 use lantern_ledger::{leaf_hash, Hash};
 use lantern_store::{Discrepancy, LedgerEntry, RecordHead, StoreError, StoreResult, StoredCheckpoint};
-use rusqlite::{params, OptionalExtension, Transaction};
 use time::OffsetDateTime;
 
-use crate::util::{db, fmt_ts, parse_ts};
-use crate::SqliteStore;
+use crate::sql::{Backend, Conn, ConnExt};
+use crate::util::{fmt_ts, parse_ts};
+use crate::{params, SqlStore};
 
 /// A person row as stored: core JSON, sealed protected fields, version, deleted.
 pub(crate) type PersonRow = (String, Option<Vec<u8>>, i64, bool);
@@ -35,7 +35,7 @@ pub(crate) struct EntryHead<'a> {
 
 /// Appends an entry with its commitments in the caller's transaction and
 /// returns its index.
-pub(crate) fn append(tx: &Transaction<'_>, head: EntryHead<'_>, commitments: Commitments) -> StoreResult<u64> {
+pub(crate) fn append(tx: &dyn Conn, head: EntryHead<'_>, commitments: Commitments) -> StoreResult<u64> {
     let (fields, salts) = commitments.finish();
     let at = head
         .at
@@ -51,58 +51,57 @@ pub(crate) fn append(tx: &Transaction<'_>, head: EntryHead<'_>, commitments: Com
         fields,
     };
     let bytes = entry.canonical();
-    let seq: i64 = tx
-        .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| r.get(0))
-        .map_err(db)?;
+    // Writes run one at a time (see `Backend::write`), so the next index
+    // is the previous one plus one.
+    let seq: i64 = tx.query_value("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", &[])?;
     let leaf = leaf_hash(&bytes);
-    tx.prepare_cached("INSERT INTO ledger_entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)")
-        .map_err(db)?
-        .execute(params![seq, bytes, leaf.to_vec()])
-        .map_err(db)?;
+    tx.execute(
+        "INSERT INTO ledger_entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)",
+        params![seq, bytes, leaf.to_vec()],
+    )?;
     store_nodes(tx, seq as u64, leaf)?;
-    let mut insert = tx
-        .prepare_cached("INSERT INTO ledger_salts (seq, field, salt) VALUES (?1, ?2, ?3)")
-        .map_err(db)?;
     for (field, salt) in salts {
-        insert.execute(params![seq, field, salt.to_vec()]).map_err(db)?;
+        tx.execute(
+            "INSERT INTO ledger_salts (seq, field, salt) VALUES (?1, ?2, ?3)",
+            params![seq, field, salt.to_vec()],
+        )?;
     }
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO ledger_heads (record_kind, record_id, seq) VALUES (?1, ?2, ?3)
          ON CONFLICT (record_kind, record_id) DO UPDATE SET seq = ?3",
-    )
-    .map_err(db)?
-    .execute(params![head.record_kind, head.record_id, seq])
-    .map_err(db)?;
+        params![head.record_kind, head.record_id, seq],
+    )?;
     Ok(seq as u64)
 }
 
 /// Stores the perfect-subtree hashes that leaf `index` completes.
-pub(crate) fn store_nodes(tx: &Transaction<'_>, index: u64, leaf: Hash) -> StoreResult<()> {
+pub(crate) fn store_nodes(tx: &dyn Conn, index: u64, leaf: Hash) -> StoreResult<()> {
     let nodes = {
         let reader = TxNodes(tx);
         lantern_ledger::tree::nodes_completed_by(index, leaf, &|level, i| reader.node(level, i))
             .map_err(StoreError::backend)?
     };
-    let mut insert = tx
-        .prepare_cached("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
-        .map_err(db)?;
     for (level, i, hash) in nodes {
-        insert.execute(params![level, i as i64, hash.to_vec()]).map_err(db)?;
+        tx.execute(
+            "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+            params![level, i as i64, hash.to_vec()],
+        )?;
     }
     Ok(())
 }
 
 /// Stored nodes read through a transaction.
-pub(crate) struct TxNodes<'a, 'b>(pub &'a Transaction<'b>);
+pub(crate) struct TxNodes<'a>(pub &'a dyn Conn);
 
-impl NodeStore for TxNodes<'_, '_> {
+impl NodeStore for TxNodes<'_> {
     fn node(&self, level: u32, index: u64) -> Result<Hash, lantern_ledger::ProofError> {
         let missing = || lantern_ledger::ProofError::IndexOutOfRange { index, size: index };
         let bytes: Vec<u8> = self
             .0
-            .prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")
-            .map_err(|_| missing())?
-            .query_row(params![level, index as i64], |r| r.get(0))
+            .query_value(
+                "SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2",
+                params![level, index as i64],
+            )
             .map_err(|_| missing())?;
         bytes.try_into().map_err(|_| missing())
     }
@@ -114,23 +113,17 @@ fn hash32(bytes: Vec<u8>) -> StoreResult<Hash> {
         .map_err(|_| StoreError::backend(std::io::Error::other("stored hash is not 32 bytes")))
 }
 
-impl SqliteStore {
+impl<B: Backend> SqlStore<B> {
     /// Fills the node table for entries appended before it existed.
     pub(crate) fn backfill_nodes(&self) -> StoreResult<()> {
         self.write(|tx| {
-            let nodes: i64 = tx
-                .query_row("SELECT COUNT(*) FROM ledger_nodes WHERE level = 0", [], |r| r.get(0))
-                .map_err(db)?;
-            let mut stmt = tx
-                .prepare("SELECT seq, leaf_hash FROM ledger_entries WHERE seq >= ?1 ORDER BY seq")
-                .map_err(db)?;
-            let rows: Vec<(i64, Vec<u8>)> = stmt
-                .query_map([nodes], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(db)?
-                .collect::<Result<_, _>>()
-                .map_err(db)?;
-            for (seq, leaf) in rows {
-                store_nodes(tx, seq as u64, hash32(leaf)?)?;
+            let nodes: i64 = tx.query_value("SELECT COUNT(*) FROM ledger_nodes WHERE level = 0", &[])?;
+            let rows = tx.query(
+                "SELECT seq, leaf_hash FROM ledger_entries WHERE seq >= ?1 ORDER BY seq",
+                params![nodes],
+            )?;
+            for r in rows {
+                store_nodes(tx, r.get::<u64>(0)?, hash32(r.get(1)?)?)?;
             }
             Ok(())
         })
@@ -146,93 +139,70 @@ impl SqliteStore {
 
     pub(crate) fn all_nodes(&self) -> StoreResult<Vec<(u32, u64, Hash)>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
-                })
-                .map_err(db)?;
-            rows.map(|r| {
-                let (level, idx, hash) = r.map_err(db)?;
-                Ok((level, idx as u64, hash32(hash)?))
-            })
-            .collect()
+            tx.query("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx", &[])?
+                .into_iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, hash32(r.get(2)?)?)))
+                .collect()
         })
     }
 
     pub(crate) fn ledger_len(&self) -> StoreResult<u64> {
-        self.read(|tx| {
-            tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as u64)
-            .map_err(db)
-        })
+        self.read(|tx| tx.query_value("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", &[]))
     }
 
     pub(crate) fn ledger_range(&self, start: u64, end: u64) -> StoreResult<Vec<LedgerEntry>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT seq, entry, leaf_hash FROM ledger_entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map(params![start as i64, end as i64], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
-                })
-                .map_err(db)?;
-            rows.map(|r| {
-                let (seq, entry, leaf) = r.map_err(db)?;
+            tx.query(
+                "SELECT seq, entry, leaf_hash FROM ledger_entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+                params![start as i64, end as i64],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(LedgerEntry {
-                    seq: seq as u64,
-                    entry,
-                    leaf_hash: hash32(leaf)?,
+                    seq: r.get(0)?,
+                    entry: r.get(1)?,
+                    leaf_hash: hash32(r.get(2)?)?,
                 })
             })
             .collect()
         })
     }
 
-    pub(crate) fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<Hash>> {
+    pub(crate) fn leaf_hashes(&self, end: u64) -> StoreResult<Vec<Hash>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT leaf_hash FROM ledger_entries WHERE seq < ?1 ORDER BY seq")
-                .map_err(db)?;
-            let rows = stmt.query_map([end as i64], |r| r.get::<_, Vec<u8>>(0)).map_err(db)?;
-            rows.map(|r| hash32(r.map_err(db)?)).collect()
+            tx.query(
+                "SELECT leaf_hash FROM ledger_entries WHERE seq < ?1 ORDER BY seq",
+                params![end as i64],
+            )?
+            .into_iter()
+            .map(|r| hash32(r.get(0)?))
+            .collect()
         })
     }
 
     pub(crate) fn salts_of(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT field, salt FROM ledger_salts WHERE seq = ?1 ORDER BY field")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([seq as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
-                .map_err(db)?;
-            rows.map(|r| {
-                let (f, s) = r.map_err(db)?;
-                Ok((f, hash32(s)?))
-            })
+            tx.query(
+                "SELECT field, salt FROM ledger_salts WHERE seq = ?1 ORDER BY field",
+                params![seq as i64],
+            )?
+            .into_iter()
+            .map(|r| Ok((r.get(0)?, hash32(r.get(1)?)?)))
             .collect()
         })
     }
 
     pub(crate) fn heads(&self, record_kind: &str) -> StoreResult<Vec<RecordHead>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT record_id, seq FROM ledger_heads WHERE record_kind = ?1 ORDER BY record_id")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([record_kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-                .map_err(db)?;
-            rows.map(|r| {
-                let (record_id, seq) = r.map_err(db)?;
+            tx.query(
+                "SELECT record_id, seq FROM ledger_heads WHERE record_kind = ?1 ORDER BY record_id",
+                params![record_kind],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(RecordHead {
-                    record_id,
-                    seq: seq as u64,
+                    record_id: r.get(0)?,
+                    seq: r.get(1)?,
                 })
             })
             .collect()
@@ -244,9 +214,8 @@ impl SqliteStore {
             tx.execute(
                 "INSERT INTO ledger_checkpoints (size, root, note, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (size) DO NOTHING",
-                params![c.size as i64, c.root.to_vec(), c.note, fmt_ts(c.at)],
-            )
-            .map_err(db)?;
+                params![c.size as i64, c.root.to_vec(), &c.note, fmt_ts(c.at)],
+            )?;
             Ok(())
         })
     }
@@ -259,44 +228,34 @@ impl SqliteStore {
             "SELECT size, root, note, at FROM ledger_checkpoints ORDER BY size"
         };
         self.read(|tx| {
-            let mut stmt = tx.prepare(sql).map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
+            tx.query(sql, &[])?
+                .into_iter()
+                .map(|r| {
+                    Ok(StoredCheckpoint {
+                        size: r.get(0)?,
+                        root: hash32(r.get(1)?)?,
+                        note: r.get(2)?,
+                        at: parse_ts(&r.get::<String>(3)?)?,
+                    })
                 })
-                .map_err(db)?;
-            rows.map(|r| {
-                let (size, root, note, at) = r.map_err(db)?;
-                Ok(StoredCheckpoint {
-                    size: size as u64,
-                    root: hash32(root)?,
-                    note,
-                    at: parse_ts(&at)?,
-                })
-            })
-            .collect()
+                .collect()
         })
     }
 
     pub(crate) fn person_raw(&self, id: &str) -> StoreResult<Option<PersonRow>> {
         self.read(|tx| {
-            tx.query_row(
-                "SELECT core, protected, version, deleted_at IS NOT NULL FROM people WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()
-            .map_err(db)
+            tx.query_opt(
+                "SELECT core, protected, version, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
+                 FROM people WHERE id = ?1",
+                params![id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .transpose()
         })
     }
 }
 
-impl SqliteStore {
+impl<B: Backend> SqlStore<B> {
     /// Recomputes the commitments of every person and audit row with the
     /// salts of its latest entry, and reports every record that differs.
     pub(crate) fn compare_records(&self) -> StoreResult<Vec<Discrepancy>> {
@@ -313,9 +272,10 @@ impl SqliteStore {
             .map(|h| (h.record_id, h.seq))
             .collect();
         let ids: Vec<String> = self.read(|tx| {
-            let mut stmt = tx.prepare("SELECT id FROM people ORDER BY id").map_err(db)?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
-            rows.map(|r| r.map_err(db)).collect()
+            tx.query("SELECT id FROM people ORDER BY id", &[])?
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect()
         })?;
         for id in &ids {
             let Some(&seq) = heads.get(id) else {
@@ -466,31 +426,32 @@ impl SqliteStore {
 
     fn audit_rows(&self) -> StoreResult<Vec<AuditRow>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail
-                     FROM audit_events ORDER BY seq",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        vec![
-                            ("at", r.get::<_, Option<String>>(1)?),
-                            ("actor_id", r.get::<_, Option<String>>(2)?),
-                            ("actor_name", r.get::<_, Option<String>>(3)?),
-                            ("action", r.get::<_, Option<String>>(4)?),
-                            ("record_kind", r.get::<_, Option<String>>(5)?),
-                            ("record_id", r.get::<_, Option<String>>(6)?),
-                            ("request_id", r.get::<_, Option<String>>(7)?),
-                            ("address", r.get::<_, Option<String>>(8)?),
-                            ("detail", r.get::<_, Option<String>>(9)?),
-                        ],
-                    ))
-                })
-                .map_err(db)?;
-            rows.map(|r| r.map_err(db)).collect()
+            const FIELDS: [&str; 9] = [
+                "at",
+                "actor_id",
+                "actor_name",
+                "action",
+                "record_kind",
+                "record_id",
+                "request_id",
+                "address",
+                "detail",
+            ];
+            tx.query(
+                "SELECT seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail
+                 FROM audit_events ORDER BY seq",
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
+                let fields = FIELDS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| Ok((*name, r.get::<Option<String>>(i + 1)?)))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Ok((r.get(0)?, fields))
+            })
+            .collect()
         })
     }
 }

@@ -1,4 +1,4 @@
-//! Conversions between SQLite values and domain values.
+//! Conversions between stored values and domain values.
 
 use lantern_store::StoreError;
 use time::format_description::FormatItem;
@@ -10,14 +10,14 @@ const TS: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 /// Formats a time for storage.
-pub(crate) fn fmt_ts(t: OffsetDateTime) -> String {
+pub fn fmt_ts(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::UTC)
         .format(TS)
         .unwrap_or_else(|_| String::from("0000-00-00T00:00:00.000000Z"))
 }
 
 /// Parses a stored time.
-pub(crate) fn parse_ts(s: &str) -> Result<OffsetDateTime, StoreError> {
+pub fn parse_ts(s: &str) -> Result<OffsetDateTime, StoreError> {
     PrimitiveDateTime::parse(s, TS)
         .map(|t| t.assume_utc())
         .map_err(StoreError::backend)
@@ -26,11 +26,6 @@ pub(crate) fn parse_ts(s: &str) -> Result<OffsetDateTime, StoreError> {
 /// Parses a stored UUID.
 pub(crate) fn parse_id(s: &str) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::parse_str(s).map_err(StoreError::backend)
-}
-
-/// Wraps a database error.
-pub(crate) fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::backend(e)
 }
 
 /// Wraps a JSON error.

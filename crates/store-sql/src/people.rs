@@ -9,10 +9,10 @@ use lantern_store::{
     AuditContext, Household, LinkView, Page, PageRequest, Person, PersonQuery, PersonSummary, PersonVersion,
     StoreError, StoreResult,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::util::{db, fmt_ts, json, parse_id, parse_ts};
-use crate::{insert_audit, SqliteStore};
+use crate::sql::{Backend, Conn, ConnExt, Row, Value};
+use crate::util::{fmt_ts, json, parse_id, parse_ts};
+use crate::{insert_audit, params, SqlStore};
 
 /// Name searches count matches up to this many.
 const SEARCH_COUNT_CAP: u64 = 1_000;
@@ -33,12 +33,12 @@ fn place(id: PersonId) -> String {
     format!("person/{id}")
 }
 
-fn exists(tx: &Transaction<'_>, sql: &str, id: &str) -> StoreResult<bool> {
-    tx.query_row(sql, [id], |r| r.get(0)).map_err(db)
+fn exists(tx: &dyn Conn, sql: &str, id: &str) -> StoreResult<bool> {
+    tx.query_value(sql, params![id])
 }
 
 /// Checks that the site and household a record points to exist.
-fn check_refs(tx: &Transaction<'_>, core: &PersonCore) -> StoreResult<()> {
+fn check_refs(tx: &dyn Conn, core: &PersonCore) -> StoreResult<()> {
     if let Some(site) = core.site_id {
         if !exists(
             tx,
@@ -109,7 +109,7 @@ fn changed_fields(old: &PersonCore, new: &PersonCore) -> Vec<&'static str> {
     out
 }
 
-impl SqliteStore {
+impl<B: Backend> SqlStore<B> {
     fn seal_protected(&self, id: PersonId, p: &ProtectedFields) -> StoreResult<Option<Vec<u8>>> {
         if p.is_empty() {
             return Ok(None);
@@ -124,7 +124,7 @@ impl SqliteStore {
     /// Writes the row, its name tokens and a version; the caller writes the audit.
     fn write_person(
         &self,
-        tx: &Transaction<'_>,
+        tx: &dyn Conn,
         id: PersonId,
         draft: &PersonDraft,
         ctx: &AuditContext,
@@ -144,6 +144,7 @@ impl SqliteStore {
             .map(|d| (Some(d.earliest_year()), Some(d.latest_year())))
             .unwrap_or((None, None));
         let now = fmt_ts(ctx.at);
+        let id_text = id.to_string();
         tx.execute(
             "INSERT INTO people (id, version, core, protected, display_name, sort_key, status, site_id, household_id,
                                  birth_from, birth_to, created_at, updated_at)
@@ -152,9 +153,9 @@ impl SqliteStore {
                  sort_key = ?6, status = ?7, site_id = ?8, household_id = ?9, birth_from = ?10, birth_to = ?11,
                  updated_at = ?12",
             params![
-                id.to_string(),
+                id_text.as_str(),
                 version,
-                core_json,
+                core_json.as_str(),
                 sealed,
                 primary.text.as_str(),
                 primary.text.key(),
@@ -163,35 +164,41 @@ impl SqliteStore {
                 core.household_id.map(|h| h.to_string()),
                 from,
                 to,
-                now,
+                now.as_str(),
             ],
-        )
-        .map_err(db)?;
-        tx.execute("DELETE FROM name_tokens WHERE person_id = ?1", [id.to_string()])
-            .map_err(db)?;
-        let mut insert = tx
-            .prepare_cached("INSERT OR IGNORE INTO name_tokens (token, person_id) VALUES (?1, ?2)")
-            .map_err(db)?;
-        for name in &core.names {
-            for token in name.text.key().split(' ').filter(|t| !t.is_empty()) {
-                insert.execute(params![token, id.to_string()]).map_err(db)?;
-            }
+        )?;
+        tx.execute(
+            "DELETE FROM name_tokens WHERE person_id = ?1",
+            params![id_text.as_str()],
+        )?;
+        let keys: Vec<String> = core.names.iter().map(|n| n.text.key()).collect();
+        let mut tokens: Vec<&str> = keys
+            .iter()
+            .flat_map(|k| k.split(' '))
+            .filter(|t| !t.is_empty())
+            .collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        for token in tokens {
+            tx.execute(
+                "INSERT INTO name_tokens (token, person_id) VALUES (?1, ?2)",
+                params![token, id_text.as_str()],
+            )?;
         }
         tx.execute(
             "INSERT INTO person_versions (person_id, version, at, actor_id, actor_name, action, core, protected_changed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
-                id.to_string(),
+                id_text.as_str(),
                 version,
-                now,
+                now.as_str(),
                 ctx.actor_id.map(|a| a.to_string()),
-                ctx.actor_name,
+                &ctx.actor_name,
                 action.code(),
-                core_json,
+                core_json.as_str(),
                 protected_changed,
             ],
-        )
-        .map_err(db)?;
+        )?;
         let kind = if action == AuditAction::PersonCreate {
             "record.created"
         } else {
@@ -212,12 +219,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn insert_new_person(
-        &self,
-        tx: &Transaction<'_>,
-        draft: &PersonDraft,
-        ctx: &AuditContext,
-    ) -> StoreResult<PersonId> {
+    fn insert_new_person(&self, tx: &dyn Conn, draft: &PersonDraft, ctx: &AuditContext) -> StoreResult<PersonId> {
         check_refs(tx, &draft.core)?;
         let id = PersonId::new();
         let change = Change {
@@ -242,23 +244,15 @@ impl SqliteStore {
         self.write(|tx| drafts.iter().map(|d| self.insert_new_person(tx, d, ctx)).collect())
     }
 
-    fn current(&self, tx: &Transaction<'_>, id: PersonId) -> StoreResult<(i64, PersonCore, Option<Vec<u8>>)> {
+    fn current(&self, tx: &dyn Conn, id: PersonId) -> StoreResult<(i64, PersonCore, Option<Vec<u8>>)> {
         let row = tx
-            .query_row(
+            .query_opt(
                 "SELECT version, core, protected FROM people WHERE id = ?1 AND deleted_at IS NULL",
-                [id.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<Vec<u8>>>(2)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(db)?;
-        let (version, core, sealed) = row.ok_or(StoreError::NotFound)?;
-        Ok((version, serde_json::from_str(&core).map_err(json)?, sealed))
+                params![id.to_string()],
+            )?
+            .ok_or(StoreError::NotFound)?;
+        let core: String = row.get(1)?;
+        Ok((row.get(0)?, serde_json::from_str(&core).map_err(json)?, row.get(2)?))
     }
 
     pub(crate) fn open_protected(&self, id: PersonId, sealed: Option<&[u8]>) -> StoreResult<ProtectedFields> {
@@ -322,31 +316,26 @@ impl SqliteStore {
             let now = fmt_ts(ctx.at);
             tx.execute(
                 "UPDATE people SET deleted_at = ?2, updated_at = ?2, version = ?3 WHERE id = ?1",
-                params![id.to_string(), now, version + 1],
-            )
-            .map_err(db)?;
-            let links = tx
-                .execute(
-                    "DELETE FROM family_links WHERE person_id = ?1 OR relative_id = ?1",
-                    [id.to_string()],
-                )
-                .map_err(db)?;
-            tx.execute("DELETE FROM name_tokens WHERE person_id = ?1", [id.to_string()])
-                .map_err(db)?;
+                params![id.to_string(), now.as_str(), version + 1],
+            )?;
+            let links = tx.execute(
+                "DELETE FROM family_links WHERE person_id = ?1 OR relative_id = ?1",
+                params![id.to_string()],
+            )?;
+            tx.execute("DELETE FROM name_tokens WHERE person_id = ?1", params![id.to_string()])?;
             tx.execute(
                 "INSERT INTO person_versions (person_id, version, at, actor_id, actor_name, action, core, protected_changed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
                 params![
                     id.to_string(),
                     version + 1,
-                    now,
+                    now.as_str(),
                     ctx.actor_id.map(|a| a.to_string()),
-                    ctx.actor_name,
+                    &ctx.actor_name,
                     AuditAction::PersonDelete.code(),
                     serde_json::to_string(&core).map_err(json)?,
                 ],
-            )
-            .map_err(db)?;
+            )?;
             let mut deleted = lantern_ledger::entry::Commitments::new();
             deleted.add("deleted", &true, crate::ledger::salt()?);
             crate::ledger::append(
@@ -374,57 +363,39 @@ impl SqliteStore {
 
     pub(crate) fn get_person(&self, id: PersonId) -> StoreResult<Option<Person>> {
         self.read(|tx| {
-            let row = tx
-                .query_row(
-                    "SELECT version, core, protected IS NOT NULL, created_at, updated_at,
-                        EXISTS(SELECT 1 FROM person_photos f WHERE f.person_id = people.id)
-                     FROM people WHERE id = ?1 AND deleted_at IS NULL",
-                    [id.to_string()],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, bool>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, bool>(5)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(db)?;
-            let Some((version, core, has_protected, created, updated, has_photo)) = row else {
+            let row = tx.query_opt(
+                "SELECT version, core, CASE WHEN protected IS NULL THEN 0 ELSE 1 END, created_at, updated_at,
+                    CASE WHEN EXISTS(SELECT 1 FROM person_photos f WHERE f.person_id = people.id) THEN 1 ELSE 0 END
+                 FROM people WHERE id = ?1 AND deleted_at IS NULL",
+                params![id.to_string()],
+            )?;
+            let Some(row) = row else {
                 return Ok(None);
             };
-            let mut stmt = tx
-                .prepare_cached(
+            let links = tx
+                .query(
                     "SELECT l.kind, l.relative_id, r.display_name FROM family_links l
                      JOIN people r ON r.id = l.relative_id WHERE l.person_id = ?1 ORDER BY l.kind, r.sort_key",
-                )
-                .map_err(db)?;
-            let links = stmt
-                .query_map([id.to_string()], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-                })
-                .map_err(db)?
+                    params![id.to_string()],
+                )?
+                .into_iter()
                 .map(|r| {
-                    let (kind, rel, name) = r.map_err(db)?;
                     Ok(LinkView {
-                        kind: LinkKind::parse("kind", &kind).map_err(StoreError::backend)?,
-                        relative: PersonId(parse_id(&rel)?),
-                        relative_name: name,
+                        kind: LinkKind::parse("kind", &r.get::<String>(0)?).map_err(StoreError::backend)?,
+                        relative: PersonId(parse_id(&r.get::<String>(1)?)?),
+                        relative_name: r.get(2)?,
                     })
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Some(Person {
                 id,
-                version,
-                core: serde_json::from_str(&core).map_err(json)?,
-                has_protected,
-                has_photo,
+                version: row.get(0)?,
+                core: serde_json::from_str(&row.get::<String>(1)?).map_err(json)?,
+                has_protected: row.get(2)?,
+                has_photo: row.get(5)?,
                 links,
-                created_at: parse_ts(&created)?,
-                updated_at: parse_ts(&updated)?,
+                created_at: parse_ts(&row.get::<String>(3)?)?,
+                updated_at: parse_ts(&row.get::<String>(4)?)?,
             }))
         })
     }
@@ -452,8 +423,7 @@ impl SqliteStore {
                 "INSERT INTO person_photos (person_id, content_type, sealed, uploaded_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (person_id) DO UPDATE SET content_type = ?2, sealed = ?3, uploaded_at = ?4",
                 params![id.to_string(), photo.content_type, sealed, fmt_ts(ctx.at)],
-            )
-            .map_err(db)?;
+            )?;
             let detail = format!("{} {} bytes", photo.content_type, photo.bytes.len());
             insert_audit(
                 tx,
@@ -464,18 +434,16 @@ impl SqliteStore {
 
     pub(crate) fn load_photo(&self, id: PersonId) -> StoreResult<Option<Photo>> {
         let row = self.read(|tx| {
-            tx.query_row(
+            tx.query_opt(
                 "SELECT f.content_type, f.sealed FROM person_photos f JOIN people p ON p.id = f.person_id
                  WHERE f.person_id = ?1 AND p.deleted_at IS NULL",
-                [id.to_string()],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                params![id.to_string()],
             )
-            .optional()
-            .map_err(db)
         })?;
-        let Some((content_type, sealed)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
+        let (content_type, sealed): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
         let bytes = self
             .keys()
             .open(PHOTO_PURPOSE, &place(id), &sealed)
@@ -491,47 +459,36 @@ impl SqliteStore {
 
     pub(crate) fn all_names(&self) -> StoreResult<Vec<(PersonId, Vec<String>)>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare("SELECT id, core FROM people WHERE deleted_at IS NULL")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(db)?;
-            rows.map(|r| {
-                let (id, core) = r.map_err(db)?;
-                let core: PersonCore = serde_json::from_str(&core).map_err(json)?;
-                let primary = core.primary_name().clone();
-                let mut names = vec![primary.text.as_str().to_string()];
-                names.extend(
-                    core.names
-                        .iter()
-                        .filter(|n| **n != primary)
-                        .map(|n| n.text.as_str().to_string()),
-                );
-                Ok((PersonId(parse_id(&id)?), names))
-            })
-            .collect()
+            let rows = tx.query("SELECT id, core FROM people WHERE deleted_at IS NULL", &[])?;
+            rows.into_iter()
+                .map(|r| {
+                    let id: String = r.get(0)?;
+                    let core: PersonCore = serde_json::from_str(&r.get::<String>(1)?).map_err(json)?;
+                    let primary = core.primary_name().clone();
+                    let mut names = vec![primary.text.as_str().to_string()];
+                    names.extend(
+                        core.names
+                            .iter()
+                            .filter(|n| **n != primary)
+                            .map(|n| n.text.as_str().to_string()),
+                    );
+                    Ok((PersonId(parse_id(&id)?), names))
+                })
+                .collect()
         })
     }
 
     pub(crate) fn summaries(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
-                     WHERE p.id = ?1 AND p.deleted_at IS NULL",
-                )
-                .map_err(db)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                let row = stmt
-                    .query_row([id.to_string()], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-                    })
-                    .optional()
-                    .map_err(db)?;
-                if let Some((core, site)) = row {
-                    out.push(summary(*id, &core, site)?);
+                let row = tx.query_opt(
+                    "SELECT p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
+                     WHERE p.id = ?1 AND p.deleted_at IS NULL",
+                    params![id.to_string()],
+                )?;
+                if let Some(row) = row {
+                    out.push(summary(*id, &row.get::<String>(0)?, row.get(1)?)?);
                 }
             }
             Ok(out)
@@ -551,7 +508,7 @@ impl SqliteStore {
             })
             .unwrap_or_default();
         let mut filters = vec!["p.deleted_at IS NULL".to_string()];
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
         if let Some(status) = q.status {
             args.push(status.code().to_string().into());
             filters.push(format!("p.status = ?{}", args.len()));
@@ -575,15 +532,11 @@ impl SqliteStore {
             // counts its people cheaply (deleted people have no tokens).
             let estimate = match tokens.iter().max_by_key(|t| t.len()) {
                 None => None,
-                Some(rarest) => Some(
-                    tx.query_row(
-                        "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
-                         WHERE token >= ?1 AND token < ?1 || char(1114111) LIMIT ?2)",
-                        params![rarest, SORT_LIMIT as i64 + 1],
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .map_err(db)? as u64,
-                ),
+                Some(rarest) => Some(tx.query_value::<u64>(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
+                     WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
+                    params![rarest.as_str(), prefix_end(rarest), SORT_LIMIT as i64 + 1],
+                )?),
             };
             let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
             let mut args = args.clone();
@@ -592,9 +545,10 @@ impl SqliteStore {
             // person (EXISTS: lets a page be read in name order and stop).
             let (mut through_index, mut per_person) = (filters.clone(), filters.clone());
             for token in &tokens {
-                args.push(token.clone().into());
+                args.push(token.as_str().into());
+                args.push(prefix_end(token).into());
                 let n = args.len();
-                let range = format!("token >= ?{n} AND token < ?{n} || char(1114111)");
+                let range = format!("token >= ?{} AND token < ?{n}", n - 1);
                 through_index.push(format!("p.id IN (SELECT person_id FROM name_tokens WHERE {range})"));
                 per_person.push(format!(
                     "EXISTS (SELECT 1 FROM name_tokens t WHERE t.person_id = p.id AND t.{range})"
@@ -608,17 +562,14 @@ impl SqliteStore {
             let counted = match estimate {
                 // One word and no other filter: the estimate is the count.
                 Some(n) if tokens.len() == 1 && filters.len() == 1 => n,
-                _ => tx
-                    .query_row(
-                        &format!(
-                            "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {} LIMIT {})",
-                            through_index.join(" AND "),
-                            cap + 1
-                        ),
-                        rusqlite::params_from_iter(args.iter()),
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .map_err(db)? as u64,
+                _ => tx.query_value::<u64>(
+                    &format!(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {} LIMIT {}) AS matched",
+                        through_index.join(" AND "),
+                        cap + 1
+                    ),
+                    &args,
+                )?,
             };
             let where_sql = if few {
                 through_index.join(" AND ")
@@ -631,21 +582,11 @@ impl SqliteStore {
                 page.size,
                 page.offset()
             );
-            let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                })
-                .map_err(db)?;
-            let mut items = Vec::new();
-            for row in rows {
-                let (id, core, site) = row.map_err(db)?;
-                items.push(summary(PersonId(parse_id(&id)?), &core, site)?);
-            }
+            let items = tx
+                .query(&sql, &args)?
+                .into_iter()
+                .map(|r| summary_row(&r))
+                .collect::<StoreResult<Vec<_>>>()?;
             Ok(Page {
                 items,
                 page: page.page,
@@ -658,34 +599,21 @@ impl SqliteStore {
 
     pub(crate) fn history(&self, id: PersonId) -> StoreResult<Vec<PersonVersion>> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT version, at, actor_name, action, core, protected_changed FROM person_versions
-                     WHERE person_id = ?1 ORDER BY version",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([id.to_string()], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, bool>(5)?,
-                    ))
-                })
-                .map_err(db)?;
+            let rows = tx.query(
+                "SELECT version, at, actor_name, action, core, protected_changed FROM person_versions
+                 WHERE person_id = ?1 ORDER BY version",
+                params![id.to_string()],
+            )?;
             let versions = rows
+                .into_iter()
                 .map(|r| {
-                    let (version, at, actor_name, action, core, protected_changed) = r.map_err(db)?;
                     Ok(PersonVersion {
-                        version,
-                        at: parse_ts(&at)?,
-                        actor_name,
-                        action,
-                        core: serde_json::from_str(&core).map_err(json)?,
-                        protected_changed,
+                        version: r.get(0)?,
+                        at: parse_ts(&r.get::<String>(1)?)?,
+                        actor_name: r.get(2)?,
+                        action: r.get(3)?,
+                        core: serde_json::from_str(&r.get::<String>(4)?).map_err(json)?,
+                        protected_changed: r.get(5)?,
                     })
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
@@ -725,8 +653,7 @@ impl SqliteStore {
                 tx.execute(
                     "INSERT INTO family_links (person_id, relative_id, kind) VALUES (?1, ?2, ?3)",
                     params![l.person.to_string(), l.relative.to_string(), l.kind.code()],
-                )
-                .map_err(db)?;
+                )?;
             }
             insert_audit(
                 tx,
@@ -744,12 +671,10 @@ impl SqliteStore {
         self.write(|tx| {
             let mut removed = 0;
             for l in [link, link.inverse()] {
-                removed += tx
-                    .execute(
-                        "DELETE FROM family_links WHERE person_id = ?1 AND relative_id = ?2 AND kind = ?3",
-                        params![l.person.to_string(), l.relative.to_string(), l.kind.code()],
-                    )
-                    .map_err(db)?;
+                removed += tx.execute(
+                    "DELETE FROM family_links WHERE person_id = ?1 AND relative_id = ?2 AND kind = ?3",
+                    params![l.person.to_string(), l.relative.to_string(), l.kind.code()],
+                )?;
             }
             if removed == 0 {
                 return Err(StoreError::NotFound);
@@ -786,9 +711,13 @@ impl SqliteStore {
             let id = HouseholdId::new();
             tx.execute(
                 "INSERT INTO households (id, label, site_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id.to_string(), label, site.map(|s| s.to_string()), fmt_ts(ctx.at)],
-            )
-            .map_err(db)?;
+                params![
+                    id.to_string(),
+                    label.as_str(),
+                    site.map(|s| s.to_string()),
+                    fmt_ts(ctx.at)
+                ],
+            )?;
             insert_audit(
                 tx,
                 &ctx.event(AuditAction::HouseholdCreate, "household", Some(id.to_string()), &label),
@@ -804,22 +733,20 @@ impl SqliteStore {
 
     pub(crate) fn household_page(&self, page: PageRequest) -> StoreResult<Page<Household>> {
         self.read(|tx| {
-            let total: i64 = tx
-                .query_row("SELECT COUNT(*) FROM households", [], |r| r.get(0))
-                .map_err(db)?;
-            let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT h.id, h.label, h.site_id,
-                        (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id AND p.deleted_at IS NULL)
-                     FROM households h ORDER BY h.label, h.id LIMIT {} OFFSET {}",
-                    page.size,
-                    page.offset()
-                ))
-                .map_err(db)?;
-            let items = stmt
-                .query_map([], household_row)
-                .map_err(db)?
-                .map(|r| to_household(r.map_err(db)?))
+            let total: i64 = tx.query_value("SELECT COUNT(*) FROM households", &[])?;
+            let items = tx
+                .query(
+                    &format!(
+                        "SELECT h.id, h.label, h.site_id,
+                            (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id AND p.deleted_at IS NULL)
+                         FROM households h ORDER BY h.label, h.id LIMIT {} OFFSET {}",
+                        page.size,
+                        page.offset()
+                    ),
+                    &[],
+                )?
+                .into_iter()
+                .map(to_household)
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Page {
                 items,
@@ -836,56 +763,54 @@ impl SqliteStore {
         id: HouseholdId,
     ) -> StoreResult<Option<(Household, Vec<PersonSummary>)>> {
         self.read(|tx| {
-            let row = tx
-                .query_row(
-                    "SELECT h.id, h.label, h.site_id,
-                        (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id AND p.deleted_at IS NULL)
-                     FROM households h WHERE h.id = ?1",
-                    [id.to_string()],
-                    household_row,
-                )
-                .optional()
-                .map_err(db)?;
+            let row = tx.query_opt(
+                "SELECT h.id, h.label, h.site_id,
+                    (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id AND p.deleted_at IS NULL)
+                 FROM households h WHERE h.id = ?1",
+                params![id.to_string()],
+            )?;
             let Some(row) = row else { return Ok(None) };
             let household = to_household(row)?;
-            let mut stmt = tx
-                .prepare(
+            let members = tx
+                .query(
                     "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
-                     WHERE p.household_id = ?1 AND p.deleted_at IS NULL ORDER BY p.birth_from, p.sort_key",
-                )
-                .map_err(db)?;
-            let members = stmt
-                .query_map([id.to_string()], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                })
-                .map_err(db)?
-                .map(|r| {
-                    let (pid, core, site) = r.map_err(db)?;
-                    summary(PersonId(parse_id(&pid)?), &core, site)
-                })
+                     WHERE p.household_id = ?1 AND p.deleted_at IS NULL ORDER BY p.birth_from, p.sort_key, p.id",
+                    params![id.to_string()],
+                )?
+                .into_iter()
+                .map(|r| summary_row(&r))
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Some((household, members)))
         })
     }
 }
 
-type HouseholdRow = (String, String, Option<String>, i64);
-
-fn household_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HouseholdRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+fn to_household(r: Row) -> StoreResult<Household> {
+    Ok(Household {
+        id: HouseholdId(parse_id(&r.get::<String>(0)?)?),
+        label: r.get(1)?,
+        site_id: r
+            .get::<Option<String>>(2)?
+            .map(|s| parse_id(&s).map(SiteId))
+            .transpose()?,
+        member_count: r.get(3)?,
+    })
 }
 
-fn to_household((id, label, site, members): HouseholdRow) -> StoreResult<Household> {
-    Ok(Household {
-        id: HouseholdId(parse_id(&id)?),
-        label,
-        site_id: site.map(|s| parse_id(&s).map(SiteId)).transpose()?,
-        member_count: members,
-    })
+/// The least string greater than every string that starts with `prefix`
+/// (in code-point order, which both backends' "C" collation use): a prefix
+/// search is then a range scan on the index.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// A summary from a row of (id, core, site name).
+fn summary_row(r: &Row) -> StoreResult<PersonSummary> {
+    summary(
+        PersonId(parse_id(&r.get::<String>(0)?)?),
+        &r.get::<String>(1)?,
+        r.get(2)?,
+    )
 }
 
 fn summary(id: PersonId, core_json: &str, site: Option<String>) -> StoreResult<PersonSummary> {
@@ -910,35 +835,29 @@ fn summary(id: PersonId, core_json: &str, site: Option<String>) -> StoreResult<P
 }
 
 /// Links already recorded between the two people of `link`, either way.
-fn links_between(tx: &Transaction<'_>, link: FamilyLink) -> StoreResult<Vec<FamilyLink>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT person_id, relative_id, kind FROM family_links
-             WHERE (person_id = ?1 AND relative_id = ?2) OR (person_id = ?2 AND relative_id = ?1)",
-        )
-        .map_err(db)?;
-    let rows = stmt
-        .query_map(params![link.person.to_string(), link.relative.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+fn links_between(tx: &dyn Conn, link: FamilyLink) -> StoreResult<Vec<FamilyLink>> {
+    let rows = tx.query(
+        "SELECT person_id, relative_id, kind FROM family_links
+         WHERE (person_id = ?1 AND relative_id = ?2) OR (person_id = ?2 AND relative_id = ?1)",
+        params![link.person.to_string(), link.relative.to_string()],
+    )?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(FamilyLink {
+                person: PersonId(parse_id(&r.get::<String>(0)?)?),
+                relative: PersonId(parse_id(&r.get::<String>(1)?)?),
+                kind: LinkKind::parse("kind", &r.get::<String>(2)?).map_err(StoreError::backend)?,
+            })
         })
-        .map_err(db)?;
-    rows.map(|r| {
-        let (p, rel, kind) = r.map_err(db)?;
-        Ok(FamilyLink {
-            person: PersonId(parse_id(&p)?),
-            relative: PersonId(parse_id(&rel)?),
-            kind: LinkKind::parse("kind", &kind).map_err(StoreError::backend)?,
-        })
-    })
-    .collect()
+        .collect()
 }
 
-fn parents(tx: &Transaction<'_>, person: PersonId) -> StoreResult<Vec<PersonId>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT relative_id FROM family_links WHERE person_id = ?1 AND kind = 'parent'")
-        .map_err(db)?;
-    let rows = stmt
-        .query_map([person.to_string()], |r| r.get::<_, String>(0))
-        .map_err(db)?;
-    rows.map(|r| Ok(PersonId(parse_id(&r.map_err(db)?)?))).collect()
+fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
+    let rows = tx.query(
+        "SELECT relative_id FROM family_links WHERE person_id = ?1 AND kind = 'parent'",
+        params![person.to_string()],
+    )?;
+    rows.into_iter()
+        .map(|r| Ok(PersonId(parse_id(&r.get::<String>(0)?)?)))
+        .collect()
 }

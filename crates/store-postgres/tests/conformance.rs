@@ -1,0 +1,137 @@
+//! The PostgreSQL backend against the store conformance suite, plus what
+//! only the database can show (append-only triggers, gapless audit numbers,
+//! encryption at rest). These tests need a server: `scripts/test.sh` starts
+//! one and runs them with `--include-ignored`.
+
+use std::sync::Arc;
+
+use lantern_store::{AuditContext, Store};
+use lantern_store_postgres::{fresh_test_database, PostgresStore};
+use lantern_vault::Keyring;
+
+const NEEDS: &str = "needs a PostgreSQL server in LANTERN_TEST_POSTGRES (scripts/test.sh starts one)";
+
+fn fresh() -> (String, PostgresStore) {
+    let url = fresh_test_database()
+        .expect("create a test database")
+        .unwrap_or_else(|| panic!("{NEEDS}"));
+    let store = lantern_store_postgres::open(&url, Arc::new(Keyring::generate().unwrap())).expect("open");
+    (url, store)
+}
+
+fn person(contact: &str) -> lantern_domain::person::PersonDraft {
+    lantern_domain::person::PersonInput {
+        names: vec![lantern_domain::person::NameInput {
+            text: "Test Person".into(),
+            ..Default::default()
+        }],
+        contact: contact.into(),
+        ..Default::default()
+    }
+    .parse(time::OffsetDateTime::now_utc().date())
+    .unwrap()
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn conformance() {
+    lantern_store::conformance::run_all(&|| Box::new(fresh().1));
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn audit_history_and_log_are_append_only_in_the_database() {
+    let (url, store) = fresh();
+    let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+    store.create_person(&person(""), &ctx).unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for sql in [
+        "UPDATE audit_events SET detail = 'changed'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "UPDATE person_versions SET actor_name = 'someone else'",
+        "DELETE FROM person_versions",
+        "UPDATE ledger_entries SET entry = ''::bytea",
+        "DELETE FROM ledger_nodes",
+    ] {
+        let err = client.batch_execute(sql).unwrap_err();
+        let said = err.as_db_error().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(said.contains("append-only"), "{sql}: {err:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn audit_numbers_have_no_gaps_after_a_rollback() {
+    let (url, store) = fresh();
+    let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+    store.create_person(&person(""), &ctx).unwrap();
+    // A transaction that wrote an audit row and was then rolled back (as
+    // when a later step of a change fails) must not leave a hole.
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = client.transaction().unwrap();
+    tx.batch_execute(
+        "INSERT INTO audit_events (at, actor_name, action, record_kind, request_id, detail)
+         VALUES ('2026-01-01T00:00:00.000000Z', 'x', 'x', 'x', 'x', '')",
+    )
+    .unwrap();
+    tx.rollback().unwrap();
+    store.create_person(&person(""), &ctx).unwrap();
+    let seqs: Vec<i64> = client
+        .query("SELECT seq FROM audit_events ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert!(store.check_records().unwrap().is_empty());
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn protected_fields_are_encrypted_at_rest() {
+    let (url, store) = fresh();
+    let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+    let p = store
+        .create_person(&person("brother's phone +00 1234 998877"), &ctx)
+        .unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one("SELECT core, protected FROM people WHERE id = $1", &[&p.id.to_string()])
+        .unwrap();
+    let core: String = row.get(0);
+    let sealed: Vec<u8> = row.get(1);
+    assert!(core.contains("Test Person"), "sanity: plain fields are found");
+    assert!(!sealed.windows(6).any(|w| w == b"998877"), "contact stored in clear");
+    assert_eq!(
+        store.read_protected(p.id, &ctx).unwrap().contact.as_deref(),
+        Some("brother's phone +00 1234 998877")
+    );
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn concurrent_writers_keep_the_log_whole() {
+    let (_url, store) = fresh();
+    let store = Arc::new(store);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+                for _ in 0..10 {
+                    store.create_person(&person(""), &ctx).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // 80 people, each with a record entry and an audit entry.
+    let size = store.ledger_size().unwrap();
+    assert_eq!(size, 160);
+    let leaves = store.ledger_leaf_hashes(size).unwrap();
+    assert_eq!(store.ledger_root(size).unwrap(), lantern_ledger::root(&leaves));
+    assert!(store.check_records().unwrap().is_empty());
+}

@@ -1,0 +1,456 @@
+//! The SQL Lantern's database backends share.
+//!
+//! SQLite (embedded, one machine) and PostgreSQL (for scale) keep the same
+//! tables and run the same statements, so they behave the same: this crate
+//! implements the whole [`lantern_store::Store`] trait once, over the small
+//! [`Backend`] interface (open a read or write transaction, run statements
+//! in it). A backend crate brings the connections, its migrations and
+//! anything only it can do. See [`sql`] for the SQL dialect the statements
+//! keep to.
+
+mod ledger;
+mod people;
+pub mod sql;
+mod users;
+mod util;
+
+use std::sync::Arc;
+
+use lantern_store::{AuditEvent, AuditFilter, NewAuditEvent, Page, Stats, StoreResult};
+use lantern_vault::Keyring;
+
+pub use sql::{Backend, Conn, ConnExt, FromValue, Row, Value};
+use util::parse_id;
+pub use util::{fmt_ts, parse_ts};
+
+/// Lantern's store on a SQL backend.
+pub struct SqlStore<B> {
+    db: B,
+    keys: Arc<Keyring>,
+}
+
+impl<B: std::fmt::Debug> std::fmt::Debug for SqlStore<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("db", &self.db).finish()
+    }
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// A store on `db`, whose schema the backend has brought up to date;
+    /// `keys` seal the protected fields. Completes the ledger's node table
+    /// if entries were appended before it existed.
+    pub fn new(db: B, keys: Arc<Keyring>) -> StoreResult<Self> {
+        let store = SqlStore { db, keys };
+        store.backfill_nodes()?;
+        Ok(store)
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.db
+    }
+
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Conn) -> StoreResult<T>) -> StoreResult<T> {
+        self.db.write(f)
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Conn) -> StoreResult<T>) -> StoreResult<T> {
+        self.db.read(f)
+    }
+
+    pub(crate) fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+}
+
+/// The commitments an audit event's log entry carries.
+pub(crate) fn audit_commitments(
+    fields: &[(&str, Option<&str>)],
+    salts: &mut dyn FnMut(&str) -> StoreResult<[u8; 32]>,
+) -> StoreResult<lantern_ledger::entry::Commitments> {
+    let mut c = lantern_ledger::entry::Commitments::new();
+    for (name, value) in fields {
+        c.add(name, value, salts(name)?);
+    }
+    Ok(c)
+}
+
+/// The fields of an audit event as committed to in the log.
+pub(crate) fn audit_fields(e: &NewAuditEvent, at: &str) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("at", Some(at.to_string())),
+        ("actor_id", e.ctx.actor_id.map(|i| i.to_string())),
+        ("actor_name", Some(e.ctx.actor_name.clone())),
+        ("action", Some(e.action.code().to_string())),
+        ("record_kind", Some(e.record_kind.clone())),
+        ("record_id", e.record_id.clone()),
+        ("request_id", Some(e.ctx.request_id.clone())),
+        ("address", e.ctx.address.clone()),
+        ("detail", Some(e.detail.clone())),
+    ]
+}
+
+/// Appends an audit event, and its log entry, inside the caller's transaction.
+pub(crate) fn insert_audit(tx: &dyn Conn, e: &NewAuditEvent) -> StoreResult<()> {
+    let at = fmt_ts(e.ctx.at);
+    let seq: i64 = tx.query_value(
+        "INSERT INTO audit_events (at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING seq",
+        params![
+            at.as_str(),
+            e.ctx.actor_id.map(|i| i.to_string()),
+            &e.ctx.actor_name,
+            e.action.code(),
+            &e.record_kind,
+            e.record_id.clone(),
+            &e.ctx.request_id,
+            e.ctx.address.clone(),
+            &e.detail,
+        ],
+    )?;
+    let fields = audit_fields(e, &at);
+    let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    let commitments = audit_commitments(&borrowed, &mut |_| ledger::salt())?;
+    ledger::append(
+        tx,
+        ledger::EntryHead {
+            kind: "audit",
+            record_kind: "audit",
+            record_id: &seq.to_string(),
+            version: None,
+            at: e.ctx.at,
+        },
+        commitments,
+    )?;
+    Ok(())
+}
+
+impl<B: Backend> SqlStore<B> {
+    fn audit_page(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
+        let mut clauses = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        let mut arg = |v: Value, clause: &dyn Fn(usize) -> String| {
+            args.push(v);
+            clauses.push(clause(args.len()));
+        };
+        if let Some(a) = &filter.actor {
+            arg(a.into(), &|n| format!("actor_name = ?{n}"));
+        }
+        if let Some(a) = &filter.action {
+            arg(a.into(), &|n| format!("action = ?{n}"));
+        }
+        if let Some(r) = &filter.record_id {
+            arg(r.into(), &|n| format!("record_id = ?{n}"));
+        }
+        if let Some(t) = filter.from {
+            arg(fmt_ts(t).into(), &|n| format!("at >= ?{n}"));
+        }
+        if let Some(t) = filter.until {
+            arg(fmt_ts(t).into(), &|n| format!("at < ?{n}"));
+        }
+        if let Some(seq) = filter.max_seq {
+            arg(seq.into(), &|n| format!("seq <= ?{n}"));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let page = filter.page;
+        self.read(|tx| {
+            let total: i64 = tx.query_value(&format!("SELECT COUNT(*) FROM audit_events {where_sql}"), &args)?;
+            let sql = format!(
+                "SELECT seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail
+                 FROM audit_events {where_sql} ORDER BY seq DESC LIMIT {} OFFSET {}",
+                page.size,
+                page.offset()
+            );
+            let items = tx
+                .query(&sql, &args)?
+                .into_iter()
+                .map(|r| {
+                    Ok(AuditEvent {
+                        seq: r.get(0)?,
+                        at: parse_ts(&r.get::<String>(1)?)?,
+                        actor_id: r
+                            .get::<Option<String>>(2)?
+                            .map(|s| parse_id(&s))
+                            .transpose()?
+                            .map(lantern_domain::user::UserId),
+                        actor_name: r.get(3)?,
+                        action: r.get(4)?,
+                        record_kind: r.get(5)?,
+                        record_id: r.get(6)?,
+                        request_id: r.get(7)?,
+                        address: r.get(8)?,
+                        detail: r.get(9)?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page {
+                items,
+                page: page.page,
+                size: page.size,
+                total: total as u64,
+                total_is_lower_bound: false,
+            })
+        })
+    }
+
+    fn stats_now(&self) -> StoreResult<Stats> {
+        self.read(|tx| {
+            let people: u64 = tx.query_value("SELECT COUNT(*) FROM people WHERE deleted_at IS NULL", &[])?;
+            let households: u64 = tx.query_value("SELECT COUNT(*) FROM households", &[])?;
+            let by_status = tx
+                .query(
+                    "SELECT status, COUNT(*) FROM people WHERE deleted_at IS NULL GROUP BY status ORDER BY 2 DESC, 1",
+                    &[],
+                )?
+                .into_iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let by_site = tx
+                .query(
+                    "SELECT s.name, COUNT(*) FROM people p LEFT JOIN sites s ON s.id = p.site_id
+                     WHERE p.deleted_at IS NULL GROUP BY s.name ORDER BY 2 DESC, 1",
+                    &[],
+                )?
+                .into_iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Stats {
+                people,
+                households,
+                by_status,
+                by_site,
+            })
+        })
+    }
+
+    fn record(&self, event: &NewAuditEvent) -> StoreResult<()> {
+        self.write(|tx| insert_audit(tx, event))
+    }
+}
+
+impl<B: Backend> lantern_store::Store for SqlStore<B> {
+    fn user_count(&self) -> StoreResult<u64> {
+        self.count_users()
+    }
+    fn create_setup_token(&self, token_hash: &str, expires_at: time::OffsetDateTime) -> StoreResult<()> {
+        self.add_setup_token(token_hash, expires_at)
+    }
+    fn complete_setup(
+        &self,
+        token_hash: &str,
+        user: lantern_store::NewUser,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::User> {
+        self.setup(token_hash, user, ctx)
+    }
+    fn create_user(
+        &self,
+        user: lantern_store::NewUser,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::User> {
+        self.add_user(user, ctx)
+    }
+    fn user_credentials(&self, username: &str) -> StoreResult<Option<lantern_store::UserCredentials>> {
+        self.credentials(username)
+    }
+    fn user(&self, id: lantern_domain::user::UserId) -> StoreResult<Option<lantern_store::User>> {
+        self.get_user(id)
+    }
+    fn users(&self) -> StoreResult<Vec<lantern_store::User>> {
+        self.all_users()
+    }
+    fn update_user(
+        &self,
+        id: lantern_domain::user::UserId,
+        change: lantern_store::UserChange,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::User> {
+        self.change_user(id, change, ctx)
+    }
+    fn create_session(&self, session: lantern_store::NewSession, ctx: &lantern_store::AuditContext) -> StoreResult<()> {
+        self.add_session(session, ctx)
+    }
+    fn session(&self, id_hash: &str) -> StoreResult<Option<(lantern_store::SessionRecord, lantern_store::User)>> {
+        self.get_session(id_hash)
+    }
+    fn touch_session(&self, id_hash: &str, at: time::OffsetDateTime) -> StoreResult<()> {
+        self.touch(id_hash, at)
+    }
+    fn delete_session(&self, id_hash: &str, ctx: Option<&lantern_store::AuditContext>) -> StoreResult<()> {
+        self.end_session(id_hash, ctx)
+    }
+    fn create_api_token(
+        &self,
+        token: lantern_store::NewApiToken,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::ApiToken> {
+        self.add_api_token(token, ctx)
+    }
+    fn api_tokens(&self, user: lantern_domain::user::UserId) -> StoreResult<Vec<lantern_store::ApiToken>> {
+        self.list_api_tokens(user)
+    }
+    fn revoke_api_token(
+        &self,
+        user: lantern_domain::user::UserId,
+        token: uuid::Uuid,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.revoke_token(user, token, ctx)
+    }
+    fn user_by_api_token(
+        &self,
+        token_hash: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<Option<lantern_store::User>> {
+        self.token_user(token_hash, at)
+    }
+    fn sites(&self) -> StoreResult<Vec<lantern_store::Site>> {
+        self.all_sites()
+    }
+    fn create_site(&self, name: &str, ctx: &lantern_store::AuditContext) -> StoreResult<lantern_store::Site> {
+        self.add_site(name, ctx)
+    }
+    fn create_household(
+        &self,
+        label: &str,
+        site: Option<lantern_domain::person::SiteId>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Household> {
+        self.add_household(label, site, ctx)
+    }
+    fn households(&self, page: lantern_store::PageRequest) -> StoreResult<Page<lantern_store::Household>> {
+        self.household_page(page)
+    }
+    fn household(
+        &self,
+        id: lantern_domain::person::HouseholdId,
+    ) -> StoreResult<Option<(lantern_store::Household, Vec<lantern_store::PersonSummary>)>> {
+        self.household_with_members(id)
+    }
+    fn create_person(
+        &self,
+        draft: &lantern_domain::person::PersonDraft,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Person> {
+        self.new_person(draft, ctx)
+    }
+    fn import_people(
+        &self,
+        drafts: &[lantern_domain::person::PersonDraft],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<Vec<lantern_domain::person::PersonId>> {
+        self.import(drafts, ctx)
+    }
+    fn update_person(
+        &self,
+        id: lantern_domain::person::PersonId,
+        expected_version: i64,
+        draft: &lantern_domain::person::PersonDraft,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Person> {
+        self.change_person(id, expected_version, draft, ctx)
+    }
+    fn delete_person(
+        &self,
+        id: lantern_domain::person::PersonId,
+        expected_version: i64,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.remove_person(id, expected_version, ctx)
+    }
+    fn person(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_store::Person>> {
+        self.get_person(id)
+    }
+    fn read_protected(
+        &self,
+        id: lantern_domain::person::PersonId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_domain::person::ProtectedFields> {
+        self.protected_of(id, ctx)
+    }
+    fn set_photo(
+        &self,
+        id: lantern_domain::person::PersonId,
+        photo: &lantern_domain::person::Photo,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.store_photo(id, photo, ctx)
+    }
+    fn photo(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_domain::person::Photo>> {
+        self.load_photo(id)
+    }
+    fn person_names(&self) -> StoreResult<Vec<(lantern_domain::person::PersonId, Vec<String>)>> {
+        self.all_names()
+    }
+    fn person_summaries(
+        &self,
+        ids: &[lantern_domain::person::PersonId],
+    ) -> StoreResult<Vec<lantern_store::PersonSummary>> {
+        self.summaries(ids)
+    }
+    fn search_people(&self, query: &lantern_store::PersonQuery) -> StoreResult<Page<lantern_store::PersonSummary>> {
+        self.search(query)
+    }
+    fn person_history(&self, id: lantern_domain::person::PersonId) -> StoreResult<Vec<lantern_store::PersonVersion>> {
+        self.history(id)
+    }
+    fn add_link(&self, link: lantern_domain::family::FamilyLink, ctx: &lantern_store::AuditContext) -> StoreResult<()> {
+        self.link(link, ctx)
+    }
+    fn remove_link(
+        &self,
+        link: lantern_domain::family::FamilyLink,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.unlink(link, ctx)
+    }
+    fn ledger_size(&self) -> StoreResult<u64> {
+        self.ledger_len()
+    }
+    fn ledger_entries(&self, start: u64, end: u64) -> StoreResult<Vec<lantern_store::LedgerEntry>> {
+        self.ledger_range(start, end)
+    }
+    fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
+        self.leaf_hashes(end)
+    }
+    fn ledger_nodes(&self) -> StoreResult<Vec<(u32, u64, lantern_ledger::Hash)>> {
+        self.all_nodes()
+    }
+    fn ledger_root(&self, size: u64) -> StoreResult<lantern_ledger::Hash> {
+        self.with_nodes(|n| lantern_ledger::tree::root_of(n, size))
+    }
+    fn ledger_inclusion_proof(&self, index: u64, size: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
+        self.with_nodes(|n| lantern_ledger::tree::inclusion_proof_of(n, index, size))
+    }
+    fn ledger_consistency_proof(&self, size1: u64, size2: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
+        self.with_nodes(|n| lantern_ledger::tree::consistency_proof_of(n, size1, size2))
+    }
+    fn ledger_salts(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>> {
+        self.salts_of(seq)
+    }
+    fn add_checkpoint(&self, checkpoint: &lantern_store::StoredCheckpoint) -> StoreResult<()> {
+        self.save_checkpoint(checkpoint)
+    }
+    fn checkpoints(&self) -> StoreResult<Vec<lantern_store::StoredCheckpoint>> {
+        self.load_checkpoints(false)
+    }
+    fn latest_checkpoint(&self) -> StoreResult<Option<lantern_store::StoredCheckpoint>> {
+        Ok(self.load_checkpoints(true)?.pop())
+    }
+    fn check_records(&self) -> StoreResult<Vec<lantern_store::Discrepancy>> {
+        self.compare_records()
+    }
+    fn record_audit(&self, event: &NewAuditEvent) -> StoreResult<()> {
+        self.record(event)
+    }
+    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
+        self.audit_page(filter)
+    }
+    fn stats(&self) -> StoreResult<Stats> {
+        self.stats_now()
+    }
+}
