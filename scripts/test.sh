@@ -15,8 +15,9 @@ cargo test --workspace --locked
 
 trap pg_stop EXIT
 pg_start
-echo "== PostgreSQL: store conformance and the HTTP suite"
+echo "== PostgreSQL: store conformance, backups and moves, and the HTTP suite"
 cargo test --locked -p lantern-store-postgres -- --include-ignored
+cargo test --locked -p lantern --test backup -- --include-ignored
 cargo test --locked -p lantern-testkit
 
 LANTERN_BIN="$PWD/target/debug/lantern" scripts/independent-verify.sh

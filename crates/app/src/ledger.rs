@@ -39,7 +39,7 @@ pub fn load_or_create_signer(dir: &Path, keys: &Keyring, origin: &str) -> anyhow
 
 /// Writes an owner-only file atomically: a crash leaves either no file or
 /// the whole file, never a truncated key.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();

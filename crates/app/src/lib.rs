@@ -3,6 +3,7 @@
 //! command line and calls into here; the testkit uses the same functions to
 //! start real servers in tests.
 
+pub mod backup;
 pub mod demo;
 pub mod ledger;
 pub mod settings;
@@ -16,6 +17,7 @@ use lantern_domain::clock::Clock;
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_store::{AuditContext, NewUser, Store};
+use lantern_store_sql::{Backend, SqlStore};
 use lantern_vault::Keyring;
 use lantern_web::security::{hash_password, random_token, token_hash};
 use lantern_web::{AppState, WebConfig};
@@ -47,16 +49,64 @@ pub fn load_or_create_keys(dir: &Path) -> anyhow::Result<(Keyring, bool)> {
     Ok((keys, true))
 }
 
+/// The database engine a deployment runs on.
+#[derive(Debug)]
+pub enum Engine {
+    /// The embedded SQLite file.
+    Sqlite(lantern_store_sqlite::Sqlite),
+    /// A PostgreSQL database.
+    Postgres(lantern_store_postgres::Postgres),
+}
+
+impl Engine {
+    /// Opens (creating and migrating if needed) the database named.
+    pub fn open(database: &settings::Database) -> anyhow::Result<Self> {
+        Ok(match database {
+            settings::Database::Sqlite(path) => Engine::Sqlite(
+                lantern_store_sqlite::Sqlite::open(path).with_context(|| format!("opening {}", path.display()))?,
+            ),
+            // The URL is not repeated: it may hold a password.
+            settings::Database::Postgres(url) => Engine::Postgres(
+                lantern_store_postgres::Postgres::connect(url).context("opening the PostgreSQL database")?,
+            ),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Engine::Sqlite(_) => "sqlite",
+            Engine::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl Backend for Engine {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&dyn lantern_store_sql::Conn) -> lantern_store::StoreResult<T>,
+    ) -> lantern_store::StoreResult<T> {
+        match self {
+            Engine::Sqlite(db) => db.write(f),
+            Engine::Postgres(db) => db.write(f),
+        }
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&dyn lantern_store_sql::Conn) -> lantern_store::StoreResult<T>,
+    ) -> lantern_store::StoreResult<T> {
+        match self {
+            Engine::Sqlite(db) => db.read(f),
+            Engine::Postgres(db) => db.read(f),
+        }
+    }
+}
+
 /// Opens the store the settings name, creating and migrating it if needed.
 pub fn open_store(settings: &Settings, keys: Keyring) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match settings.database()? {
-        settings::Database::Sqlite(path) => Arc::new(
-            lantern_store_sqlite::open(&path, Arc::new(keys)).with_context(|| format!("opening {}", path.display()))?,
-        ),
-        settings::Database::Postgres(url) => {
-            Arc::new(lantern_store_postgres::open(&url, Arc::new(keys)).context("opening the PostgreSQL database")?)
-        }
-    })
+    let engine = Engine::open(&settings.database()?)?;
+    Ok(Arc::new(SqlStore::new(engine, Arc::new(keys))?))
 }
 
 /// The web layer's settings from Lantern's.

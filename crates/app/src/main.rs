@@ -60,6 +60,32 @@ enum Command {
         #[command(subcommand)]
         command: MatchCommand,
     },
+    /// Back up the deployment (records, log, keys under a passphrase) into a
+    /// new folder, while the server keeps serving.
+    Backup {
+        /// The new folder.
+        dest: PathBuf,
+        /// A file whose first line is the passphrase that seals the keys
+        /// (default: the LANTERN_BACKUP_PASSPHRASE environment variable).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Restore a backup into a new data folder and an empty database, then
+    /// check it (manifest, counts, log root, log audit).
+    Restore {
+        /// The backup folder.
+        src: PathBuf,
+        /// As for `backup`.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Copy the deployment into another, empty database (for example from
+    /// SQLite to PostgreSQL) and check the copy.
+    MigrateStore {
+        /// The target database URL (`postgres://…` or `sqlite://PATH`).
+        #[arg(long)]
+        to: String,
+    },
     /// Verify a proof file offline (no server, no database needed).
     Verify {
         /// The `.tlog-proof` file.
@@ -163,12 +189,62 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.log).context("log: invalid filter")?)
         .init();
+    match &cli.command {
+        Command::Backup { dest, passphrase_file } => {
+            let passphrase = lantern_app::backup::passphrase(passphrase_file.as_deref())?;
+            let m = lantern_app::backup::backup(&settings, dest, &passphrase, time::OffsetDateTime::now_utc())?;
+            println!(
+                "Backup written to {}: {} people, {} audit events, log of {} entries (root {}).\n\
+                 Keep the passphrase apart from the backup: without it the keys cannot be restored.",
+                dest.display(),
+                m.tables.get("people").copied().unwrap_or(0),
+                m.tables.get("audit_events").copied().unwrap_or(0),
+                m.ledger_size,
+                m.ledger_root
+            );
+            return Ok(());
+        }
+        Command::Restore { src, passphrase_file } => {
+            let passphrase = lantern_app::backup::passphrase(passphrase_file.as_deref())?;
+            let done = lantern_app::backup::restore(&settings, src, &passphrase)?;
+            return report_copy("Restored", &done);
+        }
+        Command::MigrateStore { to } => {
+            let done = lantern_app::backup::migrate_store(&settings, to)?;
+            report_copy("Copied", &done)?;
+            println!("Set database_url to the new database and start Lantern again.");
+            return Ok(());
+        }
+        _ => {}
+    }
     // The store is synchronous (a PostgreSQL client blocks on its own
     // runtime): it is opened here, outside the async runtime, and called
     // from blocking tasks inside it.
     let (store, signer) = open(&settings)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli.command, settings, store, signer))
+}
+
+/// Prints what a restore or a move copied and what the audit of the copy found.
+fn report_copy(verb: &str, done: &lantern_app::backup::Restored) -> anyhow::Result<()> {
+    println!(
+        "{verb} {} people, {} audit events and a log of {} entries (root {}).",
+        done.census.rows("people"),
+        done.census.rows("audit_events"),
+        done.census.ledger_size,
+        hex::encode(done.census.ledger_root)
+    );
+    println!(
+        "Audit of the copy: {} entries and {} checkpoints checked.",
+        done.audit.entries, done.audit.checkpoints
+    );
+    if !done.audit.clean() {
+        for p in &done.audit.problems {
+            println!("PROBLEM: {p}");
+        }
+        anyhow::bail!("{} problem(s) found in the copy", done.audit.problems.len());
+    }
+    Ok(())
 }
 
 /// Opens the data folder, the keys, the ledger signer and the store.
@@ -219,7 +295,12 @@ async fn run(
             println!("User created. One-time password (shown once): {password}");
             Ok(())
         }
-        Command::Settings | Command::Verify { .. } | Command::Match { .. } => Ok(()),
+        Command::Settings
+        | Command::Verify { .. }
+        | Command::Match { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::MigrateStore { .. } => Ok(()),
     }
 }
 

@@ -136,10 +136,13 @@ CREATE INDEX audit_action ON audit_events(action, seq);
 -- Audit events are numbered 1, 2, 3… without gaps, as on SQLite: a gap in
 -- an audit trail reads as a deletion. A sequence would leave one after
 -- every rolled-back transaction; writes run one at a time (an advisory
--- lock), so the next number is the largest plus one.
+-- lock), so the next number is the largest plus one. A copy (restore,
+-- migrate-store) brings its own numbers and keeps them.
 CREATE FUNCTION lantern_next_audit_seq() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.seq := COALESCE((SELECT MAX(seq) FROM audit_events), 0) + 1;
+    IF NEW.seq IS NULL THEN
+        NEW.seq := COALESCE((SELECT MAX(seq) FROM audit_events), 0) + 1;
+    END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER audit_events_seq BEFORE INSERT ON audit_events

@@ -8,6 +8,7 @@
 //! anything only it can do. See [`sql`] for the SQL dialect the statements
 //! keep to.
 
+pub mod copy;
 mod ledger;
 mod people;
 pub mod sql;

@@ -16,6 +16,8 @@
 //! example `person/<id>/protected`): a sealed value copied into another row
 //! does not open.
 
+pub mod passphrase;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

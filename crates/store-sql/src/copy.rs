@@ -1,0 +1,173 @@
+//! Copying every record from one database to another: backups, restores and
+//! moving a deployment from SQLite to PostgreSQL all use it. Both backends
+//! keep the same tables, so a copy is the same statements on either side.
+//!
+//! The source is read in one read transaction (one consistent snapshot,
+//! while the server keeps serving) and the target written in one write
+//! transaction: the copy is whole or absent. Before committing, the copy
+//! counts the rows of every table and recomputes the log's root on both
+//! sides; any difference rolls it back.
+
+use lantern_ledger::Hash;
+use lantern_store::{StoreError, StoreResult};
+
+use crate::ledger::TxNodes;
+use crate::sql::{Backend, Conn, ConnExt};
+
+/// What is copied: every table but the live secrets (sessions and the
+/// first-run setup token), parents before children, each with its columns
+/// and a key that orders its rows.
+const TABLES: &[(&str, &str, &str)] = &[
+    (
+        "users",
+        "id, username, display_name, role, language, password_hash, totp_secret, disabled, created_at, \
+         must_change_password",
+        "id",
+    ),
+    (
+        "api_tokens",
+        "id, user_id, name, token_hash, created_at, last_used_at, revoked",
+        "id",
+    ),
+    ("sites", "id, name", "id"),
+    ("households", "id, label, site_id, created_at", "id"),
+    (
+        "people",
+        "id, version, core, protected, display_name, sort_key, status, site_id, household_id, birth_from, \
+         birth_to, created_at, updated_at, deleted_at",
+        "id",
+    ),
+    ("name_tokens", "token, person_id", "token, person_id"),
+    ("family_links", "person_id, relative_id, kind", "person_id, relative_id"),
+    (
+        "person_versions",
+        "person_id, version, at, actor_id, actor_name, action, core, protected_changed",
+        "person_id, version",
+    ),
+    (
+        "person_photos",
+        "person_id, content_type, sealed, uploaded_at",
+        "person_id",
+    ),
+    (
+        "audit_events",
+        "seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail",
+        "seq",
+    ),
+    ("ledger_entries", "seq, entry, leaf_hash", "seq"),
+    ("ledger_salts", "seq, field, salt", "seq, field"),
+    ("ledger_heads", "record_kind, record_id, seq", "record_kind, record_id"),
+    ("ledger_checkpoints", "size, root, note, at", "size"),
+    ("ledger_nodes", "level, idx, hash", "level, idx"),
+];
+
+/// Rows read from the source per query.
+const CHUNK: usize = 2_000;
+
+/// What a database holds, in figures a copy must reproduce exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Census {
+    /// Rows per copied table, in copy order.
+    pub tables: Vec<(String, u64)>,
+    /// Entries in the log.
+    pub ledger_size: u64,
+    /// The log's root at that size.
+    pub ledger_root: Hash,
+}
+
+impl Census {
+    /// The rows of one table (0 when unknown).
+    pub fn rows(&self, table: &str) -> u64 {
+        self.tables.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n)
+    }
+
+    /// Each difference from `other`, in words.
+    pub fn differences(&self, other: &Census) -> Vec<String> {
+        let mut out = Vec::new();
+        for (table, n) in &self.tables {
+            let m = other.rows(table);
+            if *n != m {
+                out.push(format!("{table}: {n} rows, {m} in the copy"));
+            }
+        }
+        if self.ledger_size != other.ledger_size {
+            out.push(format!(
+                "log: {} entries, {} in the copy",
+                self.ledger_size, other.ledger_size
+            ));
+        } else if self.ledger_root != other.ledger_root {
+            out.push("log: same size, different root".to_string());
+        }
+        out
+    }
+}
+
+fn census_in(tx: &dyn Conn) -> StoreResult<Census> {
+    let mut tables = Vec::with_capacity(TABLES.len());
+    for (table, _, _) in TABLES {
+        let n: u64 = tx.query_value(&format!("SELECT COUNT(*) FROM {table}"), &[])?;
+        tables.push((table.to_string(), n));
+    }
+    let ledger_size: u64 = tx.query_value("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", &[])?;
+    let ledger_root = lantern_ledger::tree::root_of(&TxNodes(tx), ledger_size).map_err(StoreError::backend)?;
+    Ok(Census {
+        tables,
+        ledger_size,
+        ledger_root,
+    })
+}
+
+/// Counts what `db` holds, in one snapshot.
+pub fn census<B: Backend>(db: &B) -> StoreResult<Census> {
+    db.read(census_in)
+}
+
+fn refuse(what: String) -> StoreError {
+    StoreError::backend(std::io::Error::other(what))
+}
+
+/// Copies every record of `src` into `dst`, which must be empty, and
+/// returns what was copied. Nothing is written unless the whole copy
+/// matches the source.
+pub fn copy_records<S: Backend, D: Backend>(src: &S, dst: &D) -> StoreResult<Census> {
+    src.read(|from| {
+        dst.write(|to| {
+            let before = census_in(to)?;
+            if let Some((table, n)) = before.tables.iter().find(|(_, n)| *n > 0) {
+                return Err(refuse(format!(
+                    "the target database is not empty ({table} has {n} rows); copy only into a new database"
+                )));
+            }
+            for (table, columns, key) in TABLES {
+                copy_table(from, to, table, columns, key)?;
+            }
+            let source = census_in(from)?;
+            let copied = census_in(to)?;
+            let differences = source.differences(&copied);
+            if !differences.is_empty() {
+                return Err(refuse(format!("the copy differs: {}", differences.join("; "))));
+            }
+            Ok(source)
+        })
+    })
+}
+
+fn copy_table(from: &dyn Conn, to: &dyn Conn, table: &str, columns: &str, key: &str) -> StoreResult<()> {
+    let width = columns.split(',').count();
+    let placeholders: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+    let insert = format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders.join(", "));
+    let mut offset = 0;
+    loop {
+        let rows = from.query(
+            &format!("SELECT {columns} FROM {table} ORDER BY {key} LIMIT {CHUNK} OFFSET {offset}"),
+            &[],
+        )?;
+        for row in &rows {
+            to.execute(&insert, &row.0)?;
+        }
+        if rows.len() < CHUNK {
+            return Ok(());
+        }
+        offset += CHUNK;
+    }
+}
