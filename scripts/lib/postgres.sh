@@ -4,7 +4,8 @@
 # reachable from this machine only and deleted afterwards). PostgreSQL
 # refuses to run as root, so under root the cluster belongs to the
 # `postgres` user the Debian package creates. Source this file, then call
-# pg_start (which exports LANTERN_TEST_POSTGRES) and pg_stop.
+# pg_start (which exports LANTERN_TEST_POSTGRES and PG_TEST_DIR) and
+# pg_stop; pg_pause and pg_resume stop and restart the same server.
 
 pg_bin() {
   local dir
@@ -32,8 +33,23 @@ pg_start() {
   pg_as_owner "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w \
     -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
     || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
+  echo "$port" >"$PG_TEST_DIR/port"
   export LANTERN_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') test server on 127.0.0.1:$port"
+}
+
+# Stops the server of PG_TEST_DIR without removing it (fault tests); the
+# argument is pg_ctl's shutdown mode (default fast; immediate is a crash).
+pg_pause() {
+  pg_as_owner "$(pg_bin)/pg_ctl" -D "$PG_TEST_DIR/data" -m "${1:-fast}" -w stop >/dev/null
+}
+
+# Starts it again on the same port.
+pg_resume() {
+  local port
+  port=$(cat "$PG_TEST_DIR/port")
+  pg_as_owner "$(pg_bin)/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w \
+    -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 }
 
 pg_stop() {

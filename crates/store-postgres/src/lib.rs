@@ -45,7 +45,11 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
 struct Pooled {
     client: Client,
     statements: HashMap<String, Statement>,
+    last_used: std::time::Instant,
 }
+
+/// Idle time after which a pooled connection is checked before use.
+const PROBE_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A pool of connections to one PostgreSQL database.
 pub struct Postgres {
@@ -88,17 +92,21 @@ impl Postgres {
                 // A connection the server closed (restart, idle timeout) is dropped.
                 Some(p) if p.client.is_closed() => continue,
                 Some(p) => return Ok(p),
-                None => {
-                    return Ok(Pooled {
-                        client: self.config.connect(NoTls).map_err(db)?,
-                        statements: HashMap::new(),
-                    })
-                }
+                None => return self.fresh(),
             }
         }
     }
 
-    fn give_back(&self, conn: Pooled) {
+    fn fresh(&self) -> StoreResult<Pooled> {
+        Ok(Pooled {
+            client: self.config.connect(NoTls).map_err(db)?,
+            statements: HashMap::new(),
+            last_used: std::time::Instant::now(),
+        })
+    }
+
+    fn give_back(&self, mut conn: Pooled) {
+        conn.last_used = std::time::Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE && !conn.client.is_closed() {
             idle.push(conn);
@@ -107,8 +115,16 @@ impl Postgres {
 
     fn run<T>(&self, write: bool, f: impl FnOnce(&dyn Conn) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.take()?;
+        // A connection idle for a while may have been closed by the server
+        // (restart, failover, idle timeout) without the client noticing:
+        // an empty query finds out, and a fresh connection replaces it.
+        // Busy connections skip the round trip; one closed under them fails
+        // its request, as the server going away mid-request would.
+        if conn.last_used.elapsed() >= PROBE_AFTER_IDLE && conn.client.batch_execute("").is_err() {
+            conn = self.fresh()?;
+        }
         let result = (|| {
-            let Pooled { client, statements } = &mut conn;
+            let Pooled { client, statements, .. } = &mut conn;
             let tx = if write {
                 let mut tx = client.transaction().map_err(db)?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
