@@ -45,5 +45,11 @@ code_enum!(
         TokenRevoke = "token.revoke",
         /// The audit trail was exported.
         AuditExport = "audit.export",
+        /// A case was opened.
+        CaseCreate = "case.create",
+        /// A case moved to another step.
+        CaseStep = "case.step",
+        /// An obstacle was recorded on a case.
+        CaseObstacle = "case.obstacle",
     }
 );

@@ -49,6 +49,10 @@ pub enum Reason {
     InvalidNumber,
     /// The value has the wrong format.
     InvalidFormat,
+    /// This step cannot follow the case's current step.
+    StepNotAllowed,
+    /// The user's role does not record this step.
+    StepNotForRole,
 }
 
 impl Reason {
@@ -72,6 +76,8 @@ impl Reason {
             Reason::PrimaryNameRequired => "primary-name-required",
             Reason::InvalidNumber => "invalid-number",
             Reason::InvalidFormat => "invalid-format",
+            Reason::StepNotAllowed => "step-not-allowed",
+            Reason::StepNotForRole => "step-not-for-role",
         }
     }
 

@@ -7,6 +7,7 @@
 //! ("parse, don't validate").
 
 pub mod audit;
+pub mod case;
 pub mod clock;
 pub mod date;
 pub mod error;

@@ -5,6 +5,7 @@
 //! The matrix follows data minimisation: a role gets what its work needs
 //! (DESIGN.md, "Who uses it"), nothing because it might be handy.
 
+use crate::case::CaseStep;
 use crate::person::code_enum;
 
 code_enum!(
@@ -52,6 +53,10 @@ code_enum!(
         AuditExport = "audit_export",
         /// Manage one's own account (password, language, second factor, tokens).
         OwnAccount = "own_account",
+        /// List and view status and resettlement cases.
+        CaseRead = "case_read",
+        /// Open cases, record their steps (as [`allows_step`] permits) and obstacles.
+        CaseWrite = "case_write",
     }
 );
 
@@ -71,6 +76,25 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::UserManage | P::SiteManage => matches!(role, R::Administrator),
         P::AuditRead => matches!(role, R::Auditor | R::Administrator),
         P::AuditExport => matches!(role, R::Auditor),
+        P::CaseRead => matches!(role, R::Administrator | R::Registrar | R::Interviewer),
+        P::CaseWrite => matches!(role, R::Registrar | R::Interviewer),
+    }
+}
+
+/// May `role` record that a case reached `step`? (Whether the step may
+/// follow the case's current one is the case's rule, [`CaseStep::next`].)
+/// Registrars verify registrations, record departures at the gate and close
+/// cases; interviews, decisions and resettlement steps are the
+/// interviewers'.
+pub fn allows_step(role: Role, step: CaseStep) -> bool {
+    use CaseStep as S;
+    if !allows(role, Permission::CaseWrite) {
+        return false;
+    }
+    match step {
+        S::Registered => false,
+        S::RegistrationVerified | S::Departed | S::Withdrawn | S::Deceased | S::LeftOtherwise => true,
+        _ => role == Role::Interviewer,
     }
 }
 
@@ -116,6 +140,22 @@ mod tests {
         assert!(allows(Role::Administrator, Permission::UserManage));
         assert!(!allows(Role::Administrator, Permission::PersonWrite));
         assert!(!allows(Role::Registrar, Permission::UserManage));
+    }
+
+    #[test]
+    fn interviewers_decide_and_registrars_verify_and_close() {
+        assert!(allows_step(Role::Interviewer, CaseStep::Recognised));
+        assert!(!allows_step(Role::Registrar, CaseStep::Recognised));
+        assert!(allows_step(Role::Registrar, CaseStep::RegistrationVerified));
+        assert!(allows_step(Role::Registrar, CaseStep::Withdrawn));
+        for role in Role::ALL {
+            assert!(!allows_step(*role, CaseStep::Registered), "cases open as registered");
+            if !allows(*role, Permission::CaseWrite) {
+                for step in CaseStep::ALL {
+                    assert!(!allows_step(*role, *step), "{role:?} {step:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -39,7 +39,10 @@ const WRITE_LOCK: i64 = 0x004c_414e_5445_524e;
 const MAX_IDLE: usize = 32;
 
 /// The migrations, in order; the n-th brings the schema to version n.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_cases.sql"),
+];
 
 /// A pooled connection and the statements prepared on it.
 struct Pooled {

@@ -50,6 +50,21 @@ const TABLES: &[(&str, &str, &str)] = &[
         "person_id",
     ),
     (
+        "cases",
+        "id, version, person_id, household_id, step, step_at, country, created_at, updated_at",
+        "id",
+    ),
+    (
+        "case_steps",
+        "case_id, seq, step, at, actor_id, actor_name, country",
+        "case_id, seq",
+    ),
+    (
+        "case_obstacles",
+        "id, case_id, kind, occurred_on, by_whom, detail, recorded_at, actor_id, actor_name",
+        "id",
+    ),
+    (
         "audit_events",
         "seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail",
         "seq",

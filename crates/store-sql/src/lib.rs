@@ -8,6 +8,7 @@
 //! anything only it can do. See [`sql`] for the SQL dialect the statements
 //! keep to.
 
+mod cases;
 pub mod copy;
 mod ledger;
 mod people;
@@ -408,6 +409,48 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<()> {
         self.unlink(link, ctx)
+    }
+    fn create_case(
+        &self,
+        person: lantern_domain::person::PersonId,
+        whole_household: bool,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Case> {
+        self.open_case(person, whole_household, ctx)
+    }
+    fn case(&self, id: lantern_domain::case::CaseId) -> StoreResult<Option<lantern_store::Case>> {
+        self.get_case(id)
+    }
+    fn cases(&self, query: &lantern_store::CaseQuery) -> StoreResult<Page<lantern_store::CaseSummary>> {
+        self.case_page(query)
+    }
+    fn cases_of(&self, person: lantern_domain::person::PersonId) -> StoreResult<Vec<lantern_store::CaseSummary>> {
+        self.person_cases(person)
+    }
+    fn move_case(
+        &self,
+        id: lantern_domain::case::CaseId,
+        expected: lantern_domain::case::CaseStep,
+        to: lantern_domain::case::CaseStep,
+        country: Option<String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Case> {
+        self.step_case(id, expected, to, country, ctx)
+    }
+    fn add_obstacle(
+        &self,
+        id: lantern_domain::case::CaseId,
+        obstacle: &lantern_store::NewObstacle,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Obstacle> {
+        self.record_obstacle(id, obstacle, ctx)
+    }
+    fn pipeline(
+        &self,
+        site: Option<lantern_domain::person::SiteId>,
+        now: time::OffsetDateTime,
+    ) -> StoreResult<lantern_store::Pipeline> {
+        self.pipeline_figures(site, now)
     }
     fn ledger_size(&self) -> StoreResult<u64> {
         self.ledger_len()

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_ledger.sql"),
     include_str!("../migrations/0005_ordered_indexes.sql"),
     include_str!("../migrations/0006_ledger_nodes.sql"),
+    include_str!("../migrations/0007_cases.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

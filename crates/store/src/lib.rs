@@ -11,9 +11,11 @@
 //! acknowledged without its audit row, and a failed audit write undoes the
 //! change.
 
+mod cases;
 pub mod conformance;
 mod types;
 
+pub use cases::*;
 pub use types::*;
 
 use lantern_domain::family::FamilyLink;
@@ -146,6 +148,41 @@ pub trait Store: Send + Sync {
     fn add_link(&self, link: FamilyLink, ctx: &AuditContext) -> StoreResult<()>;
     /// Removes a family link and its inverse.
     fn remove_link(&self, link: FamilyLink, ctx: &AuditContext) -> StoreResult<()>;
+
+    // ----- cases -----
+
+    /// Opens a case for a resident, at step `registered`; with
+    /// `whole_household`, the case covers the resident's household. A
+    /// resident with an open case gets no second one
+    /// (`Invalid(person_id, duplicate)`).
+    fn create_case(&self, person: PersonId, whole_household: bool, ctx: &AuditContext) -> StoreResult<Case>;
+    /// A case with its steps and obstacles.
+    fn case(&self, id: lantern_domain::case::CaseId) -> StoreResult<Option<Case>>;
+    /// Cases, longest waiting at their step first.
+    fn cases(&self, query: &CaseQuery) -> StoreResult<Page<CaseSummary>>;
+    /// The open cases of a resident (as principal applicant).
+    fn cases_of(&self, person: PersonId) -> StoreResult<Vec<CaseSummary>>;
+    /// Moves a case from `expected` (its current step, else `Conflict`) to
+    /// `to`, if `to` may follow (else `Invalid(step, step-not-allowed)`);
+    /// a submission names its country.
+    fn move_case(
+        &self,
+        id: lantern_domain::case::CaseId,
+        expected: lantern_domain::case::CaseStep,
+        to: lantern_domain::case::CaseStep,
+        country: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<Case>;
+    /// Records an obstacle on a case.
+    fn add_obstacle(
+        &self,
+        id: lantern_domain::case::CaseId,
+        obstacle: &NewObstacle,
+        ctx: &AuditContext,
+    ) -> StoreResult<Obstacle>;
+    /// The pipeline's figures, for one site or all; waiting times are
+    /// counted up to `now`.
+    fn pipeline(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline>;
 
     // ----- ledger -----
 

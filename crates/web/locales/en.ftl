@@ -274,6 +274,8 @@ error-not-found = No such record.
 error-primary-name-required = Exactly one name must be the primary name.
 error-invalid-number = Not a valid number.
 error-invalid-format = Not in the expected form.
+error-step-not-allowed = This step cannot follow the case's current step.
+error-step-not-for-role = Your role does not record this step.
 
 ## Errors of requests
 error-title = Error

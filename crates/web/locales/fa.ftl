@@ -267,6 +267,8 @@ error-not-found = چنین پرونده‌ای نیست.
 error-primary-name-required = دقیقاً یک نام باید نام اصلی باشد.
 error-invalid-number = عدد معتبری نیست.
 error-invalid-format = به شکل مورد انتظار نیست.
+error-step-not-allowed = این مرحله نمی‌تواند پس از مرحلهٔ کنونی پرونده بیاید.
+error-step-not-for-role = نقش شما این مرحله را ثبت نمی‌کند.
 
 ## Errors of requests
 error-title = خطا

@@ -1,0 +1,502 @@
+//! Status and resettlement cases: steps, obstacles and the pipeline's
+//! figures. Every change writes its audit event and its log entry in the
+//! same transaction.
+
+use lantern_domain::audit::AuditAction;
+use lantern_domain::case::{CaseId, CaseStep, ObstacleId, ObstacleKind};
+use lantern_domain::person::{HouseholdId, PersonId, SiteId};
+use lantern_domain::{FieldError, Reason};
+use lantern_store::{
+    AuditContext, Case, CaseQuery, CaseStepRecord, CaseSummary, NewObstacle, Obstacle, Page, Pipeline, StepFigures,
+    StoreError, StoreResult,
+};
+use time::OffsetDateTime;
+
+use crate::sql::{Backend, Conn, ConnExt, Row, Value};
+use crate::util::{fmt_ts, parse_id, parse_ts};
+use crate::{insert_audit, params, SqlStore};
+
+fn step_of(raw: &str) -> StoreResult<CaseStep> {
+    CaseStep::parse("step", raw).map_err(StoreError::backend)
+}
+
+fn date_of(raw: &str) -> StoreResult<time::Date> {
+    time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")).map_err(StoreError::backend)
+}
+
+/// Appends a case's (or an obstacle's) log entry: salted commitments to its fields.
+fn log_entry(
+    tx: &dyn Conn,
+    kind: &str,
+    record_kind: &str,
+    id: &str,
+    version: Option<i64>,
+    fields: &[(&str, Option<&str>)],
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let mut c = lantern_ledger::entry::Commitments::new();
+    for (name, value) in fields {
+        c.add(name, value, crate::ledger::salt()?);
+    }
+    crate::ledger::append(
+        tx,
+        crate::ledger::EntryHead {
+            kind,
+            record_kind,
+            record_id: id,
+            version,
+            at,
+        },
+        c,
+    )?;
+    Ok(())
+}
+
+/// The case columns every read selects, joined with the resident, the
+/// household and the site.
+const CASE_COLUMNS: &str = "c.id, c.version, c.person_id, p.display_name, c.household_id, h.label, s.name, c.step, \
+     c.step_at, c.country";
+const CASE_FROM: &str = "cases c JOIN people p ON p.id = c.person_id LEFT JOIN households h ON h.id = c.household_id \
+     LEFT JOIN sites s ON s.id = p.site_id";
+
+fn summary_row(r: &Row) -> StoreResult<CaseSummary> {
+    Ok(CaseSummary {
+        id: CaseId(parse_id(&r.get::<String>(0)?)?),
+        person_name: r.get(3)?,
+        household_label: r.get(5)?,
+        site: r.get(6)?,
+        step: step_of(&r.get::<String>(7)?)?,
+        step_at: parse_ts(&r.get::<String>(8)?)?,
+        obstacles: r.get(10)?,
+    })
+}
+
+fn load_case(tx: &dyn Conn, id: CaseId) -> StoreResult<Option<Case>> {
+    let Some(r) = tx.query_opt(
+        &format!("SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ?1"),
+        params![id.to_string()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let steps = tx
+        .query(
+            "SELECT step, at, actor_name, country FROM case_steps WHERE case_id = ?1 ORDER BY seq",
+            params![id.to_string()],
+        )?
+        .into_iter()
+        .map(|s| {
+            Ok(CaseStepRecord {
+                step: step_of(&s.get::<String>(0)?)?,
+                at: parse_ts(&s.get::<String>(1)?)?,
+                actor_name: s.get(2)?,
+                country: s.get(3)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let obstacles = tx
+        .query(
+            "SELECT id, kind, occurred_on, by_whom, detail, recorded_at, actor_name FROM case_obstacles
+             WHERE case_id = ?1 ORDER BY recorded_at, id",
+            params![id.to_string()],
+        )?
+        .into_iter()
+        .map(|o| {
+            Ok(Obstacle {
+                id: ObstacleId(parse_id(&o.get::<String>(0)?)?),
+                kind: ObstacleKind::parse("kind", &o.get::<String>(1)?).map_err(StoreError::backend)?,
+                occurred_on: date_of(&o.get::<String>(2)?)?,
+                by_whom: o.get(3)?,
+                detail: o.get(4)?,
+                recorded_at: parse_ts(&o.get::<String>(5)?)?,
+                actor_name: o.get(6)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some(Case {
+        id,
+        version: r.get(1)?,
+        person: PersonId(parse_id(&r.get::<String>(2)?)?),
+        person_name: r.get(3)?,
+        household: r
+            .get::<Option<String>>(4)?
+            .map(|h| parse_id(&h).map(HouseholdId))
+            .transpose()?,
+        household_label: r.get(5)?,
+        site: r.get(6)?,
+        step: step_of(&r.get::<String>(7)?)?,
+        step_at: parse_ts(&r.get::<String>(8)?)?,
+        country: r.get(9)?,
+        steps,
+        obstacles,
+    }))
+}
+
+/// Appends a step to a case's history (the caller updates the case row).
+fn insert_step(
+    tx: &dyn Conn,
+    id: CaseId,
+    seq: i64,
+    step: CaseStep,
+    country: Option<&str>,
+    ctx: &AuditContext,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO case_steps (case_id, seq, step, at, actor_id, actor_name, country)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id.to_string(),
+            seq,
+            step.code(),
+            fmt_ts(ctx.at),
+            ctx.actor_id.map(|a| a.to_string()),
+            &ctx.actor_name,
+            country
+        ],
+    )?;
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    // Nearest rank (the smallest value with at least p of the values at or below it).
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) fn open_case(&self, person: PersonId, whole_household: bool, ctx: &AuditContext) -> StoreResult<Case> {
+        self.write(|tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT household_id FROM people WHERE id = ?1 AND deleted_at IS NULL",
+                    params![person.to_string()],
+                )?
+                .ok_or_else(|| StoreError::from(FieldError::new("person_id", Reason::NotFound)))?;
+            let household: Option<String> = if whole_household {
+                Some(row.get::<Option<String>>(0)?.ok_or_else(|| {
+                    StoreError::from(FieldError::new("whole_household", Reason::NotFound))
+                })?)
+            } else {
+                None
+            };
+            let finals: Vec<String> = CaseStep::ALL
+                .iter()
+                .filter(|s| s.is_final())
+                .map(|s| format!("'{}'", s.code()))
+                .collect();
+            let open: bool = tx.query_value(
+                &format!(
+                    "SELECT EXISTS(SELECT 1 FROM cases WHERE person_id = ?1 AND step NOT IN ({}))",
+                    finals.join(", ")
+                ),
+                params![person.to_string()],
+            )?;
+            if open {
+                return Err(FieldError::new("person_id", Reason::Duplicate).into());
+            }
+            let id = CaseId::new();
+            let now = fmt_ts(ctx.at);
+            tx.execute(
+                "INSERT INTO cases (id, version, person_id, household_id, step, step_at, country, created_at, updated_at)
+                 VALUES (?1, 1, ?2, ?3, ?4, ?5, NULL, ?5, ?5)",
+                params![
+                    id.to_string(),
+                    person.to_string(),
+                    household.as_deref(),
+                    CaseStep::Registered.code(),
+                    now.as_str()
+                ],
+            )?;
+            insert_step(tx, id, 1, CaseStep::Registered, None, ctx)?;
+            let person_text = person.to_string();
+            log_entry(
+                tx,
+                "record.created",
+                "case",
+                &id.to_string(),
+                Some(1),
+                &[
+                    ("person_id", Some(&person_text)),
+                    ("household_id", household.as_deref()),
+                    ("step", Some(CaseStep::Registered.code())),
+                ],
+                ctx.at,
+            )?;
+            insert_audit(
+                tx,
+                &ctx.event(AuditAction::CaseCreate, "case", Some(id.to_string()), &person_text),
+            )?;
+            load_case(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn get_case(&self, id: CaseId) -> StoreResult<Option<Case>> {
+        self.read(|tx| load_case(tx, id))
+    }
+
+    pub(crate) fn case_page(&self, q: &CaseQuery) -> StoreResult<Page<CaseSummary>> {
+        let mut clauses = vec!["p.deleted_at IS NULL".to_string()];
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(step) = q.step {
+            args.push(step.code().into());
+            clauses.push(format!("c.step = ?{}", args.len()));
+        }
+        if let Some(site) = q.site {
+            args.push(site.to_string().into());
+            clauses.push(format!("p.site_id = ?{}", args.len()));
+        }
+        let where_sql = clauses.join(" AND ");
+        let page = q.page;
+        self.read(|tx| {
+            let total: u64 = tx.query_value(
+                &format!("SELECT COUNT(*) FROM cases c JOIN people p ON p.id = c.person_id WHERE {where_sql}"),
+                &args,
+            )?;
+            let items = tx
+                .query(
+                    &format!(
+                        "SELECT {CASE_COLUMNS}, (SELECT COUNT(*) FROM case_obstacles o WHERE o.case_id = c.id)
+                         FROM {CASE_FROM} WHERE {where_sql} ORDER BY c.step_at, c.id LIMIT {} OFFSET {}",
+                        page.size,
+                        page.offset()
+                    ),
+                    &args,
+                )?
+                .iter()
+                .map(summary_row)
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page {
+                items,
+                page: page.page,
+                size: page.size,
+                total,
+                total_is_lower_bound: false,
+            })
+        })
+    }
+
+    pub(crate) fn person_cases(&self, person: PersonId) -> StoreResult<Vec<CaseSummary>> {
+        self.read(|tx| {
+            tx.query(
+                &format!(
+                    "SELECT {CASE_COLUMNS}, (SELECT COUNT(*) FROM case_obstacles o WHERE o.case_id = c.id)
+                     FROM {CASE_FROM} WHERE c.person_id = ?1 ORDER BY c.created_at, c.id"
+                ),
+                params![person.to_string()],
+            )?
+            .iter()
+            .map(summary_row)
+            .collect()
+        })
+    }
+
+    pub(crate) fn step_case(
+        &self,
+        id: CaseId,
+        expected: CaseStep,
+        to: CaseStep,
+        country: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<Case> {
+        if to.needs_country() && country.is_none() {
+            return Err(FieldError::new("country", Reason::Required).into());
+        }
+        let country = country.filter(|_| to.needs_country());
+        self.write(|tx| {
+            let case = load_case(tx, id)?.ok_or(StoreError::NotFound)?;
+            if case.step != expected {
+                return Err(StoreError::Conflict { current: case.version });
+            }
+            case.step.check_next(to)?;
+            let version = case.version + 1;
+            // A submission names its country; later steps keep it.
+            let country = country.or(case.country);
+            tx.execute(
+                "UPDATE cases SET version = ?2, step = ?3, step_at = ?4, country = ?5, updated_at = ?4 WHERE id = ?1",
+                params![id.to_string(), version, to.code(), fmt_ts(ctx.at), country.as_deref()],
+            )?;
+            insert_step(
+                tx,
+                id,
+                case.steps.len() as i64 + 1,
+                to,
+                country.as_deref().filter(|_| to.needs_country()),
+                ctx,
+            )?;
+            log_entry(
+                tx,
+                "record.updated",
+                "case",
+                &id.to_string(),
+                Some(version),
+                &[("step", Some(to.code())), ("country", country.as_deref())],
+                ctx.at,
+            )?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::CaseStep,
+                    "case",
+                    Some(id.to_string()),
+                    &format!("{} -> {}", case.step.code(), to.code()),
+                ),
+            )?;
+            load_case(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn record_obstacle(&self, id: CaseId, o: &NewObstacle, ctx: &AuditContext) -> StoreResult<Obstacle> {
+        self.write(|tx| {
+            let exists: bool = tx.query_value(
+                "SELECT EXISTS(SELECT 1 FROM cases WHERE id = ?1)",
+                params![id.to_string()],
+            )?;
+            if !exists {
+                return Err(StoreError::NotFound);
+            }
+            let oid = ObstacleId::new();
+            let day = o.occurred_on.to_string();
+            tx.execute(
+                "INSERT INTO case_obstacles (id, case_id, kind, occurred_on, by_whom, detail, recorded_at, actor_id,
+                                             actor_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    oid.to_string(),
+                    id.to_string(),
+                    o.kind.code(),
+                    day.as_str(),
+                    o.by_whom.as_deref(),
+                    o.detail.as_deref(),
+                    fmt_ts(ctx.at),
+                    ctx.actor_id.map(|a| a.to_string()),
+                    &ctx.actor_name
+                ],
+            )?;
+            let case_text = id.to_string();
+            log_entry(
+                tx,
+                "record.created",
+                "case_obstacle",
+                &oid.to_string(),
+                None,
+                &[
+                    ("case_id", Some(&case_text)),
+                    ("kind", Some(o.kind.code())),
+                    ("occurred_on", Some(&day)),
+                    ("by_whom", o.by_whom.as_deref()),
+                    ("detail", o.detail.as_deref()),
+                ],
+                ctx.at,
+            )?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::CaseObstacle,
+                    "case",
+                    Some(case_text.clone()),
+                    o.kind.code(),
+                ),
+            )?;
+            Ok(Obstacle {
+                id: oid,
+                kind: o.kind,
+                occurred_on: o.occurred_on,
+                by_whom: o.by_whom.clone(),
+                detail: o.detail.clone(),
+                recorded_at: ctx.at,
+                actor_name: ctx.actor_name.clone(),
+            })
+        })
+    }
+
+    pub(crate) fn pipeline_figures(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline> {
+        let (join, filter, args): (&str, &str, Vec<Value>) = match site {
+            Some(s) => (
+                "JOIN people p ON p.id = c.person_id",
+                "AND p.site_id = ?1",
+                vec![s.to_string().into()],
+            ),
+            None => ("", "", Vec::new()),
+        };
+        self.read(|tx| {
+            let mut waits: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+            let mut current: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+            for r in tx.query(
+                &format!("SELECT c.step, c.step_at FROM cases c {join} WHERE 1 = 1 {filter}"),
+                &args,
+            )? {
+                let step: String = r.get(0)?;
+                let since = parse_ts(&r.get::<String>(1)?)?;
+                *current.entry(step.clone()).or_default() += 1;
+                waits
+                    .entry(step)
+                    .or_default()
+                    .push((now - since).as_seconds_f64() / 86_400.0);
+            }
+            let mut reached: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+            for r in tx.query(
+                &format!(
+                    "SELECT s.step, COUNT(DISTINCT s.case_id) FROM case_steps s JOIN cases c ON c.id = s.case_id {join}
+                     WHERE 1 = 1 {filter} GROUP BY s.step"
+                ),
+                &args,
+            )? {
+                reached.insert(r.get(0)?, r.get(1)?);
+            }
+            let steps = CaseStep::PIPELINE
+                .iter()
+                .map(|step| {
+                    let mut w = waits.remove(step.code()).unwrap_or_default();
+                    w.sort_by(f64::total_cmp);
+                    let open = !step.is_final();
+                    StepFigures {
+                        step: *step,
+                        current: current.get(step.code()).copied().unwrap_or(0),
+                        reached: reached.get(step.code()).copied().unwrap_or(0),
+                        waiting_median_days: percentile(&w, 0.5).filter(|_| open),
+                        waiting_p90_days: percentile(&w, 0.9).filter(|_| open),
+                    }
+                })
+                .collect();
+            let obstacles = tx
+                .query(
+                    &format!(
+                        "SELECT o.kind, COUNT(*) FROM case_obstacles o JOIN cases c ON c.id = o.case_id {join}
+                         WHERE 1 = 1 {filter} GROUP BY o.kind ORDER BY 2 DESC, 1"
+                    ),
+                    &args,
+                )?
+                .into_iter()
+                .map(|r| {
+                    Ok((
+                        ObstacleKind::parse("kind", &r.get::<String>(0)?).map_err(StoreError::backend)?,
+                        r.get(1)?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let total = current.values().sum();
+            Ok(Pipeline {
+                steps,
+                obstacles,
+                total,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), Some(5.0));
+        assert_eq!(percentile(&v, 0.9), Some(9.0));
+        assert_eq!(percentile(&[3.0], 0.9), Some(3.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+}
