@@ -6,11 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${LANTERN_VENV:-target/venv}"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import sigstore" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "sigstore==4.5.1"
-fi
+venv=$(scripts/python-venv.sh)
 bin="${LANTERN_BIN:-target/debug/lantern}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

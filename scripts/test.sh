@@ -21,6 +21,9 @@ cargo test --locked -p lantern --test backup -- --include-ignored
 cargo test --locked -p lantern-testkit
 
 LANTERN_BIN="$PWD/target/debug/lantern" scripts/independent-verify.sh
+# The browser tests validate the HXL export with libhxl from this environment.
+LANTERN_VENV="$PWD/$(scripts/python-venv.sh)"
+export LANTERN_VENV
 echo "== browser tests on SQLite"
 (cd e2e && env -u LANTERN_TEST_POSTGRES LANTERN_BIN="$PWD/../target/debug/lantern" npm test)
 echo "== browser tests on PostgreSQL"

@@ -156,6 +156,8 @@ pub struct DemoSummary {
     pub households: usize,
     /// Family links recorded.
     pub links: usize,
+    /// Status and resettlement cases opened.
+    pub cases: usize,
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -222,7 +224,7 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
             None => sites.push(store.create_site(name, ctx)?),
         }
     }
-    let (mut people, mut households, mut links) = (0, 0, 0);
+    let (mut people, mut households, mut links, mut cases) = (0, 0, 0, 0);
     while people < target {
         let family = pick(&mut rng, FAMILY);
         let site = pick(&mut rng, &sites);
@@ -294,6 +296,10 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
         let ids: Vec<PersonId> = store.import_people(&drafts, ctx)?;
         people += ids.len();
         let head = ids[0];
+        if status == "resident" && rng.random_bool(0.6) {
+            demo_case(store, &mut rng, head, ctx)?;
+            cases += 1;
+        }
         for (i, (_, role)) in members.iter().enumerate().skip(1) {
             let kind = if *role == "spouse" {
                 LinkKind::Spouse
@@ -326,5 +332,71 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
         people,
         households,
         links,
+        cases,
     })
+}
+
+/// Resettlement countries of the demo: placeholders, not real countries.
+const COUNTRIES: &[&str] = &["Country A", "Country B", "Country C", "Country D"];
+
+/// Opens a household case for `head` some years ago and walks it along the
+/// procedure to a random depth (most cases wait early on, as in the
+/// field), with the obstacles that make interviews fail.
+fn demo_case(store: &dyn Store, rng: &mut StdRng, head: PersonId, ctx: &AuditContext) -> anyhow::Result<()> {
+    use lantern_domain::case::{CaseStep as S, ObstacleKind};
+    let mut at = ctx.at - time::Duration::days(rng.random_range(200..1200));
+    let ctx_at = |at: time::OffsetDateTime| AuditContext { at, ..ctx.clone() };
+    let case = store.create_case(head, true, &ctx_at(at))?;
+    // The lower of two draws: depths near the start are the likeliest.
+    let depth = rng.random_range(0..=9).min(rng.random_range(0..=9));
+    let mut step = S::Registered;
+    for _ in 0..depth {
+        if step.is_final() {
+            break;
+        }
+        let next = match step {
+            S::Interviewed => {
+                if rng.random_bool(0.15) {
+                    S::Rejected
+                } else {
+                    S::Recognised
+                }
+            }
+            S::Rejected => S::AppealLodged,
+            S::InterviewScheduled if rng.random_bool(0.3) => {
+                let kind = *pick(
+                    rng,
+                    &[
+                        ObstacleKind::DidNotAttend,
+                        ObstacleKind::AccessDenied,
+                        ObstacleKind::InterpreterUnavailable,
+                        ObstacleKind::OtherPersonPresent,
+                    ],
+                );
+                let by_whom = matches!(kind, ObstacleKind::AccessDenied | ObstacleKind::OtherPersonPresent)
+                    .then(|| "site management".to_string());
+                store.add_obstacle(
+                    case.id,
+                    &lantern_store::NewObstacle {
+                        kind,
+                        occurred_on: at.date(),
+                        by_whom,
+                        detail: None,
+                    },
+                    &ctx_at(at),
+                )?;
+                S::InterviewRequested
+            }
+            other => other.next()[0],
+        };
+        let gap = time::Duration::days(rng.random_range(5..120));
+        if at + gap >= ctx.at {
+            break;
+        }
+        at += gap;
+        let country = next.needs_country().then(|| pick(rng, COUNTRIES).to_string());
+        store.move_case(case.id, step, next, country, &ctx_at(at))?;
+        step = next;
+    }
+    Ok(())
 }

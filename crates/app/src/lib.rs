@@ -159,6 +159,7 @@ pub fn load_demo(store: &dyn Store, clock: &dyn Clock, people: usize) -> anyhow:
         people = summary.people,
         households = summary.households,
         links = summary.links,
+        cases = summary.cases,
         "demo population loaded"
     );
     let mut accounts = Vec::new();

@@ -185,7 +185,7 @@ async fn state_changes_need_the_csrf_token() {
 /// Which roles may use each route. Written from the role descriptions in
 /// DESIGN.md, independently of the permission matrix, so a change to the
 /// matrix that contradicts them fails here.
-fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<Role>)> {
+fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, String, Vec<Role>)> {
     use Role::*;
     let staff = vec![
         Administrator,
@@ -197,6 +197,8 @@ fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<
         Auditor,
     ];
     let readers = vec![Administrator, Registrar, Caseworker, Interviewer, Documenter];
+    let case_readers = vec![Administrator, Registrar, Interviewer];
+    let case_writers = vec![Registrar, Interviewer];
     let all = Role::ALL.to_vec();
     vec![
         ("GET", "/".into(), staff.clone()),
@@ -253,6 +255,19 @@ fn route_table(person: &str, household: &str) -> Vec<(&'static str, String, Vec<
         ("GET", format!("/api/v1/households/{household}"), readers.clone()),
         ("GET", "/api/v1/sites".into(), readers.clone()),
         ("GET", "/api/v1/audit".into(), vec![Administrator, Auditor]),
+        ("GET", "/cases".into(), case_readers.clone()),
+        ("POST", "/cases".into(), case_writers.clone()),
+        ("GET", format!("/cases/{case}"), case_readers.clone()),
+        ("POST", format!("/cases/{case}/step"), case_writers.clone()),
+        ("POST", format!("/cases/{case}/obstacles"), case_writers.clone()),
+        ("GET", "/cases/pipeline".into(), staff.clone()),
+        ("GET", "/cases/pipeline.csv".into(), staff.clone()),
+        ("GET", "/api/v1/cases".into(), case_readers.clone()),
+        ("POST", "/api/v1/cases".into(), case_writers.clone()),
+        ("GET", format!("/api/v1/cases/{case}"), case_readers.clone()),
+        ("POST", format!("/api/v1/cases/{case}/steps"), case_writers.clone()),
+        ("POST", format!("/api/v1/cases/{case}/obstacles"), case_writers.clone()),
+        ("GET", "/api/v1/cases/pipeline".into(), staff.clone()),
     ]
 }
 
@@ -272,7 +287,15 @@ async fn every_route_allows_exactly_its_roles() {
         .unwrap()
         .id
         .to_string();
-    let table = route_table(&person, &household);
+    let person_id = lantern_domain::person::PersonId::parse("id", &person).unwrap();
+    let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
+    let case = srv
+        .db(move |s| s.create_case(person_id, false, &ctx))
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let table = route_table(&person, &household, &case);
     let mut checked = 0;
     for role in Role::ALL {
         let s = srv.login(*role).await;
@@ -1113,4 +1136,157 @@ async fn totp_enabled(srv: &TestServer, user: &'static str) -> bool {
         .unwrap()
         .user
         .totp_enabled
+}
+
+#[tokio::test]
+async fn cases_move_through_their_steps_and_obstacles_show_in_the_pipeline() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let person = register(&reg, &[("names[0].text", "Pipeline Person")]).await;
+    let int = srv.login(Role::Interviewer).await;
+    // The person's page offers to open a case; opening one shows it.
+    let page = int.get(&format!("/people/{person}")).await.text().await.unwrap();
+    assert!(page.contains("action=\"/cases\""), "{page}");
+    let r = int.post_form("/cases", &[("person_id", &person)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let case_path = r.headers()["location"].to_str().unwrap().to_string();
+    // A second open case for the same resident is refused.
+    let r = int.post_form("/cases", &[("person_id", &person)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let step = |expected: &'static str, to: &'static str| {
+        let int = &int;
+        let path = format!("{case_path}/step");
+        async move { int.post_form(&path, &[("expected", expected), ("step", to)]).await }
+    };
+    assert_eq!(
+        step("registered", "registration_verified").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // An illegal step is refused with the reason, in the user's language.
+    let r = step("registration_verified", "departed").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("cannot follow"));
+    // A stale form (someone else moved the case) is a conflict.
+    assert_eq!(
+        step("registered", "registration_verified").await.status(),
+        StatusCode::CONFLICT
+    );
+    // A registrar does not record decisions: refused and audited.
+    for (e, t) in [
+        ("registration_verified", "interview_requested"),
+        ("interview_requested", "interview_scheduled"),
+        ("interview_scheduled", "interviewed"),
+    ] {
+        assert_eq!(step(e, t).await.status(), StatusCode::SEE_OTHER, "{e} -> {t}");
+    }
+    let denials = srv.audit_count("access.denied").await;
+    let r = reg
+        .post_form(
+            &format!("{case_path}/step"),
+            &[("expected", "interviewed"), ("step", "recognised")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(srv.audit_count("access.denied").await, denials + 1);
+    // The interview had someone else in the room: an obstacle.
+    let r = int
+        .post_form(
+            &format!("{case_path}/obstacles"),
+            &[
+                ("obstacle", "other_person_present"),
+                ("occurred_on", "2026-03-01"),
+                ("by_whom", "a visitor"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = int
+        .post_form(
+            &format!("{case_path}/obstacles"),
+            &[("obstacle", "other"), ("occurred_on", "2099-01-01")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = int.get(&case_path).await.text().await.unwrap();
+    assert!(page.contains("Another person present at the interview") && page.contains("a visitor"));
+    assert!(page.contains("Interviewed"));
+    assert_eq!(srv.audit("case.step").await.len(), 4);
+    assert_eq!(srv.audit("case.obstacle").await.len(), 1);
+
+    // The pipeline counts it, in both languages, and exports aggregates only.
+    let admin = srv.login(Role::Administrator).await;
+    let page = admin.get("/cases/pipeline").await.text().await.unwrap();
+    assert!(page.contains("<svg") && page.contains("Another person present at the interview"));
+    let csv = admin.get("/cases/pipeline.csv").await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[1].starts_with("#date,"), "{csv}");
+    assert!(lines.iter().any(|l| l.contains(",case_step,interviewed,1,1,")), "{csv}");
+    assert!(
+        lines.iter().any(|l| l.contains(",obstacle,other_person_present,1,")),
+        "{csv}"
+    );
+    assert!(!csv.contains("Pipeline Person"), "no personal data in aggregates");
+
+    // The API: the same rules.
+    let token = srv.api_token(Role::Interviewer).await;
+    let api = reqwest::Client::new();
+    let id = case_path.trim_start_matches("/cases/");
+    let r = api
+        .post(srv.url(&format!("/api/v1/cases/{id}/steps")))
+        .bearer_auth(&token)
+        .json(&json!({"expected": "interviewed", "step": "recognised"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = api
+        .post(srv.url(&format!("/api/v1/cases/{id}/steps")))
+        .bearer_auth(&token)
+        .json(&json!({"expected": "recognised", "step": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["fields"][0]["field"],
+        "country"
+    );
+    let case: Value = api
+        .post(srv.url(&format!("/api/v1/cases/{id}/steps")))
+        .bearer_auth(&token)
+        .json(&json!({"expected": "recognised", "step": "submitted", "country": "Country B"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (case["step"].as_str(), case["country"].as_str()),
+        (Some("submitted"), Some("Country B"))
+    );
+    assert_eq!(
+        case["next"],
+        json!(["accepted", "refused", "withdrawn", "deceased", "left_otherwise"])
+    );
+    let pipeline: Value = api
+        .get(srv.url("/api/v1/cases/pipeline"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pipeline["total"], 1);
+    assert_eq!(
+        pipeline["obstacles"][0],
+        json!({"obstacle": "other_person_present", "count": 1})
+    );
+    // Persian pages translate steps and obstacles.
+    admin
+        .post_form("/language", &[("lang", "fa"), ("back", "/cases/pipeline")])
+        .await;
+    let page = admin.get("/cases/pipeline").await.text().await.unwrap();
+    assert!(page.contains("شخص دیگری در مصاحبه حاضر بود"), "{page}");
 }

@@ -44,6 +44,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/households/{id}", get(get_household))
         .route("/sites", get(list_sites))
         .route("/audit", get(list_audit))
+        .merge(crate::api_cases::routes())
 }
 
 /// A JSON body whose syntax errors come back as API errors.
@@ -85,8 +86,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestP
     }
 }
 
+/// Every API error: a code, a message, and the refused fields if any.
 #[derive(Serialize, ToSchema)]
-struct ErrorBody {
+pub struct ErrorBody {
     error: ErrorDetail,
 }
 
@@ -846,12 +848,18 @@ impl utoipa::Modify for BearerAuth {
 /// The OpenAPI description of this API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Lantern API", description = "People registry, households and audit trail."),
+    info(title = "Lantern API", description = "People registry, households, status and resettlement cases, and audit trail."),
     paths(
         me, list_people, create_person, get_person, update_person, delete_person, get_protected, get_history, get_photo, put_photo,
-        add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit
+        add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit,
+        crate::api_cases::list_cases, crate::api_cases::create_case, crate::api_cases::get_case,
+        crate::api_cases::move_case, crate::api_cases::add_obstacle, crate::api_cases::get_pipeline
     ),
     components(schemas(
+        crate::api_cases::CaseSummaryOut, crate::api_cases::CasesPage, crate::api_cases::CaseStepOut,
+        crate::api_cases::ObstacleOut, crate::api_cases::CaseOut, crate::api_cases::CaseIn, crate::api_cases::StepIn,
+        crate::api_cases::ObstacleIn, crate::api_cases::StepFiguresOut, crate::api_cases::ObstacleCountOut,
+        crate::api_cases::PipelineOut,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,

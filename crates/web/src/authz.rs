@@ -50,6 +50,8 @@ pub mod need {
         AuditRead,
         AuditExport,
         OwnAccount,
+        CaseRead,
+        CaseWrite,
     );
 }
 
@@ -92,4 +94,25 @@ impl<N: Need> FromRequestParts<AppState> for Authz<N> {
         state.db(move |s| s.record_audit(&event)).await?;
         Err(AppError::Forbidden)
     }
+}
+
+/// Whether the user may record that a case reached `step`
+/// ([`lantern_domain::policy::allows_step`]); a refusal is audited and
+/// answered 403, like the extractor's.
+pub async fn require_step(
+    state: &AppState,
+    auth: &Authz<need::CaseWrite>,
+    step: lantern_domain::case::CaseStep,
+) -> Result<(), AppError> {
+    if lantern_domain::policy::allows_step(auth.user.role, step) {
+        return Ok(());
+    }
+    let event = auth.ctx.audit(state.clock.now()).event(
+        AuditAction::AccessDenied,
+        "case_step",
+        Some(step.code().to_string()),
+        auth.user.role.code(),
+    );
+    state.db(move |s| s.record_audit(&event)).await?;
+    Err(AppError::Forbidden)
 }

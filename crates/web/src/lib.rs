@@ -9,6 +9,7 @@
 //! the domain's `policy::allows`. No handler compares roles.
 
 pub mod api;
+pub mod api_cases;
 pub mod authz;
 pub mod context;
 pub mod error;

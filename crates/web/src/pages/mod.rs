@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod audit;
 mod auth;
+pub(crate) mod cases;
 mod people;
 
 pub(crate) use people::photo_response;
@@ -41,6 +42,12 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/people/{id}/links/remove", post(people::remove_link))
         .route("/households", get(people::households).post(people::create_household))
         .route("/households/{id}", get(people::household))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/pipeline", get(cases::pipeline))
+        .route("/cases/pipeline.csv", get(cases::pipeline_csv))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/step", post(cases::step))
+        .route("/cases/{id}/obstacles", post(cases::add_obstacle))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))

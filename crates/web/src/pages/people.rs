@@ -356,6 +356,8 @@ struct ViewPage {
     protected: Option<ProtectedFields>,
     link_kinds: Vec<&'static str>,
     link_errors: FieldErrors,
+    /// The resident's cases, for roles that read cases.
+    cases: Option<Vec<lantern_store::CaseSummary>>,
 }
 
 async fn view_page(
@@ -376,6 +378,15 @@ async fn view_page(
         Some(h) => state.db(move |s| s.household(h)).await?.map(|(h, _)| h),
         None => None,
     };
+    let reads_cases = ctx
+        .user
+        .as_ref()
+        .is_some_and(|u| lantern_domain::policy::allows(u.role, lantern_domain::policy::Permission::CaseRead));
+    let cases = if reads_cases {
+        Some(state.db(move |s| s.cases_of(id)).await?)
+    } else {
+        None
+    };
     let status = super::form_status(&link_errors);
     Ok(render_status(
         status,
@@ -387,6 +398,7 @@ async fn view_page(
             protected,
             link_kinds: LinkKind::ALL.iter().map(|k| k.code()).collect(),
             link_errors,
+            cases,
         },
     ))
 }
