@@ -51,5 +51,13 @@ code_enum!(
         CaseStep = "case.step",
         /// An obstacle was recorded on a case.
         CaseObstacle = "case.obstacle",
+        /// An interview was booked.
+        InterviewBook = "interview.book",
+        /// What became of an interview was recorded.
+        InterviewClose = "interview.close",
+        /// An interview room was added.
+        RoomCreate = "room.create",
+        /// An interpreter was added.
+        InterpreterCreate = "interpreter.create",
     }
 );

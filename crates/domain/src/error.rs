@@ -53,6 +53,8 @@ pub enum Reason {
     StepNotAllowed,
     /// The user's role does not record this step.
     StepNotForRole,
+    /// Already booked at an overlapping time.
+    DoubleBooked,
 }
 
 impl Reason {
@@ -78,6 +80,7 @@ impl Reason {
             Reason::InvalidFormat => "invalid-format",
             Reason::StepNotAllowed => "step-not-allowed",
             Reason::StepNotForRole => "step-not-for-role",
+            Reason::DoubleBooked => "double-booked",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod date;
 pub mod error;
 pub mod family;
+pub mod interview;
 pub mod names;
 pub mod person;
 pub mod policy;

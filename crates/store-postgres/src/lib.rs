@@ -42,6 +42,7 @@ const MAX_IDLE: usize = 32;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_cases.sql"),
+    include_str!("../migrations/0003_interviews.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

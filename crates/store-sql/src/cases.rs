@@ -157,6 +157,125 @@ fn insert_step(
     Ok(())
 }
 
+/// Moves a case inside the caller's transaction: checks the expected step
+/// and the transition, updates the case, appends the step, the log entry
+/// and the audit event.
+pub(crate) fn move_in(
+    tx: &dyn Conn,
+    id: CaseId,
+    expected: CaseStep,
+    to: CaseStep,
+    country: Option<String>,
+    ctx: &AuditContext,
+) -> StoreResult<()> {
+    if to.needs_country() && country.is_none() {
+        return Err(FieldError::new("country", Reason::Required).into());
+    }
+    let country = country.filter(|_| to.needs_country());
+    let case = load_case(tx, id)?.ok_or(StoreError::NotFound)?;
+    if case.step != expected {
+        return Err(StoreError::Conflict { current: case.version });
+    }
+    case.step.check_next(to)?;
+    let version = case.version + 1;
+    // A submission names its country; later steps keep it.
+    let country = country.or(case.country);
+    tx.execute(
+        "UPDATE cases SET version = ?2, step = ?3, step_at = ?4, country = ?5, updated_at = ?4 WHERE id = ?1",
+        params![id.to_string(), version, to.code(), fmt_ts(ctx.at), country.as_deref()],
+    )?;
+    insert_step(
+        tx,
+        id,
+        case.steps.len() as i64 + 1,
+        to,
+        country.as_deref().filter(|_| to.needs_country()),
+        ctx,
+    )?;
+    log_entry(
+        tx,
+        "record.updated",
+        "case",
+        &id.to_string(),
+        Some(version),
+        &[("step", Some(to.code())), ("country", country.as_deref())],
+        ctx.at,
+    )?;
+    insert_audit(
+        tx,
+        &ctx.event(
+            AuditAction::CaseStep,
+            "case",
+            Some(id.to_string()),
+            &format!("{} -> {}", case.step.code(), to.code()),
+        ),
+    )?;
+    Ok(())
+}
+
+/// Records an obstacle inside the caller's transaction.
+pub(crate) fn insert_obstacle(tx: &dyn Conn, id: CaseId, o: &NewObstacle, ctx: &AuditContext) -> StoreResult<Obstacle> {
+    let exists: bool = tx.query_value(
+        "SELECT EXISTS(SELECT 1 FROM cases WHERE id = ?1)",
+        params![id.to_string()],
+    )?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let oid = ObstacleId::new();
+    let day = o.occurred_on.to_string();
+    tx.execute(
+        "INSERT INTO case_obstacles (id, case_id, kind, occurred_on, by_whom, detail, recorded_at, actor_id,
+                                     actor_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            oid.to_string(),
+            id.to_string(),
+            o.kind.code(),
+            day.as_str(),
+            o.by_whom.as_deref(),
+            o.detail.as_deref(),
+            fmt_ts(ctx.at),
+            ctx.actor_id.map(|a| a.to_string()),
+            &ctx.actor_name
+        ],
+    )?;
+    let case_text = id.to_string();
+    log_entry(
+        tx,
+        "record.created",
+        "case_obstacle",
+        &oid.to_string(),
+        None,
+        &[
+            ("case_id", Some(&case_text)),
+            ("kind", Some(o.kind.code())),
+            ("occurred_on", Some(&day)),
+            ("by_whom", o.by_whom.as_deref()),
+            ("detail", o.detail.as_deref()),
+        ],
+        ctx.at,
+    )?;
+    insert_audit(
+        tx,
+        &ctx.event(
+            AuditAction::CaseObstacle,
+            "case",
+            Some(case_text.clone()),
+            o.kind.code(),
+        ),
+    )?;
+    Ok(Obstacle {
+        id: oid,
+        kind: o.kind,
+        occurred_on: o.occurred_on,
+        by_whom: o.by_whom.clone(),
+        detail: o.detail.clone(),
+        recorded_at: ctx.at,
+        actor_name: ctx.actor_name.clone(),
+    })
+}
+
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -301,115 +420,14 @@ impl<B: Backend> SqlStore<B> {
         country: Option<String>,
         ctx: &AuditContext,
     ) -> StoreResult<Case> {
-        if to.needs_country() && country.is_none() {
-            return Err(FieldError::new("country", Reason::Required).into());
-        }
-        let country = country.filter(|_| to.needs_country());
         self.write(|tx| {
-            let case = load_case(tx, id)?.ok_or(StoreError::NotFound)?;
-            if case.step != expected {
-                return Err(StoreError::Conflict { current: case.version });
-            }
-            case.step.check_next(to)?;
-            let version = case.version + 1;
-            // A submission names its country; later steps keep it.
-            let country = country.or(case.country);
-            tx.execute(
-                "UPDATE cases SET version = ?2, step = ?3, step_at = ?4, country = ?5, updated_at = ?4 WHERE id = ?1",
-                params![id.to_string(), version, to.code(), fmt_ts(ctx.at), country.as_deref()],
-            )?;
-            insert_step(
-                tx,
-                id,
-                case.steps.len() as i64 + 1,
-                to,
-                country.as_deref().filter(|_| to.needs_country()),
-                ctx,
-            )?;
-            log_entry(
-                tx,
-                "record.updated",
-                "case",
-                &id.to_string(),
-                Some(version),
-                &[("step", Some(to.code())), ("country", country.as_deref())],
-                ctx.at,
-            )?;
-            insert_audit(
-                tx,
-                &ctx.event(
-                    AuditAction::CaseStep,
-                    "case",
-                    Some(id.to_string()),
-                    &format!("{} -> {}", case.step.code(), to.code()),
-                ),
-            )?;
+            move_in(tx, id, expected, to, country, ctx)?;
             load_case(tx, id)?.ok_or(StoreError::NotFound)
         })
     }
 
     pub(crate) fn record_obstacle(&self, id: CaseId, o: &NewObstacle, ctx: &AuditContext) -> StoreResult<Obstacle> {
-        self.write(|tx| {
-            let exists: bool = tx.query_value(
-                "SELECT EXISTS(SELECT 1 FROM cases WHERE id = ?1)",
-                params![id.to_string()],
-            )?;
-            if !exists {
-                return Err(StoreError::NotFound);
-            }
-            let oid = ObstacleId::new();
-            let day = o.occurred_on.to_string();
-            tx.execute(
-                "INSERT INTO case_obstacles (id, case_id, kind, occurred_on, by_whom, detail, recorded_at, actor_id,
-                                             actor_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    oid.to_string(),
-                    id.to_string(),
-                    o.kind.code(),
-                    day.as_str(),
-                    o.by_whom.as_deref(),
-                    o.detail.as_deref(),
-                    fmt_ts(ctx.at),
-                    ctx.actor_id.map(|a| a.to_string()),
-                    &ctx.actor_name
-                ],
-            )?;
-            let case_text = id.to_string();
-            log_entry(
-                tx,
-                "record.created",
-                "case_obstacle",
-                &oid.to_string(),
-                None,
-                &[
-                    ("case_id", Some(&case_text)),
-                    ("kind", Some(o.kind.code())),
-                    ("occurred_on", Some(&day)),
-                    ("by_whom", o.by_whom.as_deref()),
-                    ("detail", o.detail.as_deref()),
-                ],
-                ctx.at,
-            )?;
-            insert_audit(
-                tx,
-                &ctx.event(
-                    AuditAction::CaseObstacle,
-                    "case",
-                    Some(case_text.clone()),
-                    o.kind.code(),
-                ),
-            )?;
-            Ok(Obstacle {
-                id: oid,
-                kind: o.kind,
-                occurred_on: o.occurred_on,
-                by_whom: o.by_whom.clone(),
-                detail: o.detail.clone(),
-                recorded_at: ctx.at,
-                actor_name: ctx.actor_name.clone(),
-            })
-        })
+        self.write(|tx| insert_obstacle(tx, id, o, ctx))
     }
 
     pub(crate) fn pipeline_figures(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline> {

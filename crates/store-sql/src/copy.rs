@@ -64,6 +64,14 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id, case_id, kind, occurred_on, by_whom, detail, recorded_at, actor_id, actor_name",
         "id",
     ),
+    ("rooms", "id, site_id, name, created_at", "id"),
+    ("interpreters", "id, name, languages, created_at", "id"),
+    (
+        "interviews",
+        "id, version, case_id, person_id, starts_at, ends_at, room_id, interviewer_id, interpreter_id, language, \
+         status, others_present, created_at, updated_at",
+        "id",
+    ),
     (
         "audit_events",
         "seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail",

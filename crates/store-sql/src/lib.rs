@@ -10,6 +10,7 @@
 
 mod cases;
 pub mod copy;
+mod interviews;
 mod ledger;
 mod people;
 pub mod sql;
@@ -451,6 +452,56 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
         now: time::OffsetDateTime,
     ) -> StoreResult<lantern_store::Pipeline> {
         self.pipeline_figures(site, now)
+    }
+    fn create_room(
+        &self,
+        site: lantern_domain::person::SiteId,
+        name: &str,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Room> {
+        self.add_room(site, name, ctx)
+    }
+    fn rooms(&self) -> StoreResult<Vec<lantern_store::Room>> {
+        self.all_rooms()
+    }
+    fn create_interpreter(
+        &self,
+        name: &str,
+        languages: &[String],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Interpreter> {
+        self.add_interpreter(name, languages, ctx)
+    }
+    fn interpreters(&self) -> StoreResult<Vec<lantern_store::Interpreter>> {
+        self.all_interpreters()
+    }
+    fn book_interview(
+        &self,
+        interview: &lantern_store::NewInterview,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Interview> {
+        self.book(interview, ctx)
+    }
+    fn bulk_schedule(
+        &self,
+        plan: &lantern_store::BulkSchedule,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::BulkResult> {
+        self.bulk(plan, ctx)
+    }
+    fn close_interview(
+        &self,
+        id: lantern_domain::interview::InterviewId,
+        outcome: &lantern_store::InterviewOutcome,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Interview> {
+        self.close(id, outcome, ctx)
+    }
+    fn interviews(&self, query: &lantern_store::InterviewQuery) -> StoreResult<Vec<lantern_store::Interview>> {
+        self.interview_list(query)
+    }
+    fn case_interviews(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<lantern_store::Interview>> {
+        self.interviews_of_case(case)
     }
     fn ledger_size(&self) -> StoreResult<u64> {
         self.ledger_len()

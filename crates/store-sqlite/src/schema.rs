@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_ordered_indexes.sql"),
     include_str!("../migrations/0006_ledger_nodes.sql"),
     include_str!("../migrations/0007_cases.sql"),
+    include_str!("../migrations/0008_interviews.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -45,6 +45,14 @@ pub const CASES: &[Case] = &[
     ),
     ("cases_follow_their_steps", cases_follow_their_steps),
     ("obstacles_and_the_pipeline_figures", obstacles_and_the_pipeline_figures),
+    (
+        "interviews_are_booked_held_and_missed",
+        interviews_are_booked_held_and_missed,
+    ),
+    (
+        "no_sequence_of_bookings_double_books",
+        no_sequence_of_bookings_double_books,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -752,4 +760,274 @@ fn obstacles_and_the_pipeline_figures(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!(by_site.items.len(), 1);
+}
+
+/// A site with rooms, interviewers, an interpreter and residents whose cases
+/// wait for an interview.
+struct Schedule {
+    site: lantern_domain::person::SiteId,
+    rooms: Vec<lantern_domain::interview::RoomId>,
+    interviewers: Vec<lantern_domain::user::UserId>,
+    interpreter: lantern_domain::interview::InterpreterId,
+    cases: Vec<lantern_domain::case::CaseId>,
+}
+
+fn schedule_fixture(store: &dyn Store, residents: usize) -> Schedule {
+    use lantern_domain::case::CaseStep as S;
+    let site = store.create_site("Interview Site", &ctx("admin")).unwrap();
+    let rooms = ["Room 1", "Room 2"]
+        .iter()
+        .map(|n| store.create_room(site.id, n, &ctx("admin")).unwrap().id)
+        .collect();
+    let interviewers = ["interviewer.a", "interviewer.b"]
+        .iter()
+        .map(|n| {
+            store
+                .create_user(new_user(n, Role::Interviewer), &ctx("admin"))
+                .unwrap()
+                .id
+        })
+        .collect();
+    let interpreter = store
+        .create_interpreter("Interpreter One", &["fa".into(), "ar".into()], &ctx("admin"))
+        .unwrap()
+        .id;
+    let cases = (0..residents)
+        .map(|i| {
+            let p = store
+                .create_person(&draft(&[&format!("Resident {i}")], "1980"), &ctx("reg"))
+                .unwrap();
+            let c = store.create_case(p.id, false, &ctx("i")).unwrap();
+            store
+                .move_case(c.id, S::Registered, S::RegistrationVerified, None, &ctx("i"))
+                .unwrap();
+            store
+                .move_case(c.id, S::RegistrationVerified, S::InterviewRequested, None, &ctx("i"))
+                .unwrap();
+            c.id
+        })
+        .collect();
+    Schedule {
+        site: site.id,
+        rooms,
+        interviewers,
+        interpreter,
+        cases,
+    }
+}
+
+fn interviews_are_booked_held_and_missed(store: &dyn Store) {
+    use crate::{BulkSchedule, InterviewOutcome, NewInterview};
+    use lantern_domain::case::{CaseStep as S, ObstacleKind};
+    use lantern_domain::interview::{InterviewStatus, Slot};
+    let f = schedule_fixture(store, 4);
+    let nine = T0 + Duration::days(1);
+    let booking = |case, start: OffsetDateTime, room: usize, who: usize| NewInterview {
+        case,
+        slot: Slot::new(start, Duration::hours(1)),
+        room: f.rooms[room],
+        interviewer: f.interviewers[who],
+        interpreter: Some(f.interpreter),
+        language: Some("fa".into()),
+    };
+    let a = store
+        .book_interview(&booking(f.cases[0], nine, 0, 0), &ctx("i"))
+        .unwrap();
+    assert_eq!(store.case(f.cases[0]).unwrap().unwrap().step, S::InterviewScheduled);
+    assert_eq!((a.room_name.as_str(), a.site.as_str()), ("Room 1", "Interview Site"));
+    // Every shared resource at an overlapping time is refused, and named.
+    let half_past = nine + Duration::minutes(30);
+    for (b, field) in [
+        (booking(f.cases[1], half_past, 0, 1), "room_id"),
+        (booking(f.cases[1], half_past, 1, 0), "interviewer_id"),
+        (booking(f.cases[1], half_past, 1, 1), "interpreter_id"),
+    ] {
+        match store.book_interview(&b, &ctx("i")) {
+            Err(StoreError::Invalid(e)) => assert_eq!((e.field.as_str(), e.reason.code()), (field, "double-booked")),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    // The same case cannot be booked twice (it is no longer waiting).
+    assert!(matches!(
+        store.book_interview(&booking(f.cases[0], nine + Duration::hours(3), 1, 1), &ctx("i")),
+        Err(StoreError::Invalid(_))
+    ));
+    // Back to back is fine.
+    let b = store
+        .book_interview(&booking(f.cases[1], nine + Duration::hours(1), 0, 0), &ctx("i"))
+        .unwrap();
+    // Held with someone else in the room: an obstacle; the case is interviewed.
+    let held = store
+        .close_interview(
+            a.id,
+            &InterviewOutcome::Held {
+                others_present: Some("a camp official".into()),
+            },
+            &ctx("i"),
+        )
+        .unwrap();
+    assert_eq!(held.status, InterviewStatus::Held);
+    let case = store.case(f.cases[0]).unwrap().unwrap();
+    assert_eq!(case.step, S::Interviewed);
+    assert_eq!(case.obstacles[0].kind, ObstacleKind::OtherPersonPresent);
+    assert_eq!(case.obstacles[0].by_whom.as_deref(), Some("a camp official"));
+    assert!(matches!(
+        store.close_interview(a.id, &InterviewOutcome::Cancelled, &ctx("i")),
+        Err(StoreError::Conflict { .. })
+    ));
+    // A no-show frees the slot and puts the case back in the queue.
+    store
+        .close_interview(b.id, &InterviewOutcome::NoShow, &ctx("i"))
+        .unwrap();
+    let case = store.case(f.cases[1]).unwrap().unwrap();
+    assert_eq!(case.step, S::InterviewRequested);
+    assert_eq!(case.obstacles[0].kind, ObstacleKind::DidNotAttend);
+    // Bulk: the waiting cases fill the free slots of the day; a case that
+    // is not waiting is left out with its reason.
+    let result = store
+        .bulk_schedule(
+            &BulkSchedule {
+                cases: vec![f.cases[1], f.cases[2], f.cases[3], f.cases[0]],
+                site: f.site,
+                first: nine,
+                last_end: nine + Duration::hours(2),
+                length: Duration::hours(1),
+                interviewer: f.interviewers[0],
+                interpreter: None,
+                language: None,
+            },
+            &ctx("i"),
+        )
+        .unwrap();
+    // Interviewer 0 held the 09:00 interview, so 10:00 is the only hour
+    // left for them that day: one case fits.
+    assert_eq!(result.booked.len(), 1);
+    assert_eq!(result.booked[0].slot.start, nine + Duration::hours(1));
+    assert_eq!(
+        result.left_out,
+        vec![
+            (f.cases[2], "double-booked"),
+            (f.cases[3], "double-booked"),
+            (f.cases[0], "step-not-allowed")
+        ]
+    );
+    let day = store
+        .interviews(&crate::InterviewQuery {
+            site: Some(f.site),
+            from: nine,
+            until: nine + Duration::days(1),
+        })
+        .unwrap();
+    assert_eq!(day.len(), 3);
+    assert_eq!(store.case_interviews(f.cases[1]).unwrap().len(), 2);
+    assert!(store.check_records().unwrap().is_empty());
+}
+
+/// A property test: whatever sequence of bookings, bulk runs, outcomes and
+/// cancellations, no room, interviewer, interpreter or resident is ever in
+/// two interviews at once, and a case is at `interview_scheduled` exactly
+/// when it has one scheduled interview.
+fn no_sequence_of_bookings_double_books(store: &dyn Store) {
+    use crate::{BulkSchedule, InterviewOutcome, InterviewQuery, NewInterview};
+    use lantern_domain::interview::{InterviewStatus, Slot};
+    let f = schedule_fixture(store, 6);
+    // A small deterministic generator (xorshift64*), so a failure replays.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: usize| -> usize {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    };
+    let day = T0 + Duration::days(2);
+    let mut booked: Vec<lantern_domain::interview::InterviewId> = Vec::new();
+    for _ in 0..160 {
+        let start = day + Duration::minutes(30 * next(10) as i64);
+        let slot = Slot::new(start, Duration::minutes(30 * (1 + next(3)) as i64));
+        match next(10) {
+            0..=5 => {
+                let b = NewInterview {
+                    case: f.cases[next(f.cases.len())],
+                    slot,
+                    room: f.rooms[next(2)],
+                    interviewer: f.interviewers[next(2)],
+                    interpreter: (next(2) == 0).then_some(f.interpreter),
+                    language: None,
+                };
+                match store.book_interview(&b, &ctx("i")) {
+                    Ok(i) => booked.push(i.id),
+                    Err(StoreError::Invalid(_)) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            6 => {
+                let plan = BulkSchedule {
+                    cases: f.cases.clone(),
+                    site: f.site,
+                    first: start,
+                    last_end: start + Duration::hours(2),
+                    length: Duration::minutes(30),
+                    interviewer: f.interviewers[next(2)],
+                    interpreter: (next(2) == 0).then_some(f.interpreter),
+                    language: None,
+                };
+                booked.extend(
+                    store
+                        .bulk_schedule(&plan, &ctx("i"))
+                        .unwrap()
+                        .booked
+                        .iter()
+                        .map(|i| i.id),
+                );
+            }
+            k if !booked.is_empty() => {
+                let id = booked[next(booked.len())];
+                let outcome = match k {
+                    7 => InterviewOutcome::NoShow,
+                    8 => InterviewOutcome::Cancelled,
+                    _ => InterviewOutcome::Held { others_present: None },
+                };
+                match store.close_interview(id, &outcome, &ctx("i")) {
+                    Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            _ => {}
+        }
+        let all = store
+            .interviews(&InterviewQuery {
+                site: None,
+                from: day - Duration::days(1),
+                until: day + Duration::days(2),
+            })
+            .unwrap();
+        let live: Vec<_> = all.iter().filter(|i| i.status.occupies()).collect();
+        for (n, a) in live.iter().enumerate() {
+            for b in &live[n + 1..] {
+                if a.slot.overlaps(&b.slot) {
+                    assert_ne!(a.room, b.room, "room double-booked: {a:?} {b:?}");
+                    assert_ne!(a.interviewer, b.interviewer, "interviewer double-booked");
+                    assert!(
+                        a.interpreter.is_none() || a.interpreter != b.interpreter,
+                        "interpreter double-booked"
+                    );
+                    assert_ne!(a.case, b.case, "resident double-booked");
+                }
+            }
+        }
+        for case in &f.cases {
+            let scheduled = live
+                .iter()
+                .filter(|i| i.case == *case && i.status == InterviewStatus::Scheduled)
+                .count();
+            assert!(scheduled <= 1, "a case with two scheduled interviews");
+            let step = store.case(*case).unwrap().unwrap().step;
+            assert_eq!(
+                scheduled == 1,
+                step == lantern_domain::case::CaseStep::InterviewScheduled,
+                "case step and bookings agree"
+            );
+        }
+    }
+    assert!(booked.len() > 5, "the sequence booked something ({})", booked.len());
 }

@@ -13,9 +13,11 @@
 
 mod cases;
 pub mod conformance;
+mod interviews;
 mod types;
 
 pub use cases::*;
+pub use interviews::*;
 pub use types::*;
 
 use lantern_domain::family::FamilyLink;
@@ -183,6 +185,37 @@ pub trait Store: Send + Sync {
     /// The pipeline's figures, for one site or all; waiting times are
     /// counted up to `now`.
     fn pipeline(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline>;
+
+    // ----- interview scheduling -----
+
+    /// Adds a room at a site; a taken name at that site is `Invalid(name, duplicate)`.
+    fn create_room(&self, site: SiteId, name: &str, ctx: &AuditContext) -> StoreResult<Room>;
+    /// Every room, by site and name.
+    fn rooms(&self) -> StoreResult<Vec<Room>>;
+    /// Adds an interpreter.
+    fn create_interpreter(&self, name: &str, languages: &[String], ctx: &AuditContext) -> StoreResult<Interpreter>;
+    /// Every interpreter, by name.
+    fn interpreters(&self) -> StoreResult<Vec<Interpreter>>;
+    /// Books an interview for a case at `interview_requested` and moves the
+    /// case to `interview_scheduled`. A room, interviewer, interpreter or
+    /// resident already booked at an overlapping time is
+    /// `Invalid(room_id | interviewer_id | interpreter_id | case_id, double-booked)`.
+    fn book_interview(&self, interview: &NewInterview, ctx: &AuditContext) -> StoreResult<Interview>;
+    /// Books many cases into the free slots of a day, in one transaction;
+    /// says which were left out and why.
+    fn bulk_schedule(&self, plan: &BulkSchedule, ctx: &AuditContext) -> StoreResult<BulkResult>;
+    /// Records what became of a scheduled interview and moves its case on
+    /// (see [`InterviewOutcome`]); an interview no longer scheduled is `Conflict`.
+    fn close_interview(
+        &self,
+        id: lantern_domain::interview::InterviewId,
+        outcome: &InterviewOutcome,
+        ctx: &AuditContext,
+    ) -> StoreResult<Interview>;
+    /// Interviews in a period, by start and room.
+    fn interviews(&self, query: &InterviewQuery) -> StoreResult<Vec<Interview>>;
+    /// A case's interviews, oldest first.
+    fn case_interviews(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<Interview>>;
 
     // ----- ledger -----
 

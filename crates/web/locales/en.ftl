@@ -276,6 +276,7 @@ error-invalid-number = Not a valid number.
 error-invalid-format = Not in the expected form.
 error-step-not-allowed = This step cannot follow the case's current step.
 error-step-not-for-role = Your role does not record this step.
+error-double-booked = Already booked at an overlapping time.
 
 ## Errors of requests
 error-title = Error
@@ -390,3 +391,7 @@ obstacle-other = Other
 action-case_create = Case opened
 action-case_step = Case step recorded
 action-case_obstacle = Obstacle recorded
+action-interview_book = Interview booked
+action-interview_close = Interview outcome recorded
+action-room_create = Room added
+action-interpreter_create = Interpreter added

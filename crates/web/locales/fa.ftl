@@ -269,6 +269,7 @@ error-invalid-number = عدد معتبری نیست.
 error-invalid-format = به شکل مورد انتظار نیست.
 error-step-not-allowed = این مرحله نمی‌تواند پس از مرحلهٔ کنونی پرونده بیاید.
 error-step-not-for-role = نقش شما این مرحله را ثبت نمی‌کند.
+error-double-booked = در زمانی هم‌پوشان پیش‌تر رزرو شده است.
 
 ## Errors of requests
 error-title = خطا
@@ -383,3 +384,7 @@ obstacle-other = دیگر
 action-case_create = پرونده گشوده شد
 action-case_step = مرحلهٔ پرونده ثبت شد
 action-case_obstacle = مانع ثبت شد
+action-interview_book = مصاحبه رزرو شد
+action-interview_close = نتیجهٔ مصاحبه ثبت شد
+action-room_create = اتاق افزوده شد
+action-interpreter_create = مترجم افزوده شد
