@@ -224,6 +224,21 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
             None => sites.push(store.create_site(name, ctx)?),
         }
     }
+    // Two interview rooms per site and a few interpreters, for scheduling.
+    let rooms = store.rooms()?;
+    for site in &sites {
+        for name in ["Room 1", "Room 2"] {
+            if !rooms.iter().any(|r| r.site_id == site.id && r.name == name) {
+                store.create_room(site.id, name, ctx)?;
+            }
+        }
+    }
+    if store.interpreters()?.is_empty() {
+        for (name, langs) in INTERPRETERS {
+            let langs: Vec<String> = langs.iter().map(|l| l.to_string()).collect();
+            store.create_interpreter(name, &langs, ctx)?;
+        }
+    }
     let (mut people, mut households, mut links, mut cases) = (0, 0, 0, 0);
     while people < target {
         let family = pick(&mut rng, FAMILY);
@@ -335,6 +350,13 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
         cases,
     })
 }
+
+/// The demo's interpreters (synthetic names) and their languages.
+const INTERPRETERS: &[(&str, &[&str])] = &[
+    ("Interpreter A", &["fa", "prs"]),
+    ("Interpreter B", &["ar", "fa"]),
+    ("Interpreter C", &["ckb", "fa"]),
+];
 
 /// Resettlement countries of the demo: placeholders, not real countries.
 const COUNTRIES: &[&str] = &["Country A", "Country B", "Country C", "Country D"];

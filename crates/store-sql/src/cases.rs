@@ -422,6 +422,11 @@ impl<B: Backend> SqlStore<B> {
     ) -> StoreResult<Case> {
         self.write(|tx| {
             move_in(tx, id, expected, to, country, ctx)?;
+            // A case that stops waiting for its interview (closed, or sent
+            // back to wait for another date) frees the booked slot.
+            if expected == CaseStep::InterviewScheduled && (to.is_closure() || to == CaseStep::InterviewRequested) {
+                crate::interviews::cancel_scheduled(tx, id, ctx)?;
+            }
             load_case(tx, id)?.ok_or(StoreError::NotFound)
         })
     }

@@ -205,6 +205,43 @@ fn log_interview(
     insert_audit(tx, &ctx.event(action, "interview", Some(id.to_string()), status.code()))
 }
 
+/// Cancels a case's scheduled interviews inside the caller's transaction
+/// (the case was moved by hand away from `interview_scheduled`).
+pub(crate) fn cancel_scheduled(tx: &dyn Conn, case: CaseId, ctx: &AuditContext) -> StoreResult<()> {
+    let ids: Vec<String> = tx
+        .query(
+            "SELECT id FROM interviews WHERE case_id = ?1 AND status = 'scheduled'",
+            params![case.to_string()],
+        )?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    for id in ids {
+        let id = InterviewId(parse_id(&id)?);
+        let i = load_interview(tx, id)?.ok_or(StoreError::NotFound)?;
+        let version: i64 = tx.query_value("SELECT version FROM interviews WHERE id = ?1", params![id.to_string()])?;
+        tx.execute(
+            "UPDATE interviews SET version = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+            params![
+                id.to_string(),
+                version + 1,
+                InterviewStatus::Cancelled.code(),
+                fmt_ts(ctx.at)
+            ],
+        )?;
+        let booking = NewInterview {
+            case: i.case,
+            slot: i.slot,
+            room: i.room,
+            interviewer: i.interviewer,
+            interpreter: i.interpreter,
+            language: i.language,
+        };
+        log_interview(tx, id, version + 1, InterviewStatus::Cancelled, &booking, ctx)?;
+    }
+    Ok(())
+}
+
 impl<B: Backend> SqlStore<B> {
     pub(crate) fn add_room(&self, site: SiteId, name: &str, ctx: &AuditContext) -> StoreResult<Room> {
         let name = lantern_domain::interview::name("name", name)?;
@@ -429,7 +466,12 @@ impl<B: Backend> SqlStore<B> {
                     ctx,
                 )?;
             }
-            move_in(tx, i.case, CaseStep::InterviewScheduled, next, None, ctx)?;
+            // The case moves on only if it still waits for this interview
+            // (it may have been closed meanwhile).
+            let step: String = tx.query_value("SELECT step FROM cases WHERE id = ?1", params![i.case.to_string()])?;
+            if step == CaseStep::InterviewScheduled.code() {
+                move_in(tx, i.case, CaseStep::InterviewScheduled, next, None, ctx)?;
+            }
             load_interview(tx, id)?.ok_or(StoreError::NotFound)
         })
     }

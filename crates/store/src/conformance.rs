@@ -920,6 +920,16 @@ fn interviews_are_booked_held_and_missed(store: &dyn Store) {
         .unwrap();
     assert_eq!(day.len(), 3);
     assert_eq!(store.case_interviews(f.cases[1]).unwrap().len(), 2);
+    // Closing a case by hand frees its booked slot.
+    let bulk_booked = &result.booked[0];
+    store
+        .move_case(bulk_booked.case, S::InterviewScheduled, S::Withdrawn, None, &ctx("i"))
+        .unwrap();
+    let freed = store.case_interviews(bulk_booked.case).unwrap();
+    assert_eq!(freed.last().unwrap().status, InterviewStatus::Cancelled);
+    store
+        .book_interview(&booking(f.cases[2], bulk_booked.slot.start, 0, 0), &ctx("i"))
+        .unwrap();
     assert!(store.check_records().unwrap().is_empty());
 }
 

@@ -268,6 +268,30 @@ fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, 
         ("POST", format!("/api/v1/cases/{case}/steps"), case_writers.clone()),
         ("POST", format!("/api/v1/cases/{case}/obstacles"), case_writers.clone()),
         ("GET", "/api/v1/cases/pipeline".into(), staff.clone()),
+        ("GET", format!("/cases/{case}/interviews"), case_readers.clone()),
+        ("POST", format!("/cases/{case}/interviews"), case_writers.clone()),
+        ("GET", "/interviews".into(), case_readers.clone()),
+        ("POST", "/interviews/bulk".into(), case_writers.clone()),
+        (
+            "POST",
+            format!("/interviews/{}/outcome", uuid_zero()),
+            case_writers.clone(),
+        ),
+        ("GET", "/admin/rooms".into(), vec![Administrator]),
+        ("POST", "/admin/rooms".into(), vec![Administrator]),
+        ("POST", "/admin/interpreters".into(), vec![Administrator]),
+        ("GET", "/api/v1/interviews".into(), case_readers.clone()),
+        ("POST", format!("/api/v1/cases/{case}/interviews"), case_writers.clone()),
+        ("POST", "/api/v1/interviews/bulk".into(), case_writers.clone()),
+        (
+            "POST",
+            format!("/api/v1/interviews/{}/outcome", uuid_zero()),
+            case_writers.clone(),
+        ),
+        ("GET", "/api/v1/rooms".into(), case_readers.clone()),
+        ("POST", "/api/v1/rooms".into(), vec![Administrator]),
+        ("GET", "/api/v1/interpreters".into(), case_readers.clone()),
+        ("POST", "/api/v1/interpreters".into(), vec![Administrator]),
     ]
 }
 
@@ -1289,4 +1313,191 @@ async fn cases_move_through_their_steps_and_obstacles_show_in_the_pipeline() {
         .await;
     let page = admin.get("/cases/pipeline").await.text().await.unwrap();
     assert!(page.contains("شخص دیگری در مصاحبه حاضر بود"), "{page}");
+}
+
+#[tokio::test]
+async fn interviews_are_scheduled_in_bulk_held_privately_or_missed() {
+    let srv = TestServer::start().await;
+    let admin = srv.login(Role::Administrator).await;
+    let r = admin.post_form("/admin/sites", &[("name", "North Site")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
+    let site = srv.db(|s| s.sites()).await.unwrap()[0].id.to_string();
+    for room in ["Room A", "Room B"] {
+        let r = admin
+            .post_form("/admin/rooms", &[("site_id", &site), ("name", room)])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let r = admin
+        .post_form("/admin/rooms", &[("site_id", &site), ("name", "Room A")])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "room names are unique per site"
+    );
+    let r = admin
+        .post_form(
+            "/admin/interpreters",
+            &[("interpreter_name", "Interpreter X"), ("languages", "fa, ar")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = admin
+        .post_form(
+            "/admin/interpreters",
+            &[("interpreter_name", "Y"), ("languages", "not a tag!")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Three residents of the site wait for an interview.
+    let reg = srv.login(Role::Registrar).await;
+    let mut cases = Vec::new();
+    for name in ["Waiting One", "Waiting Two", "Waiting Three"] {
+        let person = register(&reg, &[("names[0].text", name), ("site_id", &site)]).await;
+        let pid = lantern_domain::person::PersonId::parse("id", &person).unwrap();
+        let ctx = ctx.clone();
+        let case = srv
+            .db(move |s| {
+                use lantern_domain::case::CaseStep as S;
+                let c = s.create_case(pid, false, &ctx)?;
+                s.move_case(c.id, S::Registered, S::RegistrationVerified, None, &ctx)?;
+                s.move_case(c.id, S::RegistrationVerified, S::InterviewRequested, None, &ctx)
+            })
+            .await
+            .unwrap();
+        cases.push(case.id.to_string());
+    }
+    let int = srv.login(Role::Interviewer).await;
+    let interviewer = srv
+        .db(|s| s.user_credentials("interviewer"))
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id
+        .to_string();
+    // The day plan lists the waiting cases for bulk scheduling.
+    let page = int
+        .get(&format!("/interviews?site={site}&date=2026-03-03"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Waiting Two") && page.contains("action=\"/interviews/bulk\""),
+        "{page}"
+    );
+    // Two one-hour slots in two rooms with one interviewer: two fit, one is left out.
+    let mut form = vec![
+        ("site", site.as_str()),
+        ("date", "2026-03-03"),
+        ("first", "09:00"),
+        ("last_end", "11:00"),
+        ("minutes", "60"),
+        ("interviewer_id", interviewer.as_str()),
+    ];
+    for c in &cases {
+        form.push(("case", c.as_str()));
+    }
+    let r = int.post_form("/interviews/bulk", &form).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("2 interviews booked."), "{page}");
+    assert!(page.contains(&cases[2]) && page.contains("Already booked at an overlapping time."));
+    // A registrar may not schedule interviews: refused and audited.
+    let denials = srv.audit_count("access.denied").await;
+    let r = reg.post_form("/interviews/bulk", &form).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(srv.audit_count("access.denied").await, denials + 1);
+    // The third case is booked by hand, and a clash is named.
+    let room_b = srv.db(|s| s.rooms()).await.unwrap()[1].id.to_string();
+    let (room_b, interviewer) = (room_b.as_str(), interviewer.as_str());
+    let book = move |time: &'static str| {
+        vec![
+            ("date", "2026-03-03"),
+            ("time", time),
+            ("minutes", "60"),
+            ("room_id", room_b),
+            ("interviewer_id", interviewer),
+        ]
+    };
+    let path = format!("/cases/{}/interviews", cases[2]);
+    let r = int.post_form(&path, &book("09:30")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Already booked"));
+    assert_eq!(
+        int.post_form(&path, &book("11:00")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // The first interview is held with someone else present: an obstacle.
+    let plan = srv
+        .db(move |s| {
+            s.interviews(&lantern_store::InterviewQuery {
+                site: None,
+                from: time::macros::datetime!(2026-03-03 00:00 UTC),
+                until: time::macros::datetime!(2026-03-04 00:00 UTC),
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(plan.len(), 3);
+    let first = &plan[0];
+    let r = int
+        .post_form(
+            &format!("/interviews/{}/outcome", first.id),
+            &[
+                ("case_id", &first.case.to_string()),
+                ("outcome", "held"),
+                ("others_present", "a site official"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let case_page = int.get(&format!("/cases/{}", first.case)).await.text().await.unwrap();
+    assert!(case_page.contains("Another person present at the interview") && case_page.contains("a site official"));
+    // The second is missed, through the API: the case waits again.
+    let token = srv.api_token(Role::Interviewer).await;
+    let api = reqwest::Client::new();
+    let r: Value = api
+        .post(srv.url(&format!("/api/v1/interviews/{}/outcome", plan[1].id)))
+        .bearer_auth(&token)
+        .json(&json!({"outcome": "no_show"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "no_show");
+    let case: Value = api
+        .get(srv.url(&format!("/api/v1/cases/{}", plan[1].case)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["step"], "interview_requested");
+    assert_eq!(case["obstacles"][0]["obstacle"], "did_not_attend");
+    let day: Value = api
+        .get(srv.url(&format!("/api/v1/interviews?site={site}&date=2026-03-03")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = day
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["held", "no_show", "scheduled"]);
+    assert_eq!(srv.audit("interview.book").await.len(), 3);
+    assert_eq!(srv.audit("interview.close").await.len(), 2);
 }

@@ -395,3 +395,56 @@ action-interview_book = Interview booked
 action-interview_close = Interview outcome recorded
 action-room_create = Room added
 action-interpreter_create = Interpreter added
+nav-interviews = Interviews
+nav-rooms = Rooms and interpreters
+interviews-title = Interviews
+interviews-case-title = Interviews
+interviews-back-to-case = Back to the case
+interviews-none = No interview.
+interviews-when = When
+interviews-status = Status
+interviews-plan = Day plan
+interviews-book = Schedule an interview
+interviews-book-submit = Book
+interviews-held = Held
+interviews-no-show = Did not attend
+interviews-cancel = Cancel
+interviews-others-help = The interview is private. Name anyone present besides the resident, the interviewer and the interpreter: it is recorded as an obstacle.
+interviews-no-interpreter = No interpreter
+interviews-bulk = Schedule the waiting cases of this site
+interviews-bulk-pick-site = Choose a site to schedule its waiting cases.
+interviews-bulk-none-waiting = No case of this site waits for an interview.
+interviews-bulk-waiting = { $count ->
+    [one] One case waiting for an interview
+   *[other] { $count } cases waiting for an interview
+}
+interviews-bulk-submit = Fill the free slots
+interviews-bulk-booked = { $count ->
+    [one] One interview booked.
+   *[other] { $count } interviews booked.
+}
+interviews-bulk-left-out = Not booked:
+interview-scheduled = Scheduled
+interview-held = Held
+interview-no_show = Did not attend
+interview-cancelled = Cancelled
+field-date = Date
+field-time = Time (UTC)
+field-minutes = Minutes
+field-first = First interview at (UTC)
+field-last-end = Last interview ends by (UTC)
+field-room-id = Room
+field-interviewer-id = Interviewer
+field-interpreter-id = Interpreter
+field-languages = Languages
+field-others-present = Others present
+field-outcome = Outcome
+field-case = Cases
+field-case-id = Case
+field-interpreter-name = Name
+rooms-title = Rooms and interpreters
+rooms-rooms = Interview rooms
+rooms-add = Add room
+rooms-interpreters = Interpreters
+rooms-add-interpreter = Add interpreter
+rooms-languages-help = Language codes, separated by commas: fa, ar, ckb

@@ -388,3 +388,56 @@ action-interview_book = مصاحبه رزرو شد
 action-interview_close = نتیجهٔ مصاحبه ثبت شد
 action-room_create = اتاق افزوده شد
 action-interpreter_create = مترجم افزوده شد
+nav-interviews = مصاحبه‌ها
+nav-rooms = اتاق‌ها و مترجمان
+interviews-title = مصاحبه‌ها
+interviews-case-title = مصاحبه‌ها
+interviews-back-to-case = بازگشت به پرونده
+interviews-none = هیچ مصاحبه‌ای نیست.
+interviews-when = زمان
+interviews-status = وضعیت
+interviews-plan = برنامهٔ روز
+interviews-book = زمان‌بندی مصاحبه
+interviews-book-submit = رزرو
+interviews-held = انجام شد
+interviews-no-show = حاضر نشد
+interviews-cancel = لغو
+interviews-others-help = مصاحبه خصوصی است. هر کسی جز ساکن، مصاحبه‌گر و مترجم حاضر بود نام ببرید: به عنوان مانع ثبت می‌شود.
+interviews-no-interpreter = بدون مترجم
+interviews-bulk = زمان‌بندی پرونده‌های منتظر این اردوگاه
+interviews-bulk-pick-site = برای زمان‌بندی پرونده‌های منتظر، اردوگاهی را برگزینید.
+interviews-bulk-none-waiting = هیچ پرونده‌ای از این اردوگاه منتظر مصاحبه نیست.
+interviews-bulk-waiting = { $count ->
+    [one] یک پرونده منتظر مصاحبه
+   *[other] { $count } پرونده منتظر مصاحبه
+}
+interviews-bulk-submit = پر کردن زمان‌های آزاد
+interviews-bulk-booked = { $count ->
+    [one] یک مصاحبه رزرو شد.
+   *[other] { $count } مصاحبه رزرو شد.
+}
+interviews-bulk-left-out = رزرو نشد:
+interview-scheduled = زمان‌بندی‌شده
+interview-held = انجام‌شده
+interview-no_show = حاضر نشد
+interview-cancelled = لغوشده
+field-date = تاریخ
+field-time = ساعت (UTC)
+field-minutes = دقیقه
+field-first = نخستین مصاحبه در (UTC)
+field-last-end = پایان آخرین مصاحبه تا (UTC)
+field-room-id = اتاق
+field-interviewer-id = مصاحبه‌گر
+field-interpreter-id = مترجم
+field-languages = زبان‌ها
+field-others-present = دیگر حاضران
+field-outcome = نتیجه
+field-case = پرونده‌ها
+field-case-id = پرونده
+field-interpreter-name = نام
+rooms-title = اتاق‌ها و مترجمان
+rooms-rooms = اتاق‌های مصاحبه
+rooms-add = افزودن اتاق
+rooms-interpreters = مترجمان
+rooms-add-interpreter = افزودن مترجم
+rooms-languages-help = کد زبان‌ها، جداشده با ویرگول: fa, ar, ckb

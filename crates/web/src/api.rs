@@ -45,6 +45,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/sites", get(list_sites))
         .route("/audit", get(list_audit))
         .merge(crate::api_cases::routes())
+        .merge(crate::api_interviews::routes())
 }
 
 /// A JSON body whose syntax errors come back as API errors.
@@ -853,13 +854,21 @@ impl utoipa::Modify for BearerAuth {
         me, list_people, create_person, get_person, update_person, delete_person, get_protected, get_history, get_photo, put_photo,
         add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit,
         crate::api_cases::list_cases, crate::api_cases::create_case, crate::api_cases::get_case,
-        crate::api_cases::move_case, crate::api_cases::add_obstacle, crate::api_cases::get_pipeline
+        crate::api_cases::move_case, crate::api_cases::add_obstacle, crate::api_cases::get_pipeline,
+        crate::api_interviews::list_interviews, crate::api_interviews::book_interview,
+        crate::api_interviews::record_outcome, crate::api_interviews::bulk_schedule, crate::api_interviews::list_rooms,
+        crate::api_interviews::create_room, crate::api_interviews::list_interpreters,
+        crate::api_interviews::create_interpreter
     ),
     components(schemas(
         crate::api_cases::CaseSummaryOut, crate::api_cases::CasesPage, crate::api_cases::CaseStepOut,
         crate::api_cases::ObstacleOut, crate::api_cases::CaseOut, crate::api_cases::CaseIn, crate::api_cases::StepIn,
         crate::api_cases::ObstacleIn, crate::api_cases::StepFiguresOut, crate::api_cases::ObstacleCountOut,
         crate::api_cases::PipelineOut,
+        crate::api_interviews::InterviewOut, crate::api_interviews::BookingIn, crate::api_interviews::OutcomeIn,
+        crate::api_interviews::BulkIn, crate::api_interviews::LeftOutOut, crate::api_interviews::BulkOut,
+        crate::api_interviews::RoomOut, crate::api_interviews::RoomIn, crate::api_interviews::InterpreterOut,
+        crate::api_interviews::InterpreterIn,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,

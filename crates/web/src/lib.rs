@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod api_cases;
+pub mod api_interviews;
 pub mod authz;
 pub mod context;
 pub mod error;

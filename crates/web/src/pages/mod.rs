@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod auth;
 pub(crate) mod cases;
+pub(crate) mod interviews;
 mod people;
 
 pub(crate) use people::photo_response;
@@ -48,6 +49,15 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/step", post(cases::step))
         .route("/cases/{id}/obstacles", post(cases::add_obstacle))
+        .route(
+            "/cases/{id}/interviews",
+            get(interviews::for_case).post(interviews::book),
+        )
+        .route("/interviews", get(interviews::day))
+        .route("/interviews/bulk", post(interviews::bulk))
+        .route("/interviews/{id}/outcome", post(interviews::close))
+        .route("/admin/rooms", get(interviews::rooms).post(interviews::create_room))
+        .route("/admin/interpreters", post(interviews::create_interpreter))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
