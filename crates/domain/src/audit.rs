@@ -59,5 +59,9 @@ code_enum!(
         RoomCreate = "room.create",
         /// An interpreter was added.
         InterpreterCreate = "interpreter.create",
+        /// A case note or decision was written.
+        CaseNoteAdd = "case.note_add",
+        /// A case's notes were read.
+        CaseNotesRead = "case.notes_read",
     }
 );

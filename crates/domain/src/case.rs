@@ -22,6 +22,35 @@ id_type!(
     /// Identifies an obstacle recorded on a case.
     ObstacleId
 );
+id_type!(
+    /// Identifies a note on a case.
+    CaseNoteId
+);
+
+code_enum!(
+    /// What a case note records.
+    NoteKind {
+        /// A decision and its reasons.
+        Decision = "decision",
+        /// What a member said, or an interviewer's observation.
+        Note = "note",
+    }
+);
+
+/// Longest case note.
+pub const MAX_NOTE: usize = 20_000;
+
+/// A case note's text (required, at most [`MAX_NOTE`] characters, line breaks kept).
+pub fn note_text(field: &str, raw: &str) -> Result<String, FieldError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(FieldError::new(field, Reason::Required));
+    }
+    if text.chars().count() > MAX_NOTE {
+        return Err(FieldError::new(field, Reason::TooLong { max: MAX_NOTE }));
+    }
+    Ok(text.to_string())
+}
 
 code_enum!(
     /// Where a case stands.

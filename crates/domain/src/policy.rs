@@ -57,6 +57,9 @@ code_enum!(
         CaseRead = "case_read",
         /// Open cases, record their steps (as [`allows_step`] permits) and obstacles.
         CaseWrite = "case_write",
+        /// Write and read case notes and decisions (protected: sealed at
+        /// rest, every read audited).
+        CaseNotes = "case_notes",
     }
 );
 
@@ -78,6 +81,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::AuditExport => matches!(role, R::Auditor),
         P::CaseRead => matches!(role, R::Administrator | R::Registrar | R::Interviewer),
         P::CaseWrite => matches!(role, R::Registrar | R::Interviewer),
+        P::CaseNotes => matches!(role, R::Interviewer),
     }
 }
 

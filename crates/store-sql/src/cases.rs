@@ -3,12 +3,12 @@
 //! same transaction.
 
 use lantern_domain::audit::AuditAction;
-use lantern_domain::case::{CaseId, CaseStep, ObstacleId, ObstacleKind};
+use lantern_domain::case::{CaseId, CaseNoteId, CaseStep, NoteKind, ObstacleId, ObstacleKind};
 use lantern_domain::person::{HouseholdId, PersonId, SiteId};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
-    AuditContext, Case, CaseQuery, CaseStepRecord, CaseSummary, NewObstacle, Obstacle, Page, Pipeline, StepFigures,
-    StoreError, StoreResult,
+    AuditContext, Case, CaseNote, CaseQuery, CaseStepRecord, CaseSummary, NewCaseNote, NewObstacle, Obstacle, Page,
+    Pipeline, StepFigures, StoreError, StoreResult,
 };
 use time::OffsetDateTime;
 
@@ -506,6 +506,173 @@ impl<B: Backend> SqlStore<B> {
                 obstacles,
                 total,
             })
+        })
+    }
+}
+
+/// Purpose under which case notes are sealed.
+const NOTE_PURPOSE: &str = "case-note";
+
+fn note_place(case: CaseId, note: CaseNoteId) -> String {
+    format!("case/{case}/note/{note}")
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) fn write_case_note(&self, case: CaseId, n: &NewCaseNote, ctx: &AuditContext) -> StoreResult<CaseNote> {
+        let text = lantern_domain::case::note_text("text", &n.text)?;
+        let id = CaseNoteId::new();
+        let sealed = self
+            .keys()
+            .seal(NOTE_PURPOSE, &note_place(case, id), text.as_bytes())
+            .map_err(StoreError::backend)?;
+        self.write(|tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT c.person_id, c.household_id FROM cases c WHERE c.id = ?1",
+                    params![case.to_string()],
+                )?
+                .ok_or(StoreError::NotFound)?;
+            let (principal, household): (String, Option<String>) = (row.get(0)?, row.get(1)?);
+            let about = match n.about {
+                None => None,
+                Some(p) => {
+                    // The resident, or a member of the household the case covers.
+                    let row = tx.query_opt(
+                        "SELECT display_name, household_id FROM people WHERE id = ?1 AND deleted_at IS NULL",
+                        params![p.to_string()],
+                    )?;
+                    let member = row.as_ref().is_some_and(|r| {
+                        p.to_string() == principal
+                            || (household.is_some() && r.get::<Option<String>>(1).ok().flatten() == household)
+                    });
+                    match (row, member) {
+                        (Some(r), true) => Some((p, r.get::<String>(0)?)),
+                        _ => return Err(FieldError::new("about", Reason::NotFound).into()),
+                    }
+                }
+            };
+            tx.execute(
+                "INSERT INTO case_notes (id, case_id, kind, about_id, confidential, sealed, author_id, author_name, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    id.to_string(),
+                    case.to_string(),
+                    n.kind.code(),
+                    n.about.map(|p| p.to_string()),
+                    n.confidential,
+                    sealed.clone(),
+                    ctx.actor_id.map(|a| a.to_string()),
+                    &ctx.actor_name,
+                    fmt_ts(ctx.at)
+                ],
+            )?;
+            // The log commits to the sealed text: the note can later be
+            // shown unchanged without the log ever holding its words.
+            let digest = lantern_ledger::leaf_hash(&sealed);
+            let (case_text, digest_hex) = (
+                case.to_string(),
+                digest.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            );
+            let about_text = n.about.map(|p| p.to_string());
+            log_entry(
+                tx,
+                "record.created",
+                "case_note",
+                &id.to_string(),
+                None,
+                &[
+                    ("case_id", Some(&case_text)),
+                    ("kind", Some(n.kind.code())),
+                    ("about_id", about_text.as_deref()),
+                    ("confidential", Some(if n.confidential { "1" } else { "0" })),
+                    ("sealed_digest", Some(&digest_hex)),
+                ],
+                ctx.at,
+            )?;
+            insert_audit(
+                tx,
+                &ctx.event(AuditAction::CaseNoteAdd, "case", Some(case_text.clone()), n.kind.code()),
+            )?;
+            Ok(CaseNote {
+                id,
+                kind: n.kind,
+                about,
+                confidential: n.confidential,
+                author_name: ctx.actor_name.clone(),
+                at: ctx.at,
+                text: None,
+            })
+        })
+    }
+
+    fn notes_in(&self, tx: &dyn Conn, case: CaseId, open: bool, household_copy: bool) -> StoreResult<Vec<CaseNote>> {
+        let filter = if household_copy { "AND n.confidential = 0" } else { "" };
+        tx.query(
+            &format!(
+                "SELECT n.id, n.kind, n.about_id, p.display_name, n.confidential, n.sealed, n.author_name, n.at
+                 FROM case_notes n LEFT JOIN people p ON p.id = n.about_id
+                 WHERE n.case_id = ?1 {filter} ORDER BY n.at, n.id"
+            ),
+            params![case.to_string()],
+        )?
+        .into_iter()
+        .map(|r| {
+            let id = CaseNoteId(parse_id(&r.get::<String>(0)?)?);
+            let text = if open {
+                let plain = self
+                    .keys()
+                    .open(NOTE_PURPOSE, &note_place(case, id), &r.get::<Vec<u8>>(5)?)
+                    .map_err(StoreError::backend)?;
+                Some(String::from_utf8(plain.to_vec()).map_err(StoreError::backend)?)
+            } else {
+                None
+            };
+            let about = match r.get::<Option<String>>(2)? {
+                Some(p) => Some((PersonId(parse_id(&p)?), r.get::<Option<String>>(3)?.unwrap_or_default())),
+                None => None,
+            };
+            Ok(CaseNote {
+                id,
+                kind: NoteKind::parse("kind", &r.get::<String>(1)?).map_err(StoreError::backend)?,
+                about,
+                confidential: r.get(4)?,
+                author_name: r.get(6)?,
+                at: parse_ts(&r.get::<String>(7)?)?,
+                text,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) fn list_case_notes(&self, case: CaseId) -> StoreResult<Vec<CaseNote>> {
+        self.read(|tx| self.notes_in(tx, case, false, false))
+    }
+
+    pub(crate) fn open_case_notes(
+        &self,
+        case: CaseId,
+        household_copy: bool,
+        ctx: &AuditContext,
+    ) -> StoreResult<Vec<CaseNote>> {
+        self.write(|tx| {
+            let exists: bool = tx.query_value(
+                "SELECT EXISTS(SELECT 1 FROM cases WHERE id = ?1)",
+                params![case.to_string()],
+            )?;
+            if !exists {
+                return Err(StoreError::NotFound);
+            }
+            let notes = self.notes_in(tx, case, true, household_copy)?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::CaseNotesRead,
+                    "case",
+                    Some(case.to_string()),
+                    if household_copy { "household copy" } else { "all notes" },
+                ),
+            )?;
+            Ok(notes)
         })
     }
 }

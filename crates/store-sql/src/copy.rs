@@ -64,6 +64,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id, case_id, kind, occurred_on, by_whom, detail, recorded_at, actor_id, actor_name",
         "id",
     ),
+    (
+        "case_notes",
+        "id, case_id, kind, about_id, confidential, sealed, author_id, author_name, at",
+        "id",
+    ),
     ("rooms", "id, site_id, name, created_at", "id"),
     ("interpreters", "id, name, languages, created_at", "id"),
     (

@@ -446,6 +446,25 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     ) -> StoreResult<lantern_store::Obstacle> {
         self.record_obstacle(id, obstacle, ctx)
     }
+    fn add_case_note(
+        &self,
+        case: lantern_domain::case::CaseId,
+        note: &lantern_store::NewCaseNote,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::CaseNote> {
+        self.write_case_note(case, note, ctx)
+    }
+    fn case_notes(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<lantern_store::CaseNote>> {
+        self.list_case_notes(case)
+    }
+    fn read_case_notes(
+        &self,
+        case: lantern_domain::case::CaseId,
+        household_copy: bool,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<Vec<lantern_store::CaseNote>> {
+        self.open_case_notes(case, household_copy, ctx)
+    }
     fn pipeline(
         &self,
         site: Option<lantern_domain::person::SiteId>,

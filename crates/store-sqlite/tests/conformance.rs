@@ -64,13 +64,27 @@ fn protected_fields_are_encrypted_at_rest() {
     }
     .parse(time::OffsetDateTime::now_utc().date())
     .unwrap();
-    store.create_person(&draft, &ctx).unwrap();
+    let p = store.create_person(&draft, &ctx).unwrap();
+    let case = store.create_case(p.id, false, &ctx).unwrap();
+    store
+        .add_case_note(
+            case.id,
+            &lantern_store::NewCaseNote {
+                kind: lantern_domain::case::NoteKind::Decision,
+                about: None,
+                confidential: false,
+                text: "decision reasons quokka".into(),
+            },
+            &ctx,
+        )
+        .unwrap();
     drop(store);
     let mut bytes = std::fs::read(dir.path().join("lantern.db")).unwrap();
     if let Ok(wal) = std::fs::read(dir.path().join("lantern.db-wal")) {
         bytes.extend(wal);
     }
     assert!(!bytes.windows(6).any(|w| w == b"998877"), "contact stored in clear");
+    assert!(!bytes.windows(6).any(|w| w == b"quokka"), "case note stored in clear");
     assert!(
         bytes.windows(11).any(|w| w == b"Test Person"),
         "sanity: plain fields are found"

@@ -1,6 +1,6 @@
 //! Status and resettlement cases as they cross the store boundary.
 
-use lantern_domain::case::{CaseId, CaseStep, ObstacleId, ObstacleKind};
+use lantern_domain::case::{CaseId, CaseNoteId, CaseStep, NoteKind, ObstacleId, ObstacleKind};
 use lantern_domain::person::{HouseholdId, PersonId, SiteId};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -83,6 +83,39 @@ pub struct Obstacle {
     pub recorded_at: OffsetDateTime,
     /// Who recorded it.
     pub actor_name: String,
+}
+
+/// A note or decision to write on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCaseNote {
+    /// Decision or note.
+    pub kind: NoteKind,
+    /// The household member it is about (a member of the case's household).
+    pub about: Option<PersonId>,
+    /// Kept from the rest of the household: left out of the household's
+    /// copy of the case.
+    pub confidential: bool,
+    /// The text (sealed at rest).
+    pub text: String,
+}
+
+/// A case note, with its text once opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseNote {
+    /// Id.
+    pub id: CaseNoteId,
+    /// Decision or note.
+    pub kind: NoteKind,
+    /// The member it is about, with their name.
+    pub about: Option<(PersonId, String)>,
+    /// Kept from the rest of the household.
+    pub confidential: bool,
+    /// Who wrote it.
+    pub author_name: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// The text, when it was read (reads are audited); `None` in listings.
+    pub text: Option<String>,
 }
 
 /// A case in a list.

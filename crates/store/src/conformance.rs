@@ -53,6 +53,10 @@ pub const CASES: &[Case] = &[
         "no_sequence_of_bookings_double_books",
         no_sequence_of_bookings_double_books,
     ),
+    (
+        "case_notes_are_protected_and_kept_from_the_household",
+        case_notes_are_protected_and_kept_from_the_household,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -1040,4 +1044,76 @@ fn no_sequence_of_bookings_double_books(store: &dyn Store) {
         }
     }
     assert!(booked.len() > 5, "the sequence booked something ({})", booked.len());
+}
+
+fn case_notes_are_protected_and_kept_from_the_household(store: &dyn Store) {
+    use crate::NewCaseNote;
+    use lantern_domain::case::NoteKind;
+    let household = store.create_household("Family N", None, &ctx("reg")).unwrap();
+    let member = |name: &str| {
+        let input = PersonInput {
+            names: vec![NameInput {
+                text: name.into(),
+                ..Default::default()
+            }],
+            household_id: household.id.to_string(),
+            ..Default::default()
+        };
+        store
+            .create_person(&input.parse(T0.date()).unwrap(), &ctx("reg"))
+            .unwrap()
+    };
+    let head = member("Head Of Household");
+    let spouse = member("Spouse Member");
+    let outsider = store
+        .create_person(&draft(&["Not A Member"], "1980"), &ctx("reg"))
+        .unwrap();
+    let case = store.create_case(head.id, true, &ctx("i")).unwrap();
+    let note = |about, confidential, text: &str| NewCaseNote {
+        kind: NoteKind::Note,
+        about,
+        confidential,
+        text: text.into(),
+    };
+    store
+        .add_case_note(case.id, &note(None, false, "Shared account of the journey."), &ctx("i"))
+        .unwrap();
+    store
+        .add_case_note(
+            case.id,
+            &note(Some(spouse.id), true, "Private statement by the spouse."),
+            &ctx("i"),
+        )
+        .unwrap();
+    match store.add_case_note(case.id, &note(Some(outsider.id), false, "x"), &ctx("i")) {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field, "about"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        store.add_case_note(case.id, &note(None, false, "   "), &ctx("i")),
+        Err(StoreError::Invalid(_))
+    ));
+    // Listing shows that notes exist, not what they say, and is not audited.
+    let listed = store.case_notes(case.id).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|n| n.text.is_none()));
+    assert_eq!(listed[1].about.as_ref().map(|a| a.1.as_str()), Some("Spouse Member"));
+    assert_eq!(audit_count(store, AuditAction::CaseNotesRead), 0);
+    // Reading them is audited; the household's copy leaves out what a
+    // member keeps from the others.
+    let all = store.read_case_notes(case.id, false, &ctx("i")).unwrap();
+    assert_eq!(all[1].text.as_deref(), Some("Private statement by the spouse."));
+    let copy = store.read_case_notes(case.id, true, &ctx("i")).unwrap();
+    assert_eq!(copy.len(), 1);
+    assert_eq!(copy[0].text.as_deref(), Some("Shared account of the journey."));
+    assert_eq!(audit_count(store, AuditAction::CaseNotesRead), 2);
+    // The log holds no word of a note.
+    let size = store.ledger_size().unwrap();
+    for e in store.ledger_entries(0, size).unwrap() {
+        let text = String::from_utf8_lossy(&e.entry).to_string();
+        assert!(
+            !text.contains("Private statement") && !text.contains("journey"),
+            "{text}"
+        );
+    }
 }

@@ -182,6 +182,27 @@ pub trait Store: Send + Sync {
         obstacle: &NewObstacle,
         ctx: &AuditContext,
     ) -> StoreResult<Obstacle>;
+    /// Writes a note or decision on a case (sealed at rest). `about` must be
+    /// the resident or a member of the case's household
+    /// (`Invalid(about, not-found)` otherwise).
+    fn add_case_note(
+        &self,
+        case: lantern_domain::case::CaseId,
+        note: &NewCaseNote,
+        ctx: &AuditContext,
+    ) -> StoreResult<CaseNote>;
+    /// A case's notes without their text, oldest first (listing them is not
+    /// a protected read).
+    fn case_notes(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<CaseNote>>;
+    /// A case's notes with their text, oldest first; with `household_copy`,
+    /// only those not kept from the household. Writes the audit event of the
+    /// read in the same transaction.
+    fn read_case_notes(
+        &self,
+        case: lantern_domain::case::CaseId,
+        household_copy: bool,
+        ctx: &AuditContext,
+    ) -> StoreResult<Vec<CaseNote>>;
     /// The pipeline's figures, for one site or all; waiting times are
     /// counted up to `now`.
     fn pipeline(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline>;

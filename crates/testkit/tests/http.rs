@@ -269,6 +269,11 @@ fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, 
         ("POST", format!("/api/v1/cases/{case}/obstacles"), case_writers.clone()),
         ("GET", "/api/v1/cases/pipeline".into(), staff.clone()),
         ("GET", format!("/cases/{case}/interviews"), case_readers.clone()),
+        ("GET", format!("/cases/{case}/notes"), vec![Interviewer]),
+        ("POST", format!("/cases/{case}/notes"), vec![Interviewer]),
+        ("GET", format!("/cases/{case}/household-copy"), vec![Interviewer]),
+        ("GET", format!("/api/v1/cases/{case}/notes"), vec![Interviewer]),
+        ("POST", format!("/api/v1/cases/{case}/notes"), vec![Interviewer]),
         ("POST", format!("/cases/{case}/interviews"), case_writers.clone()),
         ("GET", "/interviews".into(), case_readers.clone()),
         ("POST", "/interviews/bulk".into(), case_writers.clone()),
@@ -1500,4 +1505,99 @@ async fn interviews_are_scheduled_in_bulk_held_privately_or_missed() {
     assert_eq!(statuses, ["held", "no_show", "scheduled"]);
     assert_eq!(srv.audit("interview.book").await.len(), 3);
     assert_eq!(srv.audit("interview.close").await.len(), 2);
+}
+
+#[tokio::test]
+async fn case_notes_are_sealed_audited_and_kept_from_the_household() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let r = reg.post_form("/households", &[("label", "Family Q")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let household = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/households/")
+        .to_string();
+    let head = register(
+        &reg,
+        &[("names[0].text", "Household Head"), ("household_id", &household)],
+    )
+    .await;
+    let spouse = register(
+        &reg,
+        &[("names[0].text", "Household Spouse"), ("household_id", &household)],
+    )
+    .await;
+    let int = srv.login(Role::Interviewer).await;
+    let r = int
+        .post_form("/cases", &[("person_id", &head), ("whole_household", "on")])
+        .await;
+    let case_path = r.headers()["location"].to_str().unwrap().to_string();
+    let r = int
+        .post_form(
+            &format!("{case_path}/notes"),
+            &[
+                ("note_kind", "note"),
+                ("about", &spouse),
+                ("confidential", "on"),
+                ("text", "What the spouse asked to keep private."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = int
+        .post_form(
+            &format!("{case_path}/notes"),
+            &[("note_kind", "decision"), ("text", "Recognised: reasons.")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = int
+        .post_form(
+            &format!("{case_path}/notes"),
+            &[("note_kind", "decision"), ("text", " ")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The case page lists notes without their words; the registrar sees no notes at all.
+    let page = int.get(&case_path).await.text().await.unwrap();
+    assert!(page.contains("Kept from the rest of the household") && !page.contains("keep private"));
+    let page = reg.get(&case_path).await.text().await.unwrap();
+    assert!(!page.contains("Notes and decisions"));
+    assert_eq!(srv.audit("case.notes_read").await.len(), 0);
+    // Opening them is audited; the household's copy leaves the private one out.
+    let all = int.get(&format!("{case_path}/notes")).await.text().await.unwrap();
+    assert!(all.contains("keep private") && all.contains("Recognised: reasons."));
+    let copy = int
+        .get(&format!("{case_path}/household-copy"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!copy.contains("keep private") && copy.contains("Recognised: reasons."));
+    assert_eq!(srv.audit("case.notes_read").await.len(), 2);
+    // The API: the same, and a note about someone outside the household is refused.
+    let token = srv.api_token(Role::Interviewer).await;
+    let api = reqwest::Client::new();
+    let id = case_path.trim_start_matches("/cases/");
+    let notes: Value = api
+        .get(srv.url(&format!("/api/v1/cases/{id}/notes?household_copy=true")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notes.as_array().unwrap().len(), 1);
+    assert_eq!(notes[0]["note_kind"], "decision");
+    let r = api
+        .post(srv.url(&format!("/api/v1/cases/{id}/notes")))
+        .bearer_auth(&token)
+        .json(&json!({"note_kind": "note", "about": uuid_zero(), "text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["fields"][0]["field"], "about");
 }

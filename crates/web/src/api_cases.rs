@@ -9,14 +9,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lantern_domain::case::CaseId;
 use lantern_domain::person::PersonId;
-use lantern_store::{Case, CaseSummary, Obstacle, Pipeline};
+use lantern_store::{Case, CaseNote, CaseSummary, Obstacle, Pipeline};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{ApiJson, ApiQuery, ErrorBody};
 use crate::authz::{need, require_step, Authz};
 use crate::error::AppError;
-use crate::pages::cases::{case_query, obstacle_form, step_form, ListParams, PipelineParams};
+use crate::pages::cases::{case_query, note_form, obstacle_form, step_form, ListParams, PipelineParams};
 use crate::pages::Pairs;
 use crate::AppState;
 
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(get_case))
         .route("/cases/{id}/steps", post(move_case))
         .route("/cases/{id}/obstacles", post(add_obstacle))
+        .route("/cases/{id}/notes", get(list_notes).post(add_note))
 }
 
 fn case_id(raw: &str) -> Result<CaseId, AppError> {
@@ -375,4 +376,99 @@ async fn get_pipeline(
     let now = state.clock.now();
     let p = state.db(move |s| s.pipeline(site, now)).await?;
     Ok(Json(PipelineOut::from(p)))
+}
+
+/// A case note (`text` only when read).
+#[derive(Serialize, ToSchema)]
+pub struct CaseNoteOut {
+    id: String,
+    /// `note` or `decision`.
+    note_kind: String,
+    about_id: Option<String>,
+    about_name: Option<String>,
+    /// Kept from the rest of the household.
+    confidential: bool,
+    author_name: String,
+    at: String,
+    text: Option<String>,
+}
+
+impl From<CaseNote> for CaseNoteOut {
+    fn from(n: CaseNote) -> Self {
+        let (about_id, about_name) = match n.about {
+            Some((id, name)) => (Some(id.to_string()), Some(name)),
+            None => (None, None),
+        };
+        CaseNoteOut {
+            id: n.id.to_string(),
+            note_kind: n.kind.code().into(),
+            about_id,
+            about_name,
+            confidential: n.confidential,
+            author_name: n.author_name,
+            at: rfc3339(n.at),
+            text: n.text,
+        }
+    }
+}
+
+/// Which notes to read.
+#[derive(Deserialize, IntoParams)]
+pub struct NotesParams {
+    /// Only what the household may be given (leaves out what a member keeps
+    /// from the others).
+    #[serde(default)]
+    household_copy: bool,
+}
+
+#[utoipa::path(get, path = "/cases/{id}/notes", params(NotesParams), tag = "cases",
+    responses((status = 200, description = "the notes with their text (an audited read)", body = [CaseNoteOut]),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_notes(
+    State(state): State<AppState>,
+    auth: Authz<need::CaseNotes>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<NotesParams>,
+) -> Result<Json<Vec<CaseNoteOut>>, AppError> {
+    let id = case_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let notes = state
+        .db(move |s| s.read_case_notes(id, p.household_copy, &audit))
+        .await?;
+    Ok(Json(notes.into_iter().map(CaseNoteOut::from).collect()))
+}
+
+/// A note to write.
+#[derive(Deserialize, ToSchema)]
+pub struct CaseNoteIn {
+    /// `note` or `decision`.
+    note_kind: String,
+    /// A member of the case's household (or the resident).
+    #[serde(default)]
+    about: String,
+    /// Kept from the rest of the household.
+    #[serde(default)]
+    confidential: bool,
+    text: String,
+}
+
+#[utoipa::path(post, path = "/cases/{id}/notes", request_body = CaseNoteIn, tag = "cases",
+    responses((status = 201, body = CaseNoteOut), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn add_note(
+    State(state): State<AppState>,
+    auth: Authz<need::CaseNotes>,
+    Path(id): Path<String>,
+    ApiJson(n): ApiJson<CaseNoteIn>,
+) -> Result<Response, AppError> {
+    let id = case_id(&id)?;
+    let form: Pairs = vec![
+        ("note_kind".into(), n.note_kind),
+        ("about".into(), n.about),
+        ("confidential".into(), n.confidential.to_string()),
+        ("text".into(), n.text),
+    ];
+    let note = note_form(&form).map_err(AppError::Invalid)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let created = state.db(move |s| s.add_case_note(id, &note, &audit)).await?;
+    Ok((StatusCode::CREATED, Json(CaseNoteOut::from(created))).into_response())
 }

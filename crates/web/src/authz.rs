@@ -52,6 +52,7 @@ pub mod need {
         OwnAccount,
         CaseRead,
         CaseWrite,
+        CaseNotes,
     );
 }
 

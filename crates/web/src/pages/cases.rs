@@ -6,10 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use lantern_domain::case::{country, optional_text, CaseId, CaseStep, ObstacleKind};
+use lantern_domain::case::{country, optional_text, CaseId, CaseStep, NoteKind, ObstacleKind};
 use lantern_domain::person::{PersonId, SiteId};
 use lantern_domain::{FieldErrors, Reason};
-use lantern_store::{Case, CaseQuery, CaseSummary, NewObstacle, Page as ResultPage, PageRequest, Pipeline, Site};
+use lantern_store::{
+    Case, CaseNote, CaseQuery, CaseSummary, NewCaseNote, NewObstacle, Page as ResultPage, PageRequest, Pipeline, Site,
+};
 use serde::Deserialize;
 
 use super::{field, no_errors, Pairs};
@@ -119,6 +121,10 @@ pub(crate) async fn create(
 struct ViewPage {
     c: Page,
     case: Case,
+    /// The case's notes without their text, for roles that read notes.
+    notes: Option<Vec<CaseNote>>,
+    /// Who a note may be about: the resident and the household's members.
+    members: Vec<(String, String)>,
     next: Vec<&'static str>,
     kinds: Vec<&'static str>,
     today: String,
@@ -141,6 +147,24 @@ async fn view_page(
 ) -> Result<Response, AppError> {
     let case = state.db(move |s| s.case(id)).await?.ok_or(AppError::NotFound)?;
     let role = auth_ctx.user.as_ref().map(|u| u.role);
+    let reads_notes =
+        role.is_some_and(|r| lantern_domain::policy::allows(r, lantern_domain::policy::Permission::CaseNotes));
+    let notes = if reads_notes {
+        Some(state.db(move |s| s.case_notes(id)).await?)
+    } else {
+        None
+    };
+    let mut members = vec![(case.person.to_string(), case.person_name.clone())];
+    if let (true, Some(h)) = (reads_notes, case.household) {
+        if let Some((_, people)) = state.db(move |s| s.household(h)).await? {
+            members.extend(
+                people
+                    .into_iter()
+                    .filter(|p| p.id != case.person)
+                    .map(|p| (p.id.to_string(), p.primary_name.text.as_str().to_string())),
+            );
+        }
+    }
     // Only the steps this user may record are offered.
     let next = case
         .step
@@ -154,6 +178,8 @@ async fn view_page(
         &ViewPage {
             c: Page::new(state, auth_ctx, "case-title"),
             case,
+            notes,
+            members,
             next,
             kinds: ObstacleKind::ALL.iter().map(|k| k.code()).collect(),
             today: state.clock.now().date().to_string(),
@@ -254,6 +280,97 @@ pub(crate) async fn add_obstacle(
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.add_obstacle(id, &obstacle, &audit)).await?;
     Ok(Redirect::to(&format!("/cases/{id}#obstacles")).into_response())
+}
+
+/// A note as a form gives it; every refused field at once.
+pub(crate) fn note_form(form: &Pairs) -> Result<NewCaseNote, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let kind = errors.take(NoteKind::parse("note_kind", field(form, "note_kind")));
+    let about = match field(form, "about").trim() {
+        "" => None,
+        raw => errors.take(PersonId::parse("about", raw)),
+    };
+    let text = errors.take(lantern_domain::case::note_text("text", field(form, "text")));
+    let confidential = matches!(field(form, "confidential"), "on" | "true");
+    match (kind, text, errors.is_empty()) {
+        (Some(kind), Some(text), true) => Ok(NewCaseNote {
+            kind,
+            about,
+            confidential,
+            text,
+        }),
+        _ => Err(errors),
+    }
+}
+
+pub(crate) async fn add_note(
+    State(state): State<AppState>,
+    auth: Authz<need::CaseNotes>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = case_id(&id)?;
+    let note = match note_form(&form) {
+        Ok(n) => n,
+        Err(errors) => return view_page(&state, &auth.ctx, id, errors, form).await,
+    };
+    let audit = auth.ctx.audit(state.clock.now());
+    match state.db(move |s| s.add_case_note(id, &note, &audit)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#notes-h")).into_response()),
+        Err(AppError::Invalid(errors)) => view_page(&state, &auth.ctx, id, errors, form).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_notes.html")]
+struct NotesPage {
+    c: Page,
+    case: Case,
+    notes: Vec<CaseNote>,
+    household_copy: bool,
+}
+
+async fn notes_page(
+    state: &AppState,
+    auth: &Authz<need::CaseNotes>,
+    id: &str,
+    household_copy: bool,
+) -> Result<Response, AppError> {
+    let id = case_id(id)?;
+    let case = state.db(move |s| s.case(id)).await?.ok_or(AppError::NotFound)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let notes = state.db(move |s| s.read_case_notes(id, household_copy, &audit)).await?;
+    let title = if household_copy {
+        "case-household-copy"
+    } else {
+        "case-notes"
+    };
+    Ok(render(&NotesPage {
+        c: Page::new(state, &auth.ctx, title),
+        case,
+        notes,
+        household_copy,
+    }))
+}
+
+/// Every note of a case, opened (an audited read).
+pub(crate) async fn notes(
+    State(state): State<AppState>,
+    auth: Authz<need::CaseNotes>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    notes_page(&state, &auth, &id, false).await
+}
+
+/// The household's copy: the case with the notes no member keeps from the
+/// others (an audited read), for printing and handing over.
+pub(crate) async fn household_copy(
+    State(state): State<AppState>,
+    auth: Authz<need::CaseNotes>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    notes_page(&state, &auth, &id, true).await
 }
 
 /// The dashboard's filter.

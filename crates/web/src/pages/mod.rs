@@ -49,6 +49,8 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/step", post(cases::step))
         .route("/cases/{id}/obstacles", post(cases::add_obstacle))
+        .route("/cases/{id}/notes", get(cases::notes).post(cases::add_note))
+        .route("/cases/{id}/household-copy", get(cases::household_copy))
         .route(
             "/cases/{id}/interviews",
             get(interviews::for_case).post(interviews::book),
