@@ -4,11 +4,12 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::case::{CaseId, CaseNoteId, CaseStep, NoteKind, ObstacleId, ObstacleKind};
+use lantern_domain::interview::InterviewStatus;
 use lantern_domain::person::{HouseholdId, PersonId, SiteId};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
-    AuditContext, Case, CaseNote, CaseQuery, CaseStepRecord, CaseSummary, NewCaseNote, NewObstacle, Obstacle, Page,
-    Pipeline, StepFigures, StoreError, StoreResult,
+    AuditContext, Case, CaseNote, CaseQuery, CaseStepRecord, CaseSummary, Departures, NewCaseNote, NewObstacle,
+    Obstacle, Page, Pipeline, PipelineQuery, StepFigures, StoreError, StoreResult, WeekFigures,
 };
 use time::OffsetDateTime;
 
@@ -435,8 +436,8 @@ impl<B: Backend> SqlStore<B> {
         self.write(|tx| insert_obstacle(tx, id, o, ctx))
     }
 
-    pub(crate) fn pipeline_figures(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline> {
-        let (join, filter, args): (&str, &str, Vec<Value>) = match site {
+    pub(crate) fn pipeline_figures(&self, q: &PipelineQuery, now: OffsetDateTime) -> StoreResult<Pipeline> {
+        let (join, filter, args): (&str, &str, Vec<Value>) = match q.site {
             Some(s) => (
                 "JOIN people p ON p.id = c.person_id",
                 "AND p.site_id = ?1",
@@ -444,6 +445,22 @@ impl<B: Backend> SqlStore<B> {
             ),
             None => ("", "", Vec::new()),
         };
+        // The period, as extra conditions numbered after the site's.
+        let period = |column: &str, from: Option<String>, until: Option<String>| {
+            let mut clauses = String::new();
+            let mut more = args.clone();
+            if let Some(f) = from {
+                more.push(f.into());
+                clauses.push_str(&format!(" AND {column} >= ?{}", more.len()));
+            }
+            if let Some(u) = until {
+                more.push(u.into());
+                clauses.push_str(&format!(" AND {column} < ?{}", more.len()));
+            }
+            (clauses, more)
+        };
+        let day_after = |d: time::Date| d.next_day().map(|n| n.to_string());
+        let midnight = |d: time::Date| fmt_ts(d.midnight().assume_utc());
         self.read(|tx| {
             let mut waits: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
             let mut current: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
@@ -484,13 +501,18 @@ impl<B: Backend> SqlStore<B> {
                     }
                 })
                 .collect();
+            let (when, when_args) = period(
+                "o.occurred_on",
+                q.from.map(|d| d.to_string()),
+                q.until.and_then(day_after),
+            );
             let obstacles = tx
                 .query(
                     &format!(
                         "SELECT o.kind, COUNT(*) FROM case_obstacles o JOIN cases c ON c.id = o.case_id {join}
-                         WHERE 1 = 1 {filter} GROUP BY o.kind ORDER BY 2 DESC, 1"
+                         WHERE 1 = 1 {filter}{when} GROUP BY o.kind ORDER BY 2 DESC, 1"
                     ),
-                    &args,
+                    &when_args,
                 )?
                 .into_iter()
                 .map(|r| {
@@ -500,10 +522,64 @@ impl<B: Backend> SqlStore<B> {
                     ))
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
+            // Interviews per week (Monday first), by their start.
+            let (when, when_args) = period(
+                "i.starts_at",
+                q.from.map(midnight),
+                q.until.and_then(|d| d.next_day()).map(midnight),
+            );
+            let mut weeks: std::collections::BTreeMap<time::Date, WeekFigures> = std::collections::BTreeMap::new();
+            for r in tx.query(
+                &format!(
+                    "SELECT i.starts_at, i.status FROM interviews i JOIN cases c ON c.id = i.case_id {join}
+                     WHERE 1 = 1 {filter}{when}"
+                ),
+                &when_args,
+            )? {
+                let day = parse_ts(&r.get::<String>(0)?)?.date();
+                let monday = day - time::Duration::days(i64::from(day.weekday().number_days_from_monday()));
+                let w = weeks.entry(monday).or_insert(WeekFigures {
+                    week: monday,
+                    scheduled: 0,
+                    held: 0,
+                    no_show: 0,
+                    cancelled: 0,
+                });
+                match InterviewStatus::parse("status", &r.get::<String>(1)?).map_err(StoreError::backend)? {
+                    InterviewStatus::Scheduled => w.scheduled += 1,
+                    InterviewStatus::Held => w.held += 1,
+                    InterviewStatus::NoShow => w.no_show += 1,
+                    InterviewStatus::Cancelled => w.cancelled += 1,
+                }
+            }
+            // Departures per month and destination.
+            let (when, when_args) = period(
+                "s.at",
+                q.from.map(midnight),
+                q.until.and_then(|d| d.next_day()).map(midnight),
+            );
+            let mut departures: std::collections::BTreeMap<(time::Date, Option<String>), u64> =
+                std::collections::BTreeMap::new();
+            for r in tx.query(
+                &format!(
+                    "SELECT s.at, c.country FROM case_steps s JOIN cases c ON c.id = s.case_id {join}
+                     WHERE s.step = 'departed' {filter}{when}"
+                ),
+                &when_args,
+            )? {
+                let day = parse_ts(&r.get::<String>(0)?)?.date();
+                let month = day.replace_day(1).map_err(StoreError::backend)?;
+                *departures.entry((month, r.get(1)?)).or_default() += 1;
+            }
             let total = current.values().sum();
             Ok(Pipeline {
                 steps,
                 obstacles,
+                weeks: weeks.into_values().collect(),
+                departures: departures
+                    .into_iter()
+                    .map(|((month, country), count)| Departures { month, country, count })
+                    .collect(),
                 total,
             })
         })

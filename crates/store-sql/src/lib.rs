@@ -467,10 +467,10 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     }
     fn pipeline(
         &self,
-        site: Option<lantern_domain::person::SiteId>,
+        query: &lantern_store::PipelineQuery,
         now: time::OffsetDateTime,
     ) -> StoreResult<lantern_store::Pipeline> {
-        self.pipeline_figures(site, now)
+        self.pipeline_figures(query, now)
     }
     fn create_room(
         &self,

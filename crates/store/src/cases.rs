@@ -165,13 +165,56 @@ pub struct StepFigures {
     pub waiting_p90_days: Option<f64>,
 }
 
+/// Which part of the pipeline to count.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineQuery {
+    /// Only residents of this site.
+    pub site: Option<SiteId>,
+    /// Interviews, obstacles and departures from this day on (inclusive).
+    pub from: Option<Date>,
+    /// … up to this day (inclusive).
+    pub until: Option<Date>,
+}
+
+/// Interviews of one week (Monday to Sunday, by their start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WeekFigures {
+    /// The Monday.
+    #[serde(serialize_with = "iso_date")]
+    pub week: Date,
+    /// Still scheduled.
+    pub scheduled: u64,
+    /// Held.
+    pub held: u64,
+    /// The resident did not come.
+    pub no_show: u64,
+    /// Called off.
+    pub cancelled: u64,
+}
+
+/// Departures of one month to one country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Departures {
+    /// The month's first day.
+    #[serde(serialize_with = "iso_date")]
+    pub month: Date,
+    /// The resettlement country (none when the case named none).
+    pub country: Option<String>,
+    /// Departures.
+    pub count: u64,
+}
+
 /// The pipeline's figures: aggregates only, never a person.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pipeline {
-    /// Per step, in the procedure's order.
+    /// Per step, in the procedure's order (as things stand now).
     pub steps: Vec<StepFigures>,
-    /// Obstacles per kind, most frequent first.
+    /// Obstacles per kind in the period, most frequent first.
     pub obstacles: Vec<(ObstacleKind, u64)>,
+    /// Interviews per week in the period, oldest first.
+    pub weeks: Vec<WeekFigures>,
+    /// Departures per month and country in the period, oldest first.
+    pub departures: Vec<Departures>,
     /// All cases.
     pub total: u64,
 }

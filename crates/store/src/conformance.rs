@@ -735,7 +735,9 @@ fn obstacles_and_the_pipeline_figures(store: &dyn Store) {
         ),
         Err(StoreError::NotFound)
     ));
-    let all = store.pipeline(None, T0 + Duration::days(30)).unwrap();
+    let all = store
+        .pipeline(&crate::PipelineQuery::default(), T0 + Duration::days(30))
+        .unwrap();
     assert_eq!(all.total, 2);
     let fig = |p: &crate::Pipeline, s: S| p.steps.iter().find(|f| f.step == s).unwrap().clone();
     assert_eq!(
@@ -745,7 +747,15 @@ fn obstacles_and_the_pipeline_figures(store: &dyn Store) {
     assert_eq!(fig(&all, S::Registered).waiting_median_days, Some(30.0));
     assert_eq!(fig(&all, S::RegistrationVerified).waiting_p90_days, Some(20.0));
     assert_eq!(all.obstacles, vec![(ObstacleKind::AccessDenied, 1)]);
-    let at_site = store.pipeline(Some(site.id), T0 + Duration::days(30)).unwrap();
+    let at_site = store
+        .pipeline(
+            &crate::PipelineQuery {
+                site: Some(site.id),
+                ..Default::default()
+            },
+            T0 + Duration::days(30),
+        )
+        .unwrap();
     assert_eq!(at_site.total, 1);
     assert_eq!(fig(&at_site, S::RegistrationVerified).reached, 0);
     assert_eq!(at_site.obstacles.len(), 1);
@@ -764,6 +774,52 @@ fn obstacles_and_the_pipeline_figures(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!(by_site.items.len(), 1);
+    // Departures per month and destination, within the period asked.
+    for (days, from, to, country) in [
+        (11, S::RegistrationVerified, S::InterviewRequested, None),
+        (12, S::InterviewRequested, S::InterviewScheduled, None),
+        (13, S::InterviewScheduled, S::Interviewed, None),
+        (14, S::Interviewed, S::Recognised, None),
+        (15, S::Recognised, S::Submitted, Some("Country C".to_string())),
+        (16, S::Submitted, S::Accepted, None),
+        (17, S::Accepted, S::DepartureScheduled, None),
+        (40, S::DepartureScheduled, S::Departed, None),
+    ] {
+        store.move_case(b.id, from, to, country, &later(days)).unwrap();
+    }
+    let p = store
+        .pipeline(&crate::PipelineQuery::default(), T0 + Duration::days(60))
+        .unwrap();
+    let departed_on = (T0 + Duration::days(40)).date();
+    assert_eq!(
+        p.departures,
+        vec![crate::Departures {
+            month: departed_on.replace_day(1).unwrap(),
+            country: Some("Country C".into()),
+            count: 1
+        }]
+    );
+    let before = crate::PipelineQuery {
+        until: Some(departed_on.previous_day().unwrap()),
+        ..Default::default()
+    };
+    assert!(store
+        .pipeline(&before, T0 + Duration::days(60))
+        .unwrap()
+        .departures
+        .is_empty());
+    let after = crate::PipelineQuery {
+        from: Some(T0.date().next_day().unwrap()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .pipeline(&after, T0 + Duration::days(60))
+            .unwrap()
+            .obstacles
+            .is_empty(),
+        "the obstacle happened on the first day, before the period"
+    );
 }
 
 /// A site with rooms, interviewers, an interpreter and residents whose cases
@@ -924,6 +980,14 @@ fn interviews_are_booked_held_and_missed(store: &dyn Store) {
         .unwrap();
     assert_eq!(day.len(), 3);
     assert_eq!(store.case_interviews(f.cases[1]).unwrap().len(), 2);
+    // The week's interviews by outcome.
+    let weeks = store.pipeline(&crate::PipelineQuery::default(), nine).unwrap().weeks;
+    assert_eq!(weeks.len(), 1);
+    assert_eq!(weeks[0].week.weekday(), time::Weekday::Monday);
+    assert_eq!(
+        (weeks[0].scheduled, weeks[0].held, weeks[0].no_show, weeks[0].cancelled),
+        (1, 1, 1, 0)
+    );
     // Closing a case by hand frees its booked slot.
     let bulk_booked = &result.booked[0];
     store

@@ -204,8 +204,9 @@ pub trait Store: Send + Sync {
         ctx: &AuditContext,
     ) -> StoreResult<Vec<CaseNote>>;
     /// The pipeline's figures, for one site or all; waiting times are
-    /// counted up to `now`.
-    fn pipeline(&self, site: Option<SiteId>, now: OffsetDateTime) -> StoreResult<Pipeline>;
+    /// counted up to `now`; interviews, obstacles and departures within the
+    /// query's period.
+    fn pipeline(&self, query: &PipelineQuery, now: OffsetDateTime) -> StoreResult<Pipeline>;
 
     // ----- interview scheduling -----
 

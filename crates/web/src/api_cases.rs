@@ -328,6 +328,28 @@ pub struct PipelineOut {
     total: u64,
     steps: Vec<StepFiguresOut>,
     obstacles: Vec<ObstacleCountOut>,
+    weeks: Vec<WeekOut>,
+    departures: Vec<DeparturesOut>,
+}
+
+/// Interviews of one week, by outcome.
+#[derive(Serialize, ToSchema)]
+pub struct WeekOut {
+    /// The Monday, `YYYY-MM-DD`.
+    week: String,
+    scheduled: u64,
+    held: u64,
+    no_show: u64,
+    cancelled: u64,
+}
+
+/// Departures of one month to one country.
+#[derive(Serialize, ToSchema)]
+pub struct DeparturesOut {
+    /// The month's first day, `YYYY-MM-DD`.
+    month: String,
+    country: Option<String>,
+    count: u64,
 }
 
 impl From<Pipeline> for PipelineOut {
@@ -353,6 +375,26 @@ impl From<Pipeline> for PipelineOut {
                     count: n,
                 })
                 .collect(),
+            weeks: p
+                .weeks
+                .into_iter()
+                .map(|w| WeekOut {
+                    week: w.week.to_string(),
+                    scheduled: w.scheduled,
+                    held: w.held,
+                    no_show: w.no_show,
+                    cancelled: w.cancelled,
+                })
+                .collect(),
+            departures: p
+                .departures
+                .into_iter()
+                .map(|d| DeparturesOut {
+                    month: d.month.to_string(),
+                    country: d.country,
+                    count: d.count,
+                })
+                .collect(),
         }
     }
 }
@@ -363,6 +405,13 @@ pub struct PipelineQuery {
     /// Site id.
     #[serde(default)]
     site: String,
+    /// `YYYY-MM-DD`: interviews, obstacles and departures from this day
+    /// (default: 12 weeks ago).
+    #[serde(default)]
+    from: String,
+    /// `YYYY-MM-DD`: … up to this day (default: 4 weeks from today).
+    #[serde(default)]
+    until: String,
 }
 
 #[utoipa::path(get, path = "/cases/pipeline", params(PipelineQuery), tag = "cases",
@@ -372,9 +421,9 @@ async fn get_pipeline(
     _auth: Authz<need::DashboardView>,
     ApiQuery(q): ApiQuery<PipelineQuery>,
 ) -> Result<Json<PipelineOut>, AppError> {
-    let site = crate::pages::cases::pipeline_site(&PipelineParams::new(q.site))?;
     let now = state.clock.now();
-    let p = state.db(move |s| s.pipeline(site, now)).await?;
+    let query = crate::pages::cases::pipeline_query(&PipelineParams::new(q.site, q.from, q.until), now.date())?;
+    let p = state.db(move |s| s.pipeline(&query, now)).await?;
     Ok(Json(PipelineOut::from(p)))
 }
 

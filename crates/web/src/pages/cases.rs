@@ -10,7 +10,8 @@ use lantern_domain::case::{country, optional_text, CaseId, CaseStep, NoteKind, O
 use lantern_domain::person::{PersonId, SiteId};
 use lantern_domain::{FieldErrors, Reason};
 use lantern_store::{
-    Case, CaseNote, CaseQuery, CaseSummary, NewCaseNote, NewObstacle, Page as ResultPage, PageRequest, Pipeline, Site,
+    Case, CaseNote, CaseQuery, CaseSummary, NewCaseNote, NewObstacle, Page as ResultPage, PageRequest, Pipeline,
+    PipelineQuery, Site,
 };
 use serde::Deserialize;
 
@@ -378,22 +379,48 @@ pub(crate) async fn household_copy(
 pub(crate) struct PipelineParams {
     #[serde(default)]
     site: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
 }
 
 impl PipelineParams {
-    pub(crate) fn new(site: String) -> Self {
-        PipelineParams { site }
+    pub(crate) fn new(site: String, from: String, until: String) -> Self {
+        PipelineParams { site, from, until }
     }
 }
 
-pub(crate) fn pipeline_site(p: &PipelineParams) -> Result<Option<SiteId>, AppError> {
-    match p.site.as_str() {
-        "" => Ok(None),
-        s => Ok(Some(SiteId::parse("site", s)?)),
+/// The filter as a query: a site, and a period (default: from 12 weeks
+/// before `today` to 4 weeks after).
+pub(crate) fn pipeline_query(p: &PipelineParams, today: time::Date) -> Result<PipelineQuery, AppError> {
+    let mut errors = FieldErrors::new();
+    let site = match p.site.as_str() {
+        "" => None,
+        s => errors.take(SiteId::parse("site", s)),
+    };
+    let day = |name: &str, raw: &str, default: time::Date, errors: &mut FieldErrors| match raw.trim() {
+        "" => Some(default),
+        v => errors.take(
+            time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|_| lantern_domain::FieldError::new(name, Reason::InvalidDate)),
+        ),
+    };
+    // Four weeks ahead, so interviews already booked show too.
+    let until = day("until", &p.until, today + time::Duration::weeks(4), &mut errors);
+    let from = day("from", &p.from, today - time::Duration::weeks(12), &mut errors);
+    if let (Some(f), Some(u)) = (from, until) {
+        if f > u {
+            errors.push("from", Reason::InvalidRange);
+        }
     }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(PipelineQuery { site, from, until })
 }
 
-/// One bar of the funnel, laid out for the SVG.
+/// One bar of a chart, laid out for the SVG.
 pub(crate) struct Bar {
     label: String,
     count: u64,
@@ -401,10 +428,22 @@ pub(crate) struct Bar {
     width: u32,
 }
 
+/// One week's stacked bar: held, missed, cancelled, still scheduled.
+pub(crate) struct WeekBar {
+    label: String,
+    x: u32,
+    /// (y, height, css class) per segment, bottom up.
+    segments: Vec<(u32, u32, &'static str)>,
+    total: u64,
+}
+
 /// Width of the funnel's longest bar, in SVG units.
 const BAR_MAX: u32 = 400;
 /// Height of one bar and its gap.
 const BAR_STEP: u32 = 26;
+/// Height of the weekly chart's tallest bar, and one week's width.
+const WEEK_MAX: u32 = 160;
+const WEEK_STEP: u32 = 44;
 
 #[derive(Template)]
 #[template(path = "pipeline.html")]
@@ -413,14 +452,63 @@ struct PipelinePage {
     p: Pipeline,
     bars: Vec<Bar>,
     height: u32,
+    weeks: Vec<WeekBar>,
+    weeks_width: u32,
     sites: Vec<Site>,
     site: String,
+    from: String,
+    until: String,
 }
 
 impl PipelinePage {
     fn days(&self, d: &Option<f64>) -> String {
         d.map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())
     }
+
+    /// The query string of the current filter, for links and the export.
+    fn filter(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("site", &self.site)
+            .append_pair("from", &self.from)
+            .append_pair("until", &self.until)
+            .finish()
+    }
+}
+
+fn week_bars(p: &Pipeline) -> Vec<WeekBar> {
+    let max = p
+        .weeks
+        .iter()
+        .map(|w| w.scheduled + w.held + w.no_show + w.cancelled)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    p.weeks
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut top = WEEK_MAX;
+            let mut segments = Vec::new();
+            for (n, class) in [
+                (w.held, "chart-held"),
+                (w.no_show, "chart-missed"),
+                (w.cancelled, "chart-cancelled"),
+                (w.scheduled, "chart-scheduled"),
+            ] {
+                let h = ((n as f64 / max as f64) * f64::from(WEEK_MAX)).round() as u32;
+                if h > 0 {
+                    top -= h;
+                    segments.push((top, h, class));
+                }
+            }
+            WeekBar {
+                label: format!("{:02}-{:02}", u8::from(w.week.month()), w.week.day()),
+                x: i as u32 * WEEK_STEP,
+                segments,
+                total: w.scheduled + w.held + w.no_show + w.cancelled,
+            }
+        })
+        .collect()
 }
 
 pub(crate) async fn pipeline(
@@ -428,9 +516,10 @@ pub(crate) async fn pipeline(
     auth: Authz<need::DashboardView>,
     Query(params): Query<PipelineParams>,
 ) -> Result<Response, AppError> {
-    let site = pipeline_site(&params)?;
     let now = state.clock.now();
-    let p = state.db(move |s| s.pipeline(site, now)).await?;
+    let query = pipeline_query(&params, now.date())?;
+    let (from, until) = (query.from, query.until);
+    let p = state.db(move |s| s.pipeline(&query, now)).await?;
     let sites = state.db(|s| s.sites()).await?;
     let c = Page::new(&state, &auth.ctx, "pipeline-title");
     // The funnel: how many cases reached each step of the procedure.
@@ -447,13 +536,20 @@ pub(crate) async fn pipeline(
         })
         .collect();
     let height = bars.len() as u32 * BAR_STEP;
+    let weeks = week_bars(&p);
+    // At least sixteen weeks wide, so a short period keeps bars narrow.
+    let weeks_width = (weeks.len().max(16) as u32) * WEEK_STEP;
     Ok(render(&PipelinePage {
         c,
         p,
         bars,
         height,
+        weeks,
+        weeks_width,
         sites,
         site: params.site,
+        from: from.map(|d| d.to_string()).unwrap_or_default(),
+        until: until.map(|d| d.to_string()).unwrap_or_default(),
     }))
 }
 
@@ -464,9 +560,10 @@ pub(crate) async fn pipeline_csv(
     _auth: Authz<need::DashboardView>,
     Query(params): Query<PipelineParams>,
 ) -> Result<Response, AppError> {
-    let site = pipeline_site(&params)?;
     let now = state.clock.now();
-    let p = state.db(move |s| s.pipeline(site, now)).await?;
+    let query = pipeline_query(&params, now.date())?;
+    let site = query.site;
+    let p = state.db(move |s| s.pipeline(&query, now)).await?;
     let site_name = match site {
         Some(id) => state
             .db(|s| s.sites())
@@ -483,29 +580,55 @@ pub(crate) async fn pipeline_csv(
     ))
 }
 
-/// Builds the HXL CSV of the pipeline figures.
+/// Builds the HXL CSV of the pipeline figures, one figure per row: the
+/// state of each step today, obstacles in the period, interviews per week
+/// (dated by the week's Monday) and departures per month (dated by its
+/// first day) with their destination.
 pub(crate) fn pipeline_hxl(p: &Pipeline, site: &str, date: time::Date) -> String {
     let mut out = String::new();
-    out.push_str("date,site,indicator,step,cases_now,cases_reached,waiting_median_days,waiting_p90_days\r\n");
-    out.push_str("#date,#loc+name,#indicator+name,#status+code,#indicator+num+current,#indicator+num+reached,#indicator+num+median_days,#indicator+num+p90_days\r\n");
-    let days = |d: Option<f64>| d.map(|v| format!("{v:.1}")).unwrap_or_default();
-    for f in &p.steps {
+    out.push_str("date,site,indicator,category,country,value\r\n");
+    out.push_str("#date,#loc+name,#indicator+code,#status+code,#country+name,#indicator+num\r\n");
+    let site = csv_field(site);
+    let mut row = |date: &dyn std::fmt::Display, indicator: &str, category: &str, country: &str, value: String| {
         out.push_str(&format!(
-            "{date},{},case_step,{},{},{},{},{}\r\n",
-            csv_field(site),
-            f.step.code(),
-            f.current,
-            f.reached,
-            days(f.waiting_median_days),
-            days(f.waiting_p90_days)
+            "{date},{site},{indicator},{category},{},{value}\r\n",
+            csv_field(country)
         ));
+    };
+    for f in &p.steps {
+        let step = f.step.code();
+        row(&date, "cases_now", step, "", f.current.to_string());
+        row(&date, "cases_reached", step, "", f.reached.to_string());
+        for (indicator, days) in [
+            ("waiting_median_days", f.waiting_median_days),
+            ("waiting_p90_days", f.waiting_p90_days),
+        ] {
+            if let Some(d) = days {
+                row(&date, indicator, step, "", format!("{d:.1}"));
+            }
+        }
     }
     for (kind, n) in &p.obstacles {
-        out.push_str(&format!(
-            "{date},{},obstacle,{},{n},,,\r\n",
-            csv_field(site),
-            kind.code()
-        ));
+        row(&date, "obstacles", kind.code(), "", n.to_string());
+    }
+    for w in &p.weeks {
+        for (status, n) in [
+            ("scheduled", w.scheduled),
+            ("held", w.held),
+            ("no_show", w.no_show),
+            ("cancelled", w.cancelled),
+        ] {
+            row(&w.week, "interviews", status, "", n.to_string());
+        }
+    }
+    for d in &p.departures {
+        row(
+            &d.month,
+            "departures",
+            "departed",
+            d.country.as_deref().unwrap_or(""),
+            d.count.to_string(),
+        );
     }
     out
 }
@@ -564,22 +687,47 @@ mod tests {
     }
 
     #[test]
-    fn the_hxl_export_has_a_hashtag_row_and_no_names() {
+    fn the_hxl_export_has_a_hashtag_row_and_one_figure_per_row() {
         let p = Pipeline {
             steps: vec![lantern_store::StepFigures {
                 step: CaseStep::Registered,
                 current: 3,
                 reached: 5,
                 waiting_median_days: Some(12.0),
-                waiting_p90_days: Some(40.5),
+                waiting_p90_days: None,
             }],
             obstacles: vec![(ObstacleKind::AccessDenied, 2)],
+            weeks: vec![lantern_store::WeekFigures {
+                week: time::macros::date!(2026 - 02 - 23),
+                scheduled: 0,
+                held: 4,
+                no_show: 1,
+                cancelled: 0,
+            }],
+            departures: vec![lantern_store::Departures {
+                month: time::macros::date!(2026 - 02 - 01),
+                country: Some("Country, B".into()),
+                count: 2,
+            }],
             total: 3,
         };
-        let csv = pipeline_hxl(&p, "=Site, A", time::macros::date!(2026 - 03 - 02));
+        let csv = pipeline_hxl(&p, "=Site A", time::macros::date!(2026 - 03 - 02));
         let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "date,site,indicator,category,country,value");
         assert!(lines[1].starts_with("#date,#loc+name,"));
-        assert_eq!(lines[2], "2026-03-02,\"'=Site, A\",case_step,registered,3,5,12.0,40.5");
-        assert_eq!(lines[3], "2026-03-02,\"'=Site, A\",obstacle,access_denied,2,,,");
+        assert_eq!(
+            &lines[2..],
+            [
+                "2026-03-02,'=Site A,cases_now,registered,,3",
+                "2026-03-02,'=Site A,cases_reached,registered,,5",
+                "2026-03-02,'=Site A,waiting_median_days,registered,,12.0",
+                "2026-03-02,'=Site A,obstacles,access_denied,,2",
+                "2026-02-23,'=Site A,interviews,scheduled,,0",
+                "2026-02-23,'=Site A,interviews,held,,4",
+                "2026-02-23,'=Site A,interviews,no_show,,1",
+                "2026-02-23,'=Site A,interviews,cancelled,,0",
+                "2026-02-01,'=Site A,departures,departed,\"Country, B\",2",
+            ]
+        );
     }
 }
