@@ -5,7 +5,7 @@
 use lantern_domain::audit::AuditAction;
 use lantern_domain::case::{CaseId, CaseNoteId, CaseStep, NoteKind, ObstacleId, ObstacleKind};
 use lantern_domain::interview::InterviewStatus;
-use lantern_domain::person::{HouseholdId, PersonId, SiteId};
+use lantern_domain::person::{HouseholdId, PersonId};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
     AuditContext, Case, CaseNote, CaseQuery, CaseStepRecord, CaseSummary, Departures, NewCaseNote, NewObstacle,
