@@ -63,5 +63,7 @@ code_enum!(
         CaseNoteAdd = "case.note_add",
         /// A case's notes were read.
         CaseNotesRead = "case.notes_read",
+        /// The case list was exported.
+        CaseExport = "case.export",
     }
 );

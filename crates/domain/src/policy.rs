@@ -60,6 +60,8 @@ code_enum!(
         /// Write and read case notes and decisions (protected: sealed at
         /// rest, every read audited).
         CaseNotes = "case_notes",
+        /// Export the case list with residents' names (audited).
+        CaseExport = "case_export",
     }
 );
 
@@ -82,6 +84,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::CaseRead => matches!(role, R::Administrator | R::Registrar | R::Interviewer),
         P::CaseWrite => matches!(role, R::Registrar | R::Interviewer),
         P::CaseNotes => matches!(role, R::Interviewer),
+        P::CaseExport => matches!(role, R::Registrar | R::Interviewer),
     }
 }
 

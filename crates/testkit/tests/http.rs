@@ -260,6 +260,7 @@ fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, 
         ("GET", format!("/cases/{case}"), case_readers.clone()),
         ("POST", format!("/cases/{case}/step"), case_writers.clone()),
         ("POST", format!("/cases/{case}/obstacles"), case_writers.clone()),
+        ("GET", "/cases.csv".into(), vec![Registrar, Interviewer]),
         ("GET", "/cases/pipeline".into(), staff.clone()),
         ("GET", "/cases/pipeline.csv".into(), staff.clone()),
         ("GET", "/api/v1/cases".into(), case_readers.clone()),
@@ -1258,6 +1259,17 @@ async fn cases_move_through_their_steps_and_obstacles_show_in_the_pipeline() {
         lines.iter().any(|l| l.ends_with(",obstacles,other_person_present,,1")),
         "{csv}"
     );
+    // The case list, with names, is exported only by roles that work cases, audited.
+    assert_eq!(admin.get("/cases.csv").await.status(), StatusCode::FORBIDDEN);
+    let list = int.get("/cases.csv?step=interviewed").await.text().await.unwrap();
+    let rows: Vec<&str> = list.lines().collect();
+    assert_eq!(rows[0], "case_id,resident,household,site,step,since,obstacles");
+    assert_eq!(rows.len(), 2, "{list}");
+    assert!(
+        rows[1].contains(",Pipeline Person,,,interviewed,") && rows[1].ends_with(",1"),
+        "{list}"
+    );
+    assert_eq!(srv.audit("case.export").await.len(), 1);
     // A period before the obstacle leaves it out; a reversed period is refused.
     let csv = admin
         .get("/cases/pipeline.csv?until=2026-02-01")

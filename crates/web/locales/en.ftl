@@ -471,3 +471,5 @@ pipeline-week = Week of
 pipeline-departures = Departures per month and destination
 pipeline-month = Month
 pipeline-no-departures = No departure in this period.
+cases-export = Export the list (CSV)
+action-case_export = Case list exported

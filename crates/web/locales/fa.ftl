@@ -464,3 +464,5 @@ pipeline-week = هفتهٔ
 pipeline-departures = عزیمت‌ها در هر ماه و مقصد
 pipeline-month = ماه
 pipeline-no-departures = در این بازه عزیمتی نبوده است.
+cases-export = خروجی فهرست (CSV)
+action-case_export = فهرست پرونده‌ها صادر شد

@@ -53,6 +53,7 @@ pub mod need {
         CaseRead,
         CaseWrite,
         CaseNotes,
+        CaseExport,
     );
 }
 

@@ -102,6 +102,44 @@ pub(crate) async fn list(
     }))
 }
 
+/// The case list as CSV (RFC 4180), with the list's filters; it names
+/// residents, so only roles that work cases may export it, and each export
+/// is audited.
+pub(crate) async fn list_csv(
+    State(state): State<AppState>,
+    auth: Authz<need::CaseExport>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let mut query = case_query(&params)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let detail = format!("step={} site={}", params.step, params.site);
+    let event = audit.event(lantern_domain::audit::AuditAction::CaseExport, "case", None, &detail);
+    state.db(move |s| s.record_audit(&event)).await?;
+    let mut out = String::from("case_id,resident,household,site,step,since,obstacles\r\n");
+    query.page = PageRequest::new(1, PageRequest::MAX_SIZE);
+    loop {
+        let q = query.clone();
+        let page = state.db(move |s| s.cases(&q)).await?;
+        for k in &page.items {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{}\r\n",
+                k.id,
+                csv_field(&k.person_name),
+                csv_field(k.household_label.as_deref().unwrap_or("")),
+                csv_field(k.site.as_deref().unwrap_or("")),
+                k.step.code(),
+                k.step_at.date(),
+                k.obstacles
+            ));
+        }
+        if page.items.len() < page.size as usize {
+            break;
+        }
+        query.page = PageRequest::new(query.page.page + 1, PageRequest::MAX_SIZE);
+    }
+    Ok(csv_response("lantern-cases.csv", &out))
+}
+
 /// Opens a case for a resident (from the person's page).
 pub(crate) async fn create(
     State(state): State<AppState>,

@@ -44,6 +44,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/households", get(people::households).post(people::create_household))
         .route("/households/{id}", get(people::household))
         .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases.csv", get(cases::list_csv))
         .route("/cases/pipeline", get(cases::pipeline))
         .route("/cases/pipeline.csv", get(cases::pipeline_csv))
         .route("/cases/{id}", get(cases::show))
