@@ -368,40 +368,87 @@ impl<B: Backend> SqlStore<B> {
                 slots.push(Slot::new(start, plan.length));
                 start += plan.length;
             }
+            // What is already taken that day, held in memory so each case
+            // tries the slots without a query per slot and room; the
+            // booking itself still checks in SQL.
+            let (day_start, day_end) = (fmt_ts(plan.first), fmt_ts(plan.last_end));
+            let mut taken: Vec<(Slot, String, String, Option<String>, String)> = tx
+                .query(
+                    "SELECT starts_at, ends_at, room_id, interviewer_id, interpreter_id, person_id FROM interviews
+                     WHERE status IN ('scheduled', 'held') AND starts_at < ?2 AND ends_at > ?1",
+                    params![day_start.as_str(), day_end.as_str()],
+                )?
+                .into_iter()
+                .map(|r| {
+                    Ok((
+                        Slot {
+                            start: parse_ts(&r.get::<String>(0)?)?,
+                            end: parse_ts(&r.get::<String>(1)?)?,
+                        },
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .collect::<StoreResult<_>>()?;
+            let interviewer = plan.interviewer.to_string();
+            let interpreter = plan.interpreter.map(|i| i.to_string());
             let mut result = BulkResult {
                 booked: Vec::new(),
                 left_out: Vec::new(),
             };
             'cases: for case in &plan.cases {
-                let mut last = None;
+                let Some(row) = tx.query_opt(
+                    "SELECT step, person_id FROM cases WHERE id = ?1",
+                    params![case.to_string()],
+                )?
+                else {
+                    result.left_out.push((*case, Reason::NotFound.code()));
+                    continue;
+                };
+                let (step, person): (String, String) = (row.get(0)?, row.get(1)?);
+                if step != CaseStep::InterviewRequested.code() {
+                    result.left_out.push((*case, Reason::StepNotAllowed.code()));
+                    continue;
+                }
                 for slot in &slots {
-                    for room in &rooms {
-                        let booking = NewInterview {
-                            case: *case,
-                            slot: *slot,
-                            room: *room,
-                            interviewer: plan.interviewer,
-                            interpreter: plan.interpreter,
-                            language: plan.language.clone(),
-                        };
-                        match book_in(tx, &booking, ctx) {
-                            Ok(i) => {
-                                result.booked.push(i);
-                                continue 'cases;
-                            }
-                            Err(StoreError::Invalid(e)) if e.reason == Reason::DoubleBooked => {
-                                last = Some("double-booked");
-                            }
-                            // Wrong case: no slot will help; nothing was written for it.
-                            Err(StoreError::Invalid(e)) if e.field == "case_id" => {
-                                result.left_out.push((*case, e.reason.code()));
-                                continue 'cases;
-                            }
-                            Err(e) => return Err(e),
+                    let busy = |pred: &dyn Fn(&(Slot, String, String, Option<String>, String)) -> bool| {
+                        taken.iter().any(|t| t.0.overlaps(slot) && pred(t))
+                    };
+                    if busy(&|t| t.2 == interviewer || t.4 == person || (interpreter.is_some() && t.3 == interpreter)) {
+                        continue;
+                    }
+                    let Some(room) = rooms.iter().find(|r| !busy(&|t| t.1 == r.to_string())) else {
+                        continue;
+                    };
+                    let booking = NewInterview {
+                        case: *case,
+                        slot: *slot,
+                        room: *room,
+                        interviewer: plan.interviewer,
+                        interpreter: plan.interpreter,
+                        language: plan.language.clone(),
+                    };
+                    match book_in(tx, &booking, ctx) {
+                        Ok(i) => {
+                            let held = (
+                                *slot,
+                                room.to_string(),
+                                interviewer.clone(),
+                                interpreter.clone(),
+                                person,
+                            );
+                            taken.push(held);
+                            result.booked.push(i);
+                            continue 'cases;
                         }
+                        // The SQL check is the authority; the memory only saves queries.
+                        Err(StoreError::Invalid(e)) if e.reason == Reason::DoubleBooked => continue,
+                        Err(e) => return Err(e),
                     }
                 }
-                result.left_out.push((*case, last.unwrap_or("double-booked")));
+                result.left_out.push((*case, Reason::DoubleBooked.code()));
             }
             Ok(result)
         })

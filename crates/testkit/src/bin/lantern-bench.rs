@@ -8,6 +8,11 @@
 //! ```sh
 //! cargo run --release -p lantern-testkit --bin lantern-bench -- --people 100000 --clients 20 --seconds 20
 //! ```
+//!
+//! With `--cases`, it measures the resettlement pipeline instead: the
+//! dashboard page, sequentially, and bulk scheduling of 500 waiting cases.
+//! With `--postgres URL` the store is that (empty or kept) PostgreSQL
+//! database instead of SQLite.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +26,8 @@ use lantern_web::{AppState, WebConfig};
 
 struct Args {
     keep: Option<std::path::PathBuf>,
+    postgres: Option<String>,
+    cases: bool,
     people: usize,
     clients: usize,
     seconds: u64,
@@ -29,6 +36,8 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         keep: None,
+        postgres: None,
+        cases: false,
         people: 100_000,
         clients: 20,
         seconds: 20,
@@ -39,13 +48,23 @@ fn args() -> Args {
             a.keep = it.next().map(Into::into);
             continue;
         }
+        if flag == "--postgres" {
+            a.postgres = it.next();
+            continue;
+        }
+        if flag == "--cases" {
+            a.cases = true;
+            continue;
+        }
         let value = it.next().and_then(|v| v.parse::<u64>().ok());
         match (flag.as_str(), value) {
             ("--people", Some(v)) => a.people = v as usize,
             ("--clients", Some(v)) => a.clients = v as usize,
             ("--seconds", Some(v)) => a.seconds = v,
             _ => {
-                eprintln!("usage: lantern-bench [--keep DIR] [--people N] [--clients N] [--seconds N]");
+                eprintln!(
+                    "usage: lantern-bench [--keep DIR] [--postgres URL] [--cases] [--people N] [--clients N] [--seconds N]"
+                );
                 std::process::exit(2);
             }
         }
@@ -79,8 +98,14 @@ async fn main() {
     let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
     lantern_app::prepare_data_dir(&dir).expect("data dir");
     let (keys, _) = lantern_app::load_or_create_keys(&dir).expect("keys");
-    let store: Arc<dyn Store> =
-        Arc::new(lantern_store_sqlite::open(&dir.join("lantern.db"), Arc::new(keys)).expect("store"));
+    let store: Arc<dyn Store> = match a.postgres.clone() {
+        Some(url) => tokio::task::spawn_blocking(move || {
+            Arc::new(lantern_store_postgres::open(&url, Arc::new(keys)).expect("store")) as Arc<dyn Store>
+        })
+        .await
+        .expect("join"),
+        None => Arc::new(lantern_store_sqlite::open(&dir.join("lantern.db"), Arc::new(keys)).expect("store")),
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let started = Instant::now();
@@ -129,10 +154,18 @@ async fn main() {
         .map(|p| p.id.to_string())
         .collect();
 
-    let state = AppState::new(store.clone(), clock.clone(), WebConfig::default()).expect("state");
+    let (s, c) = (store.clone(), clock.clone());
+    let state = tokio::task::spawn_blocking(move || AppState::new(s, c, WebConfig::default()))
+        .await
+        .expect("join")
+        .expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(lantern_app::serve(listener, state, std::future::pending()));
+    if a.cases {
+        cases_bench(store, clock, &base, password, people).await;
+        return;
+    }
 
     let searches = [
         "hoss",
@@ -256,4 +289,151 @@ async fn main() {
             d.len() as f64 / a.seconds as f64
         );
     }
+}
+
+/// Logs a client in as the bench user.
+async fn logged_in(base: &str, password: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login_page = client.get(format!("{base}/login")).send().await.expect("login page");
+    let token = csrf_in(&login_page.text().await.expect("body")).expect("csrf");
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[("csrf_token", token.as_str()), ("username", "bench"), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303, "login failed");
+    client
+}
+
+/// The pipeline dashboard, sequentially, and bulk scheduling of 500 cases.
+async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, password: &str, people: u64) {
+    use lantern_domain::case::CaseStep as S;
+    let cases = {
+        let s = store.clone();
+        tokio::task::spawn_blocking(move || s.pipeline(&Default::default(), time::OffsetDateTime::now_utc()))
+            .await
+            .expect("join")
+            .expect("pipeline")
+            .total
+    };
+    let client = logged_in(base, password).await;
+    let mut d = Vec::new();
+    for _ in 0..31 {
+        let t = Instant::now();
+        let r = client.get(format!("{base}/cases/pipeline")).send().await.expect("dashboard");
+        assert_eq!(r.status(), 200);
+        let _ = r.bytes().await;
+        d.push(t.elapsed());
+    }
+    d.remove(0); // the first request warms the caches
+    d.sort();
+    println!("pipeline dashboard: {people} people, {cases} cases, {} sequential requests", d.len());
+    println!(
+        "  median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&d, 0.5).as_secs_f64() * 1000.0,
+        percentile(&d, 0.95).as_secs_f64() * 1000.0,
+        d.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
+    );
+
+    // Bulk scheduling: 500 cases brought to the interview queue (not
+    // timed), then booked in one call per interviewer on one day.
+    let s = store.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let ctx = AuditContext::system("bench", clock.now());
+        let site = s.sites().expect("sites")[0].id;
+        let rooms = s.rooms().expect("rooms");
+        for n in 0..10 {
+            let name = format!("Bench Room {n}");
+            if !rooms.iter().any(|r| r.name == name) {
+                s.create_room(site, &name, &ctx).expect("room");
+            }
+        }
+        let mut interviewers = Vec::new();
+        for n in 0..25 {
+            let name = format!("bench-interviewer-{n}");
+            let user = match s.user_credentials(&name).expect("user") {
+                Some(c) => c.user,
+                None => s
+                    .create_user(
+                        NewUser {
+                            username: Username::parse("u", &name).expect("name"),
+                            display_name: name.clone(),
+                            role: Role::Interviewer,
+                            language: UiLanguage::En,
+                            password_hash: "not used".into(),
+                            must_change_password: false,
+                        },
+                        &ctx,
+                    )
+                    .expect("interviewer"),
+            };
+            interviewers.push(user.id);
+        }
+        let mut waiting = Vec::new();
+        let mut page = 1;
+        while waiting.len() < 500 {
+            let list = s
+                .cases(&lantern_store::CaseQuery {
+                    step: Some(S::Registered),
+                    site: None,
+                    page: PageRequest::new(page, 200),
+                })
+                .expect("cases");
+            if list.items.is_empty() {
+                break;
+            }
+            for c in list.items.iter().take(500 - waiting.len()) {
+                s.move_case(c.id, S::Registered, S::RegistrationVerified, None, &ctx).expect("move");
+                s.move_case(c.id, S::RegistrationVerified, S::InterviewRequested, None, &ctx).expect("move");
+                waiting.push(c.id);
+            }
+            page += 1;
+        }
+        let day = (clock.now() + time::Duration::days(30)).date().midnight().assume_utc();
+        let plan = |cases: Vec<lantern_domain::case::CaseId>, who| lantern_store::BulkSchedule {
+            cases,
+            site,
+            first: day + time::Duration::hours(8),
+            last_end: day + time::Duration::hours(18),
+            length: time::Duration::minutes(30),
+            interviewer: who,
+            interpreter: None,
+            language: None,
+        };
+        // One call with all 500 cases and one interviewer (20 slots).
+        let t = Instant::now();
+        let first = s.bulk_schedule(&plan(waiting.clone(), interviewers[0]), &ctx).expect("bulk");
+        let one_call = t.elapsed();
+        // Then the rest, one call per interviewer, until all are booked.
+        let mut left: Vec<_> = first.left_out.iter().map(|(c, _)| *c).collect();
+        let mut booked = first.booked.len();
+        let t = Instant::now();
+        for who in &interviewers[1..] {
+            if left.is_empty() {
+                break;
+            }
+            let r = s.bulk_schedule(&plan(left.clone(), *who), &ctx).expect("bulk");
+            booked += r.booked.len();
+            left = r.left_out.iter().map(|(c, _)| *c).collect();
+        }
+        (waiting.len(), first.booked.len(), one_call, booked, t.elapsed() + one_call)
+    })
+    .await
+    .expect("join");
+    let (waiting, first_booked, one_call, booked, all) = report;
+    println!("bulk scheduling: {waiting} waiting cases, 10 rooms, 30-minute slots from 08:00 to 18:00");
+    println!(
+        "  one call, one interviewer: {first_booked} booked, {} left out, {:.0} ms",
+        waiting - first_booked,
+        one_call.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  all {booked} booked with 25 interviewers: {:.0} ms in total",
+        all.as_secs_f64() * 1000.0
+    );
 }
