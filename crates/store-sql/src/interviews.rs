@@ -205,6 +205,16 @@ fn log_interview(
     insert_audit(tx, &ctx.event(action, "interview", Some(id.to_string()), status.code()))
 }
 
+/// An interview that occupies its room and people, as bulk scheduling
+/// keeps them in memory (ids as stored).
+struct Taken {
+    slot: Slot,
+    room: String,
+    interviewer: String,
+    interpreter: Option<String>,
+    person: String,
+}
+
 /// Cancels a case's scheduled interviews inside the caller's transaction
 /// (the case was moved by hand away from `interview_scheduled`).
 pub(crate) fn cancel_scheduled(tx: &dyn Conn, case: CaseId, ctx: &AuditContext) -> StoreResult<()> {
@@ -372,7 +382,7 @@ impl<B: Backend> SqlStore<B> {
             // tries the slots without a query per slot and room; the
             // booking itself still checks in SQL.
             let (day_start, day_end) = (fmt_ts(plan.first), fmt_ts(plan.last_end));
-            let mut taken: Vec<(Slot, String, String, Option<String>, String)> = tx
+            let mut taken: Vec<Taken> = tx
                 .query(
                     "SELECT starts_at, ends_at, room_id, interviewer_id, interpreter_id, person_id FROM interviews
                      WHERE status IN ('scheduled', 'held') AND starts_at < ?2 AND ends_at > ?1",
@@ -380,16 +390,16 @@ impl<B: Backend> SqlStore<B> {
                 )?
                 .into_iter()
                 .map(|r| {
-                    Ok((
-                        Slot {
+                    Ok(Taken {
+                        slot: Slot {
                             start: parse_ts(&r.get::<String>(0)?)?,
                             end: parse_ts(&r.get::<String>(1)?)?,
                         },
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
+                        room: r.get(2)?,
+                        interviewer: r.get(3)?,
+                        interpreter: r.get(4)?,
+                        person: r.get(5)?,
+                    })
                 })
                 .collect::<StoreResult<_>>()?;
             let interviewer = plan.interviewer.to_string();
@@ -413,13 +423,15 @@ impl<B: Backend> SqlStore<B> {
                     continue;
                 }
                 for slot in &slots {
-                    let busy = |pred: &dyn Fn(&(Slot, String, String, Option<String>, String)) -> bool| {
-                        taken.iter().any(|t| t.0.overlaps(slot) && pred(t))
-                    };
-                    if busy(&|t| t.2 == interviewer || t.4 == person || (interpreter.is_some() && t.3 == interpreter)) {
+                    let busy = |pred: &dyn Fn(&Taken) -> bool| taken.iter().any(|t| t.slot.overlaps(slot) && pred(t));
+                    if busy(&|t| {
+                        t.interviewer == interviewer
+                            || t.person == person
+                            || (interpreter.is_some() && t.interpreter == interpreter)
+                    }) {
                         continue;
                     }
-                    let Some(room) = rooms.iter().find(|r| !busy(&|t| t.1 == r.to_string())) else {
+                    let Some(room) = rooms.iter().find(|r| !busy(&|t| t.room == r.to_string())) else {
                         continue;
                     };
                     let booking = NewInterview {
@@ -432,14 +444,13 @@ impl<B: Backend> SqlStore<B> {
                     };
                     match book_in(tx, &booking, ctx) {
                         Ok(i) => {
-                            let held = (
-                                *slot,
-                                room.to_string(),
-                                interviewer.clone(),
-                                interpreter.clone(),
+                            taken.push(Taken {
+                                slot: *slot,
+                                room: room.to_string(),
+                                interviewer: interviewer.clone(),
+                                interpreter: interpreter.clone(),
                                 person,
-                            );
-                            taken.push(held);
+                            });
                             result.booked.push(i);
                             continue 'cases;
                         }

@@ -302,7 +302,11 @@ async fn logged_in(base: &str, password: &str) -> reqwest::Client {
     let token = csrf_in(&login_page.text().await.expect("body")).expect("csrf");
     let r = client
         .post(format!("{base}/login"))
-        .form(&[("csrf_token", token.as_str()), ("username", "bench"), ("password", password)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "bench"),
+            ("password", password),
+        ])
         .send()
         .await
         .expect("login");
@@ -325,14 +329,21 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
     let mut d = Vec::new();
     for _ in 0..31 {
         let t = Instant::now();
-        let r = client.get(format!("{base}/cases/pipeline")).send().await.expect("dashboard");
+        let r = client
+            .get(format!("{base}/cases/pipeline"))
+            .send()
+            .await
+            .expect("dashboard");
         assert_eq!(r.status(), 200);
         let _ = r.bytes().await;
         d.push(t.elapsed());
     }
     d.remove(0); // the first request warms the caches
     d.sort();
-    println!("pipeline dashboard: {people} people, {cases} cases, {} sequential requests", d.len());
+    println!(
+        "pipeline dashboard: {people} people, {cases} cases, {} sequential requests",
+        d.len()
+    );
     println!(
         "  median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         percentile(&d, 0.5).as_secs_f64() * 1000.0,
@@ -388,8 +399,10 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
                 break;
             }
             for c in list.items.iter().take(500 - waiting.len()) {
-                s.move_case(c.id, S::Registered, S::RegistrationVerified, None, &ctx).expect("move");
-                s.move_case(c.id, S::RegistrationVerified, S::InterviewRequested, None, &ctx).expect("move");
+                s.move_case(c.id, S::Registered, S::RegistrationVerified, None, &ctx)
+                    .expect("move");
+                s.move_case(c.id, S::RegistrationVerified, S::InterviewRequested, None, &ctx)
+                    .expect("move");
                 waiting.push(c.id);
             }
             page += 1;
@@ -407,7 +420,9 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
         };
         // One call with all 500 cases and one interviewer (20 slots).
         let t = Instant::now();
-        let first = s.bulk_schedule(&plan(waiting.clone(), interviewers[0]), &ctx).expect("bulk");
+        let first = s
+            .bulk_schedule(&plan(waiting.clone(), interviewers[0]), &ctx)
+            .expect("bulk");
         let one_call = t.elapsed();
         // Then the rest, one call per interviewer, until all are booked.
         let mut left: Vec<_> = first.left_out.iter().map(|(c, _)| *c).collect();
@@ -421,7 +436,13 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
             booked += r.booked.len();
             left = r.left_out.iter().map(|(c, _)| *c).collect();
         }
-        (waiting.len(), first.booked.len(), one_call, booked, t.elapsed() + one_call)
+        (
+            waiting.len(),
+            first.booked.len(),
+            one_call,
+            booked,
+            t.elapsed() + one_call,
+        )
     })
     .await
     .expect("join");
