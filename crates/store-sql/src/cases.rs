@@ -277,13 +277,10 @@ pub(crate) fn insert_obstacle(tx: &dyn Conn, id: CaseId, o: &NewObstacle, ctx: &
     })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    // Nearest rank (the smallest value with at least p of the values at or below it).
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
+/// The nearest rank (1-based) of percentile `p` among `n` values: the
+/// smallest rank with at least `p` of the values at or below it.
+fn nearest_rank(n: u64, p: f64) -> u64 {
+    ((p * n as f64).ceil() as u64).clamp(1, n.max(1))
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -462,43 +459,63 @@ impl<B: Backend> SqlStore<B> {
         let day_after = |d: time::Date| d.next_day().map(|n| n.to_string());
         let midnight = |d: time::Date| fmt_ts(d.midnight().assume_utc());
         self.read(|tx| {
-            let mut waits: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+            // Counted in the database, never by loading every case: the
+            // counts per step, then for each open step the case at the
+            // median and 90th-percentile rank of waiting (the nearest rank,
+            // read through the (step, step_at) index).
             let mut current: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
             for r in tx.query(
-                &format!("SELECT c.step, c.step_at FROM cases c {join} WHERE 1 = 1 {filter}"),
+                &format!("SELECT c.step, COUNT(*) FROM cases c {join} WHERE 1 = 1 {filter} GROUP BY c.step"),
                 &args,
             )? {
-                let step: String = r.get(0)?;
-                let since = parse_ts(&r.get::<String>(1)?)?;
-                *current.entry(step.clone()).or_default() += 1;
-                waits
-                    .entry(step)
-                    .or_default()
-                    .push((now - since).as_seconds_f64() / 86_400.0);
+                current.insert(r.get(0)?, r.get(1)?);
+            }
+            let waiting_at = |step: CaseStep, p: f64| -> StoreResult<Option<f64>> {
+                let n = current.get(step.code()).copied().unwrap_or(0);
+                if n == 0 || step.is_final() {
+                    return Ok(None);
+                }
+                let rank = nearest_rank(n, p);
+                let mut more = args.clone();
+                more.push(step.code().into());
+                // Longest waits have the oldest step_at: waiting ascending
+                // is step_at descending.
+                let since: String = tx.query_value(
+                    &format!(
+                        "SELECT c.step_at FROM cases c {join} WHERE c.step = ?{} {filter}
+                         ORDER BY c.step_at DESC LIMIT 1 OFFSET {}",
+                        more.len(),
+                        rank - 1
+                    ),
+                    &more,
+                )?;
+                Ok(Some((now - parse_ts(&since)?).as_seconds_f64() / 86_400.0))
+            };
+            let mut waits = Vec::new();
+            for step in CaseStep::PIPELINE {
+                waits.push((waiting_at(*step, 0.5)?, waiting_at(*step, 0.9)?));
             }
             let mut reached: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-            for r in tx.query(
-                &format!(
+            let reached_sql = if q.site.is_some() {
+                format!(
                     "SELECT s.step, COUNT(DISTINCT s.case_id) FROM case_steps s JOIN cases c ON c.id = s.case_id {join}
                      WHERE 1 = 1 {filter} GROUP BY s.step"
-                ),
-                &args,
-            )? {
+                )
+            } else {
+                "SELECT step, COUNT(DISTINCT case_id) FROM case_steps GROUP BY step".to_string()
+            };
+            for r in tx.query(&reached_sql, &args)? {
                 reached.insert(r.get(0)?, r.get(1)?);
             }
             let steps = CaseStep::PIPELINE
                 .iter()
-                .map(|step| {
-                    let mut w = waits.remove(step.code()).unwrap_or_default();
-                    w.sort_by(f64::total_cmp);
-                    let open = !step.is_final();
-                    StepFigures {
-                        step: *step,
-                        current: current.get(step.code()).copied().unwrap_or(0),
-                        reached: reached.get(step.code()).copied().unwrap_or(0),
-                        waiting_median_days: percentile(&w, 0.5).filter(|_| open),
-                        waiting_p90_days: percentile(&w, 0.9).filter(|_| open),
-                    }
+                .zip(waits)
+                .map(|(step, (median, p90))| StepFigures {
+                    step: *step,
+                    current: current.get(step.code()).copied().unwrap_or(0),
+                    reached: reached.get(step.code()).copied().unwrap_or(0),
+                    waiting_median_days: median,
+                    waiting_p90_days: p90,
                 })
                 .collect();
             let (when, when_args) = period(
@@ -755,14 +772,13 @@ impl<B: Backend> SqlStore<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::nearest_rank;
 
     #[test]
     fn nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.5), Some(5.0));
-        assert_eq!(percentile(&v, 0.9), Some(9.0));
-        assert_eq!(percentile(&[3.0], 0.9), Some(3.0));
-        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(nearest_rank(10, 0.5), 5);
+        assert_eq!(nearest_rank(10, 0.9), 9);
+        assert_eq!(nearest_rank(1, 0.9), 1);
+        assert_eq!(nearest_rank(3, 0.5), 2);
     }
 }
