@@ -65,5 +65,7 @@ code_enum!(
         CaseNotesRead = "case.notes_read",
         /// The case list was exported.
         CaseExport = "case.export",
+        /// Someone's weekly availability was set.
+        AvailabilitySet = "availability.set",
     }
 );

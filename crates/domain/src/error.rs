@@ -55,6 +55,8 @@ pub enum Reason {
     StepNotForRole,
     /// Already booked at an overlapping time.
     DoubleBooked,
+    /// Outside the person's weekly availability.
+    Unavailable,
 }
 
 impl Reason {
@@ -81,6 +83,7 @@ impl Reason {
             Reason::StepNotAllowed => "step-not-allowed",
             Reason::StepNotForRole => "step-not-for-role",
             Reason::DoubleBooked => "double-booked",
+            Reason::Unavailable => "unavailable",
         }
     }
 

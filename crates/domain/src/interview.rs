@@ -109,6 +109,84 @@ pub fn languages(field: &str, raw: &str) -> Result<Vec<LanguageTag>, FieldError>
     Ok(out)
 }
 
+code_enum!(
+    /// Whose availability: an interviewer (a user) or an interpreter.
+    ResourceKind {
+        /// A user with the interviewer role.
+        Interviewer = "interviewer",
+        /// An interpreter.
+        Interpreter = "interpreter",
+    }
+);
+
+/// A weekly window of availability, in UTC: a weekday and a time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The weekday.
+    pub weekday: time::Weekday,
+    /// From (inclusive).
+    pub starts: time::Time,
+    /// Until (exclusive), after `starts`.
+    pub ends: time::Time,
+}
+
+impl Window {
+    /// Whether the slot lies wholly inside this window (on one day).
+    pub fn contains(&self, slot: &Slot) -> bool {
+        slot.start.date() == slot.end.date()
+            && slot.start.weekday() == self.weekday
+            && slot.start.time() >= self.starts
+            && slot.end.time() <= self.ends
+    }
+
+    /// The text form: `mon 09:00-17:00`.
+    pub fn to_text(&self) -> String {
+        let day = &WEEKDAYS[self.weekday.number_days_from_monday() as usize];
+        format!(
+            "{day} {:02}:{:02}-{:02}:{:02}",
+            self.starts.hour(),
+            self.starts.minute(),
+            self.ends.hour(),
+            self.ends.minute()
+        )
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Weekly windows from text such as `mon 09:00-17:00; tue 09:00-12:30`
+/// (separated by `;`, `,` or new lines; empty text is no window: available
+/// at any time).
+pub fn windows(field: &str, raw: &str) -> Result<Vec<Window>, FieldError> {
+    let bad = || FieldError::new(field, Reason::InvalidFormat);
+    let hm =
+        |t: &str| time::Time::parse(t.trim(), time::macros::format_description!("[hour]:[minute]")).map_err(|_| bad());
+    let mut out = Vec::new();
+    for part in raw.split([';', ',', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+        let (day, range) = part.split_once(char::is_whitespace).ok_or_else(bad)?;
+        let index = WEEKDAYS
+            .iter()
+            .position(|d| d.eq_ignore_ascii_case(day.trim()))
+            .ok_or_else(bad)?;
+        let weekday = time::Weekday::Monday.nth_next(index as u8);
+        let (from, until) = range.split_once('-').ok_or_else(bad)?;
+        let (starts, ends) = (hm(from)?, hm(until)?);
+        if ends <= starts {
+            return Err(FieldError::new(field, Reason::InvalidRange));
+        }
+        out.push(Window { weekday, starts, ends });
+    }
+    if out.len() > 50 {
+        return Err(FieldError::new(field, Reason::TooLong { max: 50 }));
+    }
+    Ok(out)
+}
+
+/// Whether `slot` fits the windows (no window at all: always).
+pub fn available(windows: &[Window], slot: &Slot) -> bool {
+    windows.is_empty() || windows.iter().any(|w| w.contains(slot))
+}
+
 /// A room's or an interpreter's name (required, at most 100 characters).
 pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
     required_text(field, raw, 100)
@@ -127,6 +205,34 @@ mod tests {
         assert!(!nine.overlaps(&ten) && !ten.overlaps(&nine));
         assert!(nine.overlaps(&half_past) && half_past.overlaps(&ten));
         assert!(nine.overlaps(&nine));
+    }
+
+    #[test]
+    fn weekly_windows_are_read_and_contain_slots() {
+        let w = windows("availability", "Mon 09:00-12:00; wed 13:30-17:00\nfri 08:00-09:00").unwrap();
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[1].to_text(), "wed 13:30-17:00");
+        // 2026-03-02 is a Monday.
+        let at = |h: u8, m: u8, len: i64| {
+            Slot::new(
+                datetime!(2026-03-02 00:00 UTC) + Duration::minutes(i64::from(h) * 60 + i64::from(m)),
+                Duration::minutes(len),
+            )
+        };
+        assert!(available(&w, &at(9, 0, 60)));
+        assert!(available(&w, &at(11, 0, 60)), "ends exactly at the window's end");
+        assert!(!available(&w, &at(11, 30, 60)), "runs past the window");
+        assert!(!available(&w, &at(13, 30, 30)), "Wednesday's window, not Monday's");
+        assert!(available(&[], &at(3, 0, 30)), "no window: always");
+        assert_eq!(
+            windows("a", "mon 12:00-09:00").unwrap_err().reason,
+            Reason::InvalidRange
+        );
+        assert_eq!(
+            windows("a", "someday 09:00-10:00").unwrap_err().reason,
+            Reason::InvalidFormat
+        );
+        assert_eq!(windows("a", " ").unwrap(), vec![]);
     }
 
     #[test]

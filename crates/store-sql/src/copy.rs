@@ -70,6 +70,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id",
     ),
     ("rooms", "id, site_id, name, created_at", "id"),
+    (
+        "availability",
+        "resource_kind, resource_id, weekday, starts, ends",
+        "resource_kind, resource_id, weekday, starts",
+    ),
     ("interpreters", "id, name, languages, created_at", "id"),
     (
         "interviews",

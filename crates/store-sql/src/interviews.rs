@@ -7,7 +7,9 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::case::{CaseId, CaseStep, ObstacleKind};
-use lantern_domain::interview::{InterpreterId, InterviewId, InterviewStatus, RoomId, Slot};
+use lantern_domain::interview::{
+    available, InterpreterId, InterviewId, InterviewStatus, ResourceKind, RoomId, Slot, Window,
+};
 use lantern_domain::person::SiteId;
 use lantern_domain::policy::Role;
 use lantern_domain::user::UserId;
@@ -89,6 +91,27 @@ fn first_conflict(tx: &dyn Conn, b: &NewInterview, person: &str) -> StoreResult<
     Ok(None)
 }
 
+/// The weekly windows of an interviewer or interpreter.
+fn windows_of(tx: &dyn Conn, kind: ResourceKind, id: &str) -> StoreResult<Vec<Window>> {
+    let hm = |t: String| {
+        time::Time::parse(&t, time::macros::format_description!("[hour]:[minute]")).map_err(StoreError::backend)
+    };
+    tx.query(
+        "SELECT weekday, starts, ends FROM availability WHERE resource_kind = ?1 AND resource_id = ?2
+         ORDER BY weekday, starts",
+        params![kind.code(), id],
+    )?
+    .into_iter()
+    .map(|r| {
+        Ok(Window {
+            weekday: time::Weekday::Monday.nth_next(r.get::<u32>(0)? as u8),
+            starts: hm(r.get(1)?)?,
+            ends: hm(r.get(2)?)?,
+        })
+    })
+    .collect()
+}
+
 /// Books inside the caller's transaction; see [`lantern_store::Store::book_interview`].
 fn book_in(tx: &dyn Conn, b: &NewInterview, ctx: &AuditContext) -> StoreResult<Interview> {
     let case = tx
@@ -122,6 +145,17 @@ fn book_in(tx: &dyn Conn, b: &NewInterview, ctx: &AuditContext) -> StoreResult<I
         )?;
         if !known {
             return Err(FieldError::new("interpreter_id", Reason::NotFound).into());
+        }
+    }
+    if !available(
+        &windows_of(tx, ResourceKind::Interviewer, &b.interviewer.to_string())?,
+        &b.slot,
+    ) {
+        return Err(FieldError::new("interviewer_id", Reason::Unavailable).into());
+    }
+    if let Some(i) = b.interpreter {
+        if !available(&windows_of(tx, ResourceKind::Interpreter, &i.to_string())?, &b.slot) {
+            return Err(FieldError::new("interpreter_id", Reason::Unavailable).into());
         }
     }
     if let Some(field) = first_conflict(tx, b, &person)? {
@@ -253,6 +287,61 @@ pub(crate) fn cancel_scheduled(tx: &dyn Conn, case: CaseId, ctx: &AuditContext) 
 }
 
 impl<B: Backend> SqlStore<B> {
+    pub(crate) fn put_availability(
+        &self,
+        kind: ResourceKind,
+        id: uuid::Uuid,
+        windows: &[Window],
+        ctx: &AuditContext,
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            let exists: bool = match kind {
+                ResourceKind::Interviewer => tx.query_value(
+                    "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1 AND role = ?2)",
+                    params![id.to_string(), Role::Interviewer.code()],
+                )?,
+                ResourceKind::Interpreter => tx.query_value(
+                    "SELECT EXISTS(SELECT 1 FROM interpreters WHERE id = ?1)",
+                    params![id.to_string()],
+                )?,
+            };
+            if !exists {
+                return Err(FieldError::new("id", Reason::NotFound).into());
+            }
+            tx.execute(
+                "DELETE FROM availability WHERE resource_kind = ?1 AND resource_id = ?2",
+                params![kind.code(), id.to_string()],
+            )?;
+            let mut seen = std::collections::HashSet::new();
+            for w in windows {
+                let day = w.weekday.number_days_from_monday();
+                let starts = format!("{:02}:{:02}", w.starts.hour(), w.starts.minute());
+                if !seen.insert((day, starts.clone())) {
+                    return Err(FieldError::new("windows", Reason::Duplicate).into());
+                }
+                tx.execute(
+                    "INSERT INTO availability (resource_kind, resource_id, weekday, starts, ends) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        kind.code(),
+                        id.to_string(),
+                        i64::from(day),
+                        starts,
+                        format!("{:02}:{:02}", w.ends.hour(), w.ends.minute())
+                    ],
+                )?;
+            }
+            let text: Vec<String> = windows.iter().map(Window::to_text).collect();
+            insert_audit(
+                tx,
+                &ctx.event(AuditAction::AvailabilitySet, kind.code(), Some(id.to_string()), &text.join("; ")),
+            )
+        })
+    }
+
+    pub(crate) fn get_availability(&self, kind: ResourceKind, id: uuid::Uuid) -> StoreResult<Vec<Window>> {
+        self.read(|tx| windows_of(tx, kind, &id.to_string()))
+    }
+
     pub(crate) fn add_room(&self, site: SiteId, name: &str, ctx: &AuditContext) -> StoreResult<Room> {
         let name = lantern_domain::interview::name("name", name)?;
         self.write(|tx| {
@@ -404,6 +493,11 @@ impl<B: Backend> SqlStore<B> {
                 .collect::<StoreResult<_>>()?;
             let interviewer = plan.interviewer.to_string();
             let interpreter = plan.interpreter.map(|i| i.to_string());
+            let interviewer_windows = windows_of(tx, ResourceKind::Interviewer, &interviewer)?;
+            let interpreter_windows = match &interpreter {
+                Some(i) => windows_of(tx, ResourceKind::Interpreter, i)?,
+                None => Vec::new(),
+            };
             let mut result = BulkResult {
                 booked: Vec::new(),
                 left_out: Vec::new(),
@@ -423,6 +517,9 @@ impl<B: Backend> SqlStore<B> {
                     continue;
                 }
                 for slot in &slots {
+                    if !available(&interviewer_windows, slot) || !available(&interpreter_windows, slot) {
+                        continue;
+                    }
                     let busy = |pred: &dyn Fn(&Taken) -> bool| taken.iter().any(|t| t.slot.overlaps(slot) && pred(t));
                     if busy(&|t| {
                         t.interviewer == interviewer
@@ -455,7 +552,11 @@ impl<B: Backend> SqlStore<B> {
                             continue 'cases;
                         }
                         // The SQL check is the authority; the memory only saves queries.
-                        Err(StoreError::Invalid(e)) if e.reason == Reason::DoubleBooked => continue,
+                        Err(StoreError::Invalid(e))
+                            if matches!(e.reason, Reason::DoubleBooked | Reason::Unavailable) =>
+                        {
+                            continue
+                        }
                         Err(e) => return Err(e),
                     }
                 }

@@ -494,6 +494,22 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn interpreters(&self) -> StoreResult<Vec<lantern_store::Interpreter>> {
         self.all_interpreters()
     }
+    fn set_availability(
+        &self,
+        kind: lantern_domain::interview::ResourceKind,
+        id: uuid::Uuid,
+        windows: &[lantern_domain::interview::Window],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.put_availability(kind, id, windows, ctx)
+    }
+    fn availability(
+        &self,
+        kind: lantern_domain::interview::ResourceKind,
+        id: uuid::Uuid,
+    ) -> StoreResult<Vec<lantern_domain::interview::Window>> {
+        self.get_availability(kind, id)
+    }
     fn book_interview(
         &self,
         interview: &lantern_store::NewInterview,

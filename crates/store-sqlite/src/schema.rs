@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_cases.sql"),
     include_str!("../migrations/0008_interviews.sql"),
     include_str!("../migrations/0009_case_notes.sql"),
+    include_str!("../migrations/0010_availability.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -57,6 +57,10 @@ pub const CASES: &[Case] = &[
         "case_notes_are_protected_and_kept_from_the_household",
         case_notes_are_protected_and_kept_from_the_household,
     ),
+    (
+        "weekly_availability_limits_bookings",
+        weekly_availability_limits_bookings,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -1180,4 +1184,77 @@ fn case_notes_are_protected_and_kept_from_the_household(store: &dyn Store) {
             "{text}"
         );
     }
+}
+
+fn weekly_availability_limits_bookings(store: &dyn Store) {
+    use crate::{BulkSchedule, NewInterview};
+    use lantern_domain::interview::{windows, ResourceKind, Slot};
+    let f = schedule_fixture(store, 3);
+    // 2026-01-19 is a Monday.
+    let monday = time::macros::datetime!(2026-01-19 00:00 UTC);
+    let mornings = windows("availability", "mon 09:00-12:00; tue 09:00-12:00").unwrap();
+    store
+        .set_availability(ResourceKind::Interviewer, f.interviewers[0].0, &mornings, &ctx("admin"))
+        .unwrap();
+    assert_eq!(
+        store
+            .availability(ResourceKind::Interviewer, f.interviewers[0].0)
+            .unwrap(),
+        mornings
+    );
+    let booking = |case, hour: i64| NewInterview {
+        case,
+        slot: Slot::new(monday + Duration::hours(hour), Duration::hours(1)),
+        room: f.rooms[0],
+        interviewer: f.interviewers[0],
+        interpreter: None,
+        language: None,
+    };
+    match store.book_interview(&booking(f.cases[0], 13), &ctx("i")) {
+        Err(StoreError::Invalid(e)) => {
+            assert_eq!((e.field.as_str(), e.reason.code()), ("interviewer_id", "unavailable"))
+        }
+        other => panic!("{other:?}"),
+    }
+    store.book_interview(&booking(f.cases[0], 9), &ctx("i")).unwrap();
+    // An interpreter's hours count too.
+    let afternoons = windows("availability", "mon 13:00-17:00").unwrap();
+    store
+        .set_availability(ResourceKind::Interpreter, f.interpreter.0, &afternoons, &ctx("admin"))
+        .unwrap();
+    let mut with_interpreter = booking(f.cases[1], 10);
+    with_interpreter.interpreter = Some(f.interpreter);
+    match store.book_interview(&with_interpreter, &ctx("i")) {
+        Err(StoreError::Invalid(e)) => {
+            assert_eq!((e.field.as_str(), e.reason.code()), ("interpreter_id", "unavailable"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Bulk scheduling only uses the hours the interviewer is there: 10:00 and 11:00 remain.
+    let result = store
+        .bulk_schedule(
+            &BulkSchedule {
+                cases: vec![f.cases[1], f.cases[2]],
+                site: f.site,
+                first: monday + Duration::hours(8),
+                last_end: monday + Duration::hours(18),
+                length: Duration::hours(1),
+                interviewer: f.interviewers[0],
+                interpreter: None,
+                language: None,
+            },
+            &ctx("i"),
+        )
+        .unwrap();
+    let starts: Vec<u8> = result.booked.iter().map(|i| i.slot.start.hour()).collect();
+    assert_eq!(starts, [10, 11]);
+    // No window: available at any time again; an unknown person is refused.
+    store
+        .set_availability(ResourceKind::Interviewer, f.interviewers[1].0, &[], &ctx("admin"))
+        .unwrap();
+    assert!(matches!(
+        store.set_availability(ResourceKind::Interpreter, uuid::Uuid::nil(), &[], &ctx("admin")),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(audit_count(store, AuditAction::AvailabilitySet), 3);
 }

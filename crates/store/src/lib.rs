@@ -218,10 +218,27 @@ pub trait Store: Send + Sync {
     fn create_interpreter(&self, name: &str, languages: &[String], ctx: &AuditContext) -> StoreResult<Interpreter>;
     /// Every interpreter, by name.
     fn interpreters(&self) -> StoreResult<Vec<Interpreter>>;
+    /// Replaces the weekly availability of an interviewer or interpreter
+    /// (no window: available at any time).
+    fn set_availability(
+        &self,
+        kind: lantern_domain::interview::ResourceKind,
+        id: uuid::Uuid,
+        windows: &[lantern_domain::interview::Window],
+        ctx: &AuditContext,
+    ) -> StoreResult<()>;
+    /// The weekly availability of an interviewer or interpreter.
+    fn availability(
+        &self,
+        kind: lantern_domain::interview::ResourceKind,
+        id: uuid::Uuid,
+    ) -> StoreResult<Vec<lantern_domain::interview::Window>>;
     /// Books an interview for a case at `interview_requested` and moves the
     /// case to `interview_scheduled`. A room, interviewer, interpreter or
     /// resident already booked at an overlapping time is
-    /// `Invalid(room_id | interviewer_id | interpreter_id | case_id, double-booked)`.
+    /// `Invalid(room_id | interviewer_id | interpreter_id | case_id, double-booked)`;
+    /// a slot outside the interviewer's or interpreter's weekly availability
+    /// is `Invalid(interviewer_id | interpreter_id, unavailable)`.
     fn book_interview(&self, interview: &NewInterview, ctx: &AuditContext) -> StoreResult<Interview>;
     /// Books many cases into the free slots of a day, in one transaction;
     /// says which were left out and why.

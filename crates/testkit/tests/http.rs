@@ -286,6 +286,17 @@ fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, 
         ("GET", "/admin/rooms".into(), vec![Administrator]),
         ("POST", "/admin/rooms".into(), vec![Administrator]),
         ("POST", "/admin/interpreters".into(), vec![Administrator]),
+        ("POST", "/admin/availability".into(), vec![Administrator]),
+        (
+            "GET",
+            format!("/api/v1/availability/interpreter/{}", uuid_zero()),
+            case_readers.clone(),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/availability/interpreter/{}", uuid_zero()),
+            vec![Administrator],
+        ),
         ("GET", "/api/v1/interviews".into(), case_readers.clone()),
         ("POST", format!("/api/v1/cases/{case}/interviews"), case_writers.clone()),
         ("POST", "/api/v1/interviews/bulk".into(), case_writers.clone()),
@@ -1444,6 +1455,29 @@ async fn interviews_are_scheduled_in_bulk_held_privately_or_missed() {
     assert_eq!(srv.audit_count("access.denied").await, denials + 1);
     // The third case is booked by hand, and a clash is named.
     let room_b = srv.db(|s| s.rooms()).await.unwrap()[1].id.to_string();
+    // The interviewer works mornings only (2026-03-03 is a Tuesday).
+    let r = admin
+        .post_form(
+            "/admin/availability",
+            &[
+                ("person", &format!("interviewer:{interviewer}")),
+                ("availability", "tue 08:00-12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = admin
+        .post_form(
+            "/admin/availability",
+            &[
+                ("person", &format!("interviewer:{interviewer}")),
+                ("availability", "tuesday 8-12"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let rooms_page = admin.get("/admin/rooms").await.text().await.unwrap();
+    assert!(rooms_page.contains("tue 08:00-12:00"), "{rooms_page}");
     let (room_b, interviewer) = (room_b.as_str(), interviewer.as_str());
     let book = move |time: &'static str| {
         vec![
@@ -1458,6 +1492,9 @@ async fn interviews_are_scheduled_in_bulk_held_privately_or_missed() {
     let r = int.post_form(&path, &book("09:30")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Already booked"));
+    let r = int.post_form(&path, &book("13:00")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Outside this person"));
     assert_eq!(
         int.post_form(&path, &book("11:00")).await.status(),
         StatusCode::SEE_OTHER

@@ -277,6 +277,7 @@ error-invalid-format = Not in the expected form.
 error-step-not-allowed = This step cannot follow the case's current step.
 error-step-not-for-role = Your role does not record this step.
 error-double-booked = Already booked at an overlapping time.
+error-unavailable = Outside this person's availability.
 
 ## Errors of requests
 error-title = Error
@@ -473,3 +474,11 @@ pipeline-month = Month
 pipeline-no-departures = No departure in this period.
 cases-export = Export the list (CSV)
 action-case_export = Case list exported
+rooms-availability = Weekly availability (UTC)
+rooms-availability-help = Interviews are booked only within these hours. Someone with no hours recorded is available at any time.
+rooms-availability-format = Weekdays mon to sun with a time range, separated by semicolons: mon 09:00-17:00; tue 09:00-13:00. Leave empty to remove the hours.
+rooms-availability-set = Set the hours
+rooms-always = Any time
+field-person = Person
+field-availability = Hours
+field-windows = Hours

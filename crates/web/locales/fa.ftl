@@ -270,6 +270,7 @@ error-invalid-format = به شکل مورد انتظار نیست.
 error-step-not-allowed = این مرحله نمی‌تواند پس از مرحلهٔ کنونی پرونده بیاید.
 error-step-not-for-role = نقش شما این مرحله را ثبت نمی‌کند.
 error-double-booked = در زمانی هم‌پوشان پیش‌تر رزرو شده است.
+error-unavailable = بیرون از زمان در دسترس بودن این شخص.
 
 ## Errors of requests
 error-title = خطا
@@ -466,3 +467,11 @@ pipeline-month = ماه
 pipeline-no-departures = در این بازه عزیمتی نبوده است.
 cases-export = خروجی فهرست (CSV)
 action-case_export = فهرست پرونده‌ها صادر شد
+rooms-availability = در دسترس بودن هفتگی (UTC)
+rooms-availability-help = مصاحبه‌ها فقط در این ساعت‌ها رزرو می‌شوند. کسی که ساعتی برایش ثبت نشده همیشه در دسترس است.
+rooms-availability-format = روزهای هفته (mon تا sun) با بازهٔ زمانی، جداشده با نقطه‌ویرگول: mon 09:00-17:00; tue 09:00-13:00. برای حذف ساعت‌ها خالی بگذارید.
+rooms-availability-set = ثبت ساعت‌ها
+rooms-always = هر زمان
+field-person = شخص
+field-availability = ساعت‌ها
+field-windows = ساعت‌ها

@@ -859,7 +859,8 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::list_interviews, crate::api_interviews::book_interview,
         crate::api_interviews::record_outcome, crate::api_interviews::bulk_schedule, crate::api_interviews::list_rooms,
         crate::api_interviews::create_room, crate::api_interviews::list_interpreters,
-        crate::api_interviews::create_interpreter
+        crate::api_interviews::create_interpreter, crate::api_interviews::get_availability,
+        crate::api_interviews::put_availability
     ),
     components(schemas(
         crate::api_cases::CaseSummaryOut, crate::api_cases::CasesPage, crate::api_cases::CaseStepOut,
@@ -870,7 +871,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::InterviewOut, crate::api_interviews::BookingIn, crate::api_interviews::OutcomeIn,
         crate::api_interviews::BulkIn, crate::api_interviews::LeftOutOut, crate::api_interviews::BulkOut,
         crate::api_interviews::RoomOut, crate::api_interviews::RoomIn, crate::api_interviews::InterpreterOut,
-        crate::api_interviews::InterpreterIn,
+        crate::api_interviews::InterpreterIn, crate::api_interviews::AvailabilityIo,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/interviews", post(book_interview))
         .route("/rooms", get(list_rooms).post(create_room))
         .route("/interpreters", get(list_interpreters).post(create_interpreter))
+        .route("/availability/{kind}/{id}", get(get_availability).put(put_availability))
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -358,4 +359,49 @@ async fn create_interpreter(
         .db(move |s| s.create_interpreter(&i.name, &i.languages, &audit))
         .await?;
     Ok((StatusCode::CREATED, Json(InterpreterOut::from(created))).into_response())
+}
+
+/// Weekly hours, in UTC.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityIo {
+    /// Windows such as `mon 09:00-17:00`; none: available at any time.
+    windows: Vec<String>,
+}
+
+fn who(kind: &str, id: &str) -> Result<(lantern_domain::interview::ResourceKind, uuid::Uuid), AppError> {
+    Ok(crate::pages::interviews::resource("id", &format!("{kind}:{id}"))?)
+}
+
+#[utoipa::path(get, path = "/availability/{kind}/{id}", tag = "interviews",
+    params(("kind" = String, Path, description = "interviewer or interpreter"), ("id" = String, Path, description = "user or interpreter id")),
+    responses((status = 200, body = AvailabilityIo), (status = 422, body = ErrorBody)))]
+async fn get_availability(
+    State(state): State<AppState>,
+    _auth: Authz<need::CaseRead>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Json<AvailabilityIo>, AppError> {
+    let (kind, id) = who(&kind, &id)?;
+    let windows = state.db(move |s| s.availability(kind, id)).await?;
+    Ok(Json(AvailabilityIo {
+        windows: windows.iter().map(lantern_domain::interview::Window::to_text).collect(),
+    }))
+}
+
+#[utoipa::path(put, path = "/availability/{kind}/{id}", request_body = AvailabilityIo, tag = "interviews",
+    params(("kind" = String, Path, description = "interviewer or interpreter"), ("id" = String, Path, description = "user or interpreter id")),
+    responses((status = 200, body = AvailabilityIo), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn put_availability(
+    State(state): State<AppState>,
+    auth: Authz<need::SiteManage>,
+    Path((kind, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<AvailabilityIo>,
+) -> Result<Json<AvailabilityIo>, AppError> {
+    let (kind, id) = who(&kind, &id)?;
+    let windows = lantern_domain::interview::windows("windows", &body.windows.join(";"))?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let stored = windows.clone();
+    state.db(move |s| s.set_availability(kind, id, &stored, &audit)).await?;
+    Ok(Json(AvailabilityIo {
+        windows: windows.iter().map(lantern_domain::interview::Window::to_text).collect(),
+    }))
 }

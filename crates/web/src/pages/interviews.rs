@@ -8,7 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use lantern_domain::case::{CaseId, CaseStep};
-use lantern_domain::interview::{duration, languages, InterpreterId, InterviewId, RoomId, Slot};
+use lantern_domain::interview::{
+    duration, languages, windows, InterpreterId, InterviewId, ResourceKind, RoomId, Slot, Window,
+};
 use lantern_domain::person::SiteId;
 use lantern_domain::policy::Role;
 use lantern_domain::user::UserId;
@@ -463,10 +465,28 @@ struct RoomsPage {
     sites: Vec<Site>,
     rooms: Vec<Room>,
     interpreters: Vec<Interpreter>,
+    /// Everyone with hours: (`kind:id`, name, their windows as text).
+    people: Vec<(String, String, String)>,
     errors: FieldErrors,
 }
 
 async fn rooms_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<Response, AppError> {
+    let choices = choices(state).await?;
+    let people = state
+        .db(move |s| {
+            let text = |w: Vec<Window>| w.iter().map(Window::to_text).collect::<Vec<_>>().join("; ");
+            let mut out = Vec::new();
+            for u in &choices.interviewers {
+                let w = s.availability(ResourceKind::Interviewer, u.id.0)?;
+                out.push((format!("interviewer:{}", u.id), u.display_name.clone(), text(w)));
+            }
+            for i in &choices.interpreters {
+                let w = s.availability(ResourceKind::Interpreter, i.id.0)?;
+                out.push((format!("interpreter:{}", i.id), i.name.clone(), text(w)));
+            }
+            Ok(out)
+        })
+        .await?;
     Ok(render_status(
         super::form_status(&errors),
         &RoomsPage {
@@ -474,9 +494,38 @@ async fn rooms_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<
             sites: state.db(|s| s.sites()).await?,
             rooms: state.db(|s| s.rooms()).await?,
             interpreters: state.db(|s| s.interpreters()).await?,
+            people,
             errors,
         },
     ))
+}
+
+/// Whose hours a form names: `interviewer:ID` or `interpreter:ID`.
+pub(crate) fn resource(field_name: &str, raw: &str) -> Result<(ResourceKind, uuid::Uuid), lantern_domain::FieldError> {
+    let bad = || lantern_domain::FieldError::new(field_name, Reason::InvalidId);
+    let (kind, id) = raw.split_once(':').ok_or_else(bad)?;
+    let kind = ResourceKind::parse(field_name, kind)?;
+    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| bad())?;
+    Ok((kind, id))
+}
+
+pub(crate) async fn set_availability(
+    State(state): State<AppState>,
+    auth: Authz<need::SiteManage>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let who = errors.take(resource("person", field(&form, "person")));
+    let windows = errors.take(windows("availability", field(&form, "availability")));
+    let (Some((kind, id)), Some(windows), true) = (who, windows, errors.is_empty()) else {
+        return rooms_page(&state, &auth.ctx, errors).await;
+    };
+    let audit = auth.ctx.audit(state.clock.now());
+    match state.db(move |s| s.set_availability(kind, id, &windows, &audit)).await {
+        Ok(()) => Ok(Redirect::to("/admin/rooms#availability-h").into_response()),
+        Err(AppError::Invalid(errors)) => rooms_page(&state, &auth.ctx, errors).await,
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) async fn rooms(State(state): State<AppState>, auth: Authz<need::SiteManage>) -> Result<Response, AppError> {

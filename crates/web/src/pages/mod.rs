@@ -61,6 +61,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/interviews/{id}/outcome", post(interviews::close))
         .route("/admin/rooms", get(interviews::rooms).post(interviews::create_room))
         .route("/admin/interpreters", post(interviews::create_interpreter))
+        .route("/admin/availability", post(interviews::set_availability))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
