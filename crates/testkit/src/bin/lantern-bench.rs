@@ -11,7 +11,8 @@
 //!
 //! With `--cases`, it measures the resettlement pipeline instead: the
 //! dashboard page, sequentially, and bulk scheduling of 500 waiting cases;
-//! `--fill-cases` first opens a case for every resident who has none.
+//! `--fill-cases N` first opens cases for residents who have none until
+//! there are N (without N: for every resident).
 //! With `--postgres URL` the store is that (empty or kept) PostgreSQL
 //! database instead of SQLite.
 
@@ -29,7 +30,7 @@ struct Args {
     keep: Option<std::path::PathBuf>,
     postgres: Option<String>,
     cases: bool,
-    fill_cases: bool,
+    fill_cases: Option<u64>,
     people: usize,
     clients: usize,
     seconds: u64,
@@ -40,7 +41,7 @@ fn args() -> Args {
         keep: None,
         postgres: None,
         cases: false,
-        fill_cases: false,
+        fill_cases: None,
         people: 100_000,
         clients: 20,
         seconds: 20,
@@ -60,7 +61,7 @@ fn args() -> Args {
             continue;
         }
         if flag == "--fill-cases" {
-            a.fill_cases = true;
+            a.fill_cases = Some(it.next().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX));
             continue;
         }
         let value = it.next().and_then(|v| v.parse::<u64>().ok());
@@ -70,7 +71,7 @@ fn args() -> Args {
             ("--seconds", Some(v)) => a.seconds = v,
             _ => {
                 eprintln!(
-                    "usage: lantern-bench [--keep DIR] [--postgres URL] [--cases [--fill-cases]] [--people N] [--clients N] [--seconds N]"
+                    "usage: lantern-bench [--keep DIR] [--postgres URL] [--cases [--fill-cases N]] [--people N] [--clients N] [--seconds N]"
                 );
                 std::process::exit(2);
             }
@@ -169,10 +170,10 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(lantern_app::serve(listener, state, std::future::pending()));
-    if a.fill_cases {
+    if let Some(target) = a.fill_cases {
         let (s, c) = (store.clone(), clock.clone());
         let t = Instant::now();
-        let opened = tokio::task::spawn_blocking(move || fill_cases(s.as_ref(), c.as_ref()))
+        let opened = tokio::task::spawn_blocking(move || fill_cases(s.as_ref(), c.as_ref(), target))
             .await
             .expect("join");
         println!("opened {opened} more cases in {:.1} s", t.elapsed().as_secs_f64());
@@ -488,11 +489,13 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
     );
 }
 
-/// Opens a case for every resident without one (`--fill-cases`), for the
-/// dashboard at scale.
-fn fill_cases(store: &dyn Store, clock: &dyn Clock) -> usize {
+/// Opens cases for residents without one until there are `target` cases
+/// (`--fill-cases N`; without N, for every resident), for the dashboard at
+/// scale.
+fn fill_cases(store: &dyn Store, clock: &dyn Clock, target: u64) -> usize {
     let ctx = AuditContext::system("bench", clock.now());
     let mut opened = 0;
+    let mut total = store.pipeline(&Default::default(), clock.now()).expect("pipeline").total;
     let ids: Vec<_> = store
         .person_names()
         .expect("names")
@@ -500,8 +503,14 @@ fn fill_cases(store: &dyn Store, clock: &dyn Clock) -> usize {
         .map(|(id, _)| id)
         .collect();
     for id in ids {
+        if total >= target {
+            break;
+        }
         match store.create_case(id, false, &ctx) {
-            Ok(_) => opened += 1,
+            Ok(_) => {
+                opened += 1;
+                total += 1;
+            }
             Err(lantern_store::StoreError::Invalid(_)) => {}
             Err(e) => panic!("{e}"),
         }
