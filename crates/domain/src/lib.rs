@@ -17,6 +17,7 @@ pub mod names;
 pub mod person;
 pub mod policy;
 pub mod text;
+pub mod tracing;
 pub mod user;
 
 pub use error::{FieldError, FieldErrors, Reason};

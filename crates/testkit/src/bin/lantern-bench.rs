@@ -495,7 +495,10 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
 fn fill_cases(store: &dyn Store, clock: &dyn Clock, target: u64) -> usize {
     let ctx = AuditContext::system("bench", clock.now());
     let mut opened = 0;
-    let mut total = store.pipeline(&Default::default(), clock.now()).expect("pipeline").total;
+    let mut total = store
+        .pipeline(&Default::default(), clock.now())
+        .expect("pipeline")
+        .total;
     let ids: Vec<_> = store
         .person_names()
         .expect("names")
