@@ -67,5 +67,17 @@ code_enum!(
         CaseExport = "case.export",
         /// Someone's weekly availability was set.
         AvailabilitySet = "availability.set",
+        /// A tracing request was filed.
+        RequestFile = "request.file",
+        /// A tracing request changed state.
+        RequestState = "request.state",
+        /// The matching engine's candidates were recorded on a request.
+        RequestCandidates = "request.candidates",
+        /// A candidate was confirmed or rejected.
+        RequestDecide = "request.decide",
+        /// The sought person's consent was recorded.
+        RequestConsent = "request.consent",
+        /// A requester's protected details were read.
+        RequestReadRequester = "request.read_requester",
     }
 );

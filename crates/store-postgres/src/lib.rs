@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_interviews.sql"),
     include_str!("../migrations/0004_case_notes.sql"),
     include_str!("../migrations/0005_availability.sql"),
+    include_str!("../migrations/0006_tracing.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -69,6 +69,22 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id, case_id, kind, about_id, confidential, sealed, author_id, author_name, at",
         "id",
     ),
+    (
+        "tracing_requests",
+        "id, reference, secret_hash, version, kind, channel, state, requester, sought, matched_id, consent, filed_at, \
+         updated_at",
+        "id",
+    ),
+    (
+        "request_steps",
+        "request_id, seq, state, at, actor_id, actor_name, reason",
+        "request_id, seq",
+    ),
+    (
+        "request_candidates",
+        "request_id, person_id, probability, decision, decided_at",
+        "request_id, person_id",
+    ),
     ("rooms", "id, site_id, name, created_at", "id"),
     (
         "availability",

@@ -14,6 +14,7 @@ mod interviews;
 mod ledger;
 mod people;
 pub mod sql;
+mod tracing;
 mod users;
 mod util;
 
@@ -537,6 +538,77 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     }
     fn case_interviews(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<lantern_store::Interview>> {
         self.interviews_of_case(case)
+    }
+    fn file_request(
+        &self,
+        request: &lantern_store::NewTracingRequest,
+        secret_hash: &str,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TracingRequest> {
+        self.file(request, secret_hash, ctx)
+    }
+    fn tracing_request(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+    ) -> StoreResult<Option<lantern_store::TracingRequest>> {
+        self.get_request(id)
+    }
+    fn tracing_requests(
+        &self,
+        query: &lantern_store::RequestQuery,
+    ) -> StoreResult<Page<lantern_store::RequestSummary>> {
+        self.request_page(query)
+    }
+    fn read_requester(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Requester> {
+        self.requester_of(id, ctx)
+    }
+    fn move_request(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        expected: lantern_domain::tracing::RequestState,
+        to: lantern_domain::tracing::RequestState,
+        reason: Option<String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TracingRequest> {
+        self.step_request(id, expected, to, reason, ctx)
+    }
+    fn propose_candidates(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        candidates: &[(lantern_domain::person::PersonId, f64)],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TracingRequest> {
+        self.record_candidates(id, candidates, ctx)
+    }
+    fn decide_candidate(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        person: lantern_domain::person::PersonId,
+        confirm: bool,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TracingRequest> {
+        self.decide(id, person, confirm, ctx)
+    }
+    fn record_consent(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        consent: &lantern_domain::tracing::Consent,
+        method: lantern_domain::tracing::ConsentMethod,
+        witness: Option<String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TracingRequest> {
+        self.consent(id, consent, method, witness, ctx)
+    }
+    fn request_by_reference(
+        &self,
+        reference: &str,
+        secret_hash: &str,
+    ) -> StoreResult<Option<lantern_store::TracingRequest>> {
+        self.by_reference(reference, secret_hash)
     }
     fn ledger_size(&self) -> StoreResult<u64> {
         self.ledger_len()

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_interviews.sql"),
     include_str!("../migrations/0009_case_notes.sql"),
     include_str!("../migrations/0010_availability.sql"),
+    include_str!("../migrations/0011_tracing.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

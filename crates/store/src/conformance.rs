@@ -61,6 +61,10 @@ pub const CASES: &[Case] = &[
         "weekly_availability_limits_bookings",
         weekly_availability_limits_bookings,
     ),
+    (
+        "tracing_requests_follow_the_family_path",
+        tracing_requests_follow_the_family_path,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -1257,4 +1261,154 @@ fn weekly_availability_limits_bookings(store: &dyn Store) {
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(audit_count(store, AuditAction::AvailabilitySet), 3);
+}
+
+fn tracing_requests_follow_the_family_path(store: &dyn Store) {
+    use crate::{NewTracingRequest, Requester, SoughtPerson};
+    use lantern_domain::tracing::{
+        requester_view, Channel, Consent, ConsentMethod, RequestKind, RequestState as R, Scope,
+    };
+    let sought_one = store
+        .create_person(&draft(&["مسعود کریمی", "Masoud Karimi"], "1975"), &ctx("reg"))
+        .unwrap();
+    let other = store
+        .create_person(&draft(&["Masood Karimy"], "1980"), &ctx("reg"))
+        .unwrap();
+    let filed = store
+        .file_request(
+            &NewTracingRequest {
+                kind: RequestKind::Visit,
+                channel: Channel::Gate,
+                requester: Requester {
+                    name: "Requesting Relative".into(),
+                    relationship: "sister".into(),
+                    contact: "+00 555 0101".into(),
+                },
+                sought: SoughtPerson {
+                    names: vec!["Massoud Karimi".into()],
+                    birth_date: Some("1975".into()),
+                    ..Default::default()
+                },
+            },
+            "secret-hash",
+            &ctx("liaison"),
+        )
+        .unwrap();
+    assert_eq!(filed.state, R::Filed);
+    assert!(filed.reference.starts_with("TR-") && filed.reference.len() == 11);
+    // An empty request is refused.
+    assert!(matches!(
+        store.file_request(
+            &NewTracingRequest {
+                kind: RequestKind::Find,
+                channel: Channel::Phone,
+                requester: Requester::default(),
+                sought: SoughtPerson::default(),
+            },
+            "x",
+            &ctx("liaison")
+        ),
+        Err(StoreError::Invalid(_))
+    ));
+    let id = filed.id;
+    store
+        .move_request(id, R::Filed, R::Searching, None, &ctx("cw"))
+        .unwrap();
+    let r = store.propose_candidates(id, &[(other.id, 0.35)], &ctx("cw")).unwrap();
+    assert_eq!(r.state, R::CandidatesFound);
+    // Rejecting the only proposal sends the request back to the search.
+    let r = store.decide_candidate(id, other.id, false, &ctx("cw")).unwrap();
+    assert_eq!(r.state, R::Searching);
+    // A rejected pair is not proposed again; a new one is, best first.
+    let r = store
+        .propose_candidates(id, &[(sought_one.id, 0.91), (other.id, 0.4)], &ctx("cw"))
+        .unwrap();
+    assert_eq!(r.state, R::CandidatesFound);
+    assert_eq!(r.candidates[0].person, sought_one.id, "best first");
+    let proposed: Vec<_> = r
+        .candidates
+        .iter()
+        .filter(|c| c.decision == "proposed")
+        .map(|c| c.person)
+        .collect();
+    assert_eq!(proposed, [sought_one.id]);
+    let r = store.decide_candidate(id, sought_one.id, true, &ctx("cw")).unwrap();
+    assert_eq!(r.state, R::MatchConfirmed);
+    assert_eq!(r.matched.as_ref().map(|m| m.0), Some(sought_one.id));
+    assert_eq!(
+        r.candidates.iter().find(|c| c.person == other.id).unwrap().decision,
+        "rejected"
+    );
+    store
+        .move_request(id, R::MatchConfirmed, R::ConsentRequested, None, &ctx("cw"))
+        .unwrap();
+    // A verbal consent needs a witness.
+    let visit_only = Consent {
+        scope: [Scope::AliveAndRegistered, Scope::Visit].into_iter().collect(),
+        not_to_be_traced: false,
+    };
+    assert!(matches!(
+        store.record_consent(id, &visit_only, ConsentMethod::VerbalWitnessed, None, &ctx("cw")),
+        Err(StoreError::Invalid(_))
+    ));
+    let r = store
+        .record_consent(
+            id,
+            &visit_only,
+            ConsentMethod::VerbalWitnessed,
+            Some("staff member".into()),
+            &ctx("cw"),
+        )
+        .unwrap();
+    assert_eq!(r.state, R::ConsentGiven);
+    assert_eq!(r.consent.as_ref().unwrap().consent, visit_only);
+    // The family's view through the reference and secret.
+    assert!(store.request_by_reference(&r.reference, "wrong").unwrap().is_none());
+    let mine = store
+        .request_by_reference(&r.reference, "secret-hash")
+        .unwrap()
+        .unwrap();
+    let facts = lantern_domain::tracing::SoughtFacts {
+        site: Some("a site".into()),
+        contact: None,
+        reply: None,
+        visit: None,
+    };
+    let view = requester_view(mine.state, mine.consent.as_ref().map(|c| &c.consent), &facts);
+    assert!(view.alive_and_registered && view.site.is_none());
+    // Withdrawn consent: nothing any more.
+    let r = store
+        .record_consent(id, &Consent::default(), ConsentMethod::SignedForm, None, &ctx("cw"))
+        .unwrap();
+    assert_eq!(r.state, R::ConsentDeclined);
+    let view = requester_view(r.state, r.consent.as_ref().map(|c| &c.consent), &facts);
+    assert!(!view.alive_and_registered);
+    // The requester is sealed and read with an audit event; the log holds
+    // neither their name nor their number.
+    assert_eq!(store.read_requester(id, &ctx("cw")).unwrap().relationship, "sister");
+    assert_eq!(audit_count(store, AuditAction::RequestReadRequester), 1);
+    let size = store.ledger_size().unwrap();
+    for e in store.ledger_entries(0, size).unwrap() {
+        let text = String::from_utf8_lossy(&e.entry).to_string();
+        assert!(
+            !text.contains("Requesting Relative") && !text.contains("555 0101"),
+            "{text}"
+        );
+    }
+    assert_eq!(store.tracing_requests(&Default::default()).unwrap().total, 1);
+    let steps: Vec<R> = r.steps.iter().map(|s| s.state).collect();
+    assert_eq!(
+        steps,
+        [
+            R::Filed,
+            R::Searching,
+            R::CandidatesFound,
+            R::Searching,
+            R::CandidatesFound,
+            R::MatchConfirmed,
+            R::ConsentRequested,
+            R::ConsentGiven,
+            R::ConsentDeclined
+        ]
+    );
 }

@@ -14,10 +14,12 @@
 mod cases;
 pub mod conformance;
 mod interviews;
+mod tracing;
 mod types;
 
 pub use cases::*;
 pub use interviews::*;
+pub use tracing::*;
 pub use types::*;
 
 use lantern_domain::family::FamilyLink;
@@ -255,6 +257,65 @@ pub trait Store: Send + Sync {
     fn interviews(&self, query: &InterviewQuery) -> StoreResult<Vec<Interview>>;
     /// A case's interviews, oldest first.
     fn case_interviews(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<Interview>>;
+
+    // ----- tracing -----
+
+    /// Files a request at state `filed`, with a fresh reference and the
+    /// hash of the secret the family uses to follow it.
+    fn file_request(
+        &self,
+        request: &NewTracingRequest,
+        secret_hash: &str,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest>;
+    /// A request.
+    fn tracing_request(&self, id: lantern_domain::tracing::RequestId) -> StoreResult<Option<TracingRequest>>;
+    /// Requests, oldest first.
+    fn tracing_requests(&self, query: &RequestQuery) -> StoreResult<Page<RequestSummary>>;
+    /// The requester's details (protected): writes the audit event of the read.
+    fn read_requester(&self, id: lantern_domain::tracing::RequestId, ctx: &AuditContext) -> StoreResult<Requester>;
+    /// Moves a request from `expected` (else `Conflict`) to `to` if it may
+    /// follow (else `Invalid(state, step-not-allowed)`), with a reason.
+    fn move_request(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        expected: lantern_domain::tracing::RequestState,
+        to: lantern_domain::tracing::RequestState,
+        reason: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest>;
+    /// Records the engine's candidates for a request that is being searched:
+    /// pairs already decided are left as they are; the request moves to
+    /// `candidates_found` or `no_candidate`.
+    fn propose_candidates(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        candidates: &[(PersonId, f64)],
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest>;
+    /// Confirms (the request moves to `match_confirmed`) or rejects (it goes
+    /// back to `searching` when no proposal is left) a proposed candidate.
+    fn decide_candidate(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        person: PersonId,
+        confirm: bool,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest>;
+    /// Records the sought person's consent for a request waiting for it (or
+    /// changes it later): a non-empty scope moves it to `consent_given`,
+    /// an empty one to `consent_declined`.
+    fn record_consent(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        consent: &lantern_domain::tracing::Consent,
+        method: lantern_domain::tracing::ConsentMethod,
+        witness: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest>;
+    /// A request by the reference and secret hash a family holds (both must
+    /// match), for the family's status page.
+    fn request_by_reference(&self, reference: &str, secret_hash: &str) -> StoreResult<Option<TracingRequest>>;
 
     // ----- ledger -----
 

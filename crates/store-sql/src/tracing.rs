@@ -1,0 +1,572 @@
+//! Tracing requests: filing, states, candidates and consent. The requester
+//! is sealed at rest and every read of it is audited; every change writes
+//! its audit event and a log entry in the same transaction.
+
+use lantern_domain::audit::AuditAction;
+use lantern_domain::person::PersonId;
+use lantern_domain::tracing::{Channel, Consent, ConsentMethod, RequestId, RequestKind, RequestState, Scope};
+use lantern_domain::{FieldError, Reason};
+use lantern_store::{
+    AuditContext, NewTracingRequest, Page, RecordedConsent, RequestCandidate, RequestQuery, RequestStep,
+    RequestSummary, Requester, SoughtPerson, StoreError, StoreResult, TracingRequest,
+};
+
+use crate::sql::{Backend, Conn, ConnExt, Value};
+use crate::util::{fmt_ts, json, parse_id, parse_ts};
+use crate::{insert_audit, params, SqlStore};
+
+/// Purpose under which requesters' details are sealed.
+const REQUESTER_PURPOSE: &str = "tracing-requester";
+
+fn place(id: RequestId) -> String {
+    format!("request/{id}/requester")
+}
+
+fn code_err(e: FieldError) -> StoreError {
+    StoreError::backend(e)
+}
+
+/// Consent as stored: JSON of its scope codes, the do-not-trace flag, how,
+/// the witness, who and when.
+fn consent_json(c: &Consent, method: ConsentMethod, witness: Option<&str>, ctx: &AuditContext) -> String {
+    let mut scope: Vec<&str> = c.scope.iter().map(|s| s.code()).collect();
+    scope.sort_unstable();
+    serde_json::json!({
+        "scope": scope,
+        "not_to_be_traced": c.not_to_be_traced,
+        "method": method.code(),
+        "witness": witness,
+        "by": ctx.actor_name,
+        "at": fmt_ts(ctx.at),
+    })
+    .to_string()
+}
+
+fn parse_consent(raw: &str) -> StoreResult<RecordedConsent> {
+    let v: serde_json::Value = serde_json::from_str(raw).map_err(json)?;
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let scope = v
+        .get("scope")
+        .and_then(|s| s.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .map(|c| Scope::parse("scope", c).map_err(code_err))
+                .collect::<StoreResult<_>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(RecordedConsent {
+        consent: Consent {
+            scope,
+            not_to_be_traced: v.get("not_to_be_traced").and_then(|x| x.as_bool()).unwrap_or(false),
+        },
+        method: ConsentMethod::parse("method", &text("method")).map_err(code_err)?,
+        witness: v.get("witness").and_then(|x| x.as_str()).map(str::to_string),
+        actor_name: text("by"),
+        at: parse_ts(&text("at"))?,
+    })
+}
+
+fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRequest>> {
+    let Some(r) = tx.query_opt(
+        "SELECT t.reference, t.version, t.kind, t.channel, t.state, t.sought, t.matched_id, p.display_name, t.consent,
+                t.filed_at
+         FROM tracing_requests t LEFT JOIN people p ON p.id = t.matched_id WHERE t.id = ?1",
+        params![id.to_string()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let candidates = tx
+        .query(
+            "SELECT c.person_id, p.display_name, c.probability, c.decision FROM request_candidates c
+             JOIN people p ON p.id = c.person_id WHERE c.request_id = ?1",
+            params![id.to_string()],
+        )?
+        .into_iter()
+        .map(|c| {
+            Ok(RequestCandidate {
+                person: PersonId(parse_id(&c.get::<String>(0)?)?),
+                name: c.get(1)?,
+                probability: c.get::<String>(2)?.parse().map_err(StoreError::backend)?,
+                decision: c.get(3)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut candidates = candidates;
+    candidates.sort_by(|a, b| b.probability.total_cmp(&a.probability).then(a.name.cmp(&b.name)));
+    let steps = tx
+        .query(
+            "SELECT state, at, actor_name, reason FROM request_steps WHERE request_id = ?1 ORDER BY seq",
+            params![id.to_string()],
+        )?
+        .into_iter()
+        .map(|s| {
+            Ok(RequestStep {
+                state: RequestState::parse("state", &s.get::<String>(0)?).map_err(code_err)?,
+                at: parse_ts(&s.get::<String>(1)?)?,
+                actor_name: s.get(2)?,
+                reason: s.get(3)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let matched = match r.get::<Option<String>>(6)? {
+        Some(p) => Some((PersonId(parse_id(&p)?), r.get::<Option<String>>(7)?.unwrap_or_default())),
+        None => None,
+    };
+    Ok(Some(TracingRequest {
+        id,
+        reference: r.get(0)?,
+        version: r.get(1)?,
+        kind: RequestKind::parse("kind", &r.get::<String>(2)?).map_err(code_err)?,
+        channel: Channel::parse("channel", &r.get::<String>(3)?).map_err(code_err)?,
+        state: RequestState::parse("state", &r.get::<String>(4)?).map_err(code_err)?,
+        sought: serde_json::from_str(&r.get::<String>(5)?).map_err(json)?,
+        matched,
+        consent: r.get::<Option<String>>(8)?.map(|c| parse_consent(&c)).transpose()?,
+        candidates,
+        steps,
+        filed_at: parse_ts(&r.get::<String>(9)?)?,
+    }))
+}
+
+/// Moves a request inside the caller's transaction, with its history row,
+/// log entry and audit event.
+fn move_in(
+    tx: &dyn Conn,
+    id: RequestId,
+    expected: RequestState,
+    to: RequestState,
+    reason: Option<&str>,
+    ctx: &AuditContext,
+) -> StoreResult<()> {
+    let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+    if r.state != expected {
+        return Err(StoreError::Conflict { current: r.version });
+    }
+    r.state.check_next(to)?;
+    tx.execute(
+        "UPDATE tracing_requests SET state = ?2, version = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id.to_string(), to.code(), r.version + 1, fmt_ts(ctx.at)],
+    )?;
+    insert_step(tx, id, r.steps.len() as i64 + 1, to, reason, ctx)?;
+    log(
+        tx,
+        id,
+        r.version + 1,
+        "record.updated",
+        &[("state", Some(to.code()))],
+        ctx,
+    )?;
+    insert_audit(
+        tx,
+        &ctx.event(
+            AuditAction::RequestState,
+            "tracing_request",
+            Some(id.to_string()),
+            &format!("{} -> {}", r.state.code(), to.code()),
+        ),
+    )
+}
+
+fn insert_step(
+    tx: &dyn Conn,
+    id: RequestId,
+    seq: i64,
+    state: RequestState,
+    reason: Option<&str>,
+    ctx: &AuditContext,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO request_steps (request_id, seq, state, at, actor_id, actor_name, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id.to_string(),
+            seq,
+            state.code(),
+            fmt_ts(ctx.at),
+            ctx.actor_id.map(|a| a.to_string()),
+            &ctx.actor_name,
+            reason
+        ],
+    )?;
+    Ok(())
+}
+
+fn log(
+    tx: &dyn Conn,
+    id: RequestId,
+    version: i64,
+    kind: &str,
+    fields: &[(&str, Option<&str>)],
+    ctx: &AuditContext,
+) -> StoreResult<()> {
+    let mut c = lantern_ledger::entry::Commitments::new();
+    for (name, value) in fields {
+        c.add(name, value, crate::ledger::salt()?);
+    }
+    crate::ledger::append(
+        tx,
+        crate::ledger::EntryHead {
+            kind,
+            record_kind: "tracing_request",
+            record_id: &id.to_string(),
+            version: Some(version),
+            at: ctx.at,
+        },
+        c,
+    )?;
+    Ok(())
+}
+
+/// A reference a family can read out on the phone: `TR-` and eight digits.
+fn new_reference() -> StoreResult<String> {
+    let mut b = [0u8; 4];
+    lantern_vault::random_bytes(&mut b).map_err(StoreError::backend)?;
+    Ok(format!("TR-{:08}", u32::from_be_bytes(b) % 100_000_000))
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) fn file(
+        &self,
+        r: &NewTracingRequest,
+        secret_hash: &str,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        if r.sought.names.iter().all(|n| n.trim().is_empty()) {
+            return Err(FieldError::new("sought.names", Reason::Required).into());
+        }
+        let id = RequestId::new();
+        let requester = serde_json::to_vec(&r.requester).map_err(json)?;
+        let sealed = self
+            .keys()
+            .seal(REQUESTER_PURPOSE, &place(id), &requester)
+            .map_err(StoreError::backend)?;
+        let sought = serde_json::to_string(&r.sought).map_err(json)?;
+        self.write(|tx| {
+            // References are random; a clash (one in many millions) draws again.
+            let mut reference = new_reference()?;
+            while tx.query_value::<bool>(
+                "SELECT EXISTS(SELECT 1 FROM tracing_requests WHERE reference = ?1)",
+                params![reference.as_str()],
+            )? {
+                reference = new_reference()?;
+            }
+            let now = fmt_ts(ctx.at);
+            tx.execute(
+                "INSERT INTO tracing_requests (id, reference, secret_hash, version, kind, channel, state, requester,
+                                               sought, matched_id, consent, filed_at, updated_at)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, NULL, NULL, ?9, ?9)",
+                params![
+                    id.to_string(),
+                    reference.as_str(),
+                    secret_hash,
+                    r.kind.code(),
+                    r.channel.code(),
+                    RequestState::Filed.code(),
+                    sealed.clone(),
+                    sought.as_str(),
+                    now.as_str()
+                ],
+            )?;
+            insert_step(tx, id, 1, RequestState::Filed, None, ctx)?;
+            let digest: String = lantern_ledger::leaf_hash(&sealed)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            log(
+                tx,
+                id,
+                1,
+                "record.created",
+                &[
+                    ("kind", Some(r.kind.code())),
+                    ("channel", Some(r.channel.code())),
+                    ("sought", Some(&sought)),
+                    ("requester_sealed_digest", Some(&digest)),
+                ],
+                ctx,
+            )?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestFile,
+                    "tracing_request",
+                    Some(id.to_string()),
+                    r.kind.code(),
+                ),
+            )?;
+            load(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn get_request(&self, id: RequestId) -> StoreResult<Option<TracingRequest>> {
+        self.read(|tx| load(tx, id))
+    }
+
+    pub(crate) fn request_page(&self, q: &RequestQuery) -> StoreResult<Page<RequestSummary>> {
+        let (clause, args): (&str, Vec<Value>) = match q.state {
+            Some(s) => ("WHERE t.state = ?1", vec![s.code().into()]),
+            None => ("", Vec::new()),
+        };
+        let page = q.page;
+        self.read(|tx| {
+            let total: u64 = tx.query_value(&format!("SELECT COUNT(*) FROM tracing_requests t {clause}"), &args)?;
+            let items = tx
+                .query(
+                    &format!(
+                        "SELECT t.id, t.reference, t.sought, t.kind, t.state, t.filed_at,
+                            (SELECT COUNT(*) FROM request_candidates c WHERE c.request_id = t.id AND c.decision = 'proposed')
+                         FROM tracing_requests t {clause} ORDER BY t.filed_at, t.id LIMIT {} OFFSET {}",
+                        page.size,
+                        page.offset()
+                    ),
+                    &args,
+                )?
+                .into_iter()
+                .map(|r| {
+                    let sought: SoughtPerson = serde_json::from_str(&r.get::<String>(2)?).map_err(json)?;
+                    Ok(RequestSummary {
+                        id: RequestId(parse_id(&r.get::<String>(0)?)?),
+                        reference: r.get(1)?,
+                        sought_name: sought.names.into_iter().next().unwrap_or_default(),
+                        kind: RequestKind::parse("kind", &r.get::<String>(3)?).map_err(code_err)?,
+                        state: RequestState::parse("state", &r.get::<String>(4)?).map_err(code_err)?,
+                        filed_at: parse_ts(&r.get::<String>(5)?)?,
+                        open_candidates: r.get(6)?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page {
+                items,
+                page: page.page,
+                size: page.size,
+                total,
+                total_is_lower_bound: false,
+            })
+        })
+    }
+
+    pub(crate) fn requester_of(&self, id: RequestId, ctx: &AuditContext) -> StoreResult<Requester> {
+        self.write(|tx| {
+            let sealed: Vec<u8> = tx
+                .query_opt(
+                    "SELECT requester FROM tracing_requests WHERE id = ?1",
+                    params![id.to_string()],
+                )?
+                .ok_or(StoreError::NotFound)?
+                .get(0)?;
+            let plain = self
+                .keys()
+                .open(REQUESTER_PURPOSE, &place(id), &sealed)
+                .map_err(StoreError::backend)?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestReadRequester,
+                    "tracing_request",
+                    Some(id.to_string()),
+                    "",
+                ),
+            )?;
+            serde_json::from_slice(&plain).map_err(json)
+        })
+    }
+
+    pub(crate) fn step_request(
+        &self,
+        id: RequestId,
+        expected: RequestState,
+        to: RequestState,
+        reason: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        self.write(|tx| {
+            move_in(tx, id, expected, to, reason.as_deref(), ctx)?;
+            load(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn record_candidates(
+        &self,
+        id: RequestId,
+        candidates: &[(PersonId, f64)],
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        self.write(|tx| {
+            let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+            if !matches!(r.state, RequestState::Searching | RequestState::NoCandidate) {
+                return Err(FieldError::new("state", Reason::StepNotAllowed).into());
+            }
+            let mut new = 0;
+            for (person, p) in candidates {
+                // A pair already proposed, confirmed or rejected stays as it was.
+                new += tx.execute(
+                    "INSERT INTO request_candidates (request_id, person_id, probability, decision, decided_at)
+                     VALUES (?1, ?2, ?3, 'proposed', NULL) ON CONFLICT (request_id, person_id) DO NOTHING",
+                    params![id.to_string(), person.to_string(), format!("{p:.4}")],
+                )?;
+            }
+            let open: u64 = tx.query_value(
+                "SELECT COUNT(*) FROM request_candidates WHERE request_id = ?1 AND decision = 'proposed'",
+                params![id.to_string()],
+            )?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestCandidates,
+                    "tracing_request",
+                    Some(id.to_string()),
+                    &format!("{new} new, {open} open"),
+                ),
+            )?;
+            let to = if open > 0 {
+                RequestState::CandidatesFound
+            } else {
+                RequestState::NoCandidate
+            };
+            if to != r.state {
+                move_in(tx, id, r.state, to, None, ctx)?;
+            }
+            load(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn decide(
+        &self,
+        id: RequestId,
+        person: PersonId,
+        confirm: bool,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        self.write(|tx| {
+            let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+            if r.state != RequestState::CandidatesFound {
+                return Err(StoreError::Conflict { current: r.version });
+            }
+            let changed = tx.execute(
+                "UPDATE request_candidates SET decision = ?3, decided_at = ?4
+                 WHERE request_id = ?1 AND person_id = ?2 AND decision = 'proposed'",
+                params![
+                    id.to_string(),
+                    person.to_string(),
+                    if confirm { "confirmed" } else { "rejected" },
+                    fmt_ts(ctx.at)
+                ],
+            )?;
+            if changed == 0 {
+                return Err(FieldError::new("person_id", Reason::NotFound).into());
+            }
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestDecide,
+                    "tracing_request",
+                    Some(id.to_string()),
+                    &format!("{} {person}", if confirm { "confirmed" } else { "rejected" }),
+                ),
+            )?;
+            if confirm {
+                tx.execute(
+                    "UPDATE tracing_requests SET matched_id = ?2 WHERE id = ?1",
+                    params![id.to_string(), person.to_string()],
+                )?;
+                move_in(tx, id, r.state, RequestState::MatchConfirmed, None, ctx)?;
+            } else {
+                let open: u64 = tx.query_value(
+                    "SELECT COUNT(*) FROM request_candidates WHERE request_id = ?1 AND decision = 'proposed'",
+                    params![id.to_string()],
+                )?;
+                if open == 0 {
+                    move_in(tx, id, r.state, RequestState::Searching, None, ctx)?;
+                }
+            }
+            load(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn consent(
+        &self,
+        id: RequestId,
+        consent: &Consent,
+        method: ConsentMethod,
+        witness: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        if method == ConsentMethod::VerbalWitnessed && witness.as_deref().is_none_or(|w| w.trim().is_empty()) {
+            return Err(FieldError::new("witness", Reason::Required).into());
+        }
+        self.write(|tx| {
+            let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+            let given = !consent.scope.is_empty() && !consent.not_to_be_traced;
+            let to = if given {
+                RequestState::ConsentGiven
+            } else {
+                RequestState::ConsentDeclined
+            };
+            // Asked for the first time, or changed later (withdrawn or widened).
+            let allowed = matches!(
+                r.state,
+                RequestState::ConsentRequested | RequestState::ConsentGiven | RequestState::ConsentDeclined
+            ) || (to == RequestState::ConsentDeclined && r.state.next().contains(&to));
+            if !allowed {
+                return Err(FieldError::new("state", Reason::StepNotAllowed).into());
+            }
+            let stored = consent_json(consent, method, witness.as_deref(), ctx);
+            tx.execute(
+                "UPDATE tracing_requests SET consent = ?2 WHERE id = ?1",
+                params![id.to_string(), stored.as_str()],
+            )?;
+            let mut scope: Vec<&str> = consent.scope.iter().map(|s| s.code()).collect();
+            scope.sort_unstable();
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestConsent,
+                    "tracing_request",
+                    Some(id.to_string()),
+                    &format!("{} {}", method.code(), scope.join(",")),
+                ),
+            )?;
+            if r.state == RequestState::ConsentDeclined && to == RequestState::ConsentGiven {
+                move_in(
+                    tx,
+                    id,
+                    r.state,
+                    RequestState::ConsentRequested,
+                    Some("consent changed"),
+                    ctx,
+                )?;
+                move_in(tx, id, RequestState::ConsentRequested, to, None, ctx)?;
+            } else if r.state != to {
+                move_in(tx, id, r.state, to, None, ctx)?;
+            }
+            load(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    pub(crate) fn by_reference(&self, reference: &str, secret_hash: &str) -> StoreResult<Option<TracingRequest>> {
+        self.read(|tx| {
+            let Some(r) = tx.query_opt(
+                "SELECT id, secret_hash FROM tracing_requests WHERE reference = ?1",
+                params![reference],
+            )?
+            else {
+                return Ok(None);
+            };
+            let stored: String = r.get(1)?;
+            // Compared in constant time: the hash must not leak through timing.
+            let same = stored.len() == secret_hash.len()
+                && stored
+                    .bytes()
+                    .zip(secret_hash.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0;
+            if !same {
+                return Ok(None);
+            }
+            load(tx, RequestId(parse_id(&r.get::<String>(0)?)?))
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! Tracing requests as they cross the store boundary.
+
+use lantern_domain::person::PersonId;
+use lantern_domain::tracing::{Channel, Consent, ConsentMethod, RequestId, RequestKind, RequestState};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::PageRequest;
+
+/// Who asks: protected (sealed at rest, reads audited).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    /// Their name.
+    pub name: String,
+    /// Their relationship to the person sought.
+    pub relationship: String,
+    /// How to reach them.
+    pub contact: String,
+}
+
+/// What the family knows of the person sought (all but one name optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoughtPerson {
+    /// Names in any script and spelling, aliases, organisational names.
+    pub names: Vec<String>,
+    /// Father's name.
+    pub father_name: Option<String>,
+    /// Birth date as given (`1975`, `1975-03`, `1970..1975`).
+    pub birth_date: Option<String>,
+    /// Birth place.
+    pub birth_place: Option<String>,
+    /// Where and when last seen.
+    pub last_seen: Option<String>,
+}
+
+/// A request to file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTracingRequest {
+    /// What the family asks for.
+    pub kind: RequestKind,
+    /// How it came in.
+    pub channel: Channel,
+    /// Who asks.
+    pub requester: Requester,
+    /// Whom they seek.
+    pub sought: SoughtPerson,
+}
+
+/// A candidate the matching engine proposed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestCandidate {
+    /// The registered person.
+    pub person: PersonId,
+    /// Their primary name.
+    pub name: String,
+    /// The engine's probability that they are the person sought.
+    pub probability: f64,
+    /// `proposed`, `confirmed` or `rejected`.
+    pub decision: String,
+}
+
+/// One recorded state of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestStep {
+    /// The state reached.
+    pub state: RequestState,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor_name: String,
+    /// Why, in the recorder's words.
+    pub reason: Option<String>,
+}
+
+/// A recorded consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedConsent {
+    /// The decision.
+    pub consent: Consent,
+    /// How it was given.
+    pub method: ConsentMethod,
+    /// The witness, for a verbal consent.
+    pub witness: Option<String>,
+    /// Who recorded it.
+    pub actor_name: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A tracing request (without the requester, who is read apart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracingRequest {
+    /// Id.
+    pub id: RequestId,
+    /// The reference given to the family.
+    pub reference: String,
+    /// Changes with every state.
+    pub version: i64,
+    /// What the family asks for.
+    pub kind: RequestKind,
+    /// How it came in.
+    pub channel: Channel,
+    /// The current state.
+    pub state: RequestState,
+    /// Whom they seek.
+    pub sought: SoughtPerson,
+    /// The confirmed match.
+    pub matched: Option<(PersonId, String)>,
+    /// The consent in force.
+    pub consent: Option<RecordedConsent>,
+    /// Every candidate proposed, best first.
+    pub candidates: Vec<RequestCandidate>,
+    /// Every state, oldest first.
+    pub steps: Vec<RequestStep>,
+    /// When it was filed.
+    pub filed_at: OffsetDateTime,
+}
+
+/// A request in a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestSummary {
+    /// Id.
+    pub id: RequestId,
+    /// Reference.
+    pub reference: String,
+    /// The first name given for the person sought.
+    pub sought_name: String,
+    /// The kind.
+    pub kind: RequestKind,
+    /// The state.
+    pub state: RequestState,
+    /// Candidates still waiting for a decision.
+    pub open_candidates: u64,
+    /// When it was filed.
+    pub filed_at: OffsetDateTime,
+}
+
+/// A list of requests.
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    /// Only in this state.
+    pub state: Option<RequestState>,
+    /// Which page, oldest first.
+    pub page: PageRequest,
+}
