@@ -62,6 +62,11 @@ code_enum!(
         CaseNotes = "case_notes",
         /// Export the case list with residents' names (audited).
         CaseExport = "case_export",
+        /// List, view and file tracing requests (moving them is decided
+        /// per state by [`crate::tracing::allows_transition`]).
+        TracingWork = "tracing_work",
+        /// Read a requester's contact details (audited).
+        TracingRequester = "tracing_requester",
     }
 );
 
@@ -85,6 +90,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::CaseWrite => matches!(role, R::Registrar | R::Interviewer),
         P::CaseNotes => matches!(role, R::Interviewer),
         P::CaseExport => matches!(role, R::Registrar | R::Interviewer),
+        P::TracingWork => matches!(role, R::Caseworker | R::FamilyLiaison),
+        P::TracingRequester => matches!(role, R::Caseworker | R::FamilyLiaison),
     }
 }
 

@@ -185,7 +185,7 @@ async fn state_changes_need_the_csrf_token() {
 /// Which roles may use each route. Written from the role descriptions in
 /// DESIGN.md, independently of the permission matrix, so a change to the
 /// matrix that contradicts them fails here.
-fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, String, Vec<Role>)> {
+fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<(&'static str, String, Vec<Role>)> {
     use Role::*;
     let staff = vec![
         Administrator,
@@ -199,6 +199,7 @@ fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, 
     let readers = vec![Administrator, Registrar, Caseworker, Interviewer, Documenter];
     let case_readers = vec![Administrator, Registrar, Interviewer];
     let case_writers = vec![Registrar, Interviewer];
+    let tracers = vec![Caseworker, FamilyLiaison];
     let all = Role::ALL.to_vec();
     vec![
         ("GET", "/".into(), staff.clone()),
@@ -261,6 +262,15 @@ fn route_table(person: &str, household: &str, case: &str) -> Vec<(&'static str, 
         ("POST", format!("/cases/{case}/step"), case_writers.clone()),
         ("POST", format!("/cases/{case}/obstacles"), case_writers.clone()),
         ("GET", "/cases.csv".into(), vec![Registrar, Interviewer]),
+        ("GET", "/tracing".into(), tracers.clone()),
+        ("GET", "/tracing/new".into(), tracers.clone()),
+        ("POST", "/tracing".into(), tracers.clone()),
+        ("GET", format!("/tracing/{request}"), tracers.clone()),
+        ("GET", format!("/tracing/{request}/requester"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/search"), vec![Caseworker]),
+        ("POST", format!("/tracing/{request}/decide"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/state"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/consent"), tracers.clone()),
         ("GET", "/cases/pipeline".into(), staff.clone()),
         ("GET", "/cases/pipeline.csv".into(), staff.clone()),
         ("GET", "/api/v1/cases".into(), case_readers.clone()),
@@ -336,7 +346,28 @@ async fn every_route_allows_exactly_its_roles() {
         .unwrap()
         .id
         .to_string();
-    let table = route_table(&person, &household, &case);
+    let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
+    let request = srv
+        .db(move |s| {
+            s.file_request(
+                &lantern_store::NewTracingRequest {
+                    kind: lantern_domain::tracing::RequestKind::Find,
+                    channel: lantern_domain::tracing::Channel::Gate,
+                    requester: Default::default(),
+                    sought: lantern_store::SoughtPerson {
+                        names: vec!["Someone Sought".into()],
+                        ..Default::default()
+                    },
+                },
+                "hash",
+                &ctx,
+            )
+        })
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let table = route_table(&person, &household, &case, &request);
     let mut checked = 0;
     for role in Role::ALL {
         let s = srv.login(*role).await;
@@ -1663,4 +1694,157 @@ async fn case_notes_are_sealed_audited_and_kept_from_the_household() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["fields"][0]["field"], "about");
+}
+
+#[tokio::test]
+async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
+    let srv = TestServer::start().await;
+    let admin = srv.login(Role::Administrator).await;
+    admin.post_form("/admin/sites", &[("name", "East Site")]).await;
+    let site = srv.db(|s| s.sites()).await.unwrap()[0].id.to_string();
+    // The resident is registered under Persian script.
+    let reg = srv.login(Role::Registrar).await;
+    let person = register(
+        &reg,
+        &[
+            ("names[0].text", "مسعود کریمی"),
+            ("birth_date", "1975"),
+            ("site_id", &site),
+        ],
+    )
+    .await;
+    // A family files at the gate with a Latin spelling and a year.
+    let liaison = srv.login(Role::FamilyLiaison).await;
+    let r = liaison
+        .post_form(
+            "/tracing",
+            &[
+                ("kind", "visit"),
+                ("channel", "gate"),
+                ("names", "Massoud Karimi"),
+                ("birth_date", "1975"),
+                ("requester_name", "Requesting Sister"),
+                ("relationship", "sister"),
+                ("contact", "+00 555 0199"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    let reference = page
+        .split("<strong>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let secret = page
+        .split("id=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        reference.starts_with("TR-") && secret.len() == 16,
+        "{reference} {secret}"
+    );
+    let requests = srv.db(|s| s.tracing_requests(&Default::default())).await.unwrap();
+    let id = requests.items[0].id.to_string();
+    // Malformed input is refused field by field.
+    let r = liaison
+        .post_form(
+            "/tracing",
+            &[("kind", "visit"), ("channel", "gate"), ("birth_date", "19x5")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The family sees that the request is in progress, nothing more.
+    let mut family = lantern_testkit::Session::anonymous(&srv);
+    family.refresh_csrf("/status").await;
+    assert!(family_status(&family, &reference, &secret)
+        .await
+        .contains("We are looking into your request."));
+    let r = family
+        .post_form("/status", &[("reference", &reference), ("secret", "guess")])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A family liaison does not run the search or confirm matches.
+    assert_eq!(
+        liaison.post_form(&format!("/tracing/{id}/search"), &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The caseworker searches across scripts and confirms the candidate.
+    let cw = srv.login(Role::Caseworker).await;
+    assert_eq!(
+        cw.post_form(&format!("/tracing/{id}/search"), &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = cw.get(&format!("/tracing/{id}")).await.text().await.unwrap();
+    assert!(
+        page.contains("مسعود کریمی") && page.contains("Candidates found"),
+        "{page}"
+    );
+    let r = cw
+        .post_form(
+            &format!("/tracing/{id}/decide"),
+            &[("person_id", &person), ("decision", "confirm")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Still nothing for the family: a confirmed match is not consent.
+    assert!(family_status(&family, &reference, &secret)
+        .await
+        .contains("We could not pass on information."));
+    let r = cw
+        .post_form(
+            &format!("/tracing/{id}/state"),
+            &[("expected", "match_confirmed"), ("state", "consent_requested")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The resident agrees to a visit, not to their location being shared.
+    let r = cw
+        .post_form(
+            &format!("/tracing/{id}/consent"),
+            &[
+                ("scope", "alive_and_registered"),
+                ("scope", "visit"),
+                ("method", "verbal_witnessed"),
+                ("witness", "site officer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let seen = family_status(&family, &reference, &secret).await;
+    assert!(seen.contains("The person is alive and registered here."), "{seen}");
+    assert!(!seen.contains("East Site"), "the location was not consented to");
+    // Consent withdrawn: the family is back to "could not pass on".
+    let r = cw
+        .post_form(&format!("/tracing/{id}/consent"), &[("method", "signed_form")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let seen = family_status(&family, &reference, &secret).await;
+    assert!(
+        seen.contains("We could not pass on information.") && !seen.contains("alive"),
+        "{seen}"
+    );
+    // The requester's details are protected: shown on demand, audited.
+    let page = cw.get(&format!("/tracing/{id}")).await.text().await.unwrap();
+    assert!(!page.contains("555 0199"));
+    let page = cw.get(&format!("/tracing/{id}/requester")).await.text().await.unwrap();
+    assert!(page.contains("555 0199"));
+    assert_eq!(srv.audit("request.read_requester").await.len(), 1);
+    assert_eq!(srv.audit("request.consent").await.len(), 2);
+}
+
+async fn family_status(family: &lantern_testkit::Session, reference: &str, secret: &str) -> String {
+    family
+        .post_form("/status", &[("reference", reference), ("secret", secret)])
+        .await
+        .text()
+        .await
+        .unwrap()
 }

@@ -54,6 +54,8 @@ pub mod need {
         CaseWrite,
         CaseNotes,
         CaseExport,
+        TracingWork,
+        TracingRequester,
     );
 }
 
@@ -96,6 +98,27 @@ impl<N: Need> FromRequestParts<AppState> for Authz<N> {
         state.db(move |s| s.record_audit(&event)).await?;
         Err(AppError::Forbidden)
     }
+}
+
+/// Whether the user may move a tracing request to `to`
+/// ([`lantern_domain::tracing::allows_transition`]); a refusal is audited
+/// and answered 403.
+pub async fn require_transition(
+    state: &AppState,
+    auth: &Authz<need::TracingWork>,
+    to: lantern_domain::tracing::RequestState,
+) -> Result<(), AppError> {
+    if lantern_domain::tracing::allows_transition(auth.user.role, to) {
+        return Ok(());
+    }
+    let event = auth.ctx.audit(state.clock.now()).event(
+        AuditAction::AccessDenied,
+        "request_state",
+        Some(to.code().to_string()),
+        auth.user.role.code(),
+    );
+    state.db(move |s| s.record_audit(&event)).await?;
+    Err(AppError::Forbidden)
 }
 
 /// Whether the user may record that a case reached `step`

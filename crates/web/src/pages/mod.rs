@@ -7,6 +7,7 @@ mod auth;
 pub(crate) mod cases;
 pub(crate) mod interviews;
 mod people;
+mod tracing;
 
 pub(crate) use people::photo_response;
 
@@ -62,6 +63,15 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/admin/rooms", get(interviews::rooms).post(interviews::create_room))
         .route("/admin/interpreters", post(interviews::create_interpreter))
         .route("/admin/availability", post(interviews::set_availability))
+        .route("/tracing", get(tracing::list).post(tracing::create))
+        .route("/tracing/new", get(tracing::new_form))
+        .route("/tracing/{id}", get(tracing::show))
+        .route("/tracing/{id}/requester", get(tracing::requester))
+        .route("/tracing/{id}/search", post(tracing::search))
+        .route("/tracing/{id}/decide", post(tracing::decide))
+        .route("/tracing/{id}/state", post(tracing::move_state))
+        .route("/tracing/{id}/consent", post(tracing::consent))
+        .route("/status", get(tracing::status_form).post(tracing::status))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))

@@ -1,0 +1,519 @@
+//! Tracing requests: filing at the gate or by phone, the search with the
+//! matching engine, the caseworker's decision, consent, and the family's
+//! status page (reference and secret, no account).
+//!
+//! What a family sees is built only from
+//! [`lantern_domain::tracing::requester_view`].
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use lantern_domain::person::PersonId;
+use lantern_domain::tracing::{
+    requester_view, Channel, Consent, ConsentMethod, RequestId, RequestKind, RequestState, RequesterView, Scope,
+    SoughtFacts,
+};
+use lantern_domain::{FieldErrors, Reason};
+use lantern_store::{
+    NewTracingRequest, Page as ResultPage, PageRequest, RequestQuery, RequestSummary, Requester, SoughtPerson,
+    TracingRequest,
+};
+use serde::Deserialize;
+
+use super::{field, no_errors, Pairs};
+use crate::authz::{need, require_transition, Authz};
+use crate::context::Ctx;
+use crate::error::AppError;
+use crate::security::{random_token, token_hash};
+use crate::view::{render, render_status, Page};
+use crate::AppState;
+
+/// Candidates the engine proposes per search, from this probability on.
+const CANDIDATES: usize = 10;
+const CANDIDATE_FLOOR: f64 = 0.2;
+
+fn request_id(raw: &str) -> Result<RequestId, AppError> {
+    RequestId::parse("id", raw).map_err(|_| AppError::NotFound)
+}
+
+fn optional(errors: &mut FieldErrors, name: &str, raw: &str, max: usize) -> Option<String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    errors.take(lantern_domain::text::required_text(name, t, max))
+}
+
+/// A request as the filing form gives it; every refused field at once.
+/// Incomplete requests are accepted with what is known (one name is enough).
+pub(crate) fn request_form(form: &Pairs, today: time::Date) -> Result<NewTracingRequest, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let kind = errors.take(RequestKind::parse("kind", field(form, "kind")));
+    let channel = errors.take(Channel::parse("channel", field(form, "channel")));
+    let names: Vec<String> = field(form, "names")
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() {
+        errors.push("names", Reason::Required);
+    }
+    for n in &names {
+        if errors
+            .take(lantern_domain::text::required_text("names", n, 200))
+            .is_none()
+        {
+            break;
+        }
+    }
+    let birth_date = match field(form, "birth_date").trim() {
+        "" => None,
+        raw => errors
+            .take(lantern_domain::date::FuzzyDate::parse("birth_date", raw, today))
+            .map(|_| raw.to_string()),
+    };
+    let requester = Requester {
+        name: errors
+            .take(lantern_domain::text::required_text(
+                "requester_name",
+                field(form, "requester_name"),
+                200,
+            ))
+            .unwrap_or_default(),
+        relationship: optional(&mut errors, "relationship", field(form, "relationship"), 100).unwrap_or_default(),
+        contact: optional(&mut errors, "contact", field(form, "contact"), 500).unwrap_or_default(),
+    };
+    let sought = SoughtPerson {
+        names,
+        father_name: optional(&mut errors, "father_name", field(form, "father_name"), 200),
+        birth_date,
+        birth_place: optional(&mut errors, "birth_place", field(form, "birth_place"), 200),
+        last_seen: optional(&mut errors, "last_seen", field(form, "last_seen"), 500),
+    };
+    match (kind, channel, errors.is_empty()) {
+        (Some(kind), Some(channel), true) => Ok(NewTracingRequest {
+            kind,
+            channel,
+            requester,
+            sought,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The list's filter.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "tracing_list.html")]
+struct ListPage {
+    c: Page,
+    result: ResultPage<RequestSummary>,
+    states: Vec<&'static str>,
+    state: String,
+    query_string: String,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let filter = match p.state.as_str() {
+        "" => None,
+        s => Some(RequestState::parse("state", s)?),
+    };
+    let query = RequestQuery {
+        state: filter,
+        page: PageRequest::new(p.page.unwrap_or(1), 50),
+    };
+    let result = state.db(move |s| s.tracing_requests(&query)).await?;
+    Ok(render(&ListPage {
+        c: Page::new(&state, &auth.ctx, "tracing-title"),
+        result,
+        states: RequestState::ALL.iter().map(|s| s.code()).collect(),
+        query_string: form_urlencoded::Serializer::new(String::new())
+            .append_pair("state", &p.state)
+            .finish(),
+        state: p.state,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "tracing_new.html")]
+struct NewPage {
+    c: Page,
+    kinds: Vec<&'static str>,
+    channels: Vec<&'static str>,
+    errors: FieldErrors,
+    form: Pairs,
+}
+
+impl NewPage {
+    fn value(&self, name: &str) -> &str {
+        field(&self.form, name)
+    }
+}
+
+fn new_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Response {
+    render_status(
+        super::form_status(&errors),
+        &NewPage {
+            c: Page::new(state, ctx, "tracing-new"),
+            kinds: RequestKind::ALL.iter().map(|k| k.code()).collect(),
+            channels: Channel::ALL.iter().map(|k| k.code()).collect(),
+            errors,
+            form,
+        },
+    )
+}
+
+pub(crate) async fn new_form(State(state): State<AppState>, auth: Authz<need::TracingWork>) -> Response {
+    new_page(&state, &auth.ctx, no_errors(), Vec::new())
+}
+
+#[derive(Template)]
+#[template(path = "tracing_filed.html")]
+struct FiledPage {
+    c: Page,
+    id: RequestId,
+    reference: String,
+    secret: String,
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let request = match request_form(&form, state.clock.now().date()) {
+        Ok(r) => r,
+        Err(errors) => return Ok(new_page(&state, &auth.ctx, errors, form)),
+    };
+    // The family follows the request with the reference and this secret,
+    // shown once; only its hash is kept.
+    let secret = random_token()[..16].to_string();
+    let hash = token_hash(&secret);
+    let audit = auth.ctx.audit(state.clock.now());
+    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    Ok(render(&FiledPage {
+        c: Page::new(&state, &auth.ctx, "tracing-filed"),
+        id: filed.id,
+        reference: filed.reference,
+        secret,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "tracing_view.html")]
+struct ViewPage {
+    c: Page,
+    r: TracingRequest,
+    next: Vec<&'static str>,
+    scopes: Vec<&'static str>,
+    methods: Vec<&'static str>,
+    requester: Option<Requester>,
+    errors: FieldErrors,
+}
+
+impl ViewPage {
+    fn percent(&self, p: &f64) -> String {
+        format!("{:.0} %", p * 100.0)
+    }
+
+    /// The registry can be searched for the request now.
+    fn searchable(&self) -> bool {
+        matches!(
+            self.r.state,
+            RequestState::Filed | RequestState::Searching | RequestState::NoCandidate
+        )
+    }
+
+    /// Consent can be recorded or changed now.
+    fn consent_open(&self) -> bool {
+        matches!(
+            self.r.state,
+            RequestState::ConsentRequested | RequestState::ConsentGiven | RequestState::ConsentDeclined
+        )
+    }
+
+    fn has_scope(&self, code: &str) -> bool {
+        self.r
+            .consent
+            .as_ref()
+            .is_some_and(|c| c.consent.scope.iter().any(|s| s.code() == code))
+    }
+}
+
+async fn view_page(
+    state: &AppState,
+    auth: &Authz<need::TracingWork>,
+    id: RequestId,
+    requester: Option<Requester>,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let r = state
+        .db(move |s| s.tracing_request(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let role = auth.user.role;
+    let next = r
+        .state
+        .next()
+        .into_iter()
+        .filter(|s| lantern_domain::tracing::allows_transition(role, *s))
+        .map(|s| s.code())
+        .collect();
+    Ok(render_status(
+        super::form_status(&errors),
+        &ViewPage {
+            c: Page::new(state, &auth.ctx, "tracing-request"),
+            r,
+            next,
+            scopes: Scope::ALL.iter().map(|s| s.code()).collect(),
+            methods: ConsentMethod::ALL.iter().map(|s| s.code()).collect(),
+            requester,
+            errors,
+        },
+    ))
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    view_page(&state, &auth, request_id(&id)?, None, no_errors()).await
+}
+
+/// The requester's details: a protected read, audited.
+pub(crate) async fn requester(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    _may: Authz<need::TracingRequester>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let requester = state.db(move |s| s.read_requester(id, &audit)).await?;
+    view_page(&state, &auth, id, Some(requester), no_errors()).await
+}
+
+/// Runs the matching engine for the request and records its candidates.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    require_transition(&state, &auth, RequestState::CandidatesFound).await?;
+    let r = state
+        .db(move |s| s.tracing_request(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.state == RequestState::Filed {
+        let audit = auth.ctx.audit(state.clock.now());
+        state
+            .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
+            .await?;
+    }
+    let found: Vec<(PersonId, f64)> = state
+        .similar(&r.sought.names, CANDIDATES)
+        .await?
+        .into_iter()
+        .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
+        .map(|(s, p)| (s.id, p))
+        .collect();
+    let audit = auth.ctx.audit(state.clock.now());
+    state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
+    Ok(Redirect::to(&format!("/tracing/{id}")).into_response())
+}
+
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let person = PersonId::parse("person_id", field(&form, "person_id"))?;
+    let confirm = match field(&form, "decision") {
+        "confirm" => true,
+        "reject" => false,
+        _ => return Err(lantern_domain::FieldError::new("decision", Reason::UnknownChoice).into()),
+    };
+    require_transition(&state, &auth, RequestState::MatchConfirmed).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    state
+        .db(move |s| s.decide_candidate(id, person, confirm, &audit))
+        .await?;
+    Ok(Redirect::to(&format!("/tracing/{id}")).into_response())
+}
+
+pub(crate) async fn move_state(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let mut errors = FieldErrors::new();
+    let expected = errors.take(RequestState::parse("expected", field(&form, "expected")));
+    let to = errors.take(RequestState::parse("state", field(&form, "state")));
+    let reason = optional(&mut errors, "reason", field(&form, "reason"), 500);
+    let (Some(expected), Some(to), true) = (expected, to, errors.is_empty()) else {
+        return view_page(&state, &auth, id, None, errors).await;
+    };
+    require_transition(&state, &auth, to).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    match state
+        .db(move |s| s.move_request(id, expected, to, reason, &audit))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/tracing/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => view_page(&state, &auth, id, None, errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn consent(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let mut errors = FieldErrors::new();
+    let mut scope = std::collections::HashSet::new();
+    for (k, v) in &form {
+        if k == "scope" {
+            if let Some(s) = errors.take(Scope::parse("scope", v)) {
+                scope.insert(s);
+            }
+        }
+    }
+    let method = errors.take(ConsentMethod::parse("method", field(&form, "method")));
+    let witness = optional(&mut errors, "witness", field(&form, "witness"), 200);
+    let consent = Consent {
+        scope,
+        not_to_be_traced: field(&form, "not_to_be_traced") == "on",
+    };
+    let (Some(method), true) = (method, errors.is_empty()) else {
+        return view_page(&state, &auth, id, None, errors).await;
+    };
+    require_transition(&state, &auth, RequestState::ConsentGiven).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    match state
+        .db(move |s| s.record_consent(id, &consent, method, witness, &audit))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/tracing/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => view_page(&state, &auth, id, None, errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    c: Page,
+    view: Option<RequesterView>,
+    not_found: bool,
+}
+
+/// The family's status page: no account, a reference and a secret.
+pub(crate) async fn status_form(State(state): State<AppState>, ctx: Ctx) -> Response {
+    render(&StatusPage {
+        c: Page::new(&state, &ctx, "status-title"),
+        view: None,
+        not_found: false,
+    })
+}
+
+/// What the family may see, decided by `requester_view` alone.
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let reference = field(&form, "reference").trim().to_uppercase();
+    let hash = token_hash(field(&form, "secret").trim());
+    let found = state.db(move |s| s.request_by_reference(&reference, &hash)).await?;
+    let view = match found {
+        None => None,
+        Some(r) => {
+            let site = match &r.matched {
+                Some((person, _)) => {
+                    let person = *person;
+                    let p = state.db(move |s| s.person(person)).await?;
+                    let sites = state.db(|s| s.sites()).await?;
+                    p.and_then(|p| p.core.site_id)
+                        .and_then(|sid| sites.into_iter().find(|s| s.id == sid))
+                        .map(|s| s.name)
+                }
+                None => None,
+            };
+            let facts = SoughtFacts {
+                site,
+                contact: None,
+                reply: None,
+                visit: None,
+            };
+            Some(requester_view(r.state, r.consent.as_ref().map(|c| &c.consent), &facts))
+        }
+    };
+    Ok(render_status(
+        if view.is_some() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::NOT_FOUND
+        },
+        &StatusPage {
+            c: Page::new(&state, &ctx, "status-title"),
+            not_found: view.is_none(),
+            view,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Pairs {
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn incomplete_requests_are_accepted_and_malformed_ones_refused() {
+        let today = time::macros::date!(2026 - 03 - 02);
+        let r = request_form(
+            &pairs(&[
+                ("kind", "visit"),
+                ("channel", "gate"),
+                ("requester_name", "A Relative"),
+                ("names", "Massoud Karimi\n\nمسعود"),
+                ("birth_date", "1975"),
+            ]),
+            today,
+        )
+        .unwrap();
+        assert_eq!(r.sought.names, ["Massoud Karimi", "مسعود"]);
+        assert_eq!(r.sought.birth_date.as_deref(), Some("1975"));
+        let errors = request_form(
+            &pairs(&[("kind", "find"), ("channel", "fax"), ("birth_date", "19x5")]),
+            today,
+        )
+        .unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["channel", "names", "birth_date", "requester_name"]);
+    }
+}
