@@ -271,6 +271,14 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("POST", format!("/tracing/{request}/decide"), tracers.clone()),
         ("POST", format!("/tracing/{request}/state"), tracers.clone()),
         ("POST", format!("/tracing/{request}/consent"), tracers.clone()),
+        ("GET", "/api/v1/tracing".into(), tracers.clone()),
+        ("POST", "/api/v1/tracing".into(), tracers.clone()),
+        ("GET", format!("/api/v1/tracing/{request}"), tracers.clone()),
+        ("GET", format!("/api/v1/tracing/{request}/requester"), tracers.clone()),
+        ("POST", format!("/api/v1/tracing/{request}/search"), vec![Caseworker]),
+        ("POST", format!("/api/v1/tracing/{request}/decide"), tracers.clone()),
+        ("POST", format!("/api/v1/tracing/{request}/state"), tracers.clone()),
+        ("POST", format!("/api/v1/tracing/{request}/consent"), tracers.clone()),
         ("GET", "/cases/pipeline".into(), staff.clone()),
         ("GET", "/cases/pipeline.csv".into(), staff.clone()),
         ("GET", "/api/v1/cases".into(), case_readers.clone()),
@@ -1838,6 +1846,30 @@ async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
     assert!(page.contains("555 0199"));
     assert_eq!(srv.audit("request.read_requester").await.len(), 1);
     assert_eq!(srv.audit("request.consent").await.len(), 2);
+    // The API: filing by phone returns the secret once; the request shows
+    // the steps the caller may take.
+    let token = srv.api_token(Role::FamilyLiaison).await;
+    let api = reqwest::Client::new();
+    let r = api
+        .post(srv.url("/api/v1/tracing"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "find", "channel": "phone", "names": ["زهرا"], "requester_name": "A Cousin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let filed: Value = r.json().await.unwrap();
+    assert_eq!(filed["secret"].as_str().unwrap().len(), 16);
+    assert_eq!(filed["request"]["state"], "filed");
+    assert_eq!(filed["request"]["next"], json!(["closed_withdrawn"]));
+    let r = api
+        .post(srv.url("/api/v1/tracing"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "find", "channel": "phone", "names": [], "requester_name": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn family_status(family: &lantern_testkit::Session, reference: &str, secret: &str) -> String {

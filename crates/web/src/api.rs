@@ -46,6 +46,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/audit", get(list_audit))
         .merge(crate::api_cases::routes())
         .merge(crate::api_interviews::routes())
+        .merge(crate::api_tracing::routes())
 }
 
 /// A JSON body whose syntax errors come back as API errors.
@@ -860,7 +861,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::record_outcome, crate::api_interviews::bulk_schedule, crate::api_interviews::list_rooms,
         crate::api_interviews::create_room, crate::api_interviews::list_interpreters,
         crate::api_interviews::create_interpreter, crate::api_interviews::get_availability,
-        crate::api_interviews::put_availability
+        crate::api_interviews::put_availability, crate::api_tracing::list_requests, crate::api_tracing::file_request,
+        crate::api_tracing::get_request, crate::api_tracing::get_requester, crate::api_tracing::search,
+        crate::api_tracing::decide, crate::api_tracing::move_state, crate::api_tracing::record_consent
     ),
     components(schemas(
         crate::api_cases::CaseSummaryOut, crate::api_cases::CasesPage, crate::api_cases::CaseStepOut,
@@ -872,6 +875,10 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::BulkIn, crate::api_interviews::LeftOutOut, crate::api_interviews::BulkOut,
         crate::api_interviews::RoomOut, crate::api_interviews::RoomIn, crate::api_interviews::InterpreterOut,
         crate::api_interviews::InterpreterIn, crate::api_interviews::AvailabilityIo,
+        crate::api_tracing::CandidateOut, crate::api_tracing::RequestOut, crate::api_tracing::RequestSummaryOut,
+        crate::api_tracing::RequestsPage, crate::api_tracing::RequestIn, crate::api_tracing::FiledOut,
+        crate::api_tracing::RequesterOut, crate::api_tracing::DecisionIn, crate::api_tracing::StateIn,
+        crate::api_tracing::ConsentIn,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,

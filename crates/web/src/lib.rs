@@ -11,6 +11,7 @@
 pub mod api;
 pub mod api_cases;
 pub mod api_interviews;
+pub mod api_tracing;
 pub mod authz;
 pub mod context;
 pub mod error;

@@ -7,7 +7,7 @@ mod auth;
 pub(crate) mod cases;
 pub(crate) mod interviews;
 mod people;
-mod tracing;
+pub(crate) mod tracing;
 
 pub(crate) use people::photo_response;
 

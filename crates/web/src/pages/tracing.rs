@@ -325,13 +325,7 @@ pub(crate) async fn search(
             .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
             .await?;
     }
-    let found: Vec<(PersonId, f64)> = state
-        .similar(&r.sought.names, CANDIDATES)
-        .await?
-        .into_iter()
-        .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
-        .map(|(s, p)| (s.id, p))
-        .collect();
+    let found = engine_candidates(&state, &r.sought.names).await?;
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
     Ok(Redirect::to(&format!("/tracing/{id}")).into_response())
@@ -384,6 +378,41 @@ pub(crate) async fn move_state(
     }
 }
 
+/// A consent as a form gives it (`scope` repeated, `not_to_be_traced`,
+/// `method`, `witness`); every refused field at once.
+pub(crate) fn consent_form(form: &Pairs) -> Result<(Consent, ConsentMethod, Option<String>), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut scope = std::collections::HashSet::new();
+    for (k, v) in form {
+        if k == "scope" {
+            if let Some(s) = errors.take(Scope::parse("scope", v)) {
+                scope.insert(s);
+            }
+        }
+    }
+    let method = errors.take(ConsentMethod::parse("method", field(form, "method")));
+    let witness = optional(&mut errors, "witness", field(form, "witness"), 200);
+    let consent = Consent {
+        scope,
+        not_to_be_traced: matches!(field(form, "not_to_be_traced"), "on" | "true"),
+    };
+    match (method, errors.is_empty()) {
+        (Some(method), true) => Ok((consent, method, witness)),
+        _ => Err(errors),
+    }
+}
+
+/// The candidates the engine finds for a request's names.
+pub(crate) async fn engine_candidates(state: &AppState, names: &[String]) -> Result<Vec<(PersonId, f64)>, AppError> {
+    Ok(state
+        .similar(names, CANDIDATES)
+        .await?
+        .into_iter()
+        .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
+        .map(|(s, p)| (s.id, p))
+        .collect())
+}
+
 pub(crate) async fn consent(
     State(state): State<AppState>,
     auth: Authz<need::TracingWork>,
@@ -391,23 +420,9 @@ pub(crate) async fn consent(
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
     let id = request_id(&id)?;
-    let mut errors = FieldErrors::new();
-    let mut scope = std::collections::HashSet::new();
-    for (k, v) in &form {
-        if k == "scope" {
-            if let Some(s) = errors.take(Scope::parse("scope", v)) {
-                scope.insert(s);
-            }
-        }
-    }
-    let method = errors.take(ConsentMethod::parse("method", field(&form, "method")));
-    let witness = optional(&mut errors, "witness", field(&form, "witness"), 200);
-    let consent = Consent {
-        scope,
-        not_to_be_traced: field(&form, "not_to_be_traced") == "on",
-    };
-    let (Some(method), true) = (method, errors.is_empty()) else {
-        return view_page(&state, &auth, id, None, errors).await;
+    let (consent, method, witness) = match consent_form(&form) {
+        Ok(c) => c,
+        Err(errors) => return view_page(&state, &auth, id, None, errors).await,
     };
     require_transition(&state, &auth, RequestState::ConsentGiven).await?;
     let audit = auth.ctx.audit(state.clock.now());

@@ -1,0 +1,418 @@
+//! The JSON API of tracing requests (`/api/v1/tracing…`), for staff. Bodies
+//! go through the pages' parsers. What a family may see is never served
+//! here: only the status page builds it, from `requester_view`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lantern_domain::person::PersonId;
+use lantern_domain::tracing::{RequestId, RequestState};
+use lantern_store::{PageRequest, RequestQuery, TracingRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::{ApiJson, ApiQuery, ErrorBody};
+use crate::authz::{need, require_transition, Authz};
+use crate::error::AppError;
+use crate::pages::tracing::{consent_form, engine_candidates, request_form};
+use crate::pages::Pairs;
+use crate::security::{random_token, token_hash};
+use crate::AppState;
+
+/// The tracing routes, nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tracing", get(list_requests).post(file_request))
+        .route("/tracing/{id}", get(get_request))
+        .route("/tracing/{id}/requester", get(get_requester))
+        .route("/tracing/{id}/search", post(search))
+        .route("/tracing/{id}/decide", post(decide))
+        .route("/tracing/{id}/state", post(move_state))
+        .route("/tracing/{id}/consent", post(record_consent))
+}
+
+fn request_id(raw: &str) -> Result<RequestId, AppError> {
+    RequestId::parse("id", raw).map_err(|_| AppError::NotFound)
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A candidate.
+#[derive(Serialize, ToSchema)]
+pub struct CandidateOut {
+    person_id: String,
+    name: String,
+    probability: f64,
+    /// `proposed`, `confirmed` or `rejected`.
+    decision: String,
+}
+
+/// A tracing request (the requester is read apart, audited).
+#[derive(Serialize, ToSchema)]
+pub struct RequestOut {
+    id: String,
+    reference: String,
+    version: i64,
+    kind: String,
+    channel: String,
+    state: String,
+    /// The states the caller's role may move it to.
+    next: Vec<String>,
+    sought_names: Vec<String>,
+    father_name: Option<String>,
+    birth_date: Option<String>,
+    birth_place: Option<String>,
+    last_seen: Option<String>,
+    matched_person_id: Option<String>,
+    /// The consent in force: scope codes, or none.
+    consent_scope: Option<Vec<String>>,
+    not_to_be_traced: bool,
+    candidates: Vec<CandidateOut>,
+    filed_at: String,
+}
+
+fn out(r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
+    let mut scope: Option<Vec<String>> = r
+        .consent
+        .as_ref()
+        .map(|c| c.consent.scope.iter().map(|s| s.code().to_string()).collect());
+    if let Some(s) = scope.as_mut() {
+        s.sort();
+    }
+    RequestOut {
+        id: r.id.to_string(),
+        reference: r.reference,
+        version: r.version,
+        kind: r.kind.code().into(),
+        channel: r.channel.code().into(),
+        state: r.state.code().into(),
+        next: r
+            .state
+            .next()
+            .into_iter()
+            .filter(|s| lantern_domain::tracing::allows_transition(role, *s))
+            .map(|s| s.code().to_string())
+            .collect(),
+        sought_names: r.sought.names,
+        father_name: r.sought.father_name,
+        birth_date: r.sought.birth_date,
+        birth_place: r.sought.birth_place,
+        last_seen: r.sought.last_seen,
+        matched_person_id: r.matched.map(|m| m.0.to_string()),
+        not_to_be_traced: r.consent.as_ref().is_some_and(|c| c.consent.not_to_be_traced),
+        consent_scope: scope,
+        candidates: r
+            .candidates
+            .into_iter()
+            .map(|c| CandidateOut {
+                person_id: c.person.to_string(),
+                name: c.name,
+                probability: c.probability,
+                decision: c.decision,
+            })
+            .collect(),
+        filed_at: rfc3339(r.filed_at),
+    }
+}
+
+/// List filters.
+#[derive(Deserialize, IntoParams)]
+pub struct RequestsParams {
+    /// State code.
+    #[serde(default)]
+    state: String,
+    /// Page (from 1).
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+/// A request in a list.
+#[derive(Serialize, ToSchema)]
+pub struct RequestSummaryOut {
+    id: String,
+    reference: String,
+    sought_name: String,
+    kind: String,
+    state: String,
+    open_candidates: u64,
+    filed_at: String,
+}
+
+/// One page of requests, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct RequestsPage {
+    items: Vec<RequestSummaryOut>,
+    page: u32,
+    size: u32,
+    total: u64,
+}
+
+#[utoipa::path(get, path = "/tracing", params(RequestsParams), tag = "tracing",
+    responses((status = 200, body = RequestsPage), (status = 403, body = ErrorBody)))]
+async fn list_requests(
+    State(state): State<AppState>,
+    _auth: Authz<need::TracingWork>,
+    ApiQuery(p): ApiQuery<RequestsParams>,
+) -> Result<Json<RequestsPage>, AppError> {
+    let filter = match p.state.as_str() {
+        "" => None,
+        s => Some(RequestState::parse("state", s)?),
+    };
+    let query = RequestQuery {
+        state: filter,
+        page: PageRequest::new(p.page.unwrap_or(1), 50),
+    };
+    let page = state.db(move |s| s.tracing_requests(&query)).await?;
+    Ok(Json(RequestsPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|r| RequestSummaryOut {
+                id: r.id.to_string(),
+                reference: r.reference,
+                sought_name: r.sought_name,
+                kind: r.kind.code().into(),
+                state: r.state.code().into(),
+                open_candidates: r.open_candidates,
+                filed_at: rfc3339(r.filed_at),
+            })
+            .collect(),
+        page: page.page,
+        size: page.size,
+        total: page.total,
+    }))
+}
+
+/// A request to file.
+#[derive(Deserialize, ToSchema)]
+pub struct RequestIn {
+    /// `find`, `message` or `visit`.
+    kind: String,
+    /// `gate`, `phone`, `partner` or `public_form`.
+    channel: String,
+    /// Names of the person sought, any script and spelling (one is enough).
+    names: Vec<String>,
+    #[serde(default)]
+    father_name: String,
+    /// `1975`, `1975-03`, `1970..1975`.
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    birth_place: String,
+    #[serde(default)]
+    last_seen: String,
+    requester_name: String,
+    #[serde(default)]
+    relationship: String,
+    #[serde(default)]
+    contact: String,
+}
+
+/// A filed request with the secret for the family, shown only here.
+#[derive(Serialize, ToSchema)]
+pub struct FiledOut {
+    request: RequestOut,
+    /// Give it to the family with the reference; only its hash is kept.
+    secret: String,
+}
+
+#[utoipa::path(post, path = "/tracing", request_body = RequestIn, tag = "tracing",
+    responses((status = 201, body = FiledOut), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn file_request(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    ApiJson(b): ApiJson<RequestIn>,
+) -> Result<Response, AppError> {
+    let form: Pairs = vec![
+        ("kind".into(), b.kind),
+        ("channel".into(), b.channel),
+        ("names".into(), b.names.join("\n")),
+        ("father_name".into(), b.father_name),
+        ("birth_date".into(), b.birth_date),
+        ("birth_place".into(), b.birth_place),
+        ("last_seen".into(), b.last_seen),
+        ("requester_name".into(), b.requester_name),
+        ("relationship".into(), b.relationship),
+        ("contact".into(), b.contact),
+    ];
+    let request = request_form(&form, state.clock.now().date()).map_err(AppError::Invalid)?;
+    let secret = random_token()[..16].to_string();
+    let hash = token_hash(&secret);
+    let audit = auth.ctx.audit(state.clock.now());
+    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    let body = FiledOut {
+        request: out(filed, auth.user.role),
+        secret,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[utoipa::path(get, path = "/tracing/{id}", tag = "tracing",
+    responses((status = 200, body = RequestOut), (status = 404, body = ErrorBody)))]
+async fn get_request(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Json<RequestOut>, AppError> {
+    let id = request_id(&id)?;
+    let r = state
+        .db(move |s| s.tracing_request(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(out(r, auth.user.role)))
+}
+
+/// The requester's details.
+#[derive(Serialize, ToSchema)]
+pub struct RequesterOut {
+    name: String,
+    relationship: String,
+    contact: String,
+}
+
+#[utoipa::path(get, path = "/tracing/{id}/requester", tag = "tracing",
+    responses((status = 200, description = "an audited read", body = RequesterOut), (status = 404, body = ErrorBody)))]
+async fn get_requester(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingRequester>,
+    Path(id): Path<String>,
+) -> Result<Json<RequesterOut>, AppError> {
+    let id = request_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let r = state.db(move |s| s.read_requester(id, &audit)).await?;
+    Ok(Json(RequesterOut {
+        name: r.name,
+        relationship: r.relationship,
+        contact: r.contact,
+    }))
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/search", tag = "tracing",
+    responses((status = 200, description = "the request with the engine's candidates", body = RequestOut),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Json<RequestOut>, AppError> {
+    let id = request_id(&id)?;
+    require_transition(&state, &auth, RequestState::CandidatesFound).await?;
+    let r = state
+        .db(move |s| s.tracing_request(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.state == RequestState::Filed {
+        let audit = auth.ctx.audit(state.clock.now());
+        state
+            .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
+            .await?;
+    }
+    let found = engine_candidates(&state, &r.sought.names).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let r = state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
+    Ok(Json(out(r, auth.user.role)))
+}
+
+/// A decision on a candidate.
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionIn {
+    person_id: String,
+    /// True: the same person; false: not this person.
+    confirm: bool,
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/decide", request_body = DecisionIn, tag = "tracing",
+    responses((status = 200, body = RequestOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn decide(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(d): ApiJson<DecisionIn>,
+) -> Result<Json<RequestOut>, AppError> {
+    let id = request_id(&id)?;
+    let person = PersonId::parse("person_id", &d.person_id)?;
+    require_transition(&state, &auth, RequestState::MatchConfirmed).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let r = state
+        .db(move |s| s.decide_candidate(id, person, d.confirm, &audit))
+        .await?;
+    Ok(Json(out(r, auth.user.role)))
+}
+
+/// A state to record.
+#[derive(Deserialize, ToSchema)]
+pub struct StateIn {
+    /// The current state (a stale one is a 409 conflict).
+    expected: String,
+    state: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/state", request_body = StateIn, tag = "tracing",
+    responses((status = 200, body = RequestOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn move_state(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<StateIn>,
+) -> Result<Json<RequestOut>, AppError> {
+    let id = request_id(&id)?;
+    let mut errors = lantern_domain::FieldErrors::new();
+    let expected = errors.take(RequestState::parse("expected", &b.expected));
+    let to = errors.take(RequestState::parse("state", &b.state));
+    let reason = Some(b.reason.trim().to_string()).filter(|r| !r.is_empty());
+    let (Some(expected), Some(to), true) = (expected, to, errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    require_transition(&state, &auth, to).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let r = state
+        .db(move |s| s.move_request(id, expected, to, reason, &audit))
+        .await?;
+    Ok(Json(out(r, auth.user.role)))
+}
+
+/// The sought person's decision.
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentIn {
+    /// `alive_and_registered`, `location`, `contact`, `message`, `visit`; none: declined or withdrawn.
+    #[serde(default)]
+    scope: Vec<String>,
+    #[serde(default)]
+    not_to_be_traced: bool,
+    /// `verbal_witnessed` or `signed_form`.
+    method: String,
+    /// Required for a verbal consent.
+    #[serde(default)]
+    witness: String,
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/consent", request_body = ConsentIn, tag = "tracing",
+    responses((status = 200, body = RequestOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_consent(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ConsentIn>,
+) -> Result<Json<RequestOut>, AppError> {
+    let id = request_id(&id)?;
+    let mut form: Pairs = b.scope.into_iter().map(|s| ("scope".to_string(), s)).collect();
+    form.push(("not_to_be_traced".into(), b.not_to_be_traced.to_string()));
+    form.push(("method".into(), b.method));
+    form.push(("witness".into(), b.witness));
+    let (consent, method, witness) = consent_form(&form).map_err(AppError::Invalid)?;
+    require_transition(&state, &auth, RequestState::ConsentGiven).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let r = state
+        .db(move |s| s.record_consent(id, &consent, method, witness, &audit))
+        .await?;
+    Ok(Json(out(r, auth.user.role)))
+}
