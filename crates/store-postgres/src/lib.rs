@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_case_notes.sql"),
     include_str!("../migrations/0005_availability.sql"),
     include_str!("../migrations/0006_tracing.sql"),
+    include_str!("../migrations/0007_interviewer_languages.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -86,6 +86,7 @@ const TABLES: &[(&str, &str, &str)] = &[
         "request_id, person_id",
     ),
     ("rooms", "id, site_id, name, created_at", "id"),
+    ("interviewer_languages", "user_id, languages", "user_id"),
     (
         "availability",
         "resource_kind, resource_id, weekday, starts, ends",

@@ -338,6 +338,67 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
+    pub(crate) fn put_interviewer_languages(
+        &self,
+        user: UserId,
+        languages: &[String],
+        ctx: &AuditContext,
+    ) -> StoreResult<()> {
+        let codes: Vec<String> = if languages.iter().all(|l| l.trim().is_empty()) {
+            Vec::new()
+        } else {
+            lantern_domain::interview::languages("languages", &languages.join(","))?
+                .iter()
+                .map(|l| l.as_str().to_string())
+                .collect()
+        };
+        self.write(|tx| {
+            let interviewer: bool = tx.query_value(
+                "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1 AND role = ?2)",
+                params![user.to_string(), Role::Interviewer.code()],
+            )?;
+            if !interviewer {
+                return Err(FieldError::new("id", Reason::NotFound).into());
+            }
+            tx.execute(
+                "DELETE FROM interviewer_languages WHERE user_id = ?1",
+                params![user.to_string()],
+            )?;
+            if !codes.is_empty() {
+                tx.execute(
+                    "INSERT INTO interviewer_languages (user_id, languages) VALUES (?1, ?2)",
+                    params![user.to_string(), codes.join(",")],
+                )?;
+            }
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::UserUpdate,
+                    "user",
+                    Some(user.to_string()),
+                    &format!("languages={}", codes.join(",")),
+                ),
+            )
+        })
+    }
+
+    pub(crate) fn all_interviewer_languages(&self) -> StoreResult<Vec<(UserId, Vec<String>)>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT user_id, languages FROM interviewer_languages ORDER BY user_id",
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    UserId(parse_id(&r.get::<String>(0)?)?),
+                    r.get::<String>(1)?.split(',').map(str::to_string).collect(),
+                ))
+            })
+            .collect()
+        })
+    }
+
     pub(crate) fn get_availability(&self, kind: ResourceKind, id: uuid::Uuid) -> StoreResult<Vec<Window>> {
         self.read(|tx| windows_of(tx, kind, &id.to_string()))
     }

@@ -511,6 +511,17 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     ) -> StoreResult<Vec<lantern_domain::interview::Window>> {
         self.get_availability(kind, id)
     }
+    fn set_interviewer_languages(
+        &self,
+        user: lantern_domain::user::UserId,
+        languages: &[String],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.put_interviewer_languages(user, languages, ctx)
+    }
+    fn interviewer_languages(&self) -> StoreResult<Vec<(lantern_domain::user::UserId, Vec<String>)>> {
+        self.all_interviewer_languages()
+    }
     fn book_interview(
         &self,
         interview: &lantern_store::NewInterview,

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_case_notes.sql"),
     include_str!("../migrations/0010_availability.sql"),
     include_str!("../migrations/0011_tracing.sql"),
+    include_str!("../migrations/0012_interviewer_languages.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

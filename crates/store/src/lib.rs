@@ -229,6 +229,11 @@ pub trait Store: Send + Sync {
         windows: &[lantern_domain::interview::Window],
         ctx: &AuditContext,
     ) -> StoreResult<()>;
+    /// Sets the languages an interviewer holds interviews in (tags; empty:
+    /// none recorded).
+    fn set_interviewer_languages(&self, user: UserId, languages: &[String], ctx: &AuditContext) -> StoreResult<()>;
+    /// The languages of every interviewer who has some recorded.
+    fn interviewer_languages(&self) -> StoreResult<Vec<(UserId, Vec<String>)>>;
     /// The weekly availability of an interviewer or interpreter.
     fn availability(
         &self,

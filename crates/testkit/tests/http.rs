@@ -305,6 +305,7 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("POST", "/admin/rooms".into(), vec![Administrator]),
         ("POST", "/admin/interpreters".into(), vec![Administrator]),
         ("POST", "/admin/availability".into(), vec![Administrator]),
+        ("POST", "/admin/interviewer-languages".into(), vec![Administrator]),
         (
             "GET",
             format!("/api/v1/availability/interpreter/{}", uuid_zero()),
@@ -1515,8 +1516,25 @@ async fn interviews_are_scheduled_in_bulk_held_privately_or_missed() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin
+        .post_form(
+            "/admin/interviewer-languages",
+            &[("interviewer_id", &interviewer), ("languages", "fa, ckb")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let rooms_page = admin.get("/admin/rooms").await.text().await.unwrap();
     assert!(rooms_page.contains("tue 08:00-12:00"), "{rooms_page}");
+    let plan_page = int
+        .get(&format!("/interviews?site={site}&date=2026-03-03"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        plan_page.contains("(fa, ckb)"),
+        "the interviewer's languages show when booking"
+    );
     let (room_b, interviewer) = (room_b.as_str(), interviewer.as_str());
     let book = move |time: &'static str| {
         vec![

@@ -577,3 +577,4 @@ action-request_candidates = Candidates recorded
 action-request_decide = Candidate decided
 action-request_consent = Consent recorded
 action-request_read_requester = Requester's details read
+rooms-interviewer-languages = Set the interviewer's languages

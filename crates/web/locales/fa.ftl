@@ -570,3 +570,4 @@ action-request_candidates = نامزدها ثبت شدند
 action-request_decide = دربارهٔ نامزد تصمیم گرفته شد
 action-request_consent = رضایت ثبت شد
 action-request_read_requester = مشخصات درخواست‌کننده خوانده شد
+rooms-interviewer-languages = ثبت زبان‌های مصاحبه‌گر

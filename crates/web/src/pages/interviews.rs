@@ -98,20 +98,38 @@ pub(crate) fn booking_form(case: CaseId, form: &Pairs) -> Result<NewInterview, F
     }
 }
 
+/// An interviewer as the forms offer them.
+pub(crate) struct InterviewerChoice {
+    id: UserId,
+    display_name: String,
+    /// Their interview languages, comma-separated ("" when none recorded).
+    languages: String,
+}
+
 /// The choices a booking form offers.
 pub(crate) struct Choices {
     rooms: Vec<Room>,
-    interviewers: Vec<User>,
+    interviewers: Vec<InterviewerChoice>,
     interpreters: Vec<Interpreter>,
 }
 
 async fn choices(state: &AppState) -> Result<Choices, AppError> {
     let rooms = state.db(|s| s.rooms()).await?;
+    let languages = state.db(|s| s.interviewer_languages()).await?;
     let interviewers = state
         .db(|s| s.users())
         .await?
         .into_iter()
-        .filter(|u| u.role == Role::Interviewer && !u.disabled)
+        .filter(|u: &User| u.role == Role::Interviewer && !u.disabled)
+        .map(|u| InterviewerChoice {
+            languages: languages
+                .iter()
+                .find(|(id, _)| *id == u.id)
+                .map(|(_, l)| l.join(", "))
+                .unwrap_or_default(),
+            id: u.id,
+            display_name: u.display_name,
+        })
         .collect();
     let interpreters = state.db(|s| s.interpreters()).await?;
     Ok(Choices {
@@ -478,7 +496,12 @@ async fn rooms_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<
             let mut out = Vec::new();
             for u in &choices.interviewers {
                 let w = s.availability(ResourceKind::Interviewer, u.id.0)?;
-                out.push((format!("interviewer:{}", u.id), u.display_name.clone(), text(w)));
+                let name = if u.languages.is_empty() {
+                    u.display_name.clone()
+                } else {
+                    format!("{} ({})", u.display_name, u.languages)
+                };
+                out.push((format!("interviewer:{}", u.id), name, text(w)));
             }
             for i in &choices.interpreters {
                 let w = s.availability(ResourceKind::Interpreter, i.id.0)?;
@@ -507,6 +530,27 @@ pub(crate) fn resource(field_name: &str, raw: &str) -> Result<(ResourceKind, uui
     let kind = ResourceKind::parse(field_name, kind)?;
     let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| bad())?;
     Ok((kind, id))
+}
+
+pub(crate) async fn set_interviewer_languages(
+    State(state): State<AppState>,
+    auth: Authz<need::SiteManage>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let user = match UserId::parse("interviewer_id", field(&form, "interviewer_id")) {
+        Ok(u) => u,
+        Err(e) => return rooms_page(&state, &auth.ctx, FieldErrors(vec![e])).await,
+    };
+    let languages = vec![field(&form, "languages").to_string()];
+    let audit = auth.ctx.audit(state.clock.now());
+    match state
+        .db(move |s| s.set_interviewer_languages(user, &languages, &audit))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admin/rooms#availability-h").into_response()),
+        Err(AppError::Invalid(errors)) => rooms_page(&state, &auth.ctx, errors).await,
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) async fn set_availability(

@@ -63,6 +63,10 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/admin/rooms", get(interviews::rooms).post(interviews::create_room))
         .route("/admin/interpreters", post(interviews::create_interpreter))
         .route("/admin/availability", post(interviews::set_availability))
+        .route(
+            "/admin/interviewer-languages",
+            post(interviews::set_interviewer_languages),
+        )
         .route("/tracing", get(tracing::list).post(tracing::create))
         .route("/tracing/new", get(tracing::new_form))
         .route("/tracing/{id}", get(tracing::show))
