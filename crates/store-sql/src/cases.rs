@@ -662,10 +662,7 @@ impl<B: Backend> SqlStore<B> {
             // The log commits to the sealed text: the note can later be
             // shown unchanged without the log ever holding its words.
             let digest = lantern_ledger::leaf_hash(&sealed);
-            let (case_text, digest_hex) = (
-                case.to_string(),
-                digest.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            );
+            let (case_text, digest_hex) = (case.to_string(), hex::encode(digest));
             let about_text = n.about.map(|p| p.to_string());
             log_entry(
                 tx,

@@ -271,10 +271,7 @@ impl<B: Backend> SqlStore<B> {
                 ],
             )?;
             insert_step(tx, id, 1, RequestState::Filed, None, ctx)?;
-            let digest: String = lantern_ledger::leaf_hash(&sealed)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let digest = hex::encode(lantern_ledger::leaf_hash(&sealed));
             log(
                 tx,
                 id,
@@ -557,13 +554,7 @@ impl<B: Backend> SqlStore<B> {
             };
             let stored: String = r.get(1)?;
             // Compared in constant time: the hash must not leak through timing.
-            let same = stored.len() == secret_hash.len()
-                && stored
-                    .bytes()
-                    .zip(secret_hash.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0;
-            if !same {
+            if !lantern_vault::constant_time_eq(&stored, secret_hash) {
                 return Ok(None);
             }
             load(tx, RequestId(parse_id(&r.get::<String>(0)?)?))

@@ -64,6 +64,13 @@ pub enum VaultError {
     Random(String),
 }
 
+/// Compares two strings in time independent of where they differ (for
+/// secrets and their hashes).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Fills `buf` with random bytes from the operating system.
 pub fn random_bytes(buf: &mut [u8]) -> Result<(), VaultError> {
     getrandom::getrandom(buf).map_err(|e| VaultError::Random(e.to_string()))

@@ -203,7 +203,8 @@ pub struct PersonOut {
     updated_at: String,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+/// A time as RFC 3339, as every API body writes times.
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }

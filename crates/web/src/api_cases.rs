@@ -13,7 +13,7 @@ use lantern_store::{Case, CaseNote, CaseSummary, Obstacle, Pipeline};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{ApiJson, ApiQuery, ErrorBody};
+use crate::api::{rfc3339, ApiJson, ApiQuery, ErrorBody};
 use crate::authz::{need, require_step, Authz};
 use crate::error::AppError;
 use crate::pages::cases::{case_query, note_form, obstacle_form, step_form, ListParams, PipelineParams};
@@ -47,11 +47,6 @@ pub struct CaseSummaryOut {
     /// Since when (RFC 3339).
     step_at: String,
     obstacles: u64,
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 impl From<CaseSummary> for CaseSummaryOut {

@@ -14,7 +14,7 @@ use lantern_store::{Interpreter, Interview, Room};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{ApiJson, ApiQuery, ErrorBody};
+use crate::api::{rfc3339, ApiJson, ApiQuery, ErrorBody};
 use crate::authz::{need, require_step, Authz};
 use crate::error::AppError;
 use crate::pages::interviews::{booking_form, bulk_form, day_query, outcome_form, outcome_step, DayParams};
@@ -31,11 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/rooms", get(list_rooms).post(create_room))
         .route("/interpreters", get(list_interpreters).post(create_interpreter))
         .route("/availability/{kind}/{id}", get(get_availability).put(put_availability))
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// An interview.

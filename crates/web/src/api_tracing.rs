@@ -13,7 +13,7 @@ use lantern_store::{PageRequest, RequestQuery, TracingRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{ApiJson, ApiQuery, ErrorBody};
+use crate::api::{rfc3339, ApiJson, ApiQuery, ErrorBody};
 use crate::authz::{need, require_transition, Authz};
 use crate::error::AppError;
 use crate::pages::tracing::{consent_form, engine_candidates, request_form};
@@ -35,11 +35,6 @@ pub fn routes() -> Router<AppState> {
 
 fn request_id(raw: &str) -> Result<RequestId, AppError> {
     RequestId::parse("id", raw).map_err(|_| AppError::NotFound)
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// A candidate.

@@ -15,6 +15,7 @@ use lantern_store::{
 };
 use serde::Deserialize;
 
+use super::audit::csv_field;
 use super::{field, no_errors, Pairs};
 use crate::authz::{need, require_step, Authz};
 use crate::context::Ctx;
@@ -669,21 +670,6 @@ pub(crate) fn pipeline_hxl(p: &Pipeline, site: &str, date: time::Date) -> String
         );
     }
     out
-}
-
-/// A CSV field, quoted when it must be (RFC 4180), and never read as a
-/// formula by a spreadsheet.
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
 }
 
 fn csv_response(name: &str, body: &str) -> Response {
