@@ -16,7 +16,9 @@
 //! example `person/<id>/protected`): a sealed value copied into another row
 //! does not open.
 
+pub mod objects;
 pub mod passphrase;
+pub mod stream;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,6 +61,9 @@ pub enum VaultError {
         /// The line.
         line: usize,
     },
+    /// More chunks than the stream format can number (256 TiB).
+    #[error("the object is too large for the stream format")]
+    TooLarge,
     /// The operating system's random source failed.
     #[error("no randomness available: {0}")]
     Random(String),
