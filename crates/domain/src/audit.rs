@@ -77,6 +77,14 @@ code_enum!(
         RequestDecide = "request.decide",
         /// The sought person's consent was recorded.
         RequestConsent = "request.consent",
+        /// An evidence file was uploaded (an original or a working copy).
+        EvidenceAdd = "evidence.add",
+        /// An evidence record's protected details were read.
+        EvidenceView = "evidence.view",
+        /// An evidence file was opened or downloaded.
+        EvidenceOpen = "evidence.open",
+        /// A custody transfer was recorded.
+        EvidenceTransfer = "evidence.transfer",
         /// A requester's protected details were read.
         RequestReadRequester = "request.read_requester",
     }

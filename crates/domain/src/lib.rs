@@ -11,6 +11,7 @@ pub mod case;
 pub mod clock;
 pub mod date;
 pub mod error;
+pub mod evidence;
 pub mod family;
 pub mod interview;
 pub mod names;

@@ -67,6 +67,13 @@ code_enum!(
         TracingWork = "tracing_work",
         /// Read a requester's contact details (audited).
         TracingRequester = "tracing_requester",
+        /// List evidence records and their chain of custody.
+        EvidenceRead = "evidence_read",
+        /// Open or download evidence files (every access audited and
+        /// recorded in the chain of custody).
+        EvidenceOpen = "evidence_open",
+        /// Upload evidence, working copies, and record custody transfers.
+        EvidenceWrite = "evidence_write",
     }
 );
 
@@ -92,6 +99,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::CaseExport => matches!(role, R::Registrar | R::Interviewer),
         P::TracingWork => matches!(role, R::Caseworker | R::FamilyLiaison),
         P::TracingRequester => matches!(role, R::Caseworker | R::FamilyLiaison),
+        // Caseworkers keep signed consent forms; documenters testimonies'
+        // evidence. Auditors see the chain of custody, never the files.
+        P::EvidenceRead => matches!(role, R::Documenter | R::Caseworker | R::Auditor),
+        P::EvidenceOpen | P::EvidenceWrite => matches!(role, R::Documenter | R::Caseworker),
     }
 }
 

@@ -99,6 +99,18 @@ const TABLES: &[(&str, &str, &str)] = &[
          status, others_present, created_at, updated_at",
         "id",
     ),
+    ("vault_objects", "name, sha256, size, wrapped_key, created_at", "name"),
+    (
+        "evidence",
+        "id, object_name, sha256, size, title, media_type, protected, derived_from, derivation, created_at, \
+         created_by, created_by_name",
+        "id",
+    ),
+    (
+        "custody_events",
+        "seq, evidence_id, at, kind, actor_id, actor_name, counterpart, method, sha256",
+        "seq",
+    ),
     (
         "audit_events",
         "seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail",

@@ -8,6 +8,7 @@ use lantern_ledger::{leaf_hash, Hash};
 use lantern_store::{Discrepancy, LedgerEntry, RecordHead, StoreError, StoreResult, StoredCheckpoint};
 use time::OffsetDateTime;
 
+use crate::evidence::CommittedFields;
 use crate::sql::{Backend, Conn, ConnExt};
 use crate::util::{fmt_ts, parse_ts};
 use crate::{params, SqlStore};
@@ -366,53 +367,88 @@ impl<B: Backend> SqlStore<B> {
         for id in heads.keys().filter(|id| !ids.contains(id)) {
             out.push(issue("person", id, "in the log but missing from the database".into()));
         }
-        // Audit events.
-        let heads: std::collections::HashMap<String, u64> =
-            self.heads("audit")?.into_iter().map(|h| (h.record_id, h.seq)).collect();
-        let rows = self.audit_rows()?;
-        let mut seen = std::collections::HashSet::new();
-        for (audit_seq, fields) in rows {
-            let id = audit_seq.to_string();
-            seen.insert(id.clone());
-            let Some(&seq) = heads.get(&id) else {
-                out.push(issue("audit", &id, "no log entry for this audit event".into()));
-                continue;
-            };
-            let entry = match self.entry_at(seq) {
-                Ok(e) => e,
-                Err(e) => {
-                    out.push(issue("audit", &id, e));
-                    continue;
-                }
-            };
-            let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
-            let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
-            let recomputed = crate::audit_commitments(&borrowed, &mut |f| {
-                salts
-                    .get(f)
-                    .copied()
-                    .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
-            });
-            match recomputed {
-                Ok(c) => {
-                    let (now, _) = c.finish();
-                    for (name, value) in &now {
-                        if entry.fields.get(name) != Some(value) {
-                            out.push(issue(
-                                "audit",
-                                &id,
-                                format!("field {name} differs from log entry {seq}"),
-                            ));
-                        }
-                    }
-                }
-                Err(e) => out.push(issue("audit", &id, format!("{e} (entry {seq})"))),
+        // Audit events, evidence and custody events: each row against the
+        // latest entry of its record.
+        let mut rows: Vec<(&'static str, String, CommittedFields)> = self
+            .audit_rows()?
+            .into_iter()
+            .map(|(seq, fields)| ("audit", seq.to_string(), Ok(fields)))
+            .collect();
+        rows.extend(self.evidence_commitment_rows()?);
+        for kind in ["audit", "evidence", "custody"] {
+            let heads: std::collections::HashMap<String, u64> =
+                self.heads(kind)?.into_iter().map(|h| (h.record_id, h.seq)).collect();
+            let mut seen = std::collections::HashSet::new();
+            for (_, id, fields) in rows.iter().filter(|(k, _, _)| *k == kind) {
+                seen.insert(id.clone());
+                self.check_row(kind, id, heads.get(id).copied(), fields, &mut out)?;
+            }
+            for id in heads.keys().filter(|id| !seen.contains(*id)) {
+                out.push(issue(kind, id, "in the log but missing from the database".into()));
             }
         }
-        for id in heads.keys().filter(|id| !seen.contains(*id)) {
-            out.push(issue("audit", id, "in the log but missing from the audit trail".into()));
-        }
         Ok(out)
+    }
+
+    /// Compares one row's fields with the commitments of its latest entry.
+    fn check_row(
+        &self,
+        kind: &str,
+        id: &str,
+        seq: Option<u64>,
+        fields: &CommittedFields,
+        out: &mut Vec<Discrepancy>,
+    ) -> StoreResult<()> {
+        let mut report = |what: String| {
+            out.push(Discrepancy {
+                record_kind: kind.to_string(),
+                record_id: id.to_string(),
+                what,
+            })
+        };
+        let Some(seq) = seq else {
+            report("no log entry for this record".into());
+            return Ok(());
+        };
+        let entry = match self.entry_at(seq) {
+            Ok(e) => e,
+            Err(e) => {
+                report(e);
+                return Ok(());
+            }
+        };
+        let fields = match fields {
+            Ok(f) => f,
+            Err(e) => {
+                report(format!("{e} (entry {seq})"));
+                return Ok(());
+            }
+        };
+        let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
+        let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+        let recomputed = crate::audit_commitments(&borrowed, &mut |f| {
+            salts
+                .get(f)
+                .copied()
+                .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
+        });
+        match recomputed {
+            Ok(c) => {
+                let (now, _) = c.finish();
+                for name in entry
+                    .fields
+                    .keys()
+                    .chain(now.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                {
+                    if entry.fields.get(name) != now.get(name) {
+                        report(format!("field {name} differs from log entry {seq}"));
+                    }
+                }
+            }
+            Err(e) => report(format!("{e} (entry {seq})")),
+        }
+        Ok(())
     }
 
     /// The latest entry of a record, or what is wrong with it, in words.

@@ -10,6 +10,7 @@
 
 mod cases;
 pub mod copy;
+mod evidence;
 mod interviews;
 mod ledger;
 mod people;
@@ -613,6 +614,50 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<lantern_store::TracingRequest> {
         self.consent(id, consent, method, witness, ctx)
+    }
+    fn add_evidence(
+        &self,
+        new: &lantern_store::NewEvidence,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::AddedEvidence> {
+        self.add_evidence_in(new, ctx)
+    }
+    fn evidence(&self, id: lantern_domain::evidence::EvidenceId) -> StoreResult<Option<lantern_store::Evidence>> {
+        self.evidence_by_id(id)
+    }
+    fn evidence_list(&self, page: lantern_store::PageRequest) -> StoreResult<Page<lantern_store::Evidence>> {
+        self.evidence_page(page)
+    }
+    fn read_evidence_details(
+        &self,
+        id: lantern_domain::evidence::EvidenceId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::EvidenceDetails> {
+        self.evidence_details(id, ctx)
+    }
+    fn open_evidence(
+        &self,
+        id: lantern_domain::evidence::EvidenceId,
+        kind: lantern_domain::evidence::CustodyKind,
+        counterpart: Option<String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::EvidenceObject> {
+        self.open_evidence_in(id, kind, counterpart, ctx)
+    }
+    fn record_transfer(
+        &self,
+        id: lantern_domain::evidence::EvidenceId,
+        to: &str,
+        method: Option<String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::CustodyEvent> {
+        self.transfer(id, to, method, ctx)
+    }
+    fn custody(&self, id: lantern_domain::evidence::EvidenceId) -> StoreResult<Vec<lantern_store::CustodyEvent>> {
+        self.custody_of(id)
+    }
+    fn vault_objects(&self) -> StoreResult<Vec<lantern_store::StoredObject>> {
+        self.all_objects()
     }
     fn request_by_reference(
         &self,

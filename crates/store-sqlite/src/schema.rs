@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_availability.sql"),
     include_str!("../migrations/0011_tracing.sql"),
     include_str!("../migrations/0012_interviewer_languages.sql"),
+    include_str!("../migrations/0013_evidence.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -146,7 +146,7 @@ fn edited_rows_are_found_by_comparing_with_the_log() {
     );
     assert!(
         said.iter()
-            .any(|s| s == "audit 2: in the log but missing from the audit trail"),
+            .any(|s| s == "audit 2: in the log but missing from the database"),
         "{said:?}"
     );
     assert_eq!(found.len(), 3, "{said:?}");

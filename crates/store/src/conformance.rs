@@ -65,6 +65,10 @@ pub const CASES: &[Case] = &[
         "tracing_requests_follow_the_family_path",
         tracing_requests_follow_the_family_path,
     ),
+    (
+        "evidence_is_stored_once_and_keeps_its_custody",
+        evidence_is_stored_once_and_keeps_its_custody,
+    ),
 ];
 
 /// Runs every case, each on a fresh store from `make`.
@@ -1428,4 +1432,100 @@ fn tracing_requests_follow_the_family_path(store: &dyn Store) {
             R::ConsentDeclined
         ]
     );
+}
+
+fn object(name: &str, byte: u8) -> crate::StoredObject {
+    crate::StoredObject {
+        name: name.to_string(),
+        sha256: format!("{byte:02x}").repeat(32),
+        size: 1000 + byte as u64,
+        wrapped_key: vec![byte; 60],
+    }
+}
+
+fn evidence_is_stored_once_and_keeps_its_custody(store: &dyn Store) {
+    use lantern_domain::evidence::{CustodyKind, Derivation};
+    let new = |obj: crate::StoredObject, title: &str| crate::NewEvidence {
+        object: obj,
+        title: title.to_string(),
+        media_type: "image/jpeg".into(),
+        details: crate::EvidenceDetails {
+            filename: Some("gate.jpg".into()),
+            description: Some("The north gate, morning".into()),
+        },
+        received_from: Some("a witness".into()),
+        received_how: Some("in person, USB stick".into()),
+        derived_from: None,
+    };
+    let first = store
+        .add_evidence(&new(object("obj-a", 0xab), "Gate"), &ctx("doc"))
+        .unwrap();
+    assert_eq!(first.redundant_object, None);
+    let original = first.evidence;
+    assert_eq!(original.sha256, "ab".repeat(32));
+    assert_eq!(original.size, 1000 + 0xab);
+    // The same content again: a second record, the first object.
+    let again = store
+        .add_evidence(&new(object("obj-b", 0xab), "Gate, second copy"), &ctx("doc"))
+        .unwrap();
+    assert_eq!(again.redundant_object.as_deref(), Some("obj-b"));
+    assert_eq!(again.evidence.same_content, vec![original.id]);
+    assert_eq!(store.vault_objects().unwrap().len(), 1);
+    let opened = store
+        .open_evidence(again.evidence.id, CustodyKind::Accessed, None, &ctx("doc"))
+        .unwrap();
+    assert_eq!(opened.object.name, "obj-a");
+    assert_eq!(opened.object.wrapped_key, vec![0xab; 60]);
+    assert_eq!(opened.filename.as_deref(), Some("gate.jpg"));
+    // A working copy, linked both ways, with a custody event on each side.
+    let mut copy = new(object("obj-c", 0x01), "Gate, faces blurred");
+    copy.derived_from = Some((original.id, Derivation::Redacted));
+    let copy = store.add_evidence(&copy, &ctx("doc")).unwrap().evidence;
+    assert_eq!(copy.derived_from, Some(original.id));
+    assert_eq!(copy.derivation, Some(Derivation::Redacted));
+    assert_eq!(store.evidence(original.id).unwrap().unwrap().copies, vec![copy.id]);
+    let mut orphan = new(object("obj-d", 0x02), "Copy of nothing");
+    orphan.derived_from = Some((lantern_domain::evidence::EvidenceId::new(), Derivation::Other));
+    let before = store.ledger_size().unwrap();
+    match store.add_evidence(&orphan, &ctx("doc")) {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field, "derived_from"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(store.ledger_size().unwrap(), before, "a refused upload was logged");
+    assert_eq!(
+        store.vault_objects().unwrap().len(),
+        2,
+        "a refused upload was catalogued"
+    );
+    store
+        .record_transfer(
+            original.id,
+            "Legal team, sealed envelope",
+            Some("courier".into()),
+            &ctx("doc"),
+        )
+        .unwrap();
+    match store.record_transfer(original.id, " ", None, &ctx("doc")) {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field, "to"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let chain = store.custody(original.id).unwrap();
+    let kinds: Vec<CustodyKind> = chain.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        [CustodyKind::Received, CustodyKind::Derived, CustodyKind::Transferred]
+    );
+    assert_eq!(chain[0].counterpart.as_deref(), Some("a witness"));
+    assert_eq!(chain[1].counterpart.as_deref(), Some(copy.id.to_string().as_str()));
+    assert!(chain.iter().all(|c| c.sha256 == original.sha256));
+    let details = store.read_evidence_details(original.id, &ctx("doc")).unwrap();
+    assert_eq!(details.description.as_deref(), Some("The north gate, morning"));
+    assert_eq!(audit_count(store, AuditAction::EvidenceOpen), 1);
+    assert_eq!(audit_count(store, AuditAction::EvidenceView), 1);
+    assert_eq!(audit_count(store, AuditAction::EvidenceAdd), 3);
+    assert_eq!(audit_count(store, AuditAction::EvidenceTransfer), 1);
+    let page = store.evidence_list(PageRequest::new(1, 2)).unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.items[0].id, copy.id, "newest first");
+    assert_eq!(store.check_records().unwrap(), Vec::new());
 }

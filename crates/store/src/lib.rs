@@ -13,11 +13,13 @@
 
 mod cases;
 pub mod conformance;
+mod evidence;
 mod interviews;
 mod tracing;
 mod types;
 
 pub use cases::*;
+pub use evidence::*;
 pub use interviews::*;
 pub use tracing::*;
 pub use types::*;
@@ -321,6 +323,48 @@ pub trait Store: Send + Sync {
     /// A request by the reference and secret hash a family holds (both must
     /// match), for the family's status page.
     fn request_by_reference(&self, reference: &str, secret_hash: &str) -> StoreResult<Option<TracingRequest>>;
+
+    // ----- evidence -----
+
+    /// Records an evidence file whose object the vault has stored: the
+    /// catalogue row (unless the same content is catalogued already, see
+    /// [`AddedEvidence::redundant_object`]), the record, the `received`
+    /// custody event (and `derived` on the original of a working copy),
+    /// their log entries and the audit event, in one transaction.
+    fn add_evidence(&self, new: &NewEvidence, ctx: &AuditContext) -> StoreResult<AddedEvidence>;
+    /// An evidence record.
+    fn evidence(&self, id: lantern_domain::evidence::EvidenceId) -> StoreResult<Option<Evidence>>;
+    /// Evidence records, newest first.
+    fn evidence_list(&self, page: PageRequest) -> StoreResult<Page<Evidence>>;
+    /// An evidence record's protected details: writes the audit event of the read.
+    fn read_evidence_details(
+        &self,
+        id: lantern_domain::evidence::EvidenceId,
+        ctx: &AuditContext,
+    ) -> StoreResult<EvidenceDetails>;
+    /// What opening an evidence file needs; records the custody event
+    /// (`accessed` or `exported`, to `counterpart`) and the audit event
+    /// first, so no file leaves without a trace.
+    fn open_evidence(
+        &self,
+        id: lantern_domain::evidence::EvidenceId,
+        kind: lantern_domain::evidence::CustodyKind,
+        counterpart: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<EvidenceObject>;
+    /// Records that an evidence file (or its physical original) was handed
+    /// on: to whom (required) and how.
+    fn record_transfer(
+        &self,
+        id: lantern_domain::evidence::EvidenceId,
+        to: &str,
+        method: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<CustodyEvent>;
+    /// The chain of custody of one evidence record, oldest first.
+    fn custody(&self, id: lantern_domain::evidence::EvidenceId) -> StoreResult<Vec<CustodyEvent>>;
+    /// Every catalogued object.
+    fn vault_objects(&self) -> StoreResult<Vec<StoredObject>>;
 
     // ----- ledger -----
 
