@@ -18,6 +18,7 @@ use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_store::{AuditContext, NewUser, Store};
 use lantern_store_sql::{Backend, SqlStore};
+use lantern_vault::objects::ObjectVault;
 use lantern_vault::Keyring;
 use lantern_web::security::{hash_password, random_token, token_hash};
 use lantern_web::{AppState, WebConfig};
@@ -104,9 +105,42 @@ impl Backend for Engine {
 }
 
 /// Opens the store the settings name, creating and migrating it if needed.
-pub fn open_store(settings: &Settings, keys: Keyring) -> anyhow::Result<Arc<dyn Store>> {
+pub fn open_store(settings: &Settings, keys: Arc<Keyring>) -> anyhow::Result<Arc<dyn Store>> {
     let engine = Engine::open(&settings.database()?)?;
-    Ok(Arc::new(SqlStore::new(engine, Arc::new(keys))?))
+    Ok(Arc::new(SqlStore::new(engine, keys)?))
+}
+
+/// Opens the evidence vault the settings name (creating a local folder).
+pub fn open_vault(settings: &Settings, keys: Arc<Keyring>) -> anyhow::Result<ObjectVault> {
+    let location = settings.objects()?;
+    ObjectVault::open(&location, keys).context("opening the evidence storage")
+}
+
+/// Objects no record names, older than this, are deleted at start: an
+/// upload interrupted between storing and recording leaves one.
+pub const SWEEP_AFTER: time::Duration = time::Duration::hours(24);
+
+/// Deletes stored objects that no catalogue row names and that are older
+/// than [`SWEEP_AFTER`]; returns how many. Younger ones may belong to an
+/// upload still being recorded (by this or another server).
+pub async fn sweep_objects(
+    store: Arc<dyn Store>,
+    vault: &ObjectVault,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<usize> {
+    let known: std::collections::HashSet<String> = tokio::task::spawn_blocking(move || store.vault_objects())
+        .await??
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    let mut swept = 0;
+    for (name, at) in vault.list().await? {
+        if !known.contains(&name) && now - at > SWEEP_AFTER {
+            vault.delete(&name).await?;
+            swept += 1;
+        }
+    }
+    Ok(swept)
 }
 
 /// The web layer's settings from Lantern's.
@@ -117,6 +151,7 @@ pub fn web_config(settings: &Settings) -> WebConfig {
         session_absolute: time::Duration::hours(i64::from(settings.session_absolute_hours)),
         max_body: settings.max_body_bytes,
         max_upload: settings.max_upload_bytes,
+        max_evidence: settings.max_evidence_bytes,
         ..WebConfig::default()
     }
 }

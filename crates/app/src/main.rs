@@ -220,9 +220,9 @@ fn main() -> anyhow::Result<()> {
     // The store is synchronous (a PostgreSQL client blocks on its own
     // runtime): it is opened here, outside the async runtime, and called
     // from blocking tasks inside it.
-    let (store, signer) = open(&settings)?;
+    let (store, signer, vault) = open(&settings)?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(run(cli.command, settings, store, signer))
+    runtime.block_on(run(cli.command, settings, store, signer, vault))
 }
 
 /// Prints what a restore or a move copied and what the audit of the copy found.
@@ -247,8 +247,16 @@ fn report_copy(verb: &str, done: &lantern_app::backup::Restored) -> anyhow::Resu
     Ok(())
 }
 
-/// Opens the data folder, the keys, the ledger signer and the store.
-fn open(settings: &Settings) -> anyhow::Result<(Arc<dyn lantern_store::Store>, lantern_ledger::note::NoteSigner)> {
+/// What every command works on.
+type Opened = (
+    Arc<dyn lantern_store::Store>,
+    lantern_ledger::note::NoteSigner,
+    lantern_vault::objects::ObjectVault,
+);
+
+/// Opens the data folder, the keys, the ledger signer, the store and the
+/// evidence vault.
+fn open(settings: &Settings) -> anyhow::Result<Opened> {
     lantern_app::prepare_data_dir(&settings.data_dir)?;
     let (keys, created) = lantern_app::load_or_create_keys(&settings.data_dir)?;
     if created {
@@ -260,8 +268,10 @@ fn open(settings: &Settings) -> anyhow::Result<(Arc<dyn lantern_store::Store>, l
         );
     }
     let signer = lantern_app::ledger::load_or_create_signer(&settings.data_dir, &keys, &settings.ledger_origin)?;
-    let store = lantern_app::open_store(settings, keys)?;
-    Ok((store, signer))
+    let keys = Arc::new(keys);
+    let store = lantern_app::open_store(settings, keys.clone())?;
+    let vault = lantern_app::open_vault(settings, keys)?;
+    Ok((store, signer, vault))
 }
 
 async fn run(
@@ -269,14 +279,15 @@ async fn run(
     settings: Settings,
     store: Arc<dyn lantern_store::Store>,
     signer: lantern_ledger::note::NoteSigner,
+    vault: lantern_vault::objects::ObjectVault,
 ) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
         Command::Serve { demo, demo_people } => {
-            serve(store, clock, settings, signer, demo.then_some(demo_people)).await
+            serve(store, vault, clock, settings, signer, demo.then_some(demo_people)).await
         }
-        Command::Demo { demo_people } => serve(store, clock, settings, signer, Some(demo_people)).await,
-        Command::Ledger { command } => ledger(command, store, clock, settings, signer).await,
+        Command::Demo { demo_people } => serve(store, vault, clock, settings, signer, Some(demo_people)).await,
+        Command::Ledger { command } => ledger(command, store, vault, clock, settings, signer).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -344,6 +355,7 @@ fn match_batch(
 async fn ledger(
     command: LedgerCommand,
     store: Arc<dyn lantern_store::Store>,
+    vault: lantern_vault::objects::ObjectVault,
     clock: Arc<dyn Clock>,
     settings: Settings,
     signer: lantern_ledger::note::NoteSigner,
@@ -376,11 +388,13 @@ async fn ledger(
         }
         LedgerCommand::Audit => {
             let verifier = lantern_ledger::note::NoteVerifier::parse(&signer.verifier_key())?;
-            let report =
-                tokio::task::spawn_blocking(move || lantern_app::ledger::audit(store.as_ref(), &verifier)).await??;
+            let s = store.clone();
+            let mut report =
+                tokio::task::spawn_blocking(move || lantern_app::ledger::audit(s.as_ref(), &verifier)).await??;
+            lantern_app::ledger::check_objects(store, &vault, &mut report).await?;
             println!(
-                "Checked {} entries, {} checkpoints and every record against its latest entry.",
-                report.entries, report.checkpoints
+                "Checked {} entries, {} checkpoints, every record against its latest entry, and {} evidence objects against their recorded hashes.",
+                report.entries, report.checkpoints, report.objects
             );
             if report.clean() {
                 println!("No problem found.");
@@ -397,6 +411,7 @@ async fn ledger(
 
 async fn serve(
     store: Arc<dyn lantern_store::Store>,
+    vault: lantern_vault::objects::ObjectVault,
     clock: Arc<dyn Clock>,
     settings: Settings,
     signer: lantern_ledger::note::NoteSigner,
@@ -432,8 +447,14 @@ async fn serve(
     }
     println!("Ledger verifier key: {}", signer.verifier_key());
     spawn_checkpointer(store.clone(), clock.clone(), &settings, signer);
+    let swept = lantern_app::sweep_objects(store.clone(), &vault, clock.now())
+        .await
+        .with_context(|| format!("evidence storage {}", vault.describe()))?;
+    if swept > 0 {
+        println!("Deleted {swept} stored object(s) that no record names (interrupted uploads).");
+    }
     let config = lantern_app::web_config(&settings);
-    let state = tokio::task::spawn_blocking(move || lantern_web::AppState::new(store, clock, config)).await??;
+    let state = tokio::task::spawn_blocking(move || lantern_web::AppState::new(store, vault, clock, config)).await??;
     lantern_app::serve(listener, state, shutdown_signal()).await
 }
 

@@ -83,6 +83,18 @@ settings! {
     max_body_bytes: usize = 1_048_576, env = "LANTERN_MAX_BODY_BYTES", shown = "1048576";
     /// Largest upload (a photo form) accepted, in bytes.
     max_upload_bytes: usize = 6_291_456, env = "LANTERN_MAX_UPLOAD_BYTES", shown = "6291456";
+    /// Largest evidence file accepted, in bytes (streamed to storage, never held in memory).
+    max_evidence_bytes: u64 = 4_294_967_296, env = "LANTERN_MAX_EVIDENCE_BYTES", shown = "4294967296";
+    /// Where evidence files are kept: a folder, or `s3://BUCKET` (optionally `s3://BUCKET/PREFIX`) on an S3-compatible service.
+    objects: String = String::new(), env = "LANTERN_OBJECTS", shown = "DATA_DIR/objects";
+    /// Address of the S3-compatible service, e.g. `http://127.0.0.1:3900` for Garage (empty: Amazon S3).
+    s3_endpoint: String = String::new(), env = "LANTERN_S3_ENDPOINT", shown = "";
+    /// Region of the S3-compatible service (Garage's default is `garage`).
+    s3_region: String = "us-east-1".to_string(), env = "LANTERN_S3_REGION", shown = "us-east-1";
+    /// Access key id for the bucket.
+    s3_access_key_id: String = String::new(), env = "LANTERN_S3_ACCESS_KEY_ID", shown = "";
+    /// Secret access key for the bucket (prefer the environment variable to the file).
+    s3_secret_access_key: String = String::new(), env = "LANTERN_S3_SECRET_ACCESS_KEY", shown = "";
     /// Hours the first-run setup link stays valid.
     setup_link_hours: u32 = 24, env = "LANTERN_SETUP_LINK_HOURS", shown = "24";
     /// Name of this deployment's ledger (the checkpoint origin and signing key name); make it unique, e.g. `camp-north.example.org/lantern`.
@@ -119,6 +131,32 @@ impl Settings {
         }
         // Not echoed: a mistyped URL may still hold a password.
         bail!("database_url: expected sqlite://PATH or postgres://USER@HOST:PORT/DB")
+    }
+
+    /// Where evidence objects are kept.
+    pub fn objects(&self) -> anyhow::Result<lantern_vault::objects::Location> {
+        use lantern_vault::objects::{Location, S3Config};
+        if self.objects.is_empty() {
+            return Ok(Location::Local(self.data_dir.join("objects")));
+        }
+        let Some(rest) = self.objects.strip_prefix("s3://") else {
+            return Ok(Location::Local(PathBuf::from(&self.objects)));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("objects: `s3://` needs a bucket name, e.g. s3://lantern-evidence");
+        }
+        if self.s3_access_key_id.is_empty() || self.s3_secret_access_key.is_empty() {
+            bail!("objects: an S3 bucket needs s3_access_key_id and s3_secret_access_key");
+        }
+        Ok(Location::S3(S3Config {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+        }))
     }
 
     /// The base address for printed links.

@@ -27,7 +27,7 @@ fn deployment(data_dir: &Path, database_url: Option<&str>) -> (Settings, Arc<dyn
     lantern_app::prepare_data_dir(data_dir).unwrap();
     let (keys, _) = lantern_app::load_or_create_keys(data_dir).unwrap();
     let signer = lantern_app::ledger::load_or_create_signer(data_dir, &keys, &s.ledger_origin).unwrap();
-    let store = lantern_app::open_store(&s, keys).unwrap();
+    let store = lantern_app::open_store(&s, std::sync::Arc::new(keys)).unwrap();
     lantern_app::load_demo(store.as_ref(), &SystemClock, 40).unwrap();
     lantern_app::ledger::checkpoint(store.as_ref(), &signer, &s.ledger_origin, &SystemClock).unwrap();
     (s, store)
@@ -97,7 +97,7 @@ fn a_backup_taken_while_writing_restores_whole_and_verified() {
     // protected fields sealed before the backup.
     let (keys, created) = lantern_app::load_or_create_keys(&restored_settings.data_dir).unwrap();
     assert!(!created, "the master key came from the backup");
-    let restored = lantern_app::open_store(&restored_settings, keys).unwrap();
+    let restored = lantern_app::open_store(&restored_settings, std::sync::Arc::new(keys)).unwrap();
     let someone = restored
         .search_people(&lantern_store::PersonQuery {
             name: Some("Writer".into()),
@@ -196,7 +196,7 @@ fn sqlite_moves_to_postgres_and_back_through_a_backup() {
     let mut on_postgres = source.clone();
     on_postgres.database_url = url.clone();
     let (keys, _) = lantern_app::load_or_create_keys(&source.data_dir).unwrap();
-    let moved = lantern_app::open_store(&on_postgres, keys).unwrap();
+    let moved = lantern_app::open_store(&on_postgres, std::sync::Arc::new(keys)).unwrap();
     let ctx = AuditContext::system("test", SystemClock.now());
     moved.create_person(&person("After The Move"), &ctx).unwrap();
     assert!(moved.check_records().unwrap().is_empty());

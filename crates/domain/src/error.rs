@@ -57,6 +57,11 @@ pub enum Reason {
     DoubleBooked,
     /// Outside the person's weekly availability.
     Unavailable,
+    /// The file is larger than allowed.
+    FileTooLarge {
+        /// The limit in megabytes (2^20 bytes).
+        max_mb: usize,
+    },
 }
 
 impl Reason {
@@ -84,6 +89,7 @@ impl Reason {
             Reason::StepNotForRole => "step-not-for-role",
             Reason::DoubleBooked => "double-booked",
             Reason::Unavailable => "unavailable",
+            Reason::FileTooLarge { .. } => "file-too-large",
         }
     }
 
@@ -92,6 +98,7 @@ impl Reason {
         match self {
             Reason::TooLong { max } => Some(*max),
             Reason::TooShort { min } => Some(*min),
+            Reason::FileTooLarge { max_mb } => Some(*max_mb),
             _ => None,
         }
     }

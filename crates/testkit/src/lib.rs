@@ -1,7 +1,11 @@
 //! Test support: a real Lantern server on `127.0.0.1:0` with a fresh
 //! database (SQLite in a temporary folder; or, when `LANTERN_TEST_POSTGRES`
 //! names a PostgreSQL server, a new database there), a clock the test moves
-//! by hand, and one user per role.
+//! by hand, one user per role, and an evidence vault (a temporary folder;
+//! or, when `LANTERN_TEST_S3_ENDPOINT` names an S3-compatible server, a
+//! fresh prefix in the bucket `LANTERN_TEST_S3_BUCKET`, with
+//! `LANTERN_TEST_S3_REGION`, `LANTERN_TEST_S3_KEY_ID` and
+//! `LANTERN_TEST_S3_SECRET`).
 //!
 //! Tests talk to the server over HTTP like any client, so they exercise the
 //! middleware, the extractors, the templates and the store together.
@@ -34,6 +38,36 @@ fn password_hash() -> String {
     HASH.get_or_init(|| hash_password(PASSWORD).expect("hash")).clone()
 }
 
+/// What a test server is made of.
+type Prepared = (
+    tempfile::TempDir,
+    Arc<dyn Store>,
+    lantern_vault::objects::ObjectVault,
+    AppState,
+);
+
+/// The S3-compatible server the tests use, if the environment names one.
+pub fn test_s3() -> Option<lantern_vault::objects::S3Config> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let endpoint = var("LANTERN_TEST_S3_ENDPOINT")?;
+    Some(lantern_vault::objects::S3Config {
+        bucket: var("LANTERN_TEST_S3_BUCKET").expect("LANTERN_TEST_S3_BUCKET"),
+        prefix: format!("test-{}", random_token()[..12].to_ascii_lowercase()),
+        endpoint,
+        region: var("LANTERN_TEST_S3_REGION").unwrap_or_else(|| "garage".into()),
+        access_key_id: var("LANTERN_TEST_S3_KEY_ID").expect("LANTERN_TEST_S3_KEY_ID"),
+        secret_access_key: var("LANTERN_TEST_S3_SECRET").expect("LANTERN_TEST_S3_SECRET"),
+    })
+}
+
+/// Where a test server keeps evidence: the test S3 server, else a folder.
+fn test_objects(dir: &std::path::Path) -> lantern_vault::objects::Location {
+    match test_s3() {
+        Some(c) => lantern_vault::objects::Location::S3(c),
+        None => lantern_vault::objects::Location::Local(dir.join("objects")),
+    }
+}
+
 /// A running server.
 pub struct TestServer {
     /// Its address.
@@ -44,6 +78,8 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     /// Its clock.
     pub clock: Arc<ManualClock>,
+    /// Its evidence vault.
+    pub vault: lantern_vault::objects::ObjectVault,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -65,7 +101,7 @@ impl TestServer {
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         // The store is synchronous; it is set up on a blocking thread, as
         // the server calls it.
-        let (dir, store, state) = tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config))
+        let (dir, store, vault, state) = tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config))
             .await
             .expect("prepare");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -82,21 +118,22 @@ impl TestServer {
             base: format!("http://{addr}"),
             store,
             clock,
+            vault,
             _dir: dir,
             shutdown: Some(tx),
         }
     }
 
-    fn prepare(users: bool, clock: Arc<dyn Clock>, config: WebConfig) -> (tempfile::TempDir, Arc<dyn Store>, AppState) {
+    fn prepare(users: bool, clock: Arc<dyn Clock>, config: WebConfig) -> Prepared {
         let dir = tempfile::tempdir().expect("temp dir");
         lantern_app::prepare_data_dir(dir.path()).expect("data dir");
         let (keys, _) = lantern_app::load_or_create_keys(dir.path()).expect("keys");
+        let keys = Arc::new(keys);
         let store: Arc<dyn Store> = match lantern_store_postgres::fresh_test_database().expect("test database") {
-            Some(url) => Arc::new(lantern_store_postgres::open(&url, Arc::new(keys)).expect("store")),
-            None => {
-                Arc::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), Arc::new(keys)).expect("store"))
-            }
+            Some(url) => Arc::new(lantern_store_postgres::open(&url, keys.clone()).expect("store")),
+            None => Arc::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), keys.clone()).expect("store")),
         };
+        let vault = lantern_vault::objects::ObjectVault::open(&test_objects(dir.path()), keys).expect("vault");
         if users {
             let ctx = AuditContext::system("testkit", START);
             for role in Role::ALL {
@@ -115,8 +152,8 @@ impl TestServer {
                     .expect("user");
             }
         }
-        let state = AppState::new(store.clone(), clock, config).expect("state");
-        (dir, store, state)
+        let state = AppState::new(store.clone(), vault.clone(), clock, config).expect("state");
+        (dir, store, vault, state)
     }
 
     /// Runs `f` on the store from a blocking thread (the store is

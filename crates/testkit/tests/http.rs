@@ -3,6 +3,7 @@
 use lantern_domain::clock::Clock;
 use lantern_domain::policy::Role;
 use lantern_testkit::{csrf_in, username, TestServer, PASSWORD};
+use lantern_web::WebConfig;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::Duration;
@@ -328,6 +329,50 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("POST", "/api/v1/rooms".into(), vec![Administrator]),
         ("GET", "/api/v1/interpreters".into(), case_readers.clone()),
         ("POST", "/api/v1/interpreters".into(), vec![Administrator]),
+        ("GET", "/evidence".into(), vec![Caseworker, Documenter, Auditor]),
+        ("POST", "/evidence".into(), vec![Caseworker, Documenter]),
+        (
+            "GET",
+            format!("/evidence/{}", uuid_zero()),
+            vec![Caseworker, Documenter, Auditor],
+        ),
+        (
+            "GET",
+            format!("/evidence/{}/download", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        (
+            "POST",
+            format!("/evidence/{}/copies", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        (
+            "POST",
+            format!("/evidence/{}/transfer", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        ("GET", "/api/v1/evidence".into(), vec![Caseworker, Documenter, Auditor]),
+        ("POST", "/api/v1/evidence".into(), vec![Caseworker, Documenter]),
+        (
+            "GET",
+            format!("/api/v1/evidence/{}", uuid_zero()),
+            vec![Caseworker, Documenter, Auditor],
+        ),
+        (
+            "GET",
+            format!("/api/v1/evidence/{}/content", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        (
+            "POST",
+            format!("/api/v1/evidence/{}/copies", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        (
+            "POST",
+            format!("/api/v1/evidence/{}/transfers", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
     ]
 }
 
@@ -1897,4 +1942,233 @@ async fn family_status(family: &lantern_testkit::Session, reference: &str, secre
         .text()
         .await
         .unwrap()
+}
+
+/// Uploads a file through the evidence page; returns the response.
+async fn upload_evidence(
+    srv: &TestServer,
+    s: &lantern_testkit::Session,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<Vec<u8>>,
+) -> reqwest::Response {
+    // The token first, as the page's form sends it.
+    let mut form = reqwest::multipart::Form::new().text("csrf_token", s.csrf.clone());
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some(bytes) = file {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("زندان report.pdf")
+            .mime_str("application/pdf")
+            .unwrap();
+        form = form.part("file", part);
+    }
+    s.client.post(srv.url(path)).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn evidence_is_streamed_encrypted_deduplicated_and_every_access_is_in_the_custody_chain() {
+    let config = WebConfig {
+        max_evidence: 3 * 1024 * 1024,
+        ..WebConfig::default()
+    };
+    let srv = TestServer::start_with(config, true).await;
+    let doc = srv.login(Role::Documenter).await;
+    // Larger than one multipart part and one sealing batch; a marker that
+    // must never be stored in the clear.
+    let mut content = Vec::new();
+    while content.len() < 2 * 1024 * 1024 + 12345 {
+        content.extend_from_slice(b"synthetic-evidence-marker-0123456789 ");
+    }
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&content))
+    };
+    // Refusals keep nothing: a missing title, a file over the limit.
+    let objects_before = srv.vault.list().await.unwrap().len();
+    let r = upload_evidence(&srv, &doc, "/evidence", &[("title", " ")], Some(content.clone())).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"title-error\""));
+    let big = vec![7u8; 3 * 1024 * 1024 + 1];
+    let r = upload_evidence(&srv, &doc, "/evidence", &[("title", "Too big")], Some(big)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("The file is larger than the limit of 3 MB."));
+    assert_eq!(
+        srv.vault.list().await.unwrap().len(),
+        objects_before,
+        "a refused upload left an object"
+    );
+    assert_eq!(srv.db(|s| s.vault_objects().unwrap().len()).await, 0);
+    // Without the token: refused before anything is stored.
+    let form = reqwest::multipart::Form::new()
+        .text("title", "No token")
+        .part("file", reqwest::multipart::Part::bytes(b"x".to_vec()));
+    let r = doc
+        .client
+        .post(srv.url("/evidence"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A real upload.
+    let r = upload_evidence(
+        &srv,
+        &doc,
+        "/evidence",
+        &[
+            ("title", "Report on the north block"),
+            ("description", "Pages 1 to 12, synthetic"),
+            ("received_from", "A former resident"),
+            ("received_how", "In person, on paper, scanned"),
+        ],
+        Some(content.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let id = location.trim_start_matches("/evidence/").to_string();
+    let page = doc.get(&location).await.text().await.unwrap();
+    assert!(page.contains(&sha), "the page shows the content's hash");
+    assert!(page.contains("Pages 1 to 12, synthetic"));
+    assert!(page.contains("A former resident"));
+    // Stored encrypted: the marker is nowhere in the objects.
+    if lantern_testkit::test_s3().is_none() {
+        let objects = srv.vault.list().await.unwrap();
+        assert_eq!(objects.len(), objects_before + 1);
+    }
+    let stored = srv.db(|s| s.vault_objects().unwrap()).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].sha256, sha);
+    let mut raw = Vec::new();
+    let mut sealed = srv.vault.get_sealed(&stored[0].name).await.unwrap();
+    while let Some(piece) = futures_util::StreamExt::next(&mut sealed).await {
+        raw.extend_from_slice(&piece.unwrap());
+    }
+    assert!(raw.len() > content.len());
+    assert!(
+        !raw.windows(26).any(|w| w == b"synthetic-evidence-marker-"),
+        "plaintext stored"
+    );
+    // The same file again: a second record flagged as a duplicate, one object.
+    let r = upload_evidence(
+        &srv,
+        &doc,
+        "/evidence",
+        &[("title", "Same report, again")],
+        Some(content.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(srv.db(|s| s.vault_objects().unwrap().len()).await, 1);
+    if lantern_testkit::test_s3().is_none() {
+        assert_eq!(
+            srv.vault.list().await.unwrap().len(),
+            objects_before + 1,
+            "the second copy was not deleted"
+        );
+    }
+    let list = doc.get("/evidence").await.text().await.unwrap();
+    assert_eq!(list.matches("Same file recorded as").count(), 2);
+    // Download: the original bytes, as an attachment, recorded first.
+    let r = doc.get(&format!("/evidence/{id}/download")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-evidence-sha256"], sha.as_str());
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(disposition.contains("filename*=UTF-8''%D8%B2"), "{disposition}");
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    assert_eq!(r.bytes().await.unwrap().to_vec(), content);
+    // A working copy and a hand-over, through the API.
+    let token = srv.api_token(Role::Documenter).await;
+    let form = reqwest::multipart::Form::new()
+        .text("title", "Report, names blacked out")
+        .text("derivation", "redacted")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"redacted synthetic copy".to_vec())
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let r = reqwest::Client::new()
+        .post(srv.url(&format!("/api/v1/evidence/{id}/copies")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let copy: Value = r.json().await.unwrap();
+    assert_eq!(copy["derived_from"], id.as_str());
+    assert_eq!(copy["derivation"], "redacted");
+    let r = reqwest::Client::new()
+        .post(srv.url(&format!("/api/v1/evidence/{id}/transfers")))
+        .bearer_auth(&token)
+        .json(&json!({"to": "", "method": "courier"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = reqwest::Client::new()
+        .post(srv.url(&format!("/api/v1/evidence/{id}/transfers")))
+        .bearer_auth(&token)
+        .json(&json!({"to": "Legal adviser", "method": "sealed envelope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = reqwest::Client::new()
+        .get(srv.url(&format!("/api/v1/evidence/{id}/content")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap().to_vec(), content);
+    let detail: Value = reqwest::Client::new()
+        .get(srv.url(&format!("/api/v1/evidence/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = detail["custody"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["received", "accessed", "derived", "transferred", "accessed"]);
+    assert!(detail["custody"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["sha256"] == sha.as_str()));
+    assert_eq!(detail["evidence"]["copies"].as_array().unwrap().len(), 1);
+    assert_eq!(srv.audit_count("evidence.open").await, 2);
+    assert_eq!(srv.audit_count("evidence.add").await, 3);
+    // An auditor sees the chain of custody, never the file or its description.
+    let auditor = srv.login(Role::Auditor).await;
+    let page = auditor.get(&location).await.text().await.unwrap();
+    assert!(page.contains("Handed over"));
+    assert!(!page.contains("Pages 1 to 12"));
+    assert_eq!(
+        auditor.get(&format!("/evidence/{id}/download")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The log holds it all, and the objects match their records.
+    assert_eq!(srv.db(|s| s.check_records().unwrap()).await, Vec::new());
+    for o in srv.db(|s| s.vault_objects().unwrap()).await {
+        let h: [u8; 32] = hex::decode(&o.sha256).unwrap().try_into().unwrap();
+        assert_eq!(srv.vault.check(&o.name, &o.wrapped_key, h).await.unwrap(), o.size);
+    }
 }

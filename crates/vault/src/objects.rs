@@ -107,6 +107,9 @@ pub enum Location {
 pub struct S3Config {
     /// The bucket's name.
     pub bucket: String,
+    /// A folder inside the bucket (empty: the top), so several deployments
+    /// (or test servers) can share one bucket.
+    pub prefix: String,
     /// The service's address, e.g. `http://127.0.0.1:3900` (empty: AWS).
     pub endpoint: String,
     /// The region (Garage's default is `garage`).
@@ -121,6 +124,7 @@ impl std::fmt::Debug for S3Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Config")
             .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
@@ -177,7 +181,16 @@ impl ObjectVault {
                         .with_virtual_hosted_style_request(false)
                         .with_allow_http(c.endpoint.starts_with("http://"));
                 }
-                (Arc::new(b.build()?), format!("s3://{}", c.bucket))
+                let s3 = b.build()?;
+                let describe = format!("s3://{}/{}", c.bucket, c.prefix);
+                if c.prefix.is_empty() {
+                    (Arc::new(s3), describe)
+                } else {
+                    (
+                        Arc::new(object_store::prefix::PrefixStore::new(s3, c.prefix.as_str())),
+                        describe,
+                    )
+                }
             }
         };
         Ok(ObjectVault { store, keys, describe })
@@ -384,7 +397,7 @@ async fn seal_batch(
             });
             let mut out = Vec::with_capacity(plain.len() + (plain.len() / CHUNK + 1) * stream::TAG);
             let mut chunks: Vec<&[u8]> = plain.chunks(CHUNK).collect();
-            if last && (plain.is_empty() || plain.len() % CHUNK == 0) {
+            if last && (plain.is_empty() || plain.len().is_multiple_of(CHUNK)) {
                 // The last chunk must exist to carry the flag, even empty.
                 chunks.push(&[]);
             }

@@ -179,7 +179,7 @@ mod tests {
             vec![&[]]
         } else {
             let mut c: Vec<&[u8]> = plain.chunks(CHUNK).collect();
-            if plain.len() % CHUNK == 0 {
+            if plain.len().is_multiple_of(CHUNK) {
                 c.push(&[]);
             }
             c

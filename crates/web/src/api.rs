@@ -47,6 +47,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .merge(crate::api_cases::routes())
         .merge(crate::api_interviews::routes())
         .merge(crate::api_tracing::routes())
+        .merge(crate::api_evidence::routes())
 }
 
 /// A JSON body whose syntax errors come back as API errors.
@@ -851,7 +852,7 @@ impl utoipa::Modify for BearerAuth {
 /// The OpenAPI description of this API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Lantern API", description = "People registry, households, status and resettlement cases, and audit trail."),
+    info(title = "Lantern API", description = "People registry, households, status and resettlement cases, tracing requests, evidence files, and audit trail."),
     paths(
         me, list_people, create_person, get_person, update_person, delete_person, get_protected, get_history, get_photo, put_photo,
         add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit,
@@ -864,7 +865,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::create_interpreter, crate::api_interviews::get_availability,
         crate::api_interviews::put_availability, crate::api_tracing::list_requests, crate::api_tracing::file_request,
         crate::api_tracing::get_request, crate::api_tracing::get_requester, crate::api_tracing::search,
-        crate::api_tracing::decide, crate::api_tracing::move_state, crate::api_tracing::record_consent
+        crate::api_tracing::decide, crate::api_tracing::move_state, crate::api_tracing::record_consent,
+        crate::api_evidence::list_evidence, crate::api_evidence::upload_evidence, crate::api_evidence::upload_copy,
+        crate::api_evidence::get_evidence, crate::api_evidence::get_content, crate::api_evidence::add_transfer
     ),
     components(schemas(
         crate::api_cases::CaseSummaryOut, crate::api_cases::CasesPage, crate::api_cases::CaseStepOut,
@@ -880,6 +883,8 @@ impl utoipa::Modify for BearerAuth {
         crate::api_tracing::RequestsPage, crate::api_tracing::RequestIn, crate::api_tracing::FiledOut,
         crate::api_tracing::RequesterOut, crate::api_tracing::DecisionIn, crate::api_tracing::StateIn,
         crate::api_tracing::ConsentIn,
+        crate::api_evidence::EvidenceOut, crate::api_evidence::CustodyOut, crate::api_evidence::EvidenceDetailOut,
+        crate::api_evidence::EvidencePage, crate::api_evidence::EvidenceUpload, crate::api_evidence::TransferIn,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,

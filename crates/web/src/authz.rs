@@ -56,6 +56,9 @@ pub mod need {
         CaseExport,
         TracingWork,
         TracingRequester,
+        EvidenceRead,
+        EvidenceOpen,
+        EvidenceWrite,
     );
 }
 

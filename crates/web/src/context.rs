@@ -181,18 +181,82 @@ async fn provided_csrf(
         return Ok((None, req));
     }
     let (parts, body) = req.into_parts();
-    let limit = if multipart { max_upload } else { max_body };
-    let bytes = axum::body::to_bytes(body, limit)
+    if multipart {
+        let (token, body) = multipart_csrf(&content_type, body, max_body, max_upload).await?;
+        return Ok((token, Request::from_parts(parts, body)));
+    }
+    let bytes = axum::body::to_bytes(body, max_body)
         .await
         .map_err(|_| AppError::PayloadTooLarge)?;
-    let token = if multipart {
-        multipart_field(&content_type, bytes.clone(), CSRF_FIELD).await
-    } else {
-        form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.into_owned())
-    };
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.into_owned());
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// What the start of a multipart body says about its first field.
+enum FirstField {
+    /// The first field is the CSRF token, with this value.
+    Token(String),
+    /// The first field is something else.
+    Other,
+    /// More of the body is needed to tell.
+    Incomplete,
+}
+
+async fn first_field(content_type: &str, prefix: axum::body::Bytes) -> FirstField {
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        return FirstField::Other;
+    };
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(prefix) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    match form.next_field().await {
+        Ok(Some(field)) if field.name() == Some(CSRF_FIELD) => match field.text().await {
+            Ok(t) => FirstField::Token(t),
+            Err(_) => FirstField::Incomplete,
+        },
+        Ok(Some(_)) | Ok(None) => FirstField::Other,
+        Err(_) => FirstField::Incomplete,
+    }
+}
+
+/// The CSRF token of a multipart body, without holding the body: when the
+/// token is the first field (as Lantern's upload forms send it), only the
+/// bytes up to it are read and the rest streams on to the handler, so an
+/// evidence file of any size is never buffered. Other multipart forms
+/// (small ones) are read whole, up to `max_upload`.
+async fn multipart_csrf(
+    content_type: &str,
+    body: Body,
+    max_prefix: usize,
+    max_upload: usize,
+) -> Result<(Option<String>, Body), AppError> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut prefix = Vec::<u8>::new();
+    let token = loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Err(_)) => return Err(AppError::PayloadTooLarge),
+            None => break multipart_field(content_type, prefix.clone().into(), CSRF_FIELD).await,
+        }
+        match first_field(content_type, prefix.clone().into()).await {
+            FirstField::Token(t) => break Some(t),
+            FirstField::Incomplete if prefix.len() <= max_prefix => continue,
+            FirstField::Incomplete | FirstField::Other => {
+                // Not an upload form: read it whole, as small forms are.
+                while let Some(chunk) = stream.next().await {
+                    prefix.extend_from_slice(&chunk.map_err(|_| AppError::PayloadTooLarge)?);
+                    if prefix.len() > max_upload {
+                        return Err(AppError::PayloadTooLarge);
+                    }
+                }
+                break multipart_field(content_type, prefix.clone().into(), CSRF_FIELD).await;
+            }
+        }
+    };
+    let head = futures_util::stream::once(async move { Ok::<_, axum::Error>(axum::body::Bytes::from(prefix)) });
+    Ok((token, Body::from_stream(head.chain(stream))))
 }
 
 /// The text of one field of a multipart body (RFC 7578), if present.
@@ -346,13 +410,17 @@ fn finish(state: &AppState, ctx: &Ctx, mut response: Response, new_csrf: Option<
         };
     }
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    // A handler may set a stricter policy (downloads of uploaded files are
+    // sandboxed); every other response gets the site's.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

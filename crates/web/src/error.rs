@@ -39,6 +39,9 @@ pub enum AppError {
     /// Body larger than allowed.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The evidence storage cannot be reached; nothing was saved.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
     /// Something unexpected; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Conflict => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +77,7 @@ impl AppError {
             AppError::Conflict => "conflict",
             AppError::TooManyRequests => "too_many_requests",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::StorageUnavailable(_) => "storage_unavailable",
             AppError::Internal(_) => "internal",
         }
     }

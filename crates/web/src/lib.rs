@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod api_cases;
+pub mod api_evidence;
 pub mod api_interviews;
 pub mod api_tracing;
 pub mod authz;
@@ -47,6 +48,8 @@ pub struct WebConfig {
     pub max_body: usize,
     /// Largest upload (multipart form, photo) accepted, in bytes.
     pub max_upload: usize,
+    /// Largest evidence file accepted, in bytes (streamed, never held in memory).
+    pub max_evidence: u64,
     /// Failed logins allowed per account within the throttle window.
     pub login_failures_per_account: usize,
     /// Failed logins allowed per client address within the throttle window.
@@ -61,6 +64,7 @@ impl Default for WebConfig {
             session_absolute: Duration::hours(12),
             max_body: 1024 * 1024,
             max_upload: 6 * 1024 * 1024,
+            max_evidence: 4 * 1024 * 1024 * 1024,
             login_failures_per_account: 5,
             login_failures_per_address: 30,
         }
@@ -77,6 +81,8 @@ pub struct AppInner {
     pub i18n: i18n::I18n,
     /// Settings.
     pub config: WebConfig,
+    /// Evidence files.
+    pub vault: lantern_vault::objects::ObjectVault,
     /// Failed-login counter.
     pub throttle: security::Throttle,
     /// The matching index over every registered person's names, built at
@@ -108,7 +114,12 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Builds the state and the matching index from the store.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, StartError> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: lantern_vault::objects::ObjectVault,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+    ) -> Result<Self, StartError> {
         let throttle = security::Throttle::new(
             Duration::minutes(15),
             config.login_failures_per_account,
@@ -121,6 +132,7 @@ impl AppState {
         }
         Ok(AppState(Arc::new(AppInner {
             store,
+            vault,
             clock,
             i18n: i18n::I18n::load()?,
             config,

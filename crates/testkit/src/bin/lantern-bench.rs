@@ -106,13 +106,19 @@ async fn main() {
     let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
     lantern_app::prepare_data_dir(&dir).expect("data dir");
     let (keys, _) = lantern_app::load_or_create_keys(&dir).expect("keys");
+    let keys = Arc::new(keys);
+    let vault = lantern_vault::objects::ObjectVault::open(
+        &lantern_vault::objects::Location::Local(dir.join("objects")),
+        keys.clone(),
+    )
+    .expect("vault");
     let store: Arc<dyn Store> = match a.postgres.clone() {
         Some(url) => tokio::task::spawn_blocking(move || {
-            Arc::new(lantern_store_postgres::open(&url, Arc::new(keys)).expect("store")) as Arc<dyn Store>
+            Arc::new(lantern_store_postgres::open(&url, keys).expect("store")) as Arc<dyn Store>
         })
         .await
         .expect("join"),
-        None => Arc::new(lantern_store_sqlite::open(&dir.join("lantern.db"), Arc::new(keys)).expect("store")),
+        None => Arc::new(lantern_store_sqlite::open(&dir.join("lantern.db"), keys).expect("store")),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
@@ -163,7 +169,7 @@ async fn main() {
         .collect();
 
     let (s, c) = (store.clone(), clock.clone());
-    let state = tokio::task::spawn_blocking(move || AppState::new(s, c, WebConfig::default()))
+    let state = tokio::task::spawn_blocking(move || AppState::new(s, vault, c, WebConfig::default()))
         .await
         .expect("join")
         .expect("state");

@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod auth;
 pub(crate) mod cases;
+pub(crate) mod evidence;
 pub(crate) mod interviews;
 mod people;
 pub(crate) mod tracing;
@@ -76,6 +77,19 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/tracing/{id}/state", post(tracing::move_state))
         .route("/tracing/{id}/consent", post(tracing::consent))
         .route("/status", get(tracing::status_form).post(tracing::status))
+        .route(
+            "/evidence",
+            get(evidence::list)
+                .post(evidence::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/evidence/{id}", get(evidence::show))
+        .route(
+            "/evidence/{id}/copies",
+            post(evidence::upload_copy).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/evidence/{id}/download", get(evidence::download))
+        .route("/evidence/{id}/transfer", post(evidence::transfer))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
