@@ -2,7 +2,9 @@
 # Installs what the tests need on Debian: PostgreSQL (the server the
 # PostgreSQL backend's tests start privately; scripts/lib/postgres.sh),
 # Chromium from Debian's packages and
-# the Node packages of e2e/ (Playwright's core, without its own browser
+# Garage (an S3-compatible object store, the evidence tests' storage; built
+# from crates.io with cargo, about 15 minutes once, then kept in cargo's bin
+# folder), the Node packages of e2e/ (Playwright's core, without its own browser
 # download, and axe-core) for the browser tests; Python's venv module for the
 # independent proof check (scripts/independent-verify.sh installs sigstore
 # into its own virtual environment). Safe to run again: it skips what is
@@ -29,4 +31,10 @@ fi
 if [ ! -d e2e/node_modules/playwright-core ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
   echo "Installing the browser tests' Node packages"
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+. scripts/lib/garage.sh
+if ! garage --version 2>/dev/null | grep -q "$GARAGE_VERSION"; then
+  echo "Building Garage $GARAGE_VERSION from crates.io (once; about 15 minutes on 2 cores)"
+  cargo install garage --version "$GARAGE_VERSION" --locked --quiet
 fi

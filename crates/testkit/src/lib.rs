@@ -97,13 +97,24 @@ impl TestServer {
 
     /// A server with the given web settings.
     pub async fn start_with(config: WebConfig, users: bool) -> Self {
+        Self::start_custom(config, users, None).await
+    }
+
+    /// A server with the given web settings and evidence storage (default:
+    /// the test S3 server if there is one, else a temporary folder).
+    pub async fn start_custom(
+        config: WebConfig,
+        users: bool,
+        objects: Option<lantern_vault::objects::Location>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(START));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         // The store is synchronous; it is set up on a blocking thread, as
         // the server calls it.
-        let (dir, store, vault, state) = tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config))
-            .await
-            .expect("prepare");
+        let (dir, store, vault, state) =
+            tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config, objects))
+                .await
+                .expect("prepare");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -124,7 +135,12 @@ impl TestServer {
         }
     }
 
-    fn prepare(users: bool, clock: Arc<dyn Clock>, config: WebConfig) -> Prepared {
+    fn prepare(
+        users: bool,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        objects: Option<lantern_vault::objects::Location>,
+    ) -> Prepared {
         let dir = tempfile::tempdir().expect("temp dir");
         lantern_app::prepare_data_dir(dir.path()).expect("data dir");
         let (keys, _) = lantern_app::load_or_create_keys(dir.path()).expect("keys");
@@ -133,7 +149,9 @@ impl TestServer {
             Some(url) => Arc::new(lantern_store_postgres::open(&url, keys.clone()).expect("store")),
             None => Arc::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), keys.clone()).expect("store")),
         };
-        let vault = lantern_vault::objects::ObjectVault::open(&test_objects(dir.path()), keys).expect("vault");
+        let vault =
+            lantern_vault::objects::ObjectVault::open(&objects.unwrap_or_else(|| test_objects(dir.path())), keys)
+                .expect("vault");
         if users {
             let ctx = AuditContext::system("testkit", START);
             for role in Role::ALL {

@@ -2172,3 +2172,55 @@ async fn evidence_is_streamed_encrypted_deduplicated_and_every_access_is_in_the_
         assert_eq!(srv.vault.check(&o.name, &o.wrapped_key, h).await.unwrap(), o.size);
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_object_store_fails_the_upload_cleanly() {
+    // A port nothing listens on: the storage is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gone = lantern_vault::objects::Location::S3(lantern_vault::objects::S3Config {
+        bucket: "evidence".into(),
+        prefix: String::new(),
+        endpoint: format!("http://127.0.0.1:{port}"),
+        region: "garage".into(),
+        access_key_id: "GK-test".into(),
+        secret_access_key: "not-a-secret".into(),
+    });
+    let srv = TestServer::start_custom(WebConfig::default(), true, Some(gone)).await;
+    let doc = srv.login(Role::Documenter).await;
+    let r = upload_evidence(
+        &srv,
+        &doc,
+        "/evidence",
+        &[("title", "Lost in transit")],
+        Some(vec![1u8; 100_000]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.unwrap().contains("nothing was saved"));
+    let token = srv.api_token(Role::Documenter).await;
+    let form = reqwest::multipart::Form::new()
+        .text("title", "Lost in transit")
+        .part("file", reqwest::multipart::Part::bytes(vec![2u8; 1000]));
+    let r = reqwest::Client::new()
+        .post(srv.url("/api/v1/evidence"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "storage_unavailable");
+    // No record, no catalogue row, nothing logged as added.
+    assert_eq!(srv.db(|s| s.vault_objects().unwrap().len()).await, 0);
+    assert_eq!(
+        srv.db(|s| s.evidence_list(lantern_store::PageRequest::new(1, 10)).unwrap().total)
+            .await,
+        0
+    );
+    assert_eq!(srv.audit_count("evidence.add").await, 0);
+}

@@ -168,7 +168,19 @@ impl ObjectVault {
                 )
             }
             Location::S3(c) => {
+                // A few quick retries, then a clear failure: an upload must
+                // not hang for minutes when the storage is gone.
+                let retry = object_store::RetryConfig {
+                    max_retries: 3,
+                    retry_timeout: std::time::Duration::from_secs(20),
+                    ..Default::default()
+                };
+                let options = object_store::ClientOptions::new()
+                    .with_connect_timeout(std::time::Duration::from_secs(5))
+                    .with_timeout(std::time::Duration::from_secs(120));
                 let mut b = object_store::aws::AmazonS3Builder::new()
+                    .with_retry(retry)
+                    .with_client_options(options)
                     .with_bucket_name(&c.bucket)
                     .with_region(&c.region)
                     .with_access_key_id(&c.access_key_id)
@@ -570,5 +582,50 @@ mod tests {
         v.delete(&i.name).await.unwrap();
         assert_eq!(v.list().await.unwrap().len(), 1);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The S3-compatible server of `scripts/lib/garage.sh` (run by
+    /// scripts/test.sh with `--include-ignored`).
+    fn s3_vault() -> ObjectVault {
+        let var = |k: &str| {
+            std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set (start Garage: scripts/lib/garage.sh)"))
+        };
+        let mut r = [0u8; 6];
+        random_bytes(&mut r).unwrap();
+        let location = Location::S3(S3Config {
+            bucket: var("LANTERN_TEST_S3_BUCKET"),
+            prefix: format!("vault-test-{}", hex::encode(r)),
+            endpoint: var("LANTERN_TEST_S3_ENDPOINT"),
+            region: var("LANTERN_TEST_S3_REGION"),
+            access_key_id: var("LANTERN_TEST_S3_KEY_ID"),
+            secret_access_key: var("LANTERN_TEST_S3_SECRET"),
+        });
+        ObjectVault::open(&location, Arc::new(Keyring::generate().unwrap())).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs an S3-compatible server (scripts/test.sh starts Garage)"]
+    async fn on_s3_multipart_objects_round_trip_and_a_rewritten_object_is_caught() {
+        let v = s3_vault();
+        let data: Vec<u8> = (0..(PART * 2 + 777)).map(|i| (i % 241) as u8).collect();
+        let i = v.ingest(pieces(&data, 256 * 1024), u64::MAX).await.unwrap();
+        assert_eq!(read_all(&v, &i).await.unwrap(), data);
+        assert_eq!(v.list().await.unwrap().len(), 1);
+        let err = v.ingest(pieces(&data, 256 * 1024), PART as u64).await.unwrap_err();
+        assert!(matches!(err, ObjectError::TooLarge { .. }));
+        assert_eq!(v.list().await.unwrap().len(), 1, "a refused upload is visible");
+        let mut sealed = Vec::new();
+        let mut s = v.get_sealed(&i.name).await.unwrap();
+        while let Some(p) = s.next().await {
+            sealed.extend_from_slice(&p.unwrap());
+        }
+        sealed[PART + 5] ^= 0x80;
+        v.put_sealed(&i.name, Bytes::from(sealed)).await.unwrap();
+        assert!(matches!(
+            v.check(&i.name, &i.wrapped_key, i.sha256).await,
+            Err(ObjectError::Vault(VaultError::Tampered))
+        ));
+        v.delete(&i.name).await.unwrap();
+        assert!(v.list().await.unwrap().is_empty());
     }
 }
