@@ -11,12 +11,14 @@
 //!   ledger signing key), sealed under a passphrase
 //!   ([`lantern_vault::passphrase`]), so the folder can be stored away from
 //!   the machine.
+//! - `objects/`: every evidence object the snapshot's catalogue names, copied
+//!   as stored (sealed; their keys are in the catalogue, under the master
+//!   key), whether the deployment keeps them in a folder or on S3.
 //! - `manifest.json`: the format, when and from what it was made, the row
-//!   count of every table, the log's size and root, and the SHA-256 of both
-//!   files. A restore checks all of it.
-//!
-//! Evidence files: Lantern keeps none outside the database yet (photos are
-//! sealed in it), so a backup has no object folder.
+//!   count of every table, the log's size and root, and the SHA-256 of every
+//!   file and object. A restore checks all of it, copies the objects to the
+//!   restored deployment's storage and reads each one back against its
+//!   recorded hash.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,7 @@ use anyhow::{bail, Context};
 use base64::Engine as _;
 use lantern_store_sql::copy::{census, copy_records, Census};
 use lantern_store_sql::SqlStore;
+use lantern_vault::objects::{Location, ObjectVault};
 use lantern_vault::Keyring;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,8 +37,11 @@ use time::OffsetDateTime;
 use crate::settings::{Database, Settings};
 use crate::{ledger, prepare_data_dir, Engine};
 
-/// The format a backup's manifest declares.
-pub const FORMAT: &str = "lantern-backup/1";
+/// The format a backup's manifest declares (2 added `objects/`).
+pub const FORMAT: &str = "lantern-backup/2";
+/// Formats a restore reads.
+const READS: &[&str] = &["lantern-backup/1", FORMAT];
+const OBJECTS: &str = "objects";
 const RECORDS: &str = "records.db";
 const KEYS: &str = "keys.enc";
 const MANIFEST: &str = "manifest.json";
@@ -61,6 +67,9 @@ pub struct Manifest {
     pub ledger_root: String,
     /// SHA-256 (hex) of each file of the backup.
     pub files: BTreeMap<String, String>,
+    /// SHA-256 (hex) of each evidence object as stored (sealed), by name.
+    #[serde(default)]
+    pub objects: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -142,6 +151,18 @@ pub fn backup(settings: &Settings, dest: &Path, passphrase: &str, now: OffsetDat
             .with_context(|| format!("restricting {}", records.display()))?;
     }
 
+    let keys = Arc::new(Keyring::load(&key_dir.join("master.key"))?);
+    let names = {
+        let snapshot = lantern_store_sqlite::Sqlite::open(&partial.join(RECORDS))?;
+        object_names(&snapshot)?
+    };
+    let objects = block_on(copy_objects(
+        &crate::open_vault(settings, keys.clone())?,
+        &local_vault(&partial.join(OBJECTS), keys)?,
+        &names,
+    ))
+    .context("copying the evidence objects")?;
+
     let mut bundle = BTreeMap::new();
     for entry in std::fs::read_dir(&key_dir).with_context(|| format!("reading {}", key_dir.display()))? {
         let entry = entry?;
@@ -167,6 +188,7 @@ pub fn backup(settings: &Settings, dest: &Path, passphrase: &str, now: OffsetDat
         ledger_size: copied.ledger_size,
         ledger_root: hex::encode(copied.ledger_root),
         files,
+        objects,
     };
     ledger::write_private(&partial.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
     std::fs::rename(&partial, dest).with_context(|| format!("creating {}", dest.display()))?;
@@ -192,17 +214,33 @@ pub fn restore(settings: &Settings, src: &Path, passphrase: &str) -> anyhow::Res
         &std::fs::read(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?,
     )
     .with_context(|| format!("{} is not a Lantern backup manifest", manifest_path.display()))?;
-    if manifest.format != FORMAT {
+    if !READS.contains(&manifest.format.as_str()) {
         bail!(
-            "{}: format {:?}, this Lantern reads {FORMAT}",
+            "{}: format {:?}, this Lantern reads {}",
             manifest_path.display(),
-            manifest.format
+            manifest.format,
+            READS.join(" and ")
         );
     }
     for name in [RECORDS, KEYS] {
         let expected = manifest.files.get(name).map(String::as_str).unwrap_or("");
         if sha256_file(&src.join(name))? != expected {
             bail!("{name} does not match the manifest: the backup is damaged or was altered (nothing was restored)");
+        }
+    }
+    // Objects are checked before anything is written; the vault over the
+    // backup folder only reads sealed bytes, so any key will do here.
+    let backed_up = local_vault(&src.join(OBJECTS), Arc::new(Keyring::generate()?))?;
+    let found = block_on(async {
+        let mut found = BTreeMap::new();
+        for name in manifest.objects.keys() {
+            found.insert(name.clone(), backed_up.sealed_hash(name).await.ok());
+        }
+        found
+    });
+    for (name, hash) in &manifest.objects {
+        if found.get(name).cloned().flatten().as_ref() != Some(hash) {
+            bail!("evidence object {name} is missing or does not match the manifest: the backup is damaged or was altered (nothing was restored)");
         }
     }
     if manifest.ledger_origin != settings.ledger_origin {
@@ -240,6 +278,10 @@ pub fn restore(settings: &Settings, src: &Path, passphrase: &str) -> anyhow::Res
                 differences.join("; ")
             );
         }
+        let listed: Vec<String> = manifest.objects.keys().cloned().collect();
+        if object_names(&source)? != listed {
+            bail!("records.db catalogues other evidence objects than the manifest lists");
+        }
         let target = Engine::open(&settings.database()?)?;
         let census = copy_records(&source, &target).context("copying the records")?;
         Ok((census, target))
@@ -258,23 +300,81 @@ pub fn restore(settings: &Settings, src: &Path, passphrase: &str) -> anyhow::Res
             .context("keys.enc is damaged")?;
         ledger::write_private(&key_dir.join(name), &bytes)?;
     }
-    let audit = audit_store(settings, target)?;
+    let keys = Arc::new(Keyring::load(&key_dir.join("master.key"))?);
+    let vault = crate::open_vault(settings, keys)?;
+    let names: Vec<String> = manifest.objects.keys().cloned().collect();
+    let copied = block_on(copy_objects(&backed_up, &vault, &names)).context("copying the evidence objects")?;
+    for (name, hash) in &manifest.objects {
+        if copied.get(name) != Some(hash) {
+            bail!("evidence object {name} changed while it was copied from the backup");
+        }
+    }
+    let audit = audit_store(settings, target, &vault)?;
     Ok(Restored { census, audit })
 }
 
-/// Opens the store on `engine` with the deployment's keys and audits its log.
-fn audit_store(settings: &Settings, engine: Engine) -> anyhow::Result<ledger::AuditReport> {
+/// The names of the objects a database catalogues, in order.
+fn object_names<B: lantern_store_sql::Backend>(db: &B) -> anyhow::Result<Vec<String>> {
+    Ok(db.read(|tx| {
+        tx.query("SELECT name FROM vault_objects ORDER BY name", &[])?
+            .iter()
+            .map(|r| r.get::<String>(0))
+            .collect()
+    })?)
+}
+
+/// A vault over a local folder.
+fn local_vault(dir: &Path, keys: Arc<Keyring>) -> anyhow::Result<ObjectVault> {
+    Ok(ObjectVault::open(&Location::Local(dir.to_path_buf()), keys)?)
+}
+
+/// Copies objects as stored; returns the SHA-256 of each as copied.
+async fn copy_objects(
+    from: &ObjectVault,
+    to: &ObjectVault,
+    names: &[String],
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for name in names {
+        let hash = to
+            .copy_from(from, name)
+            .await
+            .with_context(|| format!("object {name} from {} to {}", from.describe(), to.describe()))?;
+        out.insert(name.clone(), hash);
+    }
+    Ok(out)
+}
+
+/// Runs async vault work from these synchronous commands (they run before
+/// and outside the server's runtime).
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the evidence storage")
+        .block_on(f)
+}
+
+/// Opens the store on `engine` with the deployment's keys, audits its log
+/// and reads every evidence object in `vault` back against its record.
+fn audit_store(settings: &Settings, engine: Engine, vault: &ObjectVault) -> anyhow::Result<ledger::AuditReport> {
     let keys = Keyring::load(&settings.data_dir.join("keys").join("master.key"))?;
     let signer = ledger::load_or_create_signer(&settings.data_dir, &keys, &settings.ledger_origin)?;
-    let store = SqlStore::new(engine, Arc::new(keys))?;
+    let store: Arc<dyn lantern_store::Store> = Arc::new(SqlStore::new(engine, Arc::new(keys))?);
     let verifier = lantern_ledger::note::NoteVerifier::parse(&signer.verifier_key())?;
-    ledger::audit(&store, &verifier)
+    let mut report = ledger::audit(store.as_ref(), &verifier)?;
+    block_on(ledger::check_objects(store, vault, &mut report))?;
+    Ok(report)
 }
 
 /// Copies the deployment `settings` describe into the empty database at
-/// `to` (for example from SQLite to PostgreSQL) and audits the copy. The
-/// data folder (keys) stays as it is; point `database_url` at `to` after.
-pub fn migrate_store(settings: &Settings, to: &str) -> anyhow::Result<Restored> {
+/// `to` (for example from SQLite to PostgreSQL) and, when `objects_to` is
+/// given, its evidence objects to that storage (for example a local folder
+/// to an S3 bucket, with the `s3_*` settings); then audits the copy and
+/// reads every object back. The data folder (keys) stays as it is; point
+/// `database_url` (and `objects`) at the copies after.
+pub fn migrate_store(settings: &Settings, to: &str, objects_to: Option<&str>) -> anyhow::Result<Restored> {
     let mut target_settings = settings.clone();
     target_settings.database_url = to.to_string();
     let (from, to) = (settings.database()?, target_settings.database()?);
@@ -286,9 +386,29 @@ pub fn migrate_store(settings: &Settings, to: &str) -> anyhow::Result<Restored> 
             bail!("--to names the database Lantern already uses");
         }
     }
+    let keys = Arc::new(Keyring::load(&settings.data_dir.join("keys").join("master.key"))?);
+    let vault = crate::open_vault(settings, keys.clone())?;
+    let target_vault = match objects_to {
+        Some(location) => {
+            target_settings.objects = location.to_string();
+            if target_settings.objects()? == settings.objects()? {
+                bail!("--objects-to names the storage Lantern already uses");
+            }
+            Some(crate::open_vault(&target_settings, keys)?)
+        }
+        None => None,
+    };
     let source = Engine::open(&from)?;
     let target = Engine::open(&to)?;
     let census = copy_records(&source, &target).context("copying the records")?;
-    let audit = audit_store(settings, target)?;
+    let vault = match target_vault {
+        Some(target_vault) => {
+            let names = object_names(&target)?;
+            block_on(copy_objects(&vault, &target_vault, &names)).context("copying the evidence objects")?;
+            target_vault
+        }
+        None => vault,
+    };
+    let audit = audit_store(settings, target, &vault)?;
     Ok(Restored { census, audit })
 }

@@ -85,6 +85,10 @@ enum Command {
         /// The target database URL (`postgres://…` or `sqlite://PATH`).
         #[arg(long)]
         to: String,
+        /// Also copy the evidence objects to this storage (a folder, or
+        /// `s3://BUCKET[/PREFIX]` with the `s3_*` settings).
+        #[arg(long)]
+        objects_to: Option<String>,
     },
     /// Verify a proof file offline (no server, no database needed).
     Verify {
@@ -209,10 +213,14 @@ fn main() -> anyhow::Result<()> {
             let done = lantern_app::backup::restore(&settings, src, &passphrase)?;
             return report_copy("Restored", &done);
         }
-        Command::MigrateStore { to } => {
-            let done = lantern_app::backup::migrate_store(&settings, to)?;
+        Command::MigrateStore { to, objects_to } => {
+            let done = lantern_app::backup::migrate_store(&settings, to, objects_to.as_deref())?;
             report_copy("Copied", &done)?;
-            println!("Set database_url to the new database and start Lantern again.");
+            if objects_to.is_some() {
+                println!("Set database_url and objects to the copies and start Lantern again.");
+            } else {
+                println!("Set database_url to the new database and start Lantern again.");
+            }
             return Ok(());
         }
         _ => {}
@@ -228,15 +236,16 @@ fn main() -> anyhow::Result<()> {
 /// Prints what a restore or a move copied and what the audit of the copy found.
 fn report_copy(verb: &str, done: &lantern_app::backup::Restored) -> anyhow::Result<()> {
     println!(
-        "{verb} {} people, {} audit events and a log of {} entries (root {}).",
+        "{verb} {} people, {} evidence objects, {} audit events and a log of {} entries (root {}).",
         done.census.rows("people"),
+        done.census.rows("vault_objects"),
         done.census.rows("audit_events"),
         done.census.ledger_size,
         hex::encode(done.census.ledger_root)
     );
     println!(
-        "Audit of the copy: {} entries and {} checkpoints checked.",
-        done.audit.entries, done.audit.checkpoints
+        "Audit of the copy: {} entries, {} checkpoints and {} evidence objects checked.",
+        done.audit.entries, done.audit.checkpoints, done.audit.objects
     );
     if !done.audit.clean() {
         for p in &done.audit.problems {

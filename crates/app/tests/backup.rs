@@ -29,8 +29,40 @@ fn deployment(data_dir: &Path, database_url: Option<&str>) -> (Settings, Arc<dyn
     let signer = lantern_app::ledger::load_or_create_signer(data_dir, &keys, &s.ledger_origin).unwrap();
     let store = lantern_app::open_store(&s, std::sync::Arc::new(keys)).unwrap();
     lantern_app::load_demo(store.as_ref(), &SystemClock, 40).unwrap();
+    add_evidence(&s, store.as_ref(), b"a synthetic scanned letter");
+    add_evidence(&s, store.as_ref(), &vec![9u8; 200_000]);
     lantern_app::ledger::checkpoint(store.as_ref(), &signer, &s.ledger_origin, &SystemClock).unwrap();
     (s, store)
+}
+
+/// Stores a file in the deployment's vault and records it as evidence.
+fn add_evidence(s: &Settings, store: &dyn Store, content: &[u8]) {
+    let (keys, _) = lantern_app::load_or_create_keys(&s.data_dir).unwrap();
+    let vault = lantern_app::open_vault(s, Arc::new(keys)).unwrap();
+    let body = futures_util::stream::iter(vec![Ok::<_, std::convert::Infallible>(bytes::Bytes::copy_from_slice(
+        content,
+    ))]);
+    let ingested = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(vault.ingest(body, u64::MAX))
+        .unwrap();
+    let new = lantern_store::NewEvidence {
+        object: lantern_store::StoredObject {
+            name: ingested.name,
+            sha256: hex::encode(ingested.sha256),
+            size: ingested.size,
+            wrapped_key: ingested.wrapped_key,
+        },
+        title: "A synthetic document".into(),
+        media_type: "application/pdf".into(),
+        details: Default::default(),
+        received_from: None,
+        received_how: None,
+        derived_from: None,
+    };
+    store
+        .add_evidence(&new, &AuditContext::system("test", SystemClock.now()))
+        .unwrap();
 }
 
 fn person(name: &str) -> lantern_domain::person::PersonDraft {
@@ -85,6 +117,16 @@ fn a_backup_taken_while_writing_restores_whole_and_verified() {
     let done = restore(&restored_settings, &dir.path().join("bk"), PASSPHRASE).unwrap();
     assert!(done.audit.clean(), "{:?}", done.audit.problems);
     assert_eq!(done.audit.checkpoints, 1);
+    // Both evidence objects came along, sealed, and were read back.
+    assert_eq!(manifest.objects.len(), 2);
+    assert_eq!(done.audit.objects, 2);
+    assert_eq!(
+        std::fs::read_dir(restored_settings.data_dir.join("objects").join("objects"))
+            .unwrap()
+            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+            .count(),
+        2
+    );
     // The snapshot is consistent: each person with its audit event and log entries.
     assert_eq!(done.census.ledger_size, manifest.ledger_size);
     assert_eq!(hex::encode(done.census.ledger_root), manifest.ledger_root);
@@ -157,6 +199,25 @@ fn damaged_or_locked_backups_restore_nothing() {
     let err = error_of(restore(&into_used, &bk, PASSPHRASE));
     assert!(err.contains("not empty"), "{err}");
     assert!(!dir.path().join("c").join("keys").join("master.key").exists());
+    // One changed byte in an evidence object.
+    let object = std::fs::read_dir(bk.join("objects").join("objects"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let original = std::fs::read(&object).unwrap();
+    let mut flipped = original.clone();
+    flipped[40] ^= 1;
+    std::fs::write(&object, &flipped).unwrap();
+    let err = error_of(restore(&fresh("e"), &bk, PASSPHRASE));
+    assert!(err.contains("does not match the manifest"), "{err}");
+    assert!(
+        !dir.path().join("e").join("lantern.db").exists(),
+        "something was restored"
+    );
+    std::fs::write(&object, &original).unwrap();
     // One changed byte in the records.
     let records = bk.join("records.db");
     let mut bytes = std::fs::read(&records).unwrap();
@@ -172,11 +233,24 @@ fn migrate_store_refuses_the_database_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let (source, _store) = deployment(&dir.path().join("a"), None);
     let same = format!("sqlite://{}", source.data_dir.join("lantern.db").display());
-    assert!(error_of(migrate_store(&source, &same)).contains("already uses"));
+    assert!(error_of(migrate_store(&source, &same, None)).contains("already uses"));
+    let in_use = source.data_dir.join("objects").display().to_string();
     let copy = format!("sqlite://{}", dir.path().join("copy.db").display());
-    let done = migrate_store(&source, &copy).unwrap();
+    assert!(error_of(migrate_store(&source, &copy, Some(&in_use))).contains("already uses"));
+    // The records and, with --objects-to, the evidence objects move; each
+    // object is read back from its new place against its record.
+    let moved = dir.path().join("moved-objects");
+    let done = migrate_store(&source, &copy, Some(&moved.display().to_string())).unwrap();
     assert!(done.audit.clean(), "{:?}", done.audit.problems);
-    assert!(error_of(migrate_store(&source, &copy)).contains("not empty"));
+    assert_eq!(done.audit.objects, 2);
+    assert_eq!(
+        std::fs::read_dir(moved.join("objects"))
+            .unwrap()
+            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+            .count(),
+        2
+    );
+    assert!(error_of(migrate_store(&source, &copy, None)).contains("not empty"));
 }
 
 #[test]
@@ -190,7 +264,7 @@ fn sqlite_moves_to_postgres_and_back_through_a_backup() {
 
     // SQLite to PostgreSQL, then serve from PostgreSQL.
     let url = postgres_database();
-    let done = migrate_store(&source, &url).unwrap();
+    let done = migrate_store(&source, &url, None).unwrap();
     assert!(done.audit.clean(), "{:?}", done.audit.problems);
     assert_eq!((done.census.ledger_size, done.census.ledger_root), (size, root));
     let mut on_postgres = source.clone();

@@ -379,11 +379,51 @@ impl ObjectVault {
         Ok(out)
     }
 
-    /// Stores bytes already sealed elsewhere under `name` (restoring a
-    /// backup, moving to another storage): the object is copied as it is.
+    /// Stores bytes already sealed under `name`, replacing what is there
+    /// (tests use it to alter an object).
     pub async fn put_sealed(&self, name: &str, sealed: Bytes) -> Result<(), ObjectError> {
         self.store.put(&Self::path(name), PutPayload::from(sealed)).await?;
         Ok(())
+    }
+
+    /// Copies the object `name` from `source` as it is stored (sealed; the
+    /// keys stay in the catalogue), streaming, and returns the SHA-256 (hex)
+    /// of the sealed bytes, so a backup can list and a restore check them.
+    pub async fn copy_from(&self, source: &ObjectVault, name: &str) -> Result<String, ObjectError> {
+        let mut from = source.store.get(&Self::path(name)).await?.into_stream();
+        let upload = self.store.put_multipart(&Self::path(name)).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut hasher = Sha256::new();
+        let copied: Result<(), ObjectError> = async {
+            while let Some(piece) = from.next().await {
+                let piece = piece?;
+                hasher.update(&piece);
+                writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await?;
+                writer.put(piece);
+            }
+            Ok(())
+        }
+        .await;
+        match copied {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(hex::encode(hasher.finalize()))
+            }
+            Err(e) => {
+                let _ = writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The SHA-256 (hex) of an object's sealed bytes.
+    pub async fn sealed_hash(&self, name: &str) -> Result<String, ObjectError> {
+        let mut s = self.store.get(&Self::path(name)).await?.into_stream();
+        let mut hasher = Sha256::new();
+        while let Some(piece) = s.next().await {
+            hasher.update(&piece?);
+        }
+        Ok(hex::encode(hasher.finalize()))
     }
 
     /// An object's stored (sealed) bytes, as they are.
