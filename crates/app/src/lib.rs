@@ -120,8 +120,8 @@ pub fn open_vault(settings: &Settings, keys: Arc<Keyring>) -> anyhow::Result<Obj
 /// upload interrupted between storing and recording leaves one.
 pub const SWEEP_AFTER: time::Duration = time::Duration::hours(24);
 
-/// Deletes stored objects that no catalogue row names and that are older
-/// than [`SWEEP_AFTER`]; returns how many. Younger ones may belong to an
+/// Deletes stored objects that no catalogue row names, and parts of
+/// uploads never completed, older than [`SWEEP_AFTER`]; returns how many. Younger ones may belong to an
 /// upload still being recorded (by this or another server).
 pub async fn sweep_objects(
     store: Arc<dyn Store>,
@@ -133,7 +133,7 @@ pub async fn sweep_objects(
         .into_iter()
         .map(|o| o.name)
         .collect();
-    let mut swept = 0;
+    let mut swept = vault.sweep_partial(std::time::Duration::from_secs(SWEEP_AFTER.whole_seconds() as u64))?;
     for (name, at) in vault.list().await? {
         if !known.contains(&name) && now - at > SWEEP_AFTER {
             vault.delete(&name).await?;

@@ -138,6 +138,8 @@ pub struct ObjectVault {
     store: Arc<dyn ObjectStore>,
     keys: Arc<Keyring>,
     describe: String,
+    /// The folder, for a local vault.
+    local: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ObjectVault {
@@ -154,6 +156,10 @@ pub fn hex_hash(h: &[u8; 32]) -> String {
 impl ObjectVault {
     /// A vault over the given location; a local folder is created if missing.
     pub fn open(location: &Location, keys: Arc<Keyring>) -> Result<Self, ObjectError> {
+        let local = match location {
+            Location::Local(dir) => Some(dir.clone()),
+            Location::S3(_) => None,
+        };
         let (store, describe): (Arc<dyn ObjectStore>, String) = match location {
             Location::Local(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -205,7 +211,12 @@ impl ObjectVault {
                 }
             }
         };
-        Ok(ObjectVault { store, keys, describe })
+        Ok(ObjectVault {
+            store,
+            keys,
+            describe,
+            local,
+        })
     }
 
     /// Where the objects are, for messages.
@@ -362,6 +373,39 @@ impl ObjectVault {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Deletes the parts of uploads that were never completed (a process
+    /// killed mid-upload) and are older than `older_than`; returns how many.
+    /// They are never visible as objects. In a local folder they are files
+    /// beside the objects (`NAME#N`); an S3 service keeps them as incomplete
+    /// multipart uploads, which the bucket's own cleanup removes (see
+    /// docs/operations.md).
+    pub fn sweep_partial(&self, older_than: std::time::Duration) -> std::io::Result<usize> {
+        fn walk(dir: &std::path::Path, older_than: std::time::Duration, n: &mut usize) -> std::io::Result<()> {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Ok(());
+            };
+            for entry in entries {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    walk(&path, older_than, n)?;
+                } else if entry.file_name().to_string_lossy().contains('#') {
+                    let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+                    if age >= older_than {
+                        std::fs::remove_file(&path)?;
+                        *n += 1;
+                    }
+                }
+            }
+            Ok(())
+        }
+        let mut n = 0;
+        if let Some(dir) = &self.local {
+            walk(&dir.join(PREFIX), older_than, &mut n)?;
+        }
+        Ok(n)
     }
 
     /// Every stored object's name and when it was last written.
