@@ -288,3 +288,73 @@ fn killed_while_writing_the_log_stays_consistent() {
         }
     }
 }
+
+/// Stores a file in the data folder's vault and records it as evidence;
+/// returns the evidence id and the object's path on disk.
+fn add_evidence(dir: &Path) -> (String, std::path::PathBuf) {
+    use lantern_app::settings::{FileSettings, SettingArgs, Settings};
+    use lantern_domain::clock::{Clock, SystemClock};
+    let mut settings = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
+    settings.data_dir = dir.to_path_buf();
+    let (keys, _) = lantern_app::load_or_create_keys(dir).unwrap();
+    let keys = std::sync::Arc::new(keys);
+    let store = lantern_app::open_store(&settings, keys.clone()).unwrap();
+    let vault = lantern_app::open_vault(&settings, keys).unwrap();
+    let content = bytes::Bytes::from(vec![b'e'; 150_000]);
+    let body = futures_util::stream::iter(vec![Ok::<_, std::convert::Infallible>(content)]);
+    let ingested = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(vault.ingest(body, u64::MAX))
+        .unwrap();
+    let name = ingested.name.clone();
+    let new = lantern_store::NewEvidence {
+        object: lantern_store::StoredObject {
+            name: ingested.name,
+            sha256: hex::encode(ingested.sha256),
+            size: ingested.size,
+            wrapped_key: ingested.wrapped_key,
+        },
+        title: "A synthetic photograph".into(),
+        media_type: "image/jpeg".into(),
+        details: Default::default(),
+        received_from: Some("a witness".into()),
+        received_how: None,
+        derived_from: None,
+    };
+    let added = store
+        .add_evidence(&new, &lantern_store::AuditContext::system("test", SystemClock.now()))
+        .unwrap();
+    let path = dir.join("objects").join("objects").join(&name[..2]).join(&name);
+    assert!(path.exists());
+    (added.evidence.id.to_string(), path)
+}
+
+#[test]
+fn a_changed_evidence_object_record_or_custody_event_is_detected() {
+    let dir = populated();
+    let (id, object) = add_evidence(dir.path());
+    let (ok, out) = lantern(dir.path(), &["ledger", "audit"]);
+    assert!(ok && out.contains("1 evidence objects"), "{out}");
+    // One flipped byte in the stored object.
+    let original = std::fs::read(&object).unwrap();
+    let mut flipped = original.clone();
+    flipped[100_000] ^= 0x10;
+    std::fs::write(&object, &flipped).unwrap();
+    audit_fails_with(dir.path(), &["the sealed value does not open: altered"]);
+    std::fs::write(&object, &original).unwrap();
+    // An edited record, and a custody event removed.
+    tamper(
+        dir.path(),
+        &format!(
+            "DROP TRIGGER evidence_no_update; UPDATE evidence SET title = 'Another photograph' WHERE id = '{id}';
+             DROP TRIGGER custody_events_no_delete; DELETE FROM custody_events WHERE seq = 0;"
+        ),
+    );
+    audit_fails_with(
+        dir.path(),
+        &[
+            &format!("evidence {id}: field title differs from log entry"),
+            "custody 0: in the log but missing from the database",
+        ],
+    );
+}
