@@ -37,6 +37,20 @@ pub fn load_or_create_signer(dir: &Path, keys: &Keyring, origin: &str) -> anyhow
     Ok(NoteSigner::new(origin, &seed)?)
 }
 
+/// Seals the ledger signing key again under the keyring's newest
+/// generation (after a rotation).
+pub fn reseal_signer(dir: &Path, keys: &Keyring, origin: &str) -> anyhow::Result<()> {
+    let path = dir.join("keys").join("ledger.key");
+    if !path.exists() {
+        return Ok(());
+    }
+    let sealed = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let plain = keys
+        .open(KEY_PURPOSE, origin, &sealed)
+        .with_context(|| format!("{}: cannot open the ledger key", path.display()))?;
+    write_private(&path, &keys.seal(KEY_PURPOSE, origin, &plain)?)
+}
+
 /// Writes an owner-only file atomically: a crash leaves either no file or
 /// the whole file, never a truncated key.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

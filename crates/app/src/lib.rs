@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod demo;
+pub mod keys;
 pub mod ledger;
 pub mod settings;
 
@@ -45,9 +46,30 @@ pub fn load_or_create_keys(dir: &Path) -> anyhow::Result<(Keyring, bool)> {
     if path.exists() {
         return Ok((Keyring::load(&path)?, false));
     }
-    let keys = Keyring::generate()?;
-    keys.save(&path)?;
-    Ok((keys, true))
+    Keyring::generate()?.save(&path)?;
+    // Loaded back from the file, so that it follows rotations made by
+    // `lantern keys rotate` in another process.
+    Ok((Keyring::load(&path)?, true))
+}
+
+/// Refuses to go on when the key file is missing but the database already
+/// holds records: a new key would open none of their protected values. The
+/// operator must put the key file back (docs/operations.md, "Recovery").
+pub fn refuse_new_key_for_old_records(settings: &Settings) -> anyhow::Result<()> {
+    let path = settings.data_dir.join("keys").join("master.key");
+    if path.exists() {
+        return Ok(());
+    }
+    let records = lantern_store_sql::copy::census(&Engine::open(&settings.database()?)?)?.ledger_size;
+    if records > 0 {
+        anyhow::bail!(
+            "{} is missing, but the database already holds records (a log of {records} entries). \
+             No new key was created: it could open none of their protected values. Put the key file back \
+             (see docs/operations.md, \"Recovery\").",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The database engine a deployment runs on.

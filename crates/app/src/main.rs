@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Master keys: what each generation seals, rotation, retirement.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Match people across scripts and spellings (files in, files out).
     Match {
         #[command(subcommand)]
@@ -117,6 +122,20 @@ enum MatchCommand {
         /// Add the score and margin columns the calibration is fitted on.
         #[arg(long)]
         features: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// The generations held and how many values each seals, by table.
+    Status,
+    /// Add a generation and re-seal every protected value and the ledger
+    /// signing key under it, while servers keep running.
+    Rotate,
+    /// Remove a generation that no value needs any more.
+    Retire {
+        /// The generation.
+        generation: u32,
     },
 }
 
@@ -228,7 +247,17 @@ fn main() -> anyhow::Result<()> {
     // The store is synchronous (a PostgreSQL client blocks on its own
     // runtime): it is opened here, outside the async runtime, and called
     // from blocking tasks inside it.
-    let (store, signer, vault) = open(&settings)?;
+    let (store, signer, vault, keys) = open(&settings)?;
+    if let Command::Keys { command } = &cli.command {
+        let dir = &settings.data_dir;
+        let report = match command {
+            KeysCommand::Status => lantern_app::keys::status(dir, &keys, store.as_ref())?,
+            KeysCommand::Rotate => lantern_app::keys::rotate(dir, &settings.ledger_origin, &keys, store.as_ref())?,
+            KeysCommand::Retire { generation } => lantern_app::keys::retire(dir, &keys, store.as_ref(), *generation)?,
+        };
+        print!("{report}");
+        return Ok(());
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli.command, settings, store, signer, vault))
 }
@@ -261,12 +290,14 @@ type Opened = (
     Arc<dyn lantern_store::Store>,
     lantern_ledger::note::NoteSigner,
     lantern_vault::objects::ObjectVault,
+    Arc<lantern_vault::Keyring>,
 );
 
 /// Opens the data folder, the keys, the ledger signer, the store and the
 /// evidence vault.
 fn open(settings: &Settings) -> anyhow::Result<Opened> {
     lantern_app::prepare_data_dir(&settings.data_dir)?;
+    lantern_app::refuse_new_key_for_old_records(settings)?;
     let (keys, created) = lantern_app::load_or_create_keys(&settings.data_dir)?;
     if created {
         println!(
@@ -279,8 +310,8 @@ fn open(settings: &Settings) -> anyhow::Result<Opened> {
     let signer = lantern_app::ledger::load_or_create_signer(&settings.data_dir, &keys, &settings.ledger_origin)?;
     let keys = Arc::new(keys);
     let store = lantern_app::open_store(settings, keys.clone())?;
-    let vault = lantern_app::open_vault(settings, keys)?;
-    Ok((store, signer, vault))
+    let vault = lantern_app::open_vault(settings, keys.clone())?;
+    Ok((store, signer, vault, keys))
 }
 
 async fn run(
@@ -316,6 +347,7 @@ async fn run(
             Ok(())
         }
         Command::Settings
+        | Command::Keys { .. }
         | Command::Verify { .. }
         | Command::Match { .. }
         | Command::Backup { .. }

@@ -358,3 +358,20 @@ fn a_changed_evidence_object_record_or_custody_event_is_detected() {
         ],
     );
 }
+
+#[test]
+fn a_missing_key_file_is_not_replaced_for_a_database_with_records() {
+    let dir = populated();
+    let key = dir.path().join("keys").join("master.key");
+    std::fs::rename(&key, dir.path().join("master.key.away")).unwrap();
+    let (ok, out) = lantern(dir.path(), &["ledger", "audit"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("is missing, but the database already holds records"),
+        "{out}"
+    );
+    assert!(!key.exists(), "a new key was created");
+    std::fs::rename(dir.path().join("master.key.away"), &key).unwrap();
+    let (ok, out) = lantern(dir.path(), &["ledger", "audit"]);
+    assert!(ok, "{out}");
+}

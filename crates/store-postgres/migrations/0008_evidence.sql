@@ -38,7 +38,10 @@ CREATE TABLE custody_events (
 );
 CREATE INDEX custody_by_evidence ON custody_events(evidence_id, seq);
 
-CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence
+-- Key rotation may re-seal `protected`; nothing else changes.
+CREATE TRIGGER evidence_append_only
+BEFORE UPDATE OF id, object_name, sha256, size, title, media_type, derived_from, derivation, created_at,
+                 created_by, created_by_name OR DELETE ON evidence
 FOR EACH ROW EXECUTE FUNCTION lantern_append_only('evidence records are never changed');
 CREATE TRIGGER evidence_no_truncate BEFORE TRUNCATE ON evidence
 FOR EACH STATEMENT EXECUTE FUNCTION lantern_append_only('evidence records are never changed');

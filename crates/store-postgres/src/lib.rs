@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_tracing.sql"),
     include_str!("../migrations/0007_interviewer_languages.sql"),
     include_str!("../migrations/0008_evidence.sql"),
+    include_str!("../migrations/0009_reseal.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

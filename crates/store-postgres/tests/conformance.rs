@@ -40,6 +40,17 @@ fn conformance() {
 
 #[test]
 #[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn key_rotation() {
+    lantern_store::conformance::key_rotation_reseals_every_sealed_value(&|keys| {
+        let url = fresh_test_database()
+            .expect("create a test database")
+            .unwrap_or_else(|| panic!("{NEEDS}"));
+        Box::new(lantern_store_postgres::open(&url, keys).expect("open"))
+    });
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
 fn audit_history_and_log_are_append_only_in_the_database() {
     let (url, store) = fresh();
     let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());

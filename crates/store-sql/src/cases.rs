@@ -604,9 +604,9 @@ impl<B: Backend> SqlStore<B> {
 }
 
 /// Purpose under which case notes are sealed.
-const NOTE_PURPOSE: &str = "case-note";
+pub(crate) const NOTE_PURPOSE: &str = "case-note";
 
-fn note_place(case: CaseId, note: CaseNoteId) -> String {
+pub(crate) fn note_place(case: CaseId, note: CaseNoteId) -> String {
     format!("case/{case}/note/{note}")
 }
 

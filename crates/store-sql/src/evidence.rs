@@ -20,9 +20,9 @@ use crate::util::{fmt_ts, json, parse_id, parse_ts};
 use crate::{insert_audit, params, SqlStore};
 
 /// Keyring purpose of an evidence record's protected details.
-const DETAILS_PURPOSE: &str = "evidence-details";
+pub(crate) const DETAILS_PURPOSE: &str = "evidence-details";
 
-fn place(id: EvidenceId) -> String {
+pub(crate) fn place(id: EvidenceId) -> String {
     format!("evidence/{id}")
 }
 

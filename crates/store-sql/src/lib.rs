@@ -12,6 +12,7 @@ mod cases;
 pub mod copy;
 mod evidence;
 mod interviews;
+mod keys;
 mod ledger;
 mod people;
 pub mod sql;
@@ -665,6 +666,12 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     }
     fn vault_objects(&self) -> StoreResult<Vec<lantern_store::StoredObject>> {
         self.all_objects()
+    }
+    fn key_usage(&self) -> StoreResult<Vec<lantern_store::KeyUsage>> {
+        self.usage()
+    }
+    fn reseal(&self) -> StoreResult<u64> {
+        self.reseal_all()
     }
     fn request_by_reference(
         &self,

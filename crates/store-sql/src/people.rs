@@ -25,11 +25,11 @@ const SORT_LIMIT: u64 = 8_000;
 const BROWSE_COUNT_CAP: u64 = 10_000;
 
 /// Purpose under which protected person fields are sealed.
-const PROTECTED_PURPOSE: &str = "person-protected";
+pub(crate) const PROTECTED_PURPOSE: &str = "person-protected";
 /// Purpose under which photos are sealed.
-const PHOTO_PURPOSE: &str = "person-photo";
+pub(crate) const PHOTO_PURPOSE: &str = "person-photo";
 
-fn place(id: PersonId) -> String {
+pub(crate) fn place(id: PersonId) -> String {
     format!("person/{id}")
 }
 

@@ -16,9 +16,9 @@ use crate::util::{fmt_ts, json, parse_id, parse_ts};
 use crate::{insert_audit, params, SqlStore};
 
 /// Purpose under which requesters' details are sealed.
-const REQUESTER_PURPOSE: &str = "tracing-requester";
+pub(crate) const REQUESTER_PURPOSE: &str = "tracing-requester";
 
-fn place(id: RequestId) -> String {
+pub(crate) fn place(id: RequestId) -> String {
     format!("request/{id}/requester")
 }
 

@@ -43,7 +43,10 @@ CREATE TABLE custody_events (
 );
 CREATE INDEX custody_by_evidence ON custody_events(evidence_id, seq);
 
-CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+-- Key rotation may re-seal `protected`; nothing else changes.
+CREATE TRIGGER evidence_no_update
+BEFORE UPDATE OF id, object_name, sha256, size, title, media_type, derived_from, derivation, created_at,
+                 created_by, created_by_name ON evidence
 BEGIN SELECT RAISE(ABORT, 'evidence records are never changed'); END;
 CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
 BEGIN SELECT RAISE(ABORT, 'evidence records are never changed'); END;

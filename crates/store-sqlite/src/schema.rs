@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_tracing.sql"),
     include_str!("../migrations/0012_interviewer_languages.sql"),
     include_str!("../migrations/0013_evidence.sql"),
+    include_str!("../migrations/0014_reseal.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -25,6 +25,14 @@ fn conformance() {
 }
 
 #[test]
+fn key_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    lantern_store::conformance::key_rotation_reseals_every_sealed_value(&|keys| {
+        Box::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), keys).unwrap())
+    });
+}
+
+#[test]
 fn audit_and_history_are_append_only_in_the_database() {
     let (dir, store) = fresh();
     let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());

@@ -366,6 +366,15 @@ pub trait Store: Send + Sync {
     /// Every catalogued object.
     fn vault_objects(&self) -> StoreResult<Vec<StoredObject>>;
 
+    // ----- keys -----
+
+    /// How many sealed values each master-key generation seals, by table.
+    fn key_usage(&self) -> StoreResult<Vec<KeyUsage>>;
+    /// Re-seals every value not sealed under the keyring's newest
+    /// generation, a page of rows per short transaction, while the server
+    /// keeps serving; returns how many were re-sealed.
+    fn reseal(&self) -> StoreResult<u64>;
+
     // ----- ledger -----
 
     /// Number of log entries.

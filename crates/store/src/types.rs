@@ -469,3 +469,14 @@ pub struct Discrepancy {
     /// What differs, in words (`field birth_date changed`, `no log entry` …).
     pub what: String,
 }
+
+/// How many values of a table one master-key generation seals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUsage {
+    /// The table.
+    pub table: String,
+    /// The generation (0: a value that names none, i.e. malformed).
+    pub generation: u32,
+    /// How many values.
+    pub values: u64,
+}

@@ -43,6 +43,7 @@ type Prepared = (
     tempfile::TempDir,
     Arc<dyn Store>,
     lantern_vault::objects::ObjectVault,
+    Option<String>,
     AppState,
 );
 
@@ -80,6 +81,8 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     /// Its evidence vault.
     pub vault: lantern_vault::objects::ObjectVault,
+    /// Its PostgreSQL database, when it runs on one (else SQLite in the data folder).
+    pub database_url: Option<String>,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -111,7 +114,7 @@ impl TestServer {
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         // The store is synchronous; it is set up on a blocking thread, as
         // the server calls it.
-        let (dir, store, vault, state) =
+        let (dir, store, vault, database_url, state) =
             tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config, objects))
                 .await
                 .expect("prepare");
@@ -130,6 +133,7 @@ impl TestServer {
             store,
             clock,
             vault,
+            database_url,
             _dir: dir,
             shutdown: Some(tx),
         }
@@ -145,8 +149,9 @@ impl TestServer {
         lantern_app::prepare_data_dir(dir.path()).expect("data dir");
         let (keys, _) = lantern_app::load_or_create_keys(dir.path()).expect("keys");
         let keys = Arc::new(keys);
-        let store: Arc<dyn Store> = match lantern_store_postgres::fresh_test_database().expect("test database") {
-            Some(url) => Arc::new(lantern_store_postgres::open(&url, keys.clone()).expect("store")),
+        let database_url = lantern_store_postgres::fresh_test_database().expect("test database");
+        let store: Arc<dyn Store> = match &database_url {
+            Some(url) => Arc::new(lantern_store_postgres::open(url, keys.clone()).expect("store")),
             None => Arc::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), keys.clone()).expect("store")),
         };
         let vault =
@@ -171,7 +176,22 @@ impl TestServer {
             }
         }
         let state = AppState::new(store.clone(), vault.clone(), clock, config).expect("state");
-        (dir, store, vault, state)
+        (dir, store, vault, database_url, state)
+    }
+
+    /// Its data folder (keys, SQLite database, objects).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Settings that name this server's data folder and database, as a
+    /// second process (a `lantern` command) would be given.
+    pub fn settings(&self) -> lantern_app::settings::Settings {
+        use lantern_app::settings::{FileSettings, SettingArgs, Settings};
+        let mut s = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
+        s.data_dir = self.data_dir().to_path_buf();
+        s.database_url = self.database_url.clone().unwrap_or_default();
+        s
     }
 
     /// Runs `f` on the store from a blocking thread (the store is

@@ -2224,3 +2224,82 @@ async fn an_unreachable_object_store_fails_the_upload_cleanly() {
     );
     assert_eq!(srv.audit_count("evidence.add").await, 0);
 }
+
+#[tokio::test]
+async fn keys_rotate_and_retire_while_the_server_runs() {
+    let srv = TestServer::start().await;
+    let token = srv.api_token(Role::Registrar).await;
+    let api = reqwest::Client::new();
+    let register = |contact: &'static str| {
+        api.post(srv.url("/api/v1/people?confirm_new=true"))
+            .bearer_auth(&token)
+            .json(&json!({"names": [{"text": "Rotation Person", "kind": "primary"}], "contact": contact}))
+            .send()
+    };
+    let created: Value = register("before the rotation").await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    // A second process (`lantern keys rotate`): its own keyring from the
+    // file and its own connection to the database.
+    let settings = srv.settings();
+    let rotate = {
+        let settings = settings.clone();
+        move |retire: Option<u32>| {
+            let (keys, _) = lantern_app::load_or_create_keys(&settings.data_dir).unwrap();
+            let keys = std::sync::Arc::new(keys);
+            let store = lantern_app::open_store(&settings, keys.clone()).unwrap();
+            match retire {
+                None => lantern_app::keys::rotate(&settings.data_dir, &settings.ledger_origin, &keys, store.as_ref()),
+                Some(g) => lantern_app::keys::retire(&settings.data_dir, &keys, store.as_ref(), g),
+            }
+        }
+    };
+    let report = tokio::task::spawn_blocking({
+        let rotate = rotate.clone();
+        move || rotate(None)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        report.contains("Generation 2 added") && report.contains("Back up"),
+        "{report}"
+    );
+    // The running server reads what was re-sealed under the generation it
+    // did not know, without a restart.
+    let protected: Value = api
+        .get(srv.url(&format!("/api/v1/people/{id}/protected")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(protected["contact"], "before the rotation", "{protected}");
+    let usage = srv.db(|s| s.key_usage().unwrap()).await;
+    assert!(usage.iter().all(|u| u.generation == 2), "{usage:?}");
+    // Generation 1 goes once nothing needs it; the current one never.
+    let report = tokio::task::spawn_blocking({
+        let rotate = rotate.clone();
+        move || rotate(Some(1))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(report.contains("Generation 1 removed"), "{report}");
+    let refused = tokio::task::spawn_blocking(move || rotate(Some(2))).await.unwrap();
+    assert!(format!("{:#}", refused.unwrap_err()).contains("generation 2 still seals values"));
+    // New registrations still seal and open.
+    let created: Value = register("after the rotation").await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let protected: Value = api
+        .get(srv.url(&format!("/api/v1/people/{id}/protected")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(protected["contact"], "after the rotation");
+}

@@ -9,7 +9,12 @@
 //!
 //! Every sealed value carries the generation of the master key that sealed
 //! it, so a new generation can be added (rotation) while old values stay
-//! readable and are re-sealed in the background.
+//! readable and are re-sealed in the background. A keyring loaded from a
+//! file notices a generation added to the file by another process (`lantern
+//! keys rotate`): a value sealed under a generation it does not know makes
+//! it read the file again, and it checks the file for a newer generation to
+//! seal with every [`REFRESH`], so running servers follow a rotation without
+//! a restart.
 //!
 //! The sealed form is `v1 ‖ generation (u32, big endian) ‖ nonce (24) ‖
 //! ciphertext+tag`. The associated data binds the value to its place (for
@@ -21,7 +26,9 @@ pub mod passphrase;
 pub mod stream;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -64,6 +71,9 @@ pub enum VaultError {
     /// More chunks than the stream format can number (256 TiB).
     #[error("the object is too large for the stream format")]
     TooLarge,
+    /// The generation that seals new values cannot be retired.
+    #[error("generation {0} seals new values; rotate first")]
+    CurrentGeneration(u32),
     /// The operating system's random source failed.
     #[error("no randomness available: {0}")]
     Random(String),
@@ -81,17 +91,36 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<(), VaultError> {
     getrandom::getrandom(buf).map_err(|e| VaultError::Random(e.to_string()))
 }
 
+/// How often a keyring loaded from a file looks for a newer generation.
+pub const REFRESH: Duration = Duration::from_secs(10);
+
+type Masters = BTreeMap<u32, Zeroizing<[u8; 32]>>;
+
+/// A key file and, behind a lock, when it was last checked and the
+/// modification time it had then.
+struct KeyFile {
+    path: PathBuf,
+    checked: Mutex<(Instant, Option<SystemTime>)>,
+}
+
 /// The master keys, by generation; the highest generation seals new values.
 pub struct Keyring {
-    masters: BTreeMap<u32, Zeroizing<[u8; 32]>>,
+    masters: RwLock<Masters>,
+    /// The key file it was loaded from, and when it was last checked and
+    /// modified.
+    file: Option<KeyFile>,
 }
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keyring")
-            .field("generations", &self.masters.keys().collect::<Vec<_>>())
+            .field("generations", &self.generations())
             .finish()
     }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 impl Keyring {
@@ -101,25 +130,89 @@ impl Keyring {
         random_bytes(key.as_mut())?;
         let mut masters = BTreeMap::new();
         masters.insert(1, key);
-        Ok(Keyring { masters })
+        Ok(Keyring {
+            masters: RwLock::new(masters),
+            file: None,
+        })
+    }
+
+    fn read_masters(&self) -> std::sync::RwLockReadGuard<'_, Masters> {
+        self.masters.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds a new generation and makes it the one that seals; returns it.
-    pub fn rotate(&mut self) -> Result<u32, VaultError> {
-        let next = self.current_generation() + 1;
+    /// (Save the keyring to make it last.)
+    pub fn rotate(&self) -> Result<u32, VaultError> {
         let mut key = Zeroizing::new([0u8; 32]);
         random_bytes(key.as_mut())?;
-        self.masters.insert(next, key);
+        let mut masters = self.masters.write().unwrap_or_else(|e| e.into_inner());
+        let next = masters.keys().next_back().copied().unwrap_or(0) + 1;
+        masters.insert(next, key);
         Ok(next)
+    }
+
+    /// Removes a generation no value needs any more. The one that seals
+    /// cannot be removed.
+    pub fn retire(&self, generation: u32) -> Result<(), VaultError> {
+        let mut masters = self.masters.write().unwrap_or_else(|e| e.into_inner());
+        if masters.keys().next_back() == Some(&generation) {
+            return Err(VaultError::CurrentGeneration(generation));
+        }
+        masters
+            .remove(&generation)
+            .map(|_| ())
+            .ok_or(VaultError::UnknownGeneration(generation))
+    }
+
+    /// The generations held, oldest first.
+    pub fn generations(&self) -> Vec<u32> {
+        self.read_masters().keys().copied().collect()
     }
 
     /// The generation that seals new values.
     pub fn current_generation(&self) -> u32 {
-        self.masters.keys().next_back().copied().unwrap_or(0)
+        self.refresh(false);
+        self.read_masters().keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// Reads the key file again if it changed (or, with `now`, whatever
+    /// the time since the last check), keeping every generation already
+    /// held. Errors are left for the next check: the keys in memory stay.
+    fn refresh(&self, now: bool) {
+        let Some(KeyFile { path, checked }) = &self.file else {
+            return;
+        };
+        let mut checked = checked.lock().unwrap_or_else(|e| e.into_inner());
+        if !now && checked.0.elapsed() < REFRESH {
+            return;
+        }
+        checked.0 = Instant::now();
+        let stamp = modified(path);
+        if !now && stamp == checked.1 {
+            return;
+        }
+        if let Ok(fresh) = Self::read_file(path) {
+            checked.1 = stamp;
+            let mut masters = self.masters.write().unwrap_or_else(|e| e.into_inner());
+            for (generation, key) in fresh {
+                masters.entry(generation).or_insert(key);
+            }
+        }
     }
 
     /// Reads a key file: one `generation hexkey` per line, `#` comments.
     pub fn load(path: &Path) -> Result<Self, VaultError> {
+        let masters = Self::read_file(path)?;
+        Ok(Keyring {
+            masters: RwLock::new(masters),
+            file: Some(KeyFile {
+                path: path.to_path_buf(),
+                checked: Mutex::new((Instant::now(), modified(path))),
+            }),
+        })
+    }
+
+    fn read_file(path: &Path) -> Result<Masters, VaultError> {
         let shown = path.display().to_string();
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| VaultError::Io {
             path: shown.clone(),
@@ -150,7 +243,7 @@ impl Keyring {
         if masters.is_empty() {
             return Err(VaultError::BadKeyFile { path: shown, line: 0 });
         }
-        Ok(Keyring { masters })
+        Ok(masters)
     }
 
     /// Writes the key file (mode 0600 on Unix), replacing it atomically.
@@ -164,7 +257,7 @@ impl Keyring {
              # Losing this file makes every protected field unreadable: back it up\n\
              # offline, apart from the database backups (see docs/operations.md).\n",
         ));
-        for (generation, key) in &self.masters {
+        for (generation, key) in self.read_masters().iter() {
             text.push_str(&format!("{generation} "));
             for b in key.iter() {
                 text.push_str(&format!("{b:02x}"));
@@ -176,10 +269,15 @@ impl Keyring {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
-    /// The key for one purpose, derived from a generation's master key.
+    /// The key for one purpose, derived from a generation's master key. A
+    /// generation not held makes a keyring loaded from a file read it again
+    /// (another process may have rotated the keys).
     fn purpose_key(&self, generation: u32, purpose: &str) -> Result<Zeroizing<[u8; 32]>, VaultError> {
-        let master = self
-            .masters
+        if !self.read_masters().contains_key(&generation) {
+            self.refresh(true);
+        }
+        let masters = self.read_masters();
+        let master = masters
             .get(&generation)
             .ok_or(VaultError::UnknownGeneration(generation))?;
         let hk = Hkdf::<Sha256>::new(Some(b"lantern field keys v1"), master.as_ref());
@@ -294,7 +392,7 @@ mod tests {
 
     #[test]
     fn rotation_keeps_old_values_readable() {
-        let mut k = Keyring::generate().unwrap();
+        let k = Keyring::generate().unwrap();
         let old = k.seal("person", "p", b"old").unwrap();
         assert_eq!(k.rotate().unwrap(), 2);
         let new = k.seal("person", "p", b"new").unwrap();
@@ -309,7 +407,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lantern-vault-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("master.key");
-        let mut k = Keyring::generate().unwrap();
+        let k = Keyring::generate().unwrap();
         k.rotate().unwrap();
         k.save(&path).unwrap();
         let again = Keyring::load(&path).unwrap();
@@ -325,6 +423,36 @@ mod tests {
         assert!(matches!(
             Keyring::load(&path),
             Err(VaultError::BadKeyFile { line: 1, .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_running_keyring_follows_a_rotation_made_by_another_process() {
+        let dir = std::env::temp_dir().join(format!("lantern-vault-rotate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("master.key");
+        Keyring::generate().unwrap().save(&path).unwrap();
+        let server = Keyring::load(&path).unwrap();
+        let old = server.seal("person", "p", b"before").unwrap();
+        // Another process rotates and seals under the new generation.
+        let cli = Keyring::load(&path).unwrap();
+        assert_eq!(cli.rotate().unwrap(), 2);
+        cli.save(&path).unwrap();
+        let new = cli.seal("person", "p", b"after").unwrap();
+        assert_eq!(Keyring::generation_of(&new), Some(2));
+        // The server opens it at once, and old values still.
+        assert_eq!(&server.open("person", "p", &new).unwrap()[..], b"after");
+        assert_eq!(&server.open("person", "p", &old).unwrap()[..], b"before");
+        assert_eq!(server.current_generation(), 2);
+        // Retiring: never the current generation; an old one once unused.
+        assert!(matches!(cli.retire(2), Err(VaultError::CurrentGeneration(2))));
+        cli.retire(1).unwrap();
+        cli.save(&path).unwrap();
+        assert_eq!(Keyring::load(&path).unwrap().generations(), vec![2]);
+        assert!(matches!(
+            cli.open("person", "p", &old),
+            Err(VaultError::UnknownGeneration(1))
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
