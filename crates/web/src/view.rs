@@ -54,6 +54,12 @@ impl Page {
         }
     }
 
+    /// A moment as staff read it: date, hours and minutes, UTC.
+    pub fn when(&self, t: &time::OffsetDateTime) -> String {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+    }
+
     /// A message in the page's language.
     pub fn t(&self, key: &str) -> String {
         self.state.i18n.text(self.ctx.lang, key, &[])
