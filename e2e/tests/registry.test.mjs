@@ -111,7 +111,7 @@ test("Persian pages are right to left and mirrored", async () => {
 test("the main pages have no WCAG 2 A/AA violations, in English and Persian", async () => {
   const page = await browser.newPage();
   const pages = {
-    anonymous: ["/login", "/status"],
+    anonymous: ["/login", "/status", "/request"],
     caseworker: ["/tracing", "/tracing/new"],
     registrar: ["/", "/people", "/people?q=hosseini", "/people/new", "/households", "/account"],
     auditor: ["/audit"],

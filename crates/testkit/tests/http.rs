@@ -2303,3 +2303,121 @@ async fn keys_rotate_and_retire_while_the_server_runs() {
         .unwrap();
     assert_eq!(protected["contact"], "after the rotation");
 }
+
+#[tokio::test]
+async fn families_file_through_the_public_form_within_a_rate_limit() {
+    let config = WebConfig {
+        public_filings_per_address: 3,
+        status_lookups_per_address: 4,
+        ..WebConfig::default()
+    };
+    let srv = TestServer::start_with(config, true).await;
+    let mut family = lantern_testkit::Session::anonymous(&srv);
+    family.refresh_csrf("/request").await;
+    assert!(!family.csrf.is_empty(), "the public form carries a CSRF token");
+    let page = family.get("/request").await.text().await.unwrap();
+    assert!(page.contains("Ask us to find a relative") && !page.contains("name=\"channel\""));
+    // Incomplete is fine (a single name); malformed is refused field by field.
+    let r = family
+        .post_form(
+            "/request",
+            &[
+                ("kind", "find"),
+                ("names", "Masoud Hosseini"),
+                ("birth_date", "around 1970"),
+                ("contact", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"birth_date-error\""), "{body}");
+    assert!(body.contains("Masoud Hosseini"), "what was typed is kept");
+    let mut secrets = Vec::new();
+    for name in ["Masoud Hosseini", "مسعود حسینی", "Massoud Husseini"] {
+        let r = family
+            .post_form(
+                "/request",
+                &[
+                    ("kind", "visit"),
+                    ("names", name),
+                    ("requester_name", "A sister"),
+                    ("contact", "+00 000 0000"),
+                    ("channel", "gate"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = r.text().await.unwrap();
+        let reference = body
+            .split("<strong>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string();
+        let secret = body
+            .split("id=\"secret\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(reference.starts_with("TR-"), "{reference}");
+        assert!(!body.contains("/tracing/"), "the public page links to no staff page");
+        secrets.push((reference, secret));
+    }
+    // The fourth filing from the same address within the hour is refused.
+    let r = family
+        .post_form("/request", &[("kind", "find"), ("names", "One More"), ("contact", "x")])
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let filed = srv
+        .db(|s| {
+            s.tracing_requests(&lantern_store::RequestQuery {
+                state: None,
+                page: lantern_store::PageRequest::new(1, 50),
+            })
+            .unwrap()
+        })
+        .await;
+    assert_eq!(filed.total, 3);
+    for r in &filed.items {
+        let id = r.id;
+        let full = srv.db(move |s| s.tracing_request(id).unwrap().unwrap()).await;
+        assert_eq!(
+            full.channel,
+            lantern_domain::tracing::Channel::PublicForm,
+            "the channel is the form's"
+        );
+    }
+    // Oversized bodies are refused.
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = family.post_form("/request", &[("kind", "find"), ("names", &big)]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The family follows the request; guessing secrets is rate-limited too.
+    let (reference, secret) = &secrets[0];
+    let r = family
+        .post_form("/status", &[("reference", reference), ("secret", secret)])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("We are looking into your request."));
+    for _ in 0..3 {
+        let r = family
+            .post_form("/status", &[("reference", reference), ("secret", "wrong")])
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    let r = family
+        .post_form("/status", &[("reference", reference), ("secret", secret)])
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(srv.audit("request.file").await.len(), 3);
+    assert!(srv
+        .audit("request.file")
+        .await
+        .iter()
+        .all(|e| e.actor_name == "public form"));
+}

@@ -618,3 +618,7 @@ derivation-other = Other
 error-file-too-large = The file is larger than the limit of { $limit } MB.
 http-storage_unavailable-title = Storage unavailable
 http-storage_unavailable = The evidence storage cannot be reached; nothing was saved. Try again later.
+
+## Public request form
+request-public-title = Ask us to find a relative
+request-public-help = Tell us what you know about the person you are looking for: one name, in any script or spelling, is enough to start. We will not tell you anything about them unless they agree. Keep the reference and the secret you get at the end: with both you can follow your request on the status page.

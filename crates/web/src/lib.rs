@@ -54,6 +54,12 @@ pub struct WebConfig {
     pub login_failures_per_account: usize,
     /// Failed logins allowed per client address within the throttle window.
     pub login_failures_per_address: usize,
+    /// Requests a family may file through the public form per hour, from one address.
+    pub public_filings_per_address: usize,
+    /// Requests the public form accepts per hour in all (a flood from many addresses).
+    pub public_filings_per_hour: usize,
+    /// Status page lookups per client address per 15 minutes (guessing secrets).
+    pub status_lookups_per_address: usize,
 }
 
 impl Default for WebConfig {
@@ -67,6 +73,9 @@ impl Default for WebConfig {
             max_evidence: 4 * 1024 * 1024 * 1024,
             login_failures_per_account: 5,
             login_failures_per_address: 30,
+            public_filings_per_address: 5,
+            public_filings_per_hour: 300,
+            status_lookups_per_address: 30,
         }
     }
 }
@@ -85,6 +94,10 @@ pub struct AppInner {
     pub vault: lantern_vault::objects::ObjectVault,
     /// Failed-login counter.
     pub throttle: security::Throttle,
+    /// Filings through the public form, per address and in all.
+    pub public_filings: security::Throttle,
+    /// Status page lookups, per address.
+    pub status_lookups: security::Throttle,
     /// The matching index over every registered person's names, built at
     /// start and kept current after every change.
     pub matcher: std::sync::RwLock<lantern_matching::Matcher>,
@@ -125,6 +138,13 @@ impl AppState {
             config.login_failures_per_account,
             config.login_failures_per_address,
         );
+        let public_filings = security::Throttle::new(
+            Duration::hours(1),
+            config.public_filings_per_hour,
+            config.public_filings_per_address,
+        );
+        let status_lookups =
+            security::Throttle::new(Duration::minutes(15), usize::MAX, config.status_lookups_per_address);
         let mut matcher = lantern_matching::Matcher::new();
         for (id, names) in store.person_names()? {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -137,6 +157,8 @@ impl AppState {
             i18n: i18n::I18n::load()?,
             config,
             throttle,
+            public_filings,
+            status_lookups,
             matcher: std::sync::RwLock::new(matcher),
         })))
     }

@@ -122,7 +122,8 @@ pub fn totp_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
     )
 }
 
-/// Counts failed logins per account and per address and refuses further
+/// Counts events (failed logins, filings through the public form, status
+/// lookups) per key and per address within a window, and refuses further
 /// attempts for a while once a limit is reached.
 #[derive(Debug)]
 pub struct Throttle {

@@ -77,6 +77,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/tracing/{id}/state", post(tracing::move_state))
         .route("/tracing/{id}/consent", post(tracing::consent))
         .route("/status", get(tracing::status_form).post(tracing::status))
+        .route("/request", get(tracing::public_form).post(tracing::public_create))
         .route(
             "/evidence",
             get(evidence::list)

@@ -151,6 +151,8 @@ pub(crate) async fn list(
 #[template(path = "tracing_new.html")]
 struct NewPage {
     c: Page,
+    /// The public form (no account): no channel, the family's own words.
+    public: bool,
     kinds: Vec<&'static str>,
     channels: Vec<&'static str>,
     errors: FieldErrors,
@@ -163,11 +165,12 @@ impl NewPage {
     }
 }
 
-fn new_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Response {
+fn new_page(state: &AppState, ctx: &Ctx, public: bool, errors: FieldErrors, form: Pairs) -> Response {
     render_status(
         super::form_status(&errors),
         &NewPage {
-            c: Page::new(state, ctx, "tracing-new"),
+            c: Page::new(state, ctx, if public { "request-public-title" } else { "tracing-new" }),
+            public,
             kinds: RequestKind::ALL.iter().map(|k| k.code()).collect(),
             channels: Channel::ALL.iter().map(|k| k.code()).collect(),
             errors,
@@ -177,14 +180,15 @@ fn new_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Re
 }
 
 pub(crate) async fn new_form(State(state): State<AppState>, auth: Authz<need::TracingWork>) -> Response {
-    new_page(&state, &auth.ctx, no_errors(), Vec::new())
+    new_page(&state, &auth.ctx, false, no_errors(), Vec::new())
 }
 
 #[derive(Template)]
 #[template(path = "tracing_filed.html")]
 struct FiledPage {
     c: Page,
-    id: RequestId,
+    /// The request, for staff (the public page links nowhere).
+    id: Option<RequestId>,
     reference: String,
     secret: String,
 }
@@ -196,7 +200,7 @@ pub(crate) async fn create(
 ) -> Result<Response, AppError> {
     let request = match request_form(&form, state.clock.now().date()) {
         Ok(r) => r,
-        Err(errors) => return Ok(new_page(&state, &auth.ctx, errors, form)),
+        Err(errors) => return Ok(new_page(&state, &auth.ctx, false, errors, form)),
     };
     // The family follows the request with the reference and this secret,
     // shown once; only its hash is kept.
@@ -206,7 +210,47 @@ pub(crate) async fn create(
     let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
     Ok(render(&FiledPage {
         c: Page::new(&state, &auth.ctx, "tracing-filed"),
-        id: filed.id,
+        id: Some(filed.id),
+        reference: filed.reference,
+        secret,
+    }))
+}
+
+/// The throttle key of the public form as a whole.
+const PUBLIC_FORM: &str = "public-form";
+
+/// The public request form: families file without an account.
+pub(crate) async fn public_form(State(state): State<AppState>, ctx: Ctx) -> Response {
+    new_page(&state, &ctx, true, no_errors(), Vec::new())
+}
+
+/// Files a request from the public form. Rate-limited per address and in
+/// all; nothing about the registry is shown, only the reference and the
+/// secret to follow the request on the status page.
+pub(crate) async fn public_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(mut form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    if state.public_filings.is_blocked(PUBLIC_FORM, &ctx.address, now) {
+        return Err(AppError::TooManyRequests);
+    }
+    form.retain(|(k, _)| k != "channel");
+    form.push(("channel".into(), Channel::PublicForm.code().into()));
+    let request = match request_form(&form, now.date()) {
+        Ok(r) => r,
+        Err(errors) => return Ok(new_page(&state, &ctx, true, errors, form)),
+    };
+    state.public_filings.fail(PUBLIC_FORM, &ctx.address, now);
+    let secret = random_token()[..16].to_string();
+    let hash = token_hash(&secret);
+    let mut audit = ctx.audit(now);
+    audit.actor_name = "public form".into();
+    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    Ok(render(&FiledPage {
+        c: Page::new(&state, &ctx, "tracing-filed"),
+        id: None,
         reference: filed.reference,
         secret,
     }))
@@ -459,6 +503,11 @@ pub(crate) async fn status(
     ctx: Ctx,
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    if state.status_lookups.is_blocked("status", &ctx.address, now) {
+        return Err(AppError::TooManyRequests);
+    }
+    state.status_lookups.fail("status", &ctx.address, now);
     let reference = field(&form, "reference").trim().to_uppercase();
     let hash = token_hash(field(&form, "secret").trim());
     let found = state.db(move |s| s.request_by_reference(&reference, &hash)).await?;
