@@ -616,12 +616,10 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn record_consent(
         &self,
         id: lantern_domain::tracing::RequestId,
-        consent: &lantern_domain::tracing::Consent,
-        method: lantern_domain::tracing::ConsentMethod,
-        witness: Option<String>,
+        consent: &lantern_store::ConsentInput,
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<lantern_store::TracingRequest> {
-        self.consent(id, consent, method, witness, ctx)
+        self.consent(id, consent, ctx)
     }
     fn add_evidence(
         &self,

@@ -7,7 +7,7 @@ use lantern_domain::person::PersonId;
 use lantern_domain::tracing::{Channel, Consent, ConsentMethod, RequestId, RequestKind, RequestState, Scope};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
-    AuditContext, NewTracingRequest, Page, RecordedConsent, RequestCandidate, RequestQuery, RequestStep,
+    AuditContext, ConsentInput, NewTracingRequest, Page, RecordedConsent, RequestCandidate, RequestQuery, RequestStep,
     RequestSummary, Requester, SoughtPerson, StoreError, StoreResult, TracingRequest,
 };
 
@@ -28,14 +28,15 @@ fn code_err(e: FieldError) -> StoreError {
 
 /// Consent as stored: JSON of its scope codes, the do-not-trace flag, how,
 /// the witness, who and when.
-fn consent_json(c: &Consent, method: ConsentMethod, witness: Option<&str>, ctx: &AuditContext) -> String {
-    let mut scope: Vec<&str> = c.scope.iter().map(|s| s.code()).collect();
+fn consent_json(c: &ConsentInput, ctx: &AuditContext) -> String {
+    let mut scope: Vec<&str> = c.consent.scope.iter().map(|s| s.code()).collect();
     scope.sort_unstable();
     serde_json::json!({
         "scope": scope,
-        "not_to_be_traced": c.not_to_be_traced,
-        "method": method.code(),
-        "witness": witness,
+        "not_to_be_traced": c.consent.not_to_be_traced,
+        "method": c.method.code(),
+        "witness": c.witness,
+        "form": c.form.map(|f| f.to_string()),
         "by": ctx.actor_name,
         "at": fmt_ts(ctx.at),
     })
@@ -63,6 +64,11 @@ fn parse_consent(raw: &str) -> StoreResult<RecordedConsent> {
         },
         method: ConsentMethod::parse("method", &text("method")).map_err(code_err)?,
         witness: v.get("witness").and_then(|x| x.as_str()).map(str::to_string),
+        form: v
+            .get("form")
+            .and_then(|x| x.as_str())
+            .map(|f| parse_id(f).map(lantern_domain::evidence::EvidenceId))
+            .transpose()?,
         actor_name: text("by"),
         at: parse_ts(&text("at"))?,
     })
@@ -486,15 +492,26 @@ impl<B: Backend> SqlStore<B> {
     pub(crate) fn consent(
         &self,
         id: RequestId,
-        consent: &Consent,
-        method: ConsentMethod,
-        witness: Option<String>,
+        input: &ConsentInput,
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest> {
-        if method == ConsentMethod::VerbalWitnessed && witness.as_deref().is_none_or(|w| w.trim().is_empty()) {
+        let (consent, method) = (&input.consent, input.method);
+        if method == ConsentMethod::VerbalWitnessed && input.witness.as_deref().is_none_or(|w| w.trim().is_empty()) {
             return Err(FieldError::new("witness", Reason::Required).into());
         }
+        if method == ConsentMethod::SignedForm && input.form.is_none() {
+            return Err(FieldError::new("form", Reason::Required).into());
+        }
         self.write(|tx| {
+            if let Some(form) = input.form {
+                let known: bool = tx.query_value(
+                    "SELECT EXISTS(SELECT 1 FROM evidence WHERE id = ?1)",
+                    params![form.to_string()],
+                )?;
+                if !known {
+                    return Err(FieldError::new("form", Reason::NotFound).into());
+                }
+            }
             let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
             let given = !consent.scope.is_empty() && !consent.not_to_be_traced;
             let to = if given {
@@ -510,7 +527,7 @@ impl<B: Backend> SqlStore<B> {
             if !allowed {
                 return Err(FieldError::new("state", Reason::StepNotAllowed).into());
             }
-            let stored = consent_json(consent, method, witness.as_deref(), ctx);
+            let stored = consent_json(input, ctx);
             tx.execute(
                 "UPDATE tracing_requests SET consent = ?2 WHERE id = ?1",
                 params![id.to_string(), stored.as_str()],

@@ -84,7 +84,25 @@ pub fn key_rotation_reseals_every_sealed_value(
     protected_fields_are_separate_and_audited(store);
     photos_round_trip(store);
     case_notes_are_protected_and_kept_from_the_household(store);
-    tracing_requests_follow_the_family_path(store);
+    store
+        .file_request(
+            &crate::NewTracingRequest {
+                kind: lantern_domain::tracing::RequestKind::Find,
+                channel: lantern_domain::tracing::Channel::Phone,
+                requester: crate::Requester {
+                    name: "A brother".into(),
+                    relationship: "brother".into(),
+                    contact: "+00 555 0199".into(),
+                },
+                sought: crate::SoughtPerson {
+                    names: vec!["Someone Sought".into()],
+                    ..Default::default()
+                },
+            },
+            "secret-hash",
+            &ctx("cw"),
+        )
+        .unwrap();
     // Evidence with a data key wrapped as the vault wraps it.
     let mut stored = object("0123456789abcdef0123456789abcdef", 0x5a);
     stored.wrapped_key = keys
@@ -1444,16 +1462,24 @@ fn tracing_requests_follow_the_family_path(store: &dyn Store) {
         scope: [Scope::AliveAndRegistered, Scope::Visit].into_iter().collect(),
         not_to_be_traced: false,
     };
+    let input = |consent: &Consent, method, witness: Option<&str>, form| crate::ConsentInput {
+        consent: consent.clone(),
+        method,
+        witness: witness.map(str::to_string),
+        form,
+    };
     assert!(matches!(
-        store.record_consent(id, &visit_only, ConsentMethod::VerbalWitnessed, None, &ctx("cw")),
+        store.record_consent(
+            id,
+            &input(&visit_only, ConsentMethod::VerbalWitnessed, None, None),
+            &ctx("cw")
+        ),
         Err(StoreError::Invalid(_))
     ));
     let r = store
         .record_consent(
             id,
-            &visit_only,
-            ConsentMethod::VerbalWitnessed,
-            Some("staff member".into()),
+            &input(&visit_only, ConsentMethod::VerbalWitnessed, Some("staff member"), None),
             &ctx("cw"),
         )
         .unwrap();
@@ -1473,10 +1499,50 @@ fn tracing_requests_follow_the_family_path(store: &dyn Store) {
     };
     let view = requester_view(mine.state, mine.consent.as_ref().map(|c| &c.consent), &facts);
     assert!(view.alive_and_registered && view.site.is_none());
-    // Withdrawn consent: nothing any more.
+    // Withdrawn consent, on a signed form that must be in the vault:
+    // nothing any more.
+    let withdrawn = Consent::default();
+    for (form, field, reason) in [
+        (None, "form", Reason::Required),
+        (
+            Some(lantern_domain::evidence::EvidenceId::new()),
+            "form",
+            Reason::NotFound,
+        ),
+    ] {
+        match store.record_consent(
+            id,
+            &input(&withdrawn, ConsentMethod::SignedForm, None, form),
+            &ctx("cw"),
+        ) {
+            Err(StoreError::Invalid(e)) => assert_eq!((e.field.as_str(), e.reason), (field, reason)),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    let signed = store
+        .add_evidence(
+            &crate::NewEvidence {
+                object: object("fedcba9876543210fedcba9876543210", 0x33),
+                title: "Signed consent form".into(),
+                media_type: "application/pdf".into(),
+                details: Default::default(),
+                received_from: None,
+                received_how: None,
+                derived_from: None,
+            },
+            &ctx("cw"),
+        )
+        .unwrap()
+        .evidence
+        .id;
     let r = store
-        .record_consent(id, &Consent::default(), ConsentMethod::SignedForm, None, &ctx("cw"))
+        .record_consent(
+            id,
+            &input(&withdrawn, ConsentMethod::SignedForm, None, Some(signed)),
+            &ctx("cw"),
+        )
         .unwrap();
+    assert_eq!(r.consent.as_ref().unwrap().form, Some(signed));
     assert_eq!(r.state, R::ConsentDeclined);
     let view = requester_view(r.state, r.consent.as_ref().map(|c| &c.consent), &facts);
     assert!(!view.alive_and_registered);

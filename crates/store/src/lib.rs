@@ -311,13 +311,12 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<TracingRequest>;
     /// Records the sought person's consent for a request waiting for it (or
     /// changes it later): a non-empty scope moves it to `consent_given`,
-    /// an empty one to `consent_declined`.
+    /// an empty one to `consent_declined`. A verbal consent needs a
+    /// witness, a signed one its form (an existing evidence record).
     fn record_consent(
         &self,
         id: lantern_domain::tracing::RequestId,
-        consent: &lantern_domain::tracing::Consent,
-        method: lantern_domain::tracing::ConsentMethod,
-        witness: Option<String>,
+        consent: &ConsentInput,
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest>;
     /// A request by the reference and secret hash a family holds (both must

@@ -81,10 +81,26 @@ pub struct RecordedConsent {
     pub method: ConsentMethod,
     /// The witness, for a verbal consent.
     pub witness: Option<String>,
+    /// The signed form (an evidence record), for a signed consent.
+    pub form: Option<lantern_domain::evidence::EvidenceId>,
     /// Who recorded it.
     pub actor_name: String,
     /// When.
     pub at: OffsetDateTime,
+}
+
+/// A consent decision to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentInput {
+    /// What may be passed on (empty: declined or withdrawn).
+    pub consent: Consent,
+    /// How it was given.
+    pub method: ConsentMethod,
+    /// The witness (required for a verbal consent).
+    pub witness: Option<String>,
+    /// The signed form, an evidence record in the vault (required for a
+    /// signed consent).
+    pub form: Option<lantern_domain::evidence::EvidenceId>,
 }
 
 /// A tracing request (without the requester, who is read apart).

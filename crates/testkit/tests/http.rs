@@ -1877,26 +1877,57 @@ async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // The resident agrees to a visit, not to their location being shared.
-    let r = cw
-        .post_form(
-            &format!("/tracing/{id}/consent"),
-            &[
-                ("scope", "alive_and_registered"),
-                ("scope", "visit"),
-                ("method", "verbal_witnessed"),
-                ("witness", "site officer"),
-            ],
-        )
-        .await;
+    let r = upload_evidence(
+        &srv,
+        &cw,
+        &format!("/tracing/{id}/consent"),
+        &[
+            ("scope", "alive_and_registered"),
+            ("scope", "visit"),
+            ("method", "verbal_witnessed"),
+            ("witness", "site officer"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let seen = family_status(&family, &reference, &secret).await;
     assert!(seen.contains("The person is alive and registered here."), "{seen}");
     assert!(!seen.contains("East Site"), "the location was not consented to");
-    // Consent withdrawn: the family is back to "could not pass on".
-    let r = cw
-        .post_form(&format!("/tracing/{id}/consent"), &[("method", "signed_form")])
-        .await;
+    // Consent withdrawn on a signed form: without the form, refused; with
+    // it, the form goes to the vault and the consent points to it. The
+    // family is back to "could not pass on".
+    let r = upload_evidence(
+        &srv,
+        &cw,
+        &format!("/tracing/{id}/consent"),
+        &[("method", "signed_form")],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"form-error\""));
+    let r = upload_evidence(
+        &srv,
+        &cw,
+        &format!("/tracing/{id}/consent"),
+        &[("method", "signed_form")],
+        Some(b"%PDF synthetic signed withdrawal".to_vec()),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let request = lantern_domain::tracing::RequestId::parse("id", &id).unwrap();
+    let form = srv
+        .db(move |s| s.tracing_request(request).unwrap().unwrap().consent.unwrap().form)
+        .await
+        .expect("the consent names its signed form");
+    let page = cw.get(&format!("/tracing/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/evidence/{form}\"")));
+    let scan = cw.get(&format!("/evidence/{form}/download")).await;
+    assert_eq!(
+        scan.bytes().await.unwrap().as_ref(),
+        b"%PDF synthetic signed withdrawal"
+    );
     let seen = family_status(&family, &reference, &secret).await;
     assert!(
         seen.contains("We could not pass on information.") && !seen.contains("alive"),

@@ -622,3 +622,4 @@ http-storage_unavailable = The evidence storage cannot be reached; nothing was s
 ## Public request form
 request-public-title = Ask us to find a relative
 request-public-help = Tell us what you know about the person you are looking for: one name, in any script or spelling, is enough to start. We will not tell you anything about them unless they agree. Keep the reference and the secret you get at the end: with both you can follow your request on the status page.
+field-form = Signed consent form (for a signed consent)

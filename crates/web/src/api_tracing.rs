@@ -388,6 +388,9 @@ pub struct ConsentIn {
     /// Required for a verbal consent.
     #[serde(default)]
     witness: String,
+    /// For a signed consent: the signed form, uploaded first with `POST /evidence`.
+    #[serde(default)]
+    form_evidence_id: String,
 }
 
 #[utoipa::path(post, path = "/tracing/{id}/consent", request_body = ConsentIn, tag = "tracing",
@@ -403,11 +406,10 @@ async fn record_consent(
     form.push(("not_to_be_traced".into(), b.not_to_be_traced.to_string()));
     form.push(("method".into(), b.method));
     form.push(("witness".into(), b.witness));
-    let (consent, method, witness) = consent_form(&form).map_err(AppError::Invalid)?;
+    form.push(("form".into(), b.form_evidence_id));
+    let input = consent_form(&form).map_err(AppError::Invalid)?;
     require_transition(&state, &auth, RequestState::ConsentGiven).await?;
     let audit = auth.ctx.audit(state.clock.now());
-    let r = state
-        .db(move |s| s.record_consent(id, &consent, method, witness, &audit))
-        .await?;
+    let r = state.db(move |s| s.record_consent(id, &input, &audit)).await?;
     Ok(Json(out(r, auth.user.role)))
 }

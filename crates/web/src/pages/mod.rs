@@ -75,7 +75,10 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/tracing/{id}/search", post(tracing::search))
         .route("/tracing/{id}/decide", post(tracing::decide))
         .route("/tracing/{id}/state", post(tracing::move_state))
-        .route("/tracing/{id}/consent", post(tracing::consent))
+        .route(
+            "/tracing/{id}/consent",
+            post(tracing::consent).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/status", get(tracing::status_form).post(tracing::status))
         .route("/request", get(tracing::public_form).post(tracing::public_create))
         .route(

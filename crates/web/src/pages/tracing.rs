@@ -16,8 +16,8 @@ use lantern_domain::tracing::{
 };
 use lantern_domain::{FieldErrors, Reason};
 use lantern_store::{
-    NewTracingRequest, Page as ResultPage, PageRequest, RequestQuery, RequestSummary, Requester, SoughtPerson,
-    TracingRequest,
+    ConsentInput, NewTracingRequest, Page as ResultPage, PageRequest, RequestQuery, RequestSummary, Requester,
+    SoughtPerson, TracingRequest,
 };
 use serde::Deserialize;
 
@@ -424,7 +424,7 @@ pub(crate) async fn move_state(
 
 /// A consent as a form gives it (`scope` repeated, `not_to_be_traced`,
 /// `method`, `witness`); every refused field at once.
-pub(crate) fn consent_form(form: &Pairs) -> Result<(Consent, ConsentMethod, Option<String>), FieldErrors> {
+pub(crate) fn consent_form(form: &Pairs) -> Result<ConsentInput, FieldErrors> {
     let mut errors = FieldErrors::new();
     let mut scope = std::collections::HashSet::new();
     for (k, v) in form {
@@ -436,12 +436,21 @@ pub(crate) fn consent_form(form: &Pairs) -> Result<(Consent, ConsentMethod, Opti
     }
     let method = errors.take(ConsentMethod::parse("method", field(form, "method")));
     let witness = optional(&mut errors, "witness", field(form, "witness"), 200);
+    let form_id = match field(form, "form").trim() {
+        "" => None,
+        raw => errors.take(lantern_domain::evidence::EvidenceId::parse("form", raw)),
+    };
     let consent = Consent {
         scope,
         not_to_be_traced: matches!(field(form, "not_to_be_traced"), "on" | "true"),
     };
     match (method, errors.is_empty()) {
-        (Some(method), true) => Ok((consent, method, witness)),
+        (Some(method), true) => Ok(ConsentInput {
+            consent,
+            method,
+            witness,
+            form: form_id,
+        }),
         _ => Err(errors),
     }
 }
@@ -457,23 +466,53 @@ pub(crate) async fn engine_candidates(state: &AppState, names: &[String]) -> Res
         .collect())
 }
 
+/// Records consent from the request page. A signed consent comes with its
+/// form, uploaded with the decision (multipart, streamed into the vault) and
+/// kept as an evidence record the consent points to.
 pub(crate) async fn consent(
     State(state): State<AppState>,
     auth: Authz<need::TracingWork>,
     Path(id): Path<String>,
-    Form(form): Form<Pairs>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
     let id = request_id(&id)?;
-    let (consent, method, witness) = match consent_form(&form) {
-        Ok(c) => c,
-        Err(errors) => return view_page(&state, &auth, id, None, errors).await,
+    let upload = match super::evidence::receive(&state, multipart).await {
+        Ok(u) => u,
+        Err(AppError::Invalid(errors)) => return view_page(&state, &auth, id, None, errors).await,
+        Err(e) => return Err(e),
     };
-    require_transition(&state, &auth, RequestState::ConsentGiven).await?;
+    let mut input = match consent_form(&upload.fields) {
+        Ok(c) => c,
+        Err(errors) => {
+            super::evidence::discard(&state, &upload).await;
+            return view_page(&state, &auth, id, None, errors).await;
+        }
+    };
+    if let Err(e) = require_transition(&state, &auth, RequestState::ConsentGiven).await {
+        super::evidence::discard(&state, &upload).await;
+        return Err(e);
+    }
+    if upload.file.is_some() {
+        let reference = state
+            .db(move |s| s.tracing_request(id))
+            .await?
+            .map(|r| r.reference)
+            .unwrap_or_default();
+        let form = super::evidence::Upload {
+            fields: vec![
+                ("title".into(), format!("Signed consent form, {reference}")),
+                ("received_how".into(), "signed form".into()),
+            ],
+            file: upload.file,
+        };
+        match super::evidence::record(&state, &auth.ctx, form, None).await {
+            Ok(added) => input.form = Some(added.evidence.id),
+            Err(AppError::Invalid(errors)) => return view_page(&state, &auth, id, None, errors).await,
+            Err(e) => return Err(e),
+        }
+    }
     let audit = auth.ctx.audit(state.clock.now());
-    match state
-        .db(move |s| s.record_consent(id, &consent, method, witness, &audit))
-        .await
-    {
+    match state.db(move |s| s.record_consent(id, &input, &audit)).await {
         Ok(_) => Ok(Redirect::to(&format!("/tracing/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => view_page(&state, &auth, id, None, errors).await,
         Err(e) => Err(e),
