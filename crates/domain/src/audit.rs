@@ -87,5 +87,11 @@ code_enum!(
         EvidenceTransfer = "evidence.transfer",
         /// A requester's protected details were read.
         RequestReadRequester = "request.read_requester",
+        /// A message between a family and a resident was recorded.
+        RequestMessage = "request.message",
+        /// A family's message was delivered to the resident.
+        RequestMessageDelivered = "request.message_delivered",
+        /// A request's messages were read.
+        RequestReadMessages = "request.read_messages",
     }
 );

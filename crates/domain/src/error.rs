@@ -57,6 +57,8 @@ pub enum Reason {
     DoubleBooked,
     /// Outside the person's weekly availability.
     Unavailable,
+    /// The person concerned has not agreed to this.
+    NotConsented,
     /// The file is larger than allowed.
     FileTooLarge {
         /// The limit in megabytes (2^20 bytes).
@@ -89,6 +91,7 @@ impl Reason {
             Reason::StepNotForRole => "step-not-for-role",
             Reason::DoubleBooked => "double-booked",
             Reason::Unavailable => "unavailable",
+            Reason::NotConsented => "not-consented",
             Reason::FileTooLarge { .. } => "file-too-large",
         }
     }

@@ -23,6 +23,39 @@ id_type!(
     RequestId
 );
 
+id_type!(
+    /// Identifies a message carried between a family and a resident.
+    MessageId
+);
+
+code_enum!(
+    /// Which way a message goes (family news, like a Red Cross message, and
+    /// the reply carried back).
+    MessageDirection {
+        /// Written by the family, for the person sought.
+        ToResident = "to_resident",
+        /// The person's reply, for the family.
+        ToFamily = "to_family",
+    }
+);
+
+/// Longest message (short family news).
+pub const MAX_MESSAGE: usize = 2_000;
+
+/// A message's text: required, at most [`MAX_MESSAGE`] characters, line
+/// breaks kept.
+pub fn message_text(field: &str, raw: &str) -> Result<String, FieldError> {
+    crate::text::optional_text(field, raw, MAX_MESSAGE, true)?.ok_or_else(|| FieldError::new(field, Reason::Required))
+}
+
+/// May messages pass between the family and the person sought now? Only
+/// with their consent to receive messages, and never for a person not to be
+/// traced. Recording the family's message needs no consent (it waits);
+/// delivering it and carrying a reply back do.
+pub fn messages_allowed(consent: Option<&Consent>) -> bool {
+    consent.is_some_and(|c| !c.not_to_be_traced && c.scope.contains(&Scope::Message))
+}
+
 code_enum!(
     /// What the family asks for.
     RequestKind {
@@ -121,9 +154,15 @@ impl RequestState {
                 S::ClosedReunited,
             ],
             S::ConsentDeclined => vec![S::ConsentRequested, S::ClosedDeclined],
-            S::MessageDelivered => vec![S::MessageDelivered, S::VisitScheduled, S::ClosedReunited],
-            S::VisitScheduled => vec![S::VisitHeld, S::ConsentGiven],
-            S::VisitHeld => vec![S::VisitScheduled, S::ClosedReunited],
+            // Consent can be withdrawn at any time, also after contact began.
+            S::MessageDelivered => vec![
+                S::MessageDelivered,
+                S::VisitScheduled,
+                S::ConsentDeclined,
+                S::ClosedReunited,
+            ],
+            S::VisitScheduled => vec![S::VisitHeld, S::ConsentGiven, S::ConsentDeclined],
+            S::VisitHeld => vec![S::VisitScheduled, S::ConsentDeclined, S::ClosedReunited],
             _ => vec![],
         };
         if !self.is_closed() {
@@ -296,6 +335,14 @@ pub fn requester_view(state: RequestState, consent: Option<&Consent>, facts: &So
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn consent_can_be_withdrawn_at_any_time_after_it_was_given() {
+        use RequestState as S;
+        for s in [S::ConsentGiven, S::MessageDelivered, S::VisitScheduled, S::VisitHeld] {
+            assert!(s.next().contains(&S::ConsentDeclined), "{s:?}");
+        }
+    }
     use super::*;
 
     fn facts() -> SoughtFacts {

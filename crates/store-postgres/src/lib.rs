@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_interviewer_languages.sql"),
     include_str!("../migrations/0008_evidence.sql"),
     include_str!("../migrations/0009_reseal.sql"),
+    include_str!("../migrations/0010_messages.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -85,6 +85,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "request_id, person_id, probability, decision, decided_at",
         "request_id, person_id",
     ),
+    (
+        "request_messages",
+        "id, request_id, direction, sealed, written_at, written_by, delivered_at, delivered_by",
+        "id",
+    ),
     ("rooms", "id, site_id, name, created_at", "id"),
     ("interviewer_languages", "user_id, languages", "user_id"),
     (

@@ -71,6 +71,19 @@ const SEALED: &[SealedColumn] = &[
         place: |id, _| Ok(crate::tracing::place(RequestId(parse_id(id)?))),
     },
     SealedColumn {
+        table: "request_messages",
+        key: "id",
+        other: "request_id",
+        column: "sealed",
+        purpose: crate::tracing::MESSAGE_PURPOSE,
+        place: |id, request| {
+            Ok(crate::tracing::message_place(
+                RequestId(parse_id(request)?),
+                lantern_domain::tracing::MessageId(parse_id(id)?),
+            ))
+        },
+    },
+    SealedColumn {
         table: "evidence",
         key: "id",
         other: "id",

@@ -671,6 +671,30 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn reseal(&self) -> StoreResult<u64> {
         self.reseal_all()
     }
+    fn add_message(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        direction: lantern_domain::tracing::MessageDirection,
+        text: &str,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::RequestMessage> {
+        self.message(request, direction, text, ctx)
+    }
+    fn deliver_message(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        message: lantern_domain::tracing::MessageId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::RequestMessage> {
+        self.deliver(request, message, ctx)
+    }
+    fn read_messages(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<Vec<lantern_store::RequestMessage>> {
+        self.messages_of(request, ctx)
+    }
     fn request_by_reference(
         &self,
         reference: &str,

@@ -4,14 +4,17 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::person::PersonId;
-use lantern_domain::tracing::{Channel, Consent, ConsentMethod, RequestId, RequestKind, RequestState, Scope};
+use lantern_domain::tracing::{
+    message_text, messages_allowed, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId,
+    RequestKind, RequestState, Scope,
+};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
-    AuditContext, ConsentInput, NewTracingRequest, Page, RecordedConsent, RequestCandidate, RequestQuery, RequestStep,
-    RequestSummary, Requester, SoughtPerson, StoreError, StoreResult, TracingRequest,
+    AuditContext, ConsentInput, NewTracingRequest, Page, RecordedConsent, RequestCandidate, RequestMessage,
+    RequestQuery, RequestStep, RequestSummary, Requester, SoughtPerson, StoreError, StoreResult, TracingRequest,
 };
 
-use crate::sql::{Backend, Conn, ConnExt, Value};
+use crate::sql::{Backend, Conn, ConnExt, Row, Value};
 use crate::util::{fmt_ts, json, parse_id, parse_ts};
 use crate::{insert_audit, params, SqlStore};
 
@@ -519,11 +522,20 @@ impl<B: Backend> SqlStore<B> {
             } else {
                 RequestState::ConsentDeclined
             };
-            // Asked for the first time, or changed later (withdrawn or widened).
-            let allowed = matches!(
-                r.state,
-                RequestState::ConsentRequested | RequestState::ConsentGiven | RequestState::ConsentDeclined
-            ) || (to == RequestState::ConsentDeclined && r.state.next().contains(&to));
+            // Asked for the first time, or changed later (withdrawn or
+            // widened); changed once contact began, the request keeps its
+            // state unless consent is withdrawn.
+            let keeps_state = to == RequestState::ConsentGiven
+                && matches!(
+                    r.state,
+                    RequestState::MessageDelivered | RequestState::VisitScheduled | RequestState::VisitHeld
+                );
+            let allowed = keeps_state
+                || matches!(
+                    r.state,
+                    RequestState::ConsentRequested | RequestState::ConsentGiven | RequestState::ConsentDeclined
+                )
+                || (to == RequestState::ConsentDeclined && r.state.next().contains(&to));
             if !allowed {
                 return Err(FieldError::new("state", Reason::StepNotAllowed).into());
             }
@@ -553,7 +565,7 @@ impl<B: Backend> SqlStore<B> {
                     ctx,
                 )?;
                 move_in(tx, id, RequestState::ConsentRequested, to, None, ctx)?;
-            } else if r.state != to {
+            } else if r.state != to && !keeps_state {
                 move_in(tx, id, r.state, to, None, ctx)?;
             }
             load(tx, id)?.ok_or(StoreError::NotFound)
@@ -575,6 +587,174 @@ impl<B: Backend> SqlStore<B> {
                 return Ok(None);
             }
             load(tx, RequestId(parse_id(&r.get::<String>(0)?)?))
+        })
+    }
+}
+
+/// Keyring purpose of messages.
+pub(crate) const MESSAGE_PURPOSE: &str = "request-message";
+
+/// Where a message is sealed (associated data).
+pub(crate) fn message_place(request: RequestId, id: MessageId) -> String {
+    format!("request/{request}/message/{id}")
+}
+
+const MESSAGE_COLUMNS: &str = "id, direction, sealed, written_at, written_by, delivered_at, delivered_by";
+
+impl<B: Backend> SqlStore<B> {
+    fn message_row(&self, request: RequestId, r: &Row) -> StoreResult<RequestMessage> {
+        let id = MessageId(parse_id(&r.get::<String>(0)?)?);
+        let sealed: Vec<u8> = r.get(2)?;
+        let plain = self
+            .keys()
+            .open(MESSAGE_PURPOSE, &message_place(request, id), &sealed)
+            .map_err(StoreError::backend)?;
+        Ok(RequestMessage {
+            id,
+            direction: MessageDirection::parse("direction", &r.get::<String>(1)?).map_err(code_err)?,
+            text: String::from_utf8(plain.to_vec()).map_err(StoreError::backend)?,
+            written_at: parse_ts(&r.get::<String>(3)?)?,
+            written_by: r.get(4)?,
+            delivered_at: r.get::<Option<String>>(5)?.map(|t: String| parse_ts(&t)).transpose()?,
+            delivered_by: r.get(6)?,
+        })
+    }
+
+    fn load_message(&self, tx: &dyn Conn, request: RequestId, id: MessageId) -> StoreResult<Option<RequestMessage>> {
+        tx.query_opt(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM request_messages WHERE id = ?1 AND request_id = ?2"),
+            params![id.to_string(), request.to_string()],
+        )?
+        .map(|r| self.message_row(request, &r))
+        .transpose()
+    }
+
+    /// The log entry and audit event of a message's recording or delivery.
+    fn log_message(
+        &self,
+        tx: &dyn Conn,
+        request: RequestId,
+        m: &RequestMessage,
+        ctx: &AuditContext,
+    ) -> StoreResult<()> {
+        let mut c = lantern_ledger::entry::Commitments::new();
+        let fields: [(&str, Option<String>); 6] = [
+            ("request_id", Some(request.to_string())),
+            ("direction", Some(m.direction.code().to_string())),
+            ("text", Some(m.text.clone())),
+            ("written_at", Some(fmt_ts(m.written_at))),
+            ("written_by", Some(m.written_by.clone())),
+            ("delivered_at", m.delivered_at.map(fmt_ts)),
+        ];
+        for (name, value) in &fields {
+            c.add(name, value, crate::ledger::salt()?);
+        }
+        let delivered = m.delivered_at.is_some();
+        crate::ledger::append(
+            tx,
+            crate::ledger::EntryHead {
+                kind: if delivered { "record.updated" } else { "record.created" },
+                record_kind: "message",
+                record_id: &m.id.to_string(),
+                version: Some(if delivered { 2 } else { 1 }),
+                at: ctx.at,
+            },
+            c,
+        )?;
+        let action = if delivered {
+            AuditAction::RequestMessageDelivered
+        } else {
+            AuditAction::RequestMessage
+        };
+        insert_audit(
+            tx,
+            &ctx.event(action, "tracing_request", Some(request.to_string()), m.direction.code()),
+        )
+    }
+
+    pub(crate) fn message(
+        &self,
+        request: RequestId,
+        direction: MessageDirection,
+        text: &str,
+        ctx: &AuditContext,
+    ) -> StoreResult<RequestMessage> {
+        let text = message_text("text", text)?;
+        let id = MessageId::new();
+        let sealed = self
+            .keys()
+            .seal(MESSAGE_PURPOSE, &message_place(request, id), text.as_bytes())
+            .map_err(StoreError::backend)?;
+        self.write(|tx| {
+            let r = load(tx, request)?.ok_or(StoreError::NotFound)?;
+            if direction == MessageDirection::ToFamily && !messages_allowed(r.consent.as_ref().map(|c| &c.consent)) {
+                return Err(FieldError::new("direction", Reason::NotConsented).into());
+            }
+            tx.execute(
+                "INSERT INTO request_messages (id, request_id, direction, sealed, written_at, written_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id.to_string(),
+                    request.to_string(),
+                    direction.code(),
+                    sealed.clone(),
+                    fmt_ts(ctx.at),
+                    ctx.actor_name.as_str()
+                ],
+            )?;
+            let m = self.load_message(tx, request, id)?.ok_or(StoreError::NotFound)?;
+            self.log_message(tx, request, &m, ctx)?;
+            Ok(m)
+        })
+    }
+
+    pub(crate) fn deliver(&self, request: RequestId, id: MessageId, ctx: &AuditContext) -> StoreResult<RequestMessage> {
+        self.write(|tx| {
+            let r = load(tx, request)?.ok_or(StoreError::NotFound)?;
+            let m = self
+                .load_message(tx, request, id)?
+                .ok_or_else(|| StoreError::from(FieldError::new("message_id", Reason::NotFound)))?;
+            if m.direction != MessageDirection::ToResident || m.delivered_at.is_some() {
+                return Err(FieldError::new("message_id", Reason::StepNotAllowed).into());
+            }
+            if !messages_allowed(r.consent.as_ref().map(|c| &c.consent)) {
+                return Err(FieldError::new("message_id", Reason::NotConsented).into());
+            }
+            tx.execute(
+                "UPDATE request_messages SET delivered_at = ?2, delivered_by = ?3 WHERE id = ?1",
+                params![id.to_string(), fmt_ts(ctx.at), ctx.actor_name.as_str()],
+            )?;
+            let m = self.load_message(tx, request, id)?.ok_or(StoreError::NotFound)?;
+            self.log_message(tx, request, &m, ctx)?;
+            if r.state == RequestState::ConsentGiven {
+                move_in(tx, request, r.state, RequestState::MessageDelivered, None, ctx)?;
+            }
+            Ok(m)
+        })
+    }
+
+    pub(crate) fn messages_of(&self, request: RequestId, ctx: &AuditContext) -> StoreResult<Vec<RequestMessage>> {
+        self.write(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM request_messages WHERE request_id = ?1 ORDER BY written_at, id"
+                ),
+                params![request.to_string()],
+            )?;
+            let out = rows
+                .iter()
+                .map(|r| self.message_row(request, r))
+                .collect::<StoreResult<Vec<_>>>()?;
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestReadMessages,
+                    "tracing_request",
+                    Some(request.to_string()),
+                    "",
+                ),
+            )?;
+            Ok(out)
         })
     }
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_interviewer_languages.sql"),
     include_str!("../migrations/0013_evidence.sql"),
     include_str!("../migrations/0014_reseal.sql"),
+    include_str!("../migrations/0015_messages.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -1499,6 +1499,62 @@ fn tracing_requests_follow_the_family_path(store: &dyn Store) {
     };
     let view = requester_view(mine.state, mine.consent.as_ref().map(|c| &c.consent), &facts);
     assert!(view.alive_and_registered && view.site.is_none());
+    // Messages: the family's waits for consent to messages; no reply
+    // without it.
+    use lantern_domain::tracing::MessageDirection as M;
+    let news = store
+        .add_message(id, M::ToResident, "We are all well; your sister", &ctx("liaison"))
+        .unwrap();
+    let refused = |r: crate::StoreResult<crate::RequestMessage>, field: &str| match r {
+        Err(StoreError::Invalid(e)) => assert_eq!((e.field.as_str(), e.reason), (field, Reason::NotConsented)),
+        other => panic!("expected not-consented on {field}, got {other:?}"),
+    };
+    refused(store.deliver_message(id, news.id, &ctx("cw")), "message_id");
+    refused(store.add_message(id, M::ToFamily, "Thank you", &ctx("cw")), "direction");
+    let with_messages = Consent {
+        scope: [Scope::AliveAndRegistered, Scope::Visit, Scope::Message]
+            .into_iter()
+            .collect(),
+        not_to_be_traced: false,
+    };
+    store
+        .record_consent(
+            id,
+            &input(
+                &with_messages,
+                ConsentMethod::VerbalWitnessed,
+                Some("staff member"),
+                None,
+            ),
+            &ctx("cw"),
+        )
+        .unwrap();
+    let delivered = store.deliver_message(id, news.id, &ctx("cw")).unwrap();
+    assert!(delivered.delivered_at.is_some() && delivered.delivered_by.as_deref() == Some("cw"));
+    assert!(matches!(
+        store.deliver_message(id, news.id, &ctx("cw")),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.tracing_request(id).unwrap().unwrap().state, R::MessageDelivered);
+    store
+        .add_message(id, M::ToFamily, "Tell everyone I am well, Zanjirak", &ctx("cw"))
+        .unwrap();
+    let all = store.read_messages(id, &ctx("cw")).unwrap();
+    assert_eq!(
+        all.iter().map(|m| (m.direction, m.text.as_str())).collect::<Vec<_>>(),
+        [
+            (M::ToResident, "We are all well; your sister"),
+            (M::ToFamily, "Tell everyone I am well, Zanjirak")
+        ]
+    );
+    assert_eq!(audit_count(store, AuditAction::RequestReadMessages), 1);
+    let size = store.ledger_size().unwrap();
+    for e in store.ledger_entries(0, size).unwrap() {
+        assert!(
+            !String::from_utf8_lossy(&e.entry).contains("Zanjirak"),
+            "a message in the log"
+        );
+    }
     // Withdrawn consent, on a signed form that must be in the vault:
     // nothing any more.
     let withdrawn = Consent::default();
@@ -1571,6 +1627,9 @@ fn tracing_requests_follow_the_family_path(store: &dyn Store) {
             R::MatchConfirmed,
             R::ConsentRequested,
             R::ConsentGiven,
+            // Withdrawn after the message was delivered: consent can be
+            // withdrawn at any time.
+            R::MessageDelivered,
             R::ConsentDeclined
         ]
     );

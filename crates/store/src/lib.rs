@@ -319,6 +319,31 @@ pub trait Store: Send + Sync {
         consent: &ConsentInput,
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest>;
+    /// Records a message: the family's news for the person sought (kept
+    /// until they consent to messages), or their reply (only with that
+    /// consent, else `Invalid(direction, not-consented)`).
+    fn add_message(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        direction: lantern_domain::tracing::MessageDirection,
+        text: &str,
+        ctx: &AuditContext,
+    ) -> StoreResult<RequestMessage>;
+    /// Records that the family's message was delivered: only with the
+    /// person's consent to messages, once; moves a request from
+    /// `consent_given` to `message_delivered`.
+    fn deliver_message(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        message: lantern_domain::tracing::MessageId,
+        ctx: &AuditContext,
+    ) -> StoreResult<RequestMessage>;
+    /// A request's messages, oldest first: writes the audit event of the read.
+    fn read_messages(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        ctx: &AuditContext,
+    ) -> StoreResult<Vec<RequestMessage>>;
     /// A request by the reference and secret hash a family holds (both must
     /// match), for the family's status page.
     fn request_by_reference(&self, reference: &str, secret_hash: &str) -> StoreResult<Option<TracingRequest>>;

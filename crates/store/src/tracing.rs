@@ -159,3 +159,22 @@ pub struct RequestQuery {
     /// Which page, oldest first.
     pub page: PageRequest,
 }
+
+/// A message between a family and the person sought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestMessage {
+    /// Id.
+    pub id: lantern_domain::tracing::MessageId,
+    /// Which way it goes.
+    pub direction: lantern_domain::tracing::MessageDirection,
+    /// The text (protected: sealed at rest, reads audited).
+    pub text: String,
+    /// When it was recorded.
+    pub written_at: OffsetDateTime,
+    /// Who recorded it.
+    pub written_by: String,
+    /// When it was delivered to the resident (messages to the resident).
+    pub delivered_at: Option<OffsetDateTime>,
+    /// Who delivered it.
+    pub delivered_by: Option<String>,
+}

@@ -280,6 +280,10 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("POST", format!("/api/v1/tracing/{request}/decide"), tracers.clone()),
         ("POST", format!("/api/v1/tracing/{request}/state"), tracers.clone()),
         ("POST", format!("/api/v1/tracing/{request}/consent"), tracers.clone()),
+        ("GET", format!("/tracing/{request}/messages"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/messages"), tracers.clone()),
+        ("GET", format!("/api/v1/tracing/{request}/messages"), tracers.clone()),
+        ("POST", format!("/api/v1/tracing/{request}/messages"), tracers.clone()),
         ("GET", "/cases/pipeline".into(), staff.clone()),
         ("GET", "/cases/pipeline.csv".into(), staff.clone()),
         ("GET", "/api/v1/cases".into(), case_readers.clone()),
@@ -1894,6 +1898,70 @@ async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
     let seen = family_status(&family, &reference, &secret).await;
     assert!(seen.contains("The person is alive and registered here."), "{seen}");
     assert!(!seen.contains("East Site"), "the location was not consented to");
+    // A message from the family waits: it cannot be delivered, nor a reply
+    // carried back, without consent to messages.
+    let liaison = srv.login(Role::FamilyLiaison).await;
+    let r = liaison
+        .post_form(
+            &format!("/tracing/{id}/messages"),
+            &[("direction", "to_resident"), ("text", "We are all well. Your sister")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let request = lantern_domain::tracing::RequestId::parse("id", &id).unwrap();
+    let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
+    let news = srv
+        .db(move |s| s.read_messages(request, &ctx).unwrap())
+        .await
+        .remove(0)
+        .id;
+    let r = liaison
+        .post_form(&format!("/tracing/{id}/messages/{news}/deliver"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("has not agreed to this"));
+    let r = cw
+        .post_form(
+            &format!("/tracing/{id}/messages"),
+            &[("direction", "to_family"), ("text", "Reply")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Consent widened to messages: delivered, and the reply reaches the
+    // family's status page.
+    let r = upload_evidence(
+        &srv,
+        &cw,
+        &format!("/tracing/{id}/consent"),
+        &[
+            ("scope", "alive_and_registered"),
+            ("scope", "visit"),
+            ("scope", "message"),
+            ("method", "verbal_witnessed"),
+            ("witness", "site officer"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = liaison
+        .post_form(&format!("/tracing/{id}/messages/{news}/deliver"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = cw
+        .post_form(
+            &format!("/tracing/{id}/messages"),
+            &[
+                ("direction", "to_family"),
+                ("text", "Tell everyone I am well, Zanjirak"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let seen = family_status(&family, &reference, &secret).await;
+    assert!(seen.contains("Tell everyone I am well, Zanjirak"), "{seen}");
+    let page = cw.get(&format!("/tracing/{id}/messages")).await.text().await.unwrap();
+    assert!(page.contains("We are all well. Your sister") && page.contains("Delivered"));
     // Consent withdrawn on a signed form: without the form, refused; with
     // it, the form goes to the vault and the consent points to it. The
     // family is back to "could not pass on".
@@ -1930,7 +1998,7 @@ async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
     );
     let seen = family_status(&family, &reference, &secret).await;
     assert!(
-        seen.contains("We could not pass on information.") && !seen.contains("alive"),
+        seen.contains("We could not pass on information.") && !seen.contains("alive") && !seen.contains("Zanjirak"),
         "{seen}"
     );
     // The requester's details are protected: shown on demand, audited.
@@ -1939,7 +2007,7 @@ async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
     let page = cw.get(&format!("/tracing/{id}/requester")).await.text().await.unwrap();
     assert!(page.contains("555 0199"));
     assert_eq!(srv.audit("request.read_requester").await.len(), 1);
-    assert_eq!(srv.audit("request.consent").await.len(), 2);
+    assert_eq!(srv.audit("request.consent").await.len(), 3);
     // The API: filing by phone returns the secret once; the request shows
     // the steps the caller may take.
     let token = srv.api_token(Role::FamilyLiaison).await;

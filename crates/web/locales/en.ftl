@@ -623,3 +623,16 @@ http-storage_unavailable = The evidence storage cannot be reached; nothing was s
 request-public-title = Ask us to find a relative
 request-public-help = Tell us what you know about the person you are looking for: one name, in any script or spelling, is enough to start. We will not tell you anything about them unless they agree. Keep the reference and the secret you get at the end: with both you can follow your request on the status page.
 field-form = Signed consent form (for a signed consent)
+
+## Messages
+tracing-messages = Messages
+tracing-no-messages = No message yet.
+tracing-show-messages = Show the messages (recorded in the audit trail)
+tracing-delivered = Delivered
+tracing-deliver = Record the delivery
+tracing-add-message = Record the message
+message-to_resident = From the family
+message-to_family = Reply to the family
+field-direction = Message
+field-message-id = Message
+error-not-consented = The person sought has not agreed to this.

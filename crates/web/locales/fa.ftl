@@ -616,3 +616,16 @@ http-storage_unavailable = انبار مدارک در دسترس نیست؛ چی
 request-public-title = از ما بخواهید خویشاوندتان را پیدا کنیم
 request-public-help = آنچه دربارهٔ کسی که در جست‌وجویش هستید می‌دانید بنویسید: یک نام، به هر خط و هر املایی، برای آغاز بس است. تا خود او نپذیرد، چیزی دربارهٔ او به شما گفته نمی‌شود. شماره و رمزی را که در پایان می‌گیرید نگه دارید: با هر دو می‌توانید درخواستتان را در صفحهٔ وضعیت دنبال کنید.
 field-form = فرم رضایت امضاشده (برای رضایت کتبی)
+
+## Messages
+tracing-messages = پیام‌ها
+tracing-no-messages = هنوز پیامی نیست.
+tracing-show-messages = نمایش پیام‌ها (در ردپای بازرسی ثبت می‌شود)
+tracing-delivered = رسانده شد
+tracing-deliver = ثبت رساندن پیام
+tracing-add-message = ثبت پیام
+message-to_resident = از سوی خانواده
+message-to_family = پاسخ به خانواده
+field-direction = پیام
+field-message-id = پیام
+error-not-consented = شخصِ موردِ جست‌وجو با این موافقت نکرده است.

@@ -866,6 +866,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::put_availability, crate::api_tracing::list_requests, crate::api_tracing::file_request,
         crate::api_tracing::get_request, crate::api_tracing::get_requester, crate::api_tracing::search,
         crate::api_tracing::decide, crate::api_tracing::move_state, crate::api_tracing::record_consent,
+        crate::api_tracing::list_messages, crate::api_tracing::add_message, crate::api_tracing::deliver_message,
         crate::api_evidence::list_evidence, crate::api_evidence::upload_evidence, crate::api_evidence::upload_copy,
         crate::api_evidence::get_evidence, crate::api_evidence::get_content, crate::api_evidence::add_transfer
     ),
@@ -882,7 +883,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_tracing::CandidateOut, crate::api_tracing::RequestOut, crate::api_tracing::RequestSummaryOut,
         crate::api_tracing::RequestsPage, crate::api_tracing::RequestIn, crate::api_tracing::FiledOut,
         crate::api_tracing::RequesterOut, crate::api_tracing::DecisionIn, crate::api_tracing::StateIn,
-        crate::api_tracing::ConsentIn,
+        crate::api_tracing::ConsentIn, crate::api_tracing::MessageOut, crate::api_tracing::MessageIn,
         crate::api_evidence::EvidenceOut, crate::api_evidence::CustodyOut, crate::api_evidence::EvidenceDetailOut,
         crate::api_evidence::EvidencePage, crate::api_evidence::EvidenceUpload, crate::api_evidence::TransferIn,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,

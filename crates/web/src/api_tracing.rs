@@ -31,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tracing/{id}/decide", post(decide))
         .route("/tracing/{id}/state", post(move_state))
         .route("/tracing/{id}/consent", post(record_consent))
+        .route("/tracing/{id}/messages", get(list_messages).post(add_message))
+        .route("/tracing/{id}/messages/{message}/deliver", post(deliver_message))
 }
 
 fn request_id(raw: &str) -> Result<RequestId, AppError> {
@@ -412,4 +414,79 @@ async fn record_consent(
     let audit = auth.ctx.audit(state.clock.now());
     let r = state.db(move |s| s.record_consent(id, &input, &audit)).await?;
     Ok(Json(out(r, auth.user.role)))
+}
+
+/// A message between the family and the person sought.
+#[derive(Serialize, ToSchema)]
+pub struct MessageOut {
+    id: String,
+    /// `to_resident` (the family's) or `to_family` (the reply).
+    direction: String,
+    text: String,
+    written_at: String,
+    written_by: String,
+    delivered_at: Option<String>,
+}
+
+fn message_out(m: lantern_store::RequestMessage) -> MessageOut {
+    MessageOut {
+        id: m.id.to_string(),
+        direction: m.direction.code().to_string(),
+        text: m.text,
+        written_at: rfc3339(m.written_at),
+        written_by: m.written_by,
+        delivered_at: m.delivered_at.map(rfc3339),
+    }
+}
+
+#[utoipa::path(get, path = "/tracing/{id}/messages", tag = "tracing",
+    responses((status = 200, body = [MessageOut], description = "an audited read"), (status = 404, body = ErrorBody)))]
+async fn list_messages(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<MessageOut>>, AppError> {
+    let id = request_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let list = state.db(move |s| s.read_messages(id, &audit)).await?;
+    Ok(Json(list.into_iter().map(message_out).collect()))
+}
+
+/// A message to record.
+#[derive(Deserialize, ToSchema)]
+pub struct MessageIn {
+    /// `to_resident` (the family's news; waits for consent) or `to_family`
+    /// (the reply; only with consent to messages).
+    direction: String,
+    text: String,
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/messages", request_body = MessageIn, tag = "tracing",
+    responses((status = 201, body = MessageOut), (status = 422, body = ErrorBody, description = "not-consented on direction: no reply without consent")))]
+async fn add_message(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MessageIn>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let direction = lantern_domain::tracing::MessageDirection::parse("direction", &b.direction)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let m = state.db(move |s| s.add_message(id, direction, &b.text, &audit)).await?;
+    Ok((StatusCode::CREATED, Json(message_out(m))).into_response())
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/messages/{message}/deliver", tag = "tracing",
+    responses((status = 200, body = MessageOut), (status = 422, body = ErrorBody, description = "not-consented: the person has not agreed to messages")))]
+async fn deliver_message(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path((id, message)): Path<(String, String)>,
+) -> Result<Json<MessageOut>, AppError> {
+    let id = request_id(&id)?;
+    let message = lantern_domain::tracing::MessageId::parse("message_id", &message).map_err(|_| AppError::NotFound)?;
+    require_transition(&state, &auth, RequestState::MessageDelivered).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let m = state.db(move |s| s.deliver_message(id, message, &audit)).await?;
+    Ok(Json(message_out(m)))
 }

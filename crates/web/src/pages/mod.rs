@@ -73,6 +73,14 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/tracing/{id}", get(tracing::show))
         .route("/tracing/{id}/requester", get(tracing::requester))
         .route("/tracing/{id}/search", post(tracing::search))
+        .route(
+            "/tracing/{id}/messages",
+            get(tracing::messages).post(tracing::add_message),
+        )
+        .route(
+            "/tracing/{id}/messages/{message}/deliver",
+            post(tracing::deliver_message),
+        )
         .route("/tracing/{id}/decide", post(tracing::decide))
         .route("/tracing/{id}/state", post(tracing::move_state))
         .route(

@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use lantern_domain::person::PersonId;
 use lantern_domain::tracing::{
-    requester_view, Channel, Consent, ConsentMethod, RequestId, RequestKind, RequestState, RequesterView, Scope,
-    SoughtFacts,
+    requester_view, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId, RequestKind, RequestState,
+    RequesterView, Scope, SoughtFacts,
 };
 use lantern_domain::{FieldErrors, Reason};
 use lantern_store::{
-    ConsentInput, NewTracingRequest, Page as ResultPage, PageRequest, RequestQuery, RequestSummary, Requester,
-    SoughtPerson, TracingRequest,
+    ConsentInput, NewTracingRequest, Page as ResultPage, PageRequest, RequestMessage, RequestQuery, RequestSummary,
+    Requester, SoughtPerson, TracingRequest,
 };
 use serde::Deserialize;
 
@@ -265,6 +265,9 @@ struct ViewPage {
     scopes: Vec<&'static str>,
     methods: Vec<&'static str>,
     requester: Option<Requester>,
+    /// The messages, when asked for (an audited read).
+    messages: Option<Vec<RequestMessage>>,
+    directions: Vec<&'static str>,
     errors: FieldErrors,
 }
 
@@ -282,10 +285,16 @@ impl ViewPage {
     }
 
     /// Consent can be recorded or changed now.
+    /// Consent is asked for, or may be changed (withdrawn at any time).
     fn consent_open(&self) -> bool {
         matches!(
             self.r.state,
-            RequestState::ConsentRequested | RequestState::ConsentGiven | RequestState::ConsentDeclined
+            RequestState::ConsentRequested
+                | RequestState::ConsentGiven
+                | RequestState::ConsentDeclined
+                | RequestState::MessageDelivered
+                | RequestState::VisitScheduled
+                | RequestState::VisitHeld
         )
     }
 
@@ -302,6 +311,18 @@ async fn view_page(
     auth: &Authz<need::TracingWork>,
     id: RequestId,
     requester: Option<Requester>,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    view_page_with(state, auth, id, requester, None, errors).await
+}
+
+/// The request page, with the protected parts asked for (each read audited).
+async fn view_page_with(
+    state: &AppState,
+    auth: &Authz<need::TracingWork>,
+    id: RequestId,
+    requester: Option<Requester>,
+    messages: Option<Vec<RequestMessage>>,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let r = state
@@ -325,6 +346,8 @@ async fn view_page(
             scopes: Scope::ALL.iter().map(|s| s.code()).collect(),
             methods: ConsentMethod::ALL.iter().map(|s| s.code()).collect(),
             requester,
+            messages,
+            directions: MessageDirection::ALL.iter().map(|s| s.code()).collect(),
             errors,
         },
     ))
@@ -349,6 +372,57 @@ pub(crate) async fn requester(
     let audit = auth.ctx.audit(state.clock.now());
     let requester = state.db(move |s| s.read_requester(id, &audit)).await?;
     view_page(&state, &auth, id, Some(requester), no_errors()).await
+}
+
+/// Shows the request with its messages (an audited read).
+pub(crate) async fn messages(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let messages = state.db(move |s| s.read_messages(id, &audit)).await?;
+    view_page_with(&state, &auth, id, None, Some(messages), no_errors()).await
+}
+
+/// Records a message: the family's news, or the person's reply.
+pub(crate) async fn add_message(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let mut errors = FieldErrors::new();
+    let direction = errors.take(MessageDirection::parse("direction", field(&form, "direction")));
+    let text = errors.take(lantern_domain::tracing::message_text("text", field(&form, "text")));
+    if let (Some(direction), Some(text)) = (direction, text) {
+        let audit = auth.ctx.audit(state.clock.now());
+        match state.db(move |s| s.add_message(id, direction, &text, &audit)).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/tracing/{id}/messages")).into_response()),
+            Err(AppError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e),
+        }
+    }
+    view_page(&state, &auth, id, None, errors).await
+}
+
+/// Records that the family's message reached the person.
+pub(crate) async fn deliver_message(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path((id, message)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let message = MessageId::parse("message_id", &message).map_err(|_| AppError::NotFound)?;
+    require_transition(&state, &auth, RequestState::MessageDelivered).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    match state.db(move |s| s.deliver_message(id, message, &audit)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tracing/{id}/messages")).into_response()),
+        Err(AppError::Invalid(errors)) => view_page(&state, &auth, id, None, errors).await,
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the matching engine for the request and records its candidates.
@@ -564,10 +638,25 @@ pub(crate) async fn status(
                 }
                 None => None,
             };
+            // The latest reply, read only when consent lets it through (a
+            // family's read of protected text, audited).
+            let reply = if lantern_domain::tracing::messages_allowed(r.consent.as_ref().map(|c| &c.consent)) {
+                let (request, mut audit) = (r.id, ctx.audit(now));
+                audit.actor_name = "family (status page)".into();
+                state
+                    .db(move |s| s.read_messages(request, &audit))
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find(|m| m.direction == MessageDirection::ToFamily)
+                    .map(|m| m.text)
+            } else {
+                None
+            };
             let facts = SoughtFacts {
                 site,
                 contact: None,
-                reply: None,
+                reply,
                 visit: None,
             };
             Some(requester_view(r.state, r.consent.as_ref().map(|c| &c.consent), &facts))
