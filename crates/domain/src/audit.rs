@@ -93,5 +93,13 @@ code_enum!(
         RequestMessageDelivered = "request.message_delivered",
         /// A request's messages were read.
         RequestReadMessages = "request.read_messages",
+        /// A visiting room was added.
+        VisitRoomCreate = "visit_room.create",
+        /// A family visit was booked.
+        VisitBook = "visit.book",
+        /// What became of a visit was recorded.
+        VisitClose = "visit.close",
+        /// A request's visits (with the visitors' names) were read.
+        RequestReadVisits = "request.read_visits",
     }
 );

@@ -39,6 +39,45 @@ code_enum!(
     }
 );
 
+id_type!(
+    /// Identifies a family visit.
+    VisitId
+);
+
+id_type!(
+    /// Identifies a visiting room.
+    VisitRoomId
+);
+
+code_enum!(
+    /// Where a visit stands, and how it ended.
+    VisitStatus {
+        /// Booked.
+        Scheduled = "scheduled",
+        /// It took place.
+        Held = "held",
+        /// The resident declined it when the time came.
+        Refused = "refused",
+        /// The visitors did not come.
+        NoShow = "no_show",
+        /// Access restrictions prevented it.
+        Blocked = "blocked",
+    }
+);
+
+impl VisitStatus {
+    /// The outcomes that say who refused or blocked and why.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, VisitStatus::Refused | VisitStatus::Blocked)
+    }
+}
+
+/// May a visit be booked now? Only with the person's consent to be visited,
+/// never for a person not to be traced.
+pub fn visits_allowed(consent: Option<&Consent>) -> bool {
+    consent.is_some_and(|c| !c.not_to_be_traced && c.scope.contains(&Scope::Visit))
+}
+
 /// Longest message (short family news).
 pub const MAX_MESSAGE: usize = 2_000;
 

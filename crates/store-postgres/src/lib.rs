@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_evidence.sql"),
     include_str!("../migrations/0009_reseal.sql"),
     include_str!("../migrations/0010_messages.sql"),
+    include_str!("../migrations/0011_visits.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -91,6 +91,13 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id",
     ),
     ("rooms", "id, site_id, name, created_at", "id"),
+    ("visit_rooms", "id, site_id, name, capacity, hours, created_at", "id"),
+    (
+        "visits",
+        "id, request_id, room_id, starts_at, ends_at, visitors, visitor_count, status, outcome_by, outcome_reason, \
+         booked_by, booked_at, closed_at",
+        "id",
+    ),
     ("interviewer_languages", "user_id, languages", "user_id"),
     (
         "availability",

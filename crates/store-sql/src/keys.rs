@@ -84,6 +84,18 @@ const SEALED: &[SealedColumn] = &[
         },
     },
     SealedColumn {
+        table: "visits",
+        key: "id",
+        other: "id",
+        column: "visitors",
+        purpose: crate::visits::VISITORS_PURPOSE,
+        place: |id, _| {
+            Ok(crate::visits::visitors_place(lantern_domain::tracing::VisitId(
+                parse_id(id)?,
+            )))
+        },
+    },
+    SealedColumn {
         table: "evidence",
         key: "id",
         other: "id",

@@ -75,6 +75,16 @@ pub(crate) fn append(tx: &dyn Conn, head: EntryHead<'_>, commitments: Commitment
     Ok(seq as u64)
 }
 
+/// Appends the entry of a record's change, committing to each field with a
+/// fresh salt, inside the caller's transaction.
+pub(crate) fn append_record(tx: &dyn Conn, head: EntryHead<'_>, fields: &[(&str, Option<String>)]) -> StoreResult<u64> {
+    let mut c = Commitments::new();
+    for (name, value) in fields {
+        c.add(name, value, salt()?);
+    }
+    append(tx, head, c)
+}
+
 /// Stores the perfect-subtree hashes that leaf `index` completes.
 pub(crate) fn store_nodes(tx: &dyn Conn, index: u64, leaf: Hash) -> StoreResult<()> {
     let nodes = {

@@ -19,6 +19,7 @@ pub mod sql;
 mod tracing;
 mod users;
 mod util;
+mod visits;
 
 use std::sync::Arc;
 
@@ -694,6 +695,43 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<Vec<lantern_store::RequestMessage>> {
         self.messages_of(request, ctx)
+    }
+    fn create_visit_room(
+        &self,
+        site: lantern_domain::person::SiteId,
+        name: &str,
+        capacity: u32,
+        hours: &[lantern_domain::interview::Window],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::VisitRoom> {
+        self.add_visit_room(site, name, capacity, hours, ctx)
+    }
+    fn visit_rooms(&self) -> StoreResult<Vec<lantern_store::VisitRoom>> {
+        self.all_visit_rooms()
+    }
+    fn book_visit(
+        &self,
+        visit: &lantern_store::NewVisit,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Visit> {
+        self.book_visit_in(visit, ctx)
+    }
+    fn close_visit(
+        &self,
+        visit: lantern_domain::tracing::VisitId,
+        status: lantern_domain::tracing::VisitStatus,
+        outcome_by: Option<String>,
+        reason: Option<String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Visit> {
+        self.close_visit_in(visit, status, outcome_by, reason, ctx)
+    }
+    fn read_visits(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<Vec<lantern_store::Visit>> {
+        self.visits_of(request, ctx)
     }
     fn request_by_reference(
         &self,

@@ -77,7 +77,7 @@ fn parse_consent(raw: &str) -> StoreResult<RecordedConsent> {
     })
 }
 
-fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRequest>> {
+pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRequest>> {
     let Some(r) = tx.query_opt(
         "SELECT t.reference, t.version, t.kind, t.channel, t.state, t.sought, t.matched_id, p.display_name, t.consent,
                 t.filed_at
@@ -142,7 +142,7 @@ fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRequest>> {
 
 /// Moves a request inside the caller's transaction, with its history row,
 /// log entry and audit event.
-fn move_in(
+pub(crate) fn move_in(
     tx: &dyn Conn,
     id: RequestId,
     expected: RequestState,
@@ -637,20 +637,8 @@ impl<B: Backend> SqlStore<B> {
         m: &RequestMessage,
         ctx: &AuditContext,
     ) -> StoreResult<()> {
-        let mut c = lantern_ledger::entry::Commitments::new();
-        let fields: [(&str, Option<String>); 6] = [
-            ("request_id", Some(request.to_string())),
-            ("direction", Some(m.direction.code().to_string())),
-            ("text", Some(m.text.clone())),
-            ("written_at", Some(fmt_ts(m.written_at))),
-            ("written_by", Some(m.written_by.clone())),
-            ("delivered_at", m.delivered_at.map(fmt_ts)),
-        ];
-        for (name, value) in &fields {
-            c.add(name, value, crate::ledger::salt()?);
-        }
         let delivered = m.delivered_at.is_some();
-        crate::ledger::append(
+        crate::ledger::append_record(
             tx,
             crate::ledger::EntryHead {
                 kind: if delivered { "record.updated" } else { "record.created" },
@@ -659,7 +647,14 @@ impl<B: Backend> SqlStore<B> {
                 version: Some(if delivered { 2 } else { 1 }),
                 at: ctx.at,
             },
-            c,
+            &[
+                ("request_id", Some(request.to_string())),
+                ("direction", Some(m.direction.code().to_string())),
+                ("text", Some(m.text.clone())),
+                ("written_at", Some(fmt_ts(m.written_at))),
+                ("written_by", Some(m.written_by.clone())),
+                ("delivered_at", m.delivered_at.map(fmt_ts)),
+            ],
         )?;
         let action = if delivered {
             AuditAction::RequestMessageDelivered

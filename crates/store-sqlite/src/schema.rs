@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_evidence.sql"),
     include_str!("../migrations/0014_reseal.sql"),
     include_str!("../migrations/0015_messages.sql"),
+    include_str!("../migrations/0016_visits.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -69,6 +69,10 @@ pub const CASES: &[Case] = &[
         "evidence_is_stored_once_and_keeps_its_custody",
         evidence_is_stored_once_and_keeps_its_custody,
     ),
+    (
+        "visits_need_consent_an_open_room_and_a_free_slot",
+        visits_need_consent_an_open_room_and_a_free_slot,
+    ),
 ];
 
 /// Key rotation on a store whose keyring the test holds: fills it with a
@@ -1729,4 +1733,166 @@ fn evidence_is_stored_once_and_keeps_its_custody(store: &dyn Store) {
     assert_eq!(page.total, 3);
     assert_eq!(page.items[0].id, copy.id, "newest first");
     assert_eq!(store.check_records().unwrap(), Vec::new());
+}
+
+/// A request for `person`, matched and with the given consent.
+fn consented_request(
+    store: &dyn Store,
+    person: lantern_domain::person::PersonId,
+    scope: &[lantern_domain::tracing::Scope],
+) -> lantern_domain::tracing::RequestId {
+    use lantern_domain::tracing::{Channel, Consent, ConsentMethod, RequestKind, RequestState as R};
+    let id = store
+        .file_request(
+            &crate::NewTracingRequest {
+                kind: RequestKind::Visit,
+                channel: Channel::Gate,
+                requester: Default::default(),
+                sought: crate::SoughtPerson {
+                    names: vec!["Visit Person".into()],
+                    ..Default::default()
+                },
+            },
+            "hash",
+            &ctx("liaison"),
+        )
+        .unwrap()
+        .id;
+    store
+        .move_request(id, R::Filed, R::Searching, None, &ctx("cw"))
+        .unwrap();
+    store.propose_candidates(id, &[(person, 0.9)], &ctx("cw")).unwrap();
+    store.decide_candidate(id, person, true, &ctx("cw")).unwrap();
+    store
+        .move_request(id, R::MatchConfirmed, R::ConsentRequested, None, &ctx("cw"))
+        .unwrap();
+    store
+        .record_consent(
+            id,
+            &crate::ConsentInput {
+                consent: Consent {
+                    scope: scope.iter().copied().collect(),
+                    not_to_be_traced: false,
+                },
+                method: ConsentMethod::VerbalWitnessed,
+                witness: Some("officer".into()),
+                form: None,
+            },
+            &ctx("cw"),
+        )
+        .unwrap();
+    id
+}
+
+fn visits_need_consent_an_open_room_and_a_free_slot(store: &dyn Store) {
+    use lantern_domain::interview::{windows, Slot};
+    use lantern_domain::tracing::{RequestState as R, Scope, VisitStatus};
+    let site = store.create_site("Visit Site", &ctx("admin")).unwrap();
+    // 2026-01-15 is a Thursday.
+    let hours = windows("hours", "thu 09:00-12:00").unwrap();
+    let room = store
+        .create_visit_room(site.id, "Family room", 3, &hours, &ctx("admin"))
+        .unwrap();
+    assert_eq!((room.capacity, room.hours.clone()), (3, hours.clone()));
+    match store.create_visit_room(site.id, "Family room", 2, &[], &ctx("admin")) {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field, "name"),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    let person = store
+        .create_person(&draft(&["Visited Person"], "1970"), &ctx("reg"))
+        .unwrap()
+        .id;
+    let other = store
+        .create_person(&draft(&["Another Resident"], "1971"), &ctx("reg"))
+        .unwrap()
+        .id;
+    let no_visits = consented_request(store, person, &[Scope::AliveAndRegistered]);
+    let id = consented_request(store, person, &[Scope::AliveAndRegistered, Scope::Visit]);
+    let elsewhere = consented_request(store, other, &[Scope::Visit]);
+    let at = |h: u8, m: u8| {
+        Slot::new(
+            T0.replace_hour(h).unwrap().replace_minute(m).unwrap(),
+            Duration::minutes(45),
+        )
+    };
+    let visit = |request, slot, visitors: &[&str]| crate::NewVisit {
+        request,
+        room: room.id,
+        slot,
+        visitors: visitors.iter().map(|v| v.to_string()).collect(),
+    };
+    let refused = |r: crate::StoreResult<crate::Visit>, field: &str, reason: Reason| match r {
+        Err(StoreError::Invalid(e)) => assert_eq!((e.field.as_str(), e.reason), (field, reason)),
+        other => panic!("expected {field} {reason:?}, got {other:?}"),
+    };
+    refused(
+        store.book_visit(&visit(no_visits, at(9, 0), &["Sister"]), &ctx("cw")),
+        "request_id",
+        Reason::NotConsented,
+    );
+    refused(
+        store.book_visit(&visit(id, at(13, 0), &["Sister"]), &ctx("cw")),
+        "starts_at",
+        Reason::Unavailable,
+    );
+    refused(
+        store.book_visit(&visit(id, at(9, 0), &["A", "B", "C", "D"]), &ctx("cw")),
+        "visitors",
+        Reason::TooLong { max: 3 },
+    );
+    let booked = store
+        .book_visit(&visit(id, at(9, 0), &["Sister", "Nephew"]), &ctx("cw"))
+        .unwrap();
+    assert_eq!(booked.visitors, ["Sister", "Nephew"]);
+    assert_eq!(store.tracing_request(id).unwrap().unwrap().state, R::VisitScheduled);
+    // The room is taken for that time, whoever else asks.
+    refused(
+        store.book_visit(&visit(elsewhere, at(9, 30), &["Cousin"]), &ctx("cw")),
+        "starts_at",
+        Reason::DoubleBooked,
+    );
+    store
+        .book_visit(&visit(elsewhere, at(10, 0), &["Cousin"]), &ctx("cw"))
+        .unwrap();
+    // A refusal needs who and why; the request goes back to consent given.
+    refused(
+        store.close_visit(booked.id, VisitStatus::Refused, None, None, &ctx("cw")),
+        "outcome_by",
+        Reason::Required,
+    );
+    let closed = store
+        .close_visit(
+            booked.id,
+            VisitStatus::Refused,
+            Some("the resident".into()),
+            Some("not ready today".into()),
+            &ctx("cw"),
+        )
+        .unwrap();
+    assert_eq!(closed.status, VisitStatus::Refused);
+    assert_eq!(store.tracing_request(id).unwrap().unwrap().state, R::ConsentGiven);
+    assert!(store
+        .close_visit(booked.id, VisitStatus::Held, None, None, &ctx("cw"))
+        .is_err());
+    // Booked again, and held.
+    let again = store
+        .book_visit(&visit(id, at(11, 0), &["Sister"]), &ctx("cw"))
+        .unwrap();
+    store
+        .close_visit(again.id, VisitStatus::Held, None, None, &ctx("cw"))
+        .unwrap();
+    assert_eq!(store.tracing_request(id).unwrap().unwrap().state, R::VisitHeld);
+    let all = store.read_visits(id, &ctx("cw")).unwrap();
+    assert_eq!(
+        all.iter().map(|v| v.status).collect::<Vec<_>>(),
+        [VisitStatus::Refused, VisitStatus::Held]
+    );
+    assert_eq!(audit_count(store, AuditAction::RequestReadVisits), 1);
+    let size = store.ledger_size().unwrap();
+    for e in store.ledger_entries(0, size).unwrap() {
+        assert!(
+            !String::from_utf8_lossy(&e.entry).contains("Nephew"),
+            "a visitor's name in the log"
+        );
+    }
 }

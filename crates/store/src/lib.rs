@@ -344,6 +344,37 @@ pub trait Store: Send + Sync {
         request: lantern_domain::tracing::RequestId,
         ctx: &AuditContext,
     ) -> StoreResult<Vec<RequestMessage>>;
+    /// Adds a visiting room (capacity at least 1; no hours: always open).
+    fn create_visit_room(
+        &self,
+        site: lantern_domain::person::SiteId,
+        name: &str,
+        capacity: u32,
+        hours: &[lantern_domain::interview::Window],
+        ctx: &AuditContext,
+    ) -> StoreResult<VisitRoom>;
+    /// Every visiting room, by site and name.
+    fn visit_rooms(&self) -> StoreResult<Vec<VisitRoom>>;
+    /// Books a visit: only with the person's consent to visits
+    /// (`not-consented`), inside the room's hours (`unavailable`), within its
+    /// capacity (`too-long` on `visitors`), and never at the same time as
+    /// another visit in the room or of the person (`double-booked`). Moves
+    /// the request to `visit_scheduled`.
+    fn book_visit(&self, visit: &NewVisit, ctx: &AuditContext) -> StoreResult<Visit>;
+    /// Records what became of a scheduled visit: held (the request moves to
+    /// `visit_held`), or refused, no-show or blocked (back to
+    /// `consent_given`; refused and blocked need who and why).
+    fn close_visit(
+        &self,
+        visit: lantern_domain::tracing::VisitId,
+        status: lantern_domain::tracing::VisitStatus,
+        outcome_by: Option<String>,
+        reason: Option<String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<Visit>;
+    /// A request's visits, with the visitors' names: writes the audit event
+    /// of the read.
+    fn read_visits(&self, request: lantern_domain::tracing::RequestId, ctx: &AuditContext) -> StoreResult<Vec<Visit>>;
     /// A request by the reference and secret hash a family holds (both must
     /// match), for the family's status page.
     fn request_by_reference(&self, reference: &str, secret_hash: &str) -> StoreResult<Option<TracingRequest>>;

@@ -178,3 +178,58 @@ pub struct RequestMessage {
     /// Who delivered it.
     pub delivered_by: Option<String>,
 }
+
+/// A room where families meet residents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRoom {
+    /// Id.
+    pub id: lantern_domain::tracing::VisitRoomId,
+    /// Its site.
+    pub site_id: lantern_domain::person::SiteId,
+    /// The site's name.
+    pub site: String,
+    /// The room's name.
+    pub name: String,
+    /// Visitors it holds at once.
+    pub capacity: u32,
+    /// Weekly opening hours (none: always open).
+    pub hours: Vec<lantern_domain::interview::Window>,
+}
+
+/// A visit to book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    /// The request.
+    pub request: lantern_domain::tracing::RequestId,
+    /// The room.
+    pub room: lantern_domain::tracing::VisitRoomId,
+    /// When.
+    pub slot: lantern_domain::interview::Slot,
+    /// Who comes (names; protected).
+    pub visitors: Vec<String>,
+}
+
+/// A family visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    /// Id.
+    pub id: lantern_domain::tracing::VisitId,
+    /// The request.
+    pub request: lantern_domain::tracing::RequestId,
+    /// The room.
+    pub room: lantern_domain::tracing::VisitRoomId,
+    /// The room's name.
+    pub room_name: String,
+    /// The site's name.
+    pub site: String,
+    /// When.
+    pub slot: lantern_domain::interview::Slot,
+    /// Who comes.
+    pub visitors: Vec<String>,
+    /// Where it stands.
+    pub status: lantern_domain::tracing::VisitStatus,
+    /// Who refused or blocked it.
+    pub outcome_by: Option<String>,
+    /// The reason given.
+    pub outcome_reason: Option<String>,
+}
