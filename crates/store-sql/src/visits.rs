@@ -211,7 +211,6 @@ impl<B: Backend> SqlStore<B> {
             let Some((person, _)) = r.matched else {
                 return Err(FieldError::new("request_id", Reason::StepNotAllowed).into());
             };
-            r.state.check_next(RequestState::VisitScheduled)?;
             let room =
                 load_room(tx, b.room)?.ok_or_else(|| StoreError::from(FieldError::new("room_id", Reason::NotFound)))?;
             if b.visitors.len() > room.capacity as usize {
@@ -237,6 +236,9 @@ impl<B: Backend> SqlStore<B> {
             if clash {
                 return Err(FieldError::new("starts_at", Reason::DoubleBooked).into());
             }
+            // One visit at a time per request (checked after the clash,
+            // which says more).
+            r.state.check_next(RequestState::VisitScheduled)?;
             tx.execute(
                 "INSERT INTO visits (id, request_id, room_id, starts_at, ends_at, visitors, visitor_count, status,
                                      booked_by, booked_at)

@@ -283,6 +283,19 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("GET", format!("/tracing/{request}/messages"), tracers.clone()),
         ("POST", format!("/tracing/{request}/messages"), tracers.clone()),
         ("GET", format!("/api/v1/tracing/{request}/messages"), tracers.clone()),
+        ("GET", format!("/tracing/{request}/visits"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/visits"), tracers.clone()),
+        ("POST", "/admin/visit-rooms".into(), vec![Administrator]),
+        ("POST", format!("/visits/{}/outcome", uuid_zero()), tracers.clone()),
+        ("GET", format!("/api/v1/tracing/{request}/visits"), tracers.clone()),
+        ("POST", format!("/api/v1/tracing/{request}/visits"), tracers.clone()),
+        (
+            "POST",
+            format!("/api/v1/visits/{}/outcome", uuid_zero()),
+            tracers.clone(),
+        ),
+        ("GET", "/api/v1/visit-rooms".into(), tracers.clone()),
+        ("POST", "/api/v1/visit-rooms".into(), vec![Administrator]),
         ("POST", format!("/api/v1/tracing/{request}/messages"), tracers.clone()),
         ("GET", "/cases/pipeline".into(), staff.clone()),
         ("GET", "/cases/pipeline.csv".into(), staff.clone()),
@@ -2519,4 +2532,163 @@ async fn families_file_through_the_public_form_within_a_rate_limit() {
         .await
         .iter()
         .all(|e| e.actor_name == "public form"));
+}
+
+#[tokio::test]
+async fn a_family_visit_is_booked_held_and_shown_without_the_residents_site() {
+    let srv = TestServer::start().await;
+    let admin = srv.login(Role::Administrator).await;
+    let r = admin.post_form("/admin/sites", &[("name", "North Site")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let site = srv.db(|s| s.sites().unwrap()).await.remove(0).id.to_string();
+    // 2026-03-05 is a Thursday; the room is open on Thursday mornings.
+    let r = admin
+        .post_form(
+            "/admin/visit-rooms",
+            &[
+                ("visit_site_id", &site),
+                ("visit_room_name", "Gate family room"),
+                ("capacity", "0"),
+                ("hours", "thu 09:00-12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin
+        .post_form(
+            "/admin/visit-rooms",
+            &[
+                ("visit_site_id", &site),
+                ("visit_room_name", "Gate family room"),
+                ("capacity", "3"),
+                ("hours", "thu 09:00-12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(admin
+        .get("/admin/rooms")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Gate family room"));
+    let room = srv.db(|s| s.visit_rooms().unwrap()).await.remove(0).id.to_string();
+    // A matched request whose person agreed to a visit, not to their location.
+    let reg = srv.login(Role::Registrar).await;
+    let person = register(&reg, &[("names[0].text", "مسعود کریمی"), ("site_id", &site)]).await;
+    let person = lantern_domain::person::PersonId::parse("id", &person).unwrap();
+    let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
+    let (request, reference) = srv
+        .db(move |s| {
+            use lantern_domain::tracing::{Consent, ConsentMethod, RequestState as R, Scope};
+            let r = s
+                .file_request(
+                    &lantern_store::NewTracingRequest {
+                        kind: lantern_domain::tracing::RequestKind::Visit,
+                        channel: lantern_domain::tracing::Channel::Gate,
+                        requester: Default::default(),
+                        sought: lantern_store::SoughtPerson {
+                            names: vec!["Masoud Karimi".into()],
+                            ..Default::default()
+                        },
+                    },
+                    &lantern_web::security::token_hash("family-secret"),
+                    &ctx,
+                )
+                .unwrap();
+            s.move_request(r.id, R::Filed, R::Searching, None, &ctx).unwrap();
+            s.propose_candidates(r.id, &[(person, 0.9)], &ctx).unwrap();
+            s.decide_candidate(r.id, person, true, &ctx).unwrap();
+            s.move_request(r.id, R::MatchConfirmed, R::ConsentRequested, None, &ctx)
+                .unwrap();
+            let consent = lantern_store::ConsentInput {
+                consent: Consent {
+                    scope: [Scope::AliveAndRegistered, Scope::Visit].into_iter().collect(),
+                    not_to_be_traced: false,
+                },
+                method: ConsentMethod::VerbalWitnessed,
+                witness: Some("officer".into()),
+                form: None,
+            };
+            s.record_consent(r.id, &consent, &ctx).unwrap();
+            (r.id, r.reference)
+        })
+        .await;
+    let cw = srv.login(Role::Caseworker).await;
+    let book = |time: &'static str, visitors: &'static str| {
+        let (cw, room) = (&cw, room.clone());
+        async move {
+            cw.post_form(
+                &format!("/tracing/{request}/visits"),
+                &[
+                    ("room_id", &room),
+                    ("date", "2026-03-05"),
+                    ("time", time),
+                    ("minutes", "60"),
+                    ("visitors", visitors),
+                ],
+            )
+            .await
+        }
+    };
+    // Outside the room's hours, or more visitors than it holds: refused.
+    let r = book("14:00", "Sister").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"starts_at-error\""));
+    let r = book("09:00", "A\nB\nC\nD").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(book("09:00", "Sister\nNephew").await.status(), StatusCode::SEE_OTHER);
+    // The same hour again: the room (and the person) are taken.
+    let r = book("09:30", "Sister").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Already booked"));
+    // The family sees the visit's time and room, never the site where the person lives.
+    let mut family = lantern_testkit::Session::anonymous(&srv);
+    family.refresh_csrf("/status").await;
+    let seen = family
+        .post_form("/status", &[("reference", &reference), ("secret", "family-secret")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(seen.contains("2026-03-05 09:00 UTC, Gate family room"), "{seen}");
+    assert!(!seen.contains("North Site"), "{seen}");
+    // Held: the request moves on; the visit shows as held to staff.
+    let visit = {
+        let ctx = lantern_store::AuditContext::system("t", srv.clock.now());
+        srv.db(move |s| s.read_visits(request, &ctx).unwrap()).await.remove(0)
+    };
+    assert_eq!(visit.visitors, ["Sister", "Nephew"]);
+    let r = cw
+        .post_form(
+            &format!("/visits/{}/outcome", visit.id),
+            &[("request_id", &request.to_string()), ("status", "refused")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a refusal says who and why"
+    );
+    let r = cw
+        .post_form(
+            &format!("/visits/{}/outcome", visit.id),
+            &[("request_id", &request.to_string()), ("status", "held")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = cw
+        .get(&format!("/tracing/{request}/visits"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Held") && page.contains("Sister, Nephew"), "{page}");
+    assert_eq!(
+        srv.db(move |s| s.tracing_request(request).unwrap().unwrap().state)
+            .await,
+        lantern_domain::tracing::RequestState::VisitHeld
+    );
+    assert!(srv.audit("request.read_visits").await.len() >= 2);
 }

@@ -636,3 +636,23 @@ message-to_family = Reply to the family
 field-direction = Message
 field-message-id = Message
 error-not-consented = The person sought has not agreed to this.
+
+## Visits
+rooms-visit-rooms = Visiting rooms
+tracing-visits = Visits
+tracing-no-visits = No visit yet.
+tracing-show-visits = Show the visits and visitors (recorded in the audit trail)
+tracing-book-visit = Book the visit
+visit-scheduled = Booked
+visit-held = Held
+visit-refused = Declined by the resident
+visit-no_show = The visitors did not come
+visit-blocked = Blocked by access restrictions
+field-capacity = Capacity
+field-hours = Opening hours (e.g. mon 09:00-12:00; thu 14:00-17:00; empty: always open)
+field-visitors = Visitors (one per line)
+field-outcome-by = Who declined or blocked it
+field-visit-site-id = Site
+field-visit-room-name = Name
+field-starts-at = Time
+field-request-id = Request

@@ -629,3 +629,23 @@ message-to_family = پاسخ به خانواده
 field-direction = پیام
 field-message-id = پیام
 error-not-consented = شخصِ موردِ جست‌وجو با این موافقت نکرده است.
+
+## Visits
+rooms-visit-rooms = اتاق‌های دیدار
+tracing-visits = دیدارها
+tracing-no-visits = هنوز دیداری نیست.
+tracing-show-visits = نمایش دیدارها و دیدارکنندگان (در ردپای بازرسی ثبت می‌شود)
+tracing-book-visit = رزرو دیدار
+visit-scheduled = رزرو شده
+visit-held = انجام شد
+visit-refused = ساکن نپذیرفت
+visit-no_show = دیدارکنندگان نیامدند
+visit-blocked = محدودیت دسترسی مانع شد
+field-capacity = گنجایش
+field-hours = ساعت‌های باز بودن (مثلاً mon 09:00-12:00؛ خالی: همیشه باز)
+field-visitors = دیدارکنندگان (هر نفر در یک سطر)
+field-outcome-by = چه کسی نپذیرفت یا مانع شد
+field-visit-site-id = اردوگاه
+field-visit-room-name = نام
+field-starts-at = زمان
+field-request-id = درخواست

@@ -33,6 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tracing/{id}/consent", post(record_consent))
         .route("/tracing/{id}/messages", get(list_messages).post(add_message))
         .route("/tracing/{id}/messages/{message}/deliver", post(deliver_message))
+        .route("/tracing/{id}/visits", get(list_visits).post(book_visit))
+        .route("/visits/{id}/outcome", post(close_visit))
+        .route("/visit-rooms", get(list_visit_rooms).post(create_visit_room))
 }
 
 fn request_id(raw: &str) -> Result<RequestId, AppError> {
@@ -489,4 +492,177 @@ async fn deliver_message(
     let audit = auth.ctx.audit(state.clock.now());
     let m = state.db(move |s| s.deliver_message(id, message, &audit)).await?;
     Ok(Json(message_out(m)))
+}
+
+/// A visiting room.
+#[derive(Serialize, ToSchema)]
+pub struct VisitRoomOut {
+    id: String,
+    site_id: String,
+    site: String,
+    name: String,
+    capacity: u32,
+    /// Weekly opening hours such as `thu 09:00-12:00` (UTC); none: always open.
+    hours: Vec<String>,
+}
+
+fn visit_room_out(r: lantern_store::VisitRoom) -> VisitRoomOut {
+    VisitRoomOut {
+        id: r.id.to_string(),
+        site_id: r.site_id.to_string(),
+        site: r.site,
+        name: r.name,
+        capacity: r.capacity,
+        hours: r.hours.iter().map(|w| w.to_text()).collect(),
+    }
+}
+
+#[utoipa::path(get, path = "/visit-rooms", tag = "tracing", responses((status = 200, body = [VisitRoomOut])))]
+async fn list_visit_rooms(
+    State(state): State<AppState>,
+    _auth: Authz<need::TracingWork>,
+) -> Result<Json<Vec<VisitRoomOut>>, AppError> {
+    Ok(Json(
+        state
+            .db(|s| s.visit_rooms())
+            .await?
+            .into_iter()
+            .map(visit_room_out)
+            .collect(),
+    ))
+}
+
+/// A visiting room to add.
+#[derive(Deserialize, ToSchema)]
+pub struct VisitRoomIn {
+    site_id: String,
+    name: String,
+    capacity: u32,
+    /// `mon 09:00-12:00; thu 14:00-17:00` (UTC); empty: always open.
+    #[serde(default)]
+    hours: String,
+}
+
+#[utoipa::path(post, path = "/visit-rooms", request_body = VisitRoomIn, tag = "tracing",
+    responses((status = 201, body = VisitRoomOut), (status = 422, body = ErrorBody)))]
+async fn create_visit_room(
+    State(state): State<AppState>,
+    auth: Authz<need::SiteManage>,
+    ApiJson(b): ApiJson<VisitRoomIn>,
+) -> Result<Response, AppError> {
+    let site = lantern_domain::person::SiteId::parse("site_id", &b.site_id)?;
+    let hours = lantern_domain::interview::windows("hours", &b.hours)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let room = state
+        .db(move |s| s.create_visit_room(site, &b.name, b.capacity, &hours, &audit))
+        .await?;
+    Ok((StatusCode::CREATED, Json(visit_room_out(room))).into_response())
+}
+
+/// A family visit.
+#[derive(Serialize, ToSchema)]
+pub struct VisitOut {
+    id: String,
+    room_id: String,
+    room: String,
+    site: String,
+    starts_at: String,
+    ends_at: String,
+    visitors: Vec<String>,
+    /// `scheduled`, `held`, `refused`, `no_show` or `blocked`.
+    status: String,
+    outcome_by: Option<String>,
+    outcome_reason: Option<String>,
+}
+
+fn visit_out(v: lantern_store::Visit) -> VisitOut {
+    VisitOut {
+        id: v.id.to_string(),
+        room_id: v.room.to_string(),
+        room: v.room_name,
+        site: v.site,
+        starts_at: rfc3339(v.slot.start),
+        ends_at: rfc3339(v.slot.end),
+        visitors: v.visitors,
+        status: v.status.code().to_string(),
+        outcome_by: v.outcome_by,
+        outcome_reason: v.outcome_reason,
+    }
+}
+
+#[utoipa::path(get, path = "/tracing/{id}/visits", tag = "tracing",
+    responses((status = 200, body = [VisitOut], description = "an audited read (visitors' names)"), (status = 404, body = ErrorBody)))]
+async fn list_visits(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<VisitOut>>, AppError> {
+    let id = request_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let list = state.db(move |s| s.read_visits(id, &audit)).await?;
+    Ok(Json(list.into_iter().map(visit_out).collect()))
+}
+
+/// A visit to book: `date` (YYYY-MM-DD), `time` (HH:MM, UTC), `minutes`.
+#[derive(Deserialize, ToSchema)]
+pub struct VisitIn {
+    room_id: String,
+    date: String,
+    time: String,
+    minutes: String,
+    visitors: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/tracing/{id}/visits", request_body = VisitIn, tag = "tracing",
+    responses((status = 201, body = VisitOut), (status = 422, body = ErrorBody, description = "not-consented, unavailable, double-booked, too-long (capacity)")))]
+async fn book_visit(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VisitIn>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let form: Pairs = vec![
+        ("room_id".into(), b.room_id),
+        ("date".into(), b.date),
+        ("time".into(), b.time),
+        ("minutes".into(), b.minutes),
+        ("visitors".into(), b.visitors.join("\n")),
+    ];
+    let visit = crate::pages::tracing::visit_form(id, &form).map_err(AppError::Invalid)?;
+    require_transition(&state, &auth, RequestState::VisitScheduled).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let v = state.db(move |s| s.book_visit(&visit, &audit)).await?;
+    Ok((StatusCode::CREATED, Json(visit_out(v))).into_response())
+}
+
+/// What became of a visit.
+#[derive(Deserialize, ToSchema)]
+pub struct VisitOutcomeIn {
+    /// `held`, `refused`, `no_show` or `blocked`.
+    status: String,
+    /// Who declined or blocked it (required for `refused` and `blocked`).
+    #[serde(default)]
+    outcome_by: Option<String>,
+    /// The reason given (required for `refused` and `blocked`).
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/visits/{id}/outcome", request_body = VisitOutcomeIn, tag = "tracing",
+    responses((status = 200, body = VisitOut), (status = 422, body = ErrorBody)))]
+async fn close_visit(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VisitOutcomeIn>,
+) -> Result<Json<VisitOut>, AppError> {
+    let visit = lantern_domain::tracing::VisitId::parse("id", &id).map_err(|_| AppError::NotFound)?;
+    let status = lantern_domain::tracing::VisitStatus::parse("status", &b.status)?;
+    require_transition(&state, &auth, RequestState::VisitHeld).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let v = state
+        .db(move |s| s.close_visit(visit, status, b.outcome_by, b.reason, &audit))
+        .await?;
+    Ok(Json(visit_out(v)))
 }

@@ -70,12 +70,18 @@ fn language(errors: &mut FieldErrors, raw: &str) -> Option<String> {
     }
 }
 
-/// A booking as the case page's form gives it.
-pub(crate) fn booking_form(case: CaseId, form: &Pairs) -> Result<NewInterview, FieldErrors> {
-    let mut errors = FieldErrors::new();
+/// A slot from a form's `date`, `time` (UTC) and `minutes` fields.
+pub(crate) fn slot_form(errors: &mut FieldErrors, form: &Pairs) -> Option<Slot> {
     let day = errors.take(date("date", field(form, "date")));
     let start = errors.take(clock_time("time", field(form, "time")));
     let length = errors.take(duration("minutes", field(form, "minutes")));
+    Some(Slot::new(at(day?, start?), length?))
+}
+
+/// A booking as the case page's form gives it.
+pub(crate) fn booking_form(case: CaseId, form: &Pairs) -> Result<NewInterview, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let slot = slot_form(&mut errors, form);
     let room = errors.take(RoomId::parse("room_id", field(form, "room_id")));
     let interviewer = errors.take(UserId::parse("interviewer_id", field(form, "interviewer_id")));
     let interpreter = optional_id(
@@ -85,10 +91,10 @@ pub(crate) fn booking_form(case: CaseId, form: &Pairs) -> Result<NewInterview, F
         InterpreterId::parse,
     );
     let language = language(&mut errors, field(form, "language"));
-    match (day, start, length, room, interviewer, errors.is_empty()) {
-        (Some(d), Some(t), Some(l), Some(room), Some(interviewer), true) => Ok(NewInterview {
+    match (slot, room, interviewer, errors.is_empty()) {
+        (Some(slot), Some(room), Some(interviewer), true) => Ok(NewInterview {
             case,
-            slot: Slot::new(at(d, t), l),
+            slot,
             room,
             interviewer,
             interpreter,
@@ -298,6 +304,12 @@ struct DayPage {
     report: Option<(usize, Vec<(String, String)>)>,
 }
 
+impl RoomsPage {
+    fn hours(&self, room: &lantern_store::VisitRoom) -> String {
+        room.hours.iter().map(Window::to_text).collect::<Vec<_>>().join("; ")
+    }
+}
+
 impl DayPage {
     fn value(&self, name: &str) -> &str {
         field(&self.form, name)
@@ -483,6 +495,7 @@ struct RoomsPage {
     sites: Vec<Site>,
     rooms: Vec<Room>,
     interpreters: Vec<Interpreter>,
+    visit_rooms: Vec<lantern_store::VisitRoom>,
     /// Everyone with hours: (`kind:id`, name, their windows as text).
     people: Vec<(String, String, String)>,
     errors: FieldErrors,
@@ -517,6 +530,7 @@ async fn rooms_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<
             sites: state.db(|s| s.sites()).await?,
             rooms: state.db(|s| s.rooms()).await?,
             interpreters: state.db(|s| s.interpreters()).await?,
+            visit_rooms: state.db(|s| s.visit_rooms()).await?,
             people,
             errors,
         },
@@ -592,6 +606,37 @@ pub(crate) async fn create_room(
         Err(AppError::Invalid(errors)) => rooms_page(&state, &auth.ctx, errors).await,
         Err(e) => Err(e),
     }
+}
+
+/// Adds a visiting room (families meet residents there).
+pub(crate) async fn create_visit_room(
+    State(state): State<AppState>,
+    auth: Authz<need::SiteManage>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let site = errors.take(SiteId::parse("visit_site_id", field(&form, "visit_site_id")));
+    let capacity = match field(&form, "capacity").trim().parse::<u32>() {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            errors.push("capacity", Reason::InvalidNumber);
+            None
+        }
+    };
+    let hours = errors.take(lantern_domain::interview::windows("hours", field(&form, "hours")));
+    let name = field(&form, "visit_room_name").to_string();
+    if let (Some(site), Some(capacity), Some(hours), true) = (site, capacity, hours, errors.is_empty()) {
+        let audit = auth.ctx.audit(state.clock.now());
+        match state
+            .db(move |s| s.create_visit_room(site, &name, capacity, &hours, &audit))
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/admin/rooms").into_response()),
+            Err(AppError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e),
+        }
+    }
+    rooms_page(&state, &auth.ctx, errors).await
 }
 
 pub(crate) async fn create_interpreter(

@@ -63,6 +63,9 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/interviews/{id}/outcome", post(interviews::close))
         .route("/admin/rooms", get(interviews::rooms).post(interviews::create_room))
         .route("/admin/interpreters", post(interviews::create_interpreter))
+        .route("/admin/visit-rooms", post(interviews::create_visit_room))
+        .route("/tracing/{id}/visits", get(tracing::visits).post(tracing::book_visit))
+        .route("/visits/{id}/outcome", post(tracing::close_visit))
         .route("/admin/availability", post(interviews::set_availability))
         .route(
             "/admin/interviewer-languages",

@@ -12,7 +12,7 @@ use axum::Form;
 use lantern_domain::person::PersonId;
 use lantern_domain::tracing::{
     requester_view, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId, RequestKind, RequestState,
-    RequesterView, Scope, SoughtFacts,
+    RequesterView, Scope, SoughtFacts, VisitId, VisitRoomId, VisitStatus,
 };
 use lantern_domain::{FieldErrors, Reason};
 use lantern_store::{
@@ -267,6 +267,10 @@ struct ViewPage {
     requester: Option<Requester>,
     /// The messages, when asked for (an audited read).
     messages: Option<Vec<RequestMessage>>,
+    /// The visits, when asked for (an audited read).
+    visits: Option<Vec<lantern_store::Visit>>,
+    visit_rooms: Vec<lantern_store::VisitRoom>,
+    outcomes: Vec<&'static str>,
     directions: Vec<&'static str>,
     errors: FieldErrors,
 }
@@ -313,7 +317,25 @@ async fn view_page(
     requester: Option<Requester>,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    view_page_with(state, auth, id, requester, None, errors).await
+    view_page_with(
+        state,
+        auth,
+        id,
+        Shown {
+            requester,
+            ..Shown::default()
+        },
+        errors,
+    )
+    .await
+}
+
+/// The protected parts of a request page shown on demand (each read audited).
+#[derive(Default)]
+struct Shown {
+    requester: Option<Requester>,
+    messages: Option<Vec<RequestMessage>>,
+    visits: Option<Vec<lantern_store::Visit>>,
 }
 
 /// The request page, with the protected parts asked for (each read audited).
@@ -321,8 +343,7 @@ async fn view_page_with(
     state: &AppState,
     auth: &Authz<need::TracingWork>,
     id: RequestId,
-    requester: Option<Requester>,
-    messages: Option<Vec<RequestMessage>>,
+    shown: Shown,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let r = state
@@ -345,8 +366,15 @@ async fn view_page_with(
             next,
             scopes: Scope::ALL.iter().map(|s| s.code()).collect(),
             methods: ConsentMethod::ALL.iter().map(|s| s.code()).collect(),
-            requester,
-            messages,
+            requester: shown.requester,
+            messages: shown.messages,
+            visits: shown.visits,
+            visit_rooms: state.db(|s| s.visit_rooms()).await?,
+            outcomes: VisitStatus::ALL
+                .iter()
+                .filter(|s| **s != VisitStatus::Scheduled)
+                .map(|s| s.code())
+                .collect(),
             directions: MessageDirection::ALL.iter().map(|s| s.code()).collect(),
             errors,
         },
@@ -383,7 +411,100 @@ pub(crate) async fn messages(
     let id = request_id(&id)?;
     let audit = auth.ctx.audit(state.clock.now());
     let messages = state.db(move |s| s.read_messages(id, &audit)).await?;
-    view_page_with(&state, &auth, id, None, Some(messages), no_errors()).await
+    let shown = Shown {
+        messages: Some(messages),
+        ..Shown::default()
+    };
+    view_page_with(&state, &auth, id, shown, no_errors()).await
+}
+
+/// Shows the request with its visits and visitors (an audited read).
+pub(crate) async fn visits(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let audit = auth.ctx.audit(state.clock.now());
+    let visits = state.db(move |s| s.read_visits(id, &audit)).await?;
+    let shown = Shown {
+        visits: Some(visits),
+        ..Shown::default()
+    };
+    view_page_with(&state, &auth, id, shown, no_errors()).await
+}
+
+/// A visit booking as the request page's form gives it.
+pub(crate) fn visit_form(request: RequestId, form: &Pairs) -> Result<lantern_store::NewVisit, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let slot = super::interviews::slot_form(&mut errors, form);
+    let room = errors.take(VisitRoomId::parse("room_id", field(form, "room_id")));
+    let mut visitors = Vec::new();
+    for line in field(form, "visitors").lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(v) = errors.take(lantern_domain::text::required_text("visitors", line, 200)) {
+            visitors.push(v);
+        }
+    }
+    if visitors.is_empty() {
+        errors.push("visitors", Reason::Required);
+    }
+    match (slot, room, errors.is_empty()) {
+        (Some(slot), Some(room), true) => Ok(lantern_store::NewVisit {
+            request,
+            room,
+            slot,
+            visitors,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Books a visit.
+pub(crate) async fn book_visit(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let visit = match visit_form(id, &form) {
+        Ok(v) => v,
+        Err(errors) => return view_page(&state, &auth, id, None, errors).await,
+    };
+    require_transition(&state, &auth, RequestState::VisitScheduled).await?;
+    let audit = auth.ctx.audit(state.clock.now());
+    match state.db(move |s| s.book_visit(&visit, &audit)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tracing/{id}/visits")).into_response()),
+        Err(AppError::Invalid(errors)) => view_page(&state, &auth, id, None, errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// Records what became of a visit.
+pub(crate) async fn close_visit(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let visit = VisitId::parse("id", &id).map_err(|_| AppError::NotFound)?;
+    let request = request_id(field(&form, "request_id"))?;
+    let status = match VisitStatus::parse("status", field(&form, "status")) {
+        Ok(s) => s,
+        Err(e) => return view_page(&state, &auth, request, None, FieldErrors(vec![e])).await,
+    };
+    require_transition(&state, &auth, RequestState::VisitHeld).await?;
+    let text = |k: &str| Some(field(&form, k).to_string()).filter(|t| !t.trim().is_empty());
+    let (by, reason) = (text("outcome_by"), text("reason"));
+    let audit = auth.ctx.audit(state.clock.now());
+    match state
+        .db(move |s| s.close_visit(visit, status, by, reason, &audit))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/tracing/{request}/visits")).into_response()),
+        Err(AppError::Invalid(errors)) => view_page(&state, &auth, request, None, errors).await,
+        Err(e) => Err(e),
+    }
 }
 
 /// Records a message: the family's news, or the person's reply.
@@ -653,11 +774,36 @@ pub(crate) async fn status(
             } else {
                 None
             };
+            // The next or last visit, when consent lets it through.
+            let visit = if lantern_domain::tracing::visits_allowed(r.consent.as_ref().map(|c| &c.consent)) {
+                let (request, mut audit) = (r.id, ctx.audit(now));
+                audit.actor_name = "family (status page)".into();
+                state
+                    .db(move |s| s.read_visits(request, &audit))
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find(|v| matches!(v.status, VisitStatus::Scheduled | VisitStatus::Held))
+                    // The meeting room, not the site: consent to a visit is
+                    // not consent to share where the person lives.
+                    .map(|v| {
+                        let when = v.slot.start;
+                        format!(
+                            "{} {:02}:{:02} UTC, {}",
+                            when.date(),
+                            when.hour(),
+                            when.minute(),
+                            v.room_name
+                        )
+                    })
+            } else {
+                None
+            };
             let facts = SoughtFacts {
                 site,
                 contact: None,
                 reply,
-                visit: None,
+                visit,
             };
             Some(requester_view(r.state, r.consent.as_ref().map(|c| &c.consent), &facts))
         }
