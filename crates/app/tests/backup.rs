@@ -3,6 +3,8 @@
 //! already there. The PostgreSQL cases need a server (`scripts/test.sh`
 //! starts one and runs them with `--include-ignored`).
 
+mod common;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,40 +31,10 @@ fn deployment(data_dir: &Path, database_url: Option<&str>) -> (Settings, Arc<dyn
     let signer = lantern_app::ledger::load_or_create_signer(data_dir, &keys, &s.ledger_origin).unwrap();
     let store = lantern_app::open_store(&s, std::sync::Arc::new(keys)).unwrap();
     lantern_app::load_demo(store.as_ref(), &SystemClock, 40).unwrap();
-    add_evidence(&s, store.as_ref(), b"a synthetic scanned letter");
-    add_evidence(&s, store.as_ref(), &vec![9u8; 200_000]);
+    common::add_evidence(&s, store.as_ref(), b"a synthetic scanned letter");
+    common::add_evidence(&s, store.as_ref(), &vec![9u8; 200_000]);
     lantern_app::ledger::checkpoint(store.as_ref(), &signer, &s.ledger_origin, &SystemClock).unwrap();
     (s, store)
-}
-
-/// Stores a file in the deployment's vault and records it as evidence.
-fn add_evidence(s: &Settings, store: &dyn Store, content: &[u8]) {
-    let (keys, _) = lantern_app::load_or_create_keys(&s.data_dir).unwrap();
-    let vault = lantern_app::open_vault(s, Arc::new(keys)).unwrap();
-    let body = futures_util::stream::iter(vec![Ok::<_, std::convert::Infallible>(bytes::Bytes::copy_from_slice(
-        content,
-    ))]);
-    let ingested = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(vault.ingest(body, u64::MAX))
-        .unwrap();
-    let new = lantern_store::NewEvidence {
-        object: lantern_store::StoredObject {
-            name: ingested.name,
-            sha256: hex::encode(ingested.sha256),
-            size: ingested.size,
-            wrapped_key: ingested.wrapped_key,
-        },
-        title: "A synthetic document".into(),
-        media_type: "application/pdf".into(),
-        details: Default::default(),
-        received_from: None,
-        received_how: None,
-        derived_from: None,
-    };
-    store
-        .add_evidence(&new, &AuditContext::system("test", SystemClock.now()))
-        .unwrap();
 }
 
 fn person(name: &str) -> lantern_domain::person::PersonDraft {

@@ -1,6 +1,8 @@
 //! Tampering with the log, the checkpoints or the records is detected by
 //! `lantern ledger audit`, with a reason that names what was touched.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -289,44 +291,18 @@ fn killed_while_writing_the_log_stays_consistent() {
     }
 }
 
-/// Stores a file in the data folder's vault and records it as evidence;
-/// returns the evidence id and the object's path on disk.
+/// Records an evidence file in the data folder; returns the record's id
+/// and the object's path on disk.
 fn add_evidence(dir: &Path) -> (String, std::path::PathBuf) {
     use lantern_app::settings::{FileSettings, SettingArgs, Settings};
-    use lantern_domain::clock::{Clock, SystemClock};
     let mut settings = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
     settings.data_dir = dir.to_path_buf();
     let (keys, _) = lantern_app::load_or_create_keys(dir).unwrap();
-    let keys = std::sync::Arc::new(keys);
-    let store = lantern_app::open_store(&settings, keys.clone()).unwrap();
-    let vault = lantern_app::open_vault(&settings, keys).unwrap();
-    let content = bytes::Bytes::from(vec![b'e'; 150_000]);
-    let body = futures_util::stream::iter(vec![Ok::<_, std::convert::Infallible>(content)]);
-    let ingested = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(vault.ingest(body, u64::MAX))
-        .unwrap();
-    let name = ingested.name.clone();
-    let new = lantern_store::NewEvidence {
-        object: lantern_store::StoredObject {
-            name: ingested.name,
-            sha256: hex::encode(ingested.sha256),
-            size: ingested.size,
-            wrapped_key: ingested.wrapped_key,
-        },
-        title: "A synthetic photograph".into(),
-        media_type: "image/jpeg".into(),
-        details: Default::default(),
-        received_from: Some("a witness".into()),
-        received_how: None,
-        derived_from: None,
-    };
-    let added = store
-        .add_evidence(&new, &lantern_store::AuditContext::system("test", SystemClock.now()))
-        .unwrap();
+    let store = lantern_app::open_store(&settings, std::sync::Arc::new(keys)).unwrap();
+    let (id, name) = common::add_evidence(&settings, store.as_ref(), &vec![b'e'; 150_000]);
     let path = dir.join("objects").join("objects").join(&name[..2]).join(&name);
     assert!(path.exists());
-    (added.evidence.id.to_string(), path)
+    (id, path)
 }
 
 #[test]

@@ -107,14 +107,6 @@ pub(crate) fn custody_fields(c: &CustodyEvent) -> Vec<(&'static str, Option<Stri
     ]
 }
 
-fn commitments(fields: &[(&'static str, Option<String>)]) -> StoreResult<lantern_ledger::entry::Commitments> {
-    let mut c = lantern_ledger::entry::Commitments::new();
-    for (name, value) in fields {
-        c.add(name, value, crate::ledger::salt()?);
-    }
-    Ok(c)
-}
-
 /// Appends a custody event, its log entry and nothing else, inside the
 /// caller's transaction.
 fn insert_custody(
@@ -152,7 +144,7 @@ fn insert_custody(
             sha256
         ],
     )?;
-    crate::ledger::append(
+    crate::ledger::append_record(
         tx,
         crate::ledger::EntryHead {
             kind: "custody",
@@ -161,7 +153,7 @@ fn insert_custody(
             version: None,
             at: ctx.at,
         },
-        commitments(&custody_fields(&event))?,
+        &custody_fields(&event),
     )?;
     Ok(event)
 }
@@ -258,7 +250,7 @@ impl<B: Backend> SqlStore<B> {
                 ],
             )?;
             let evidence = load(tx, id)?.ok_or(StoreError::NotFound)?;
-            crate::ledger::append(
+            crate::ledger::append_record(
                 tx,
                 crate::ledger::EntryHead {
                     kind: "evidence.added",
@@ -267,7 +259,7 @@ impl<B: Backend> SqlStore<B> {
                     version: Some(1),
                     at: ctx.at,
                 },
-                commitments(&evidence_fields(&evidence, &object, &new.details)?)?,
+                &evidence_fields(&evidence, &object, &new.details)?,
             )?;
             insert_custody(
                 tx,

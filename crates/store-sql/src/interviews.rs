@@ -202,21 +202,7 @@ fn log_interview(
     b: &NewInterview,
     ctx: &AuditContext,
 ) -> StoreResult<()> {
-    let mut c = lantern_ledger::entry::Commitments::new();
-    let fields: [(&str, Option<String>); 8] = [
-        ("case_id", Some(b.case.to_string())),
-        ("starts_at", Some(fmt_ts(b.slot.start))),
-        ("ends_at", Some(fmt_ts(b.slot.end))),
-        ("room_id", Some(b.room.to_string())),
-        ("interviewer_id", Some(b.interviewer.to_string())),
-        ("interpreter_id", b.interpreter.map(|i| i.to_string())),
-        ("language", b.language.clone()),
-        ("status", Some(status.code().to_string())),
-    ];
-    for (name, value) in &fields {
-        c.add(name, value, crate::ledger::salt()?);
-    }
-    crate::ledger::append(
+    crate::ledger::append_record(
         tx,
         crate::ledger::EntryHead {
             kind: if version == 1 {
@@ -229,7 +215,16 @@ fn log_interview(
             version: Some(version),
             at: ctx.at,
         },
-        c,
+        &[
+            ("case_id", Some(b.case.to_string())),
+            ("starts_at", Some(fmt_ts(b.slot.start))),
+            ("ends_at", Some(fmt_ts(b.slot.end))),
+            ("room_id", Some(b.room.to_string())),
+            ("interviewer_id", Some(b.interviewer.to_string())),
+            ("interpreter_id", b.interpreter.map(|i| i.to_string())),
+            ("language", b.language.clone()),
+            ("status", Some(status.code().to_string())),
+        ],
     )?;
     let action = if version == 1 {
         AuditAction::InterviewBook

@@ -18,6 +18,31 @@ pub(crate) type PersonRow = (String, Option<Vec<u8>>, i64, bool);
 /// An audit row: its sequence number and its fields as committed to.
 type AuditRow = (i64, Vec<(&'static str, Option<String>)>);
 
+/// The salt an entry stored for a field, or an error naming the field.
+fn salt_of(salts: &std::collections::HashMap<String, [u8; 32]>) -> impl FnMut(&str) -> StoreResult<[u8; 32]> + '_ {
+    |f| {
+        salts
+            .get(f)
+            .copied()
+            .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
+    }
+}
+
+/// The fields whose commitment in `entry` differs from `now` (either side
+/// may lack a field), in name order.
+fn differing(entry: &Entry, now: Commitments) -> Vec<String> {
+    let (now, _) = now.finish();
+    entry
+        .fields
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|name| entry.fields.get(*name) != now.get(*name))
+        .cloned()
+        .collect()
+}
+
 /// A fresh random salt.
 pub(crate) fn salt() -> StoreResult<[u8; 32]> {
     let mut s = [0u8; 32];
@@ -347,28 +372,15 @@ impl<B: Backend> SqlStore<B> {
                     continue;
                 }
             };
-            let now = crate::people::person_commitments(&core, &protected, &mut |f| {
-                salts
-                    .get(f)
-                    .copied()
-                    .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
-            });
+            let now = crate::people::person_commitments(&core, &protected, &mut salt_of(&salts));
             match now {
                 Ok(c) => {
-                    let (fields, _) = c.finish();
-                    for name in entry
-                        .fields
-                        .keys()
-                        .chain(fields.keys())
-                        .collect::<std::collections::BTreeSet<_>>()
-                    {
-                        if entry.fields.get(name) != fields.get(name) {
-                            out.push(issue(
-                                "person",
-                                id,
-                                format!("field {name} differs from log entry {seq}"),
-                            ));
-                        }
+                    for name in differing(&entry, c) {
+                        out.push(issue(
+                            "person",
+                            id,
+                            format!("field {name} differs from log entry {seq}"),
+                        ));
                     }
                 }
                 Err(e) => out.push(issue("person", id, format!("{e} (entry {seq})"))),
@@ -436,24 +448,10 @@ impl<B: Backend> SqlStore<B> {
         };
         let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
         let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
-        let recomputed = crate::audit_commitments(&borrowed, &mut |f| {
-            salts
-                .get(f)
-                .copied()
-                .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("no salt for {f}"))))
-        });
-        match recomputed {
+        match crate::audit_commitments(&borrowed, &mut salt_of(&salts)) {
             Ok(c) => {
-                let (now, _) = c.finish();
-                for name in entry
-                    .fields
-                    .keys()
-                    .chain(now.keys())
-                    .collect::<std::collections::BTreeSet<_>>()
-                {
-                    if entry.fields.get(name) != now.get(name) {
-                        report(format!("field {name} differs from log entry {seq}"));
-                    }
+                for name in differing(&entry, c) {
+                    report(format!("field {name} differs from log entry {seq}"));
                 }
             }
             Err(e) => report(format!("{e} (entry {seq})")),
