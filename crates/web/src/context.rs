@@ -236,7 +236,15 @@ async fn multipart_csrf(
     let mut prefix = Vec::<u8>::new();
     let token = loop {
         match stream.next().await {
-            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Ok(chunk)) => {
+                prefix.extend_from_slice(&chunk);
+                // The first field can only have ended where a boundary
+                // line begins: parse again only then.
+                let tail = prefix.len().saturating_sub(chunk.len() + 3);
+                if !prefix[tail..].windows(4).any(|w| w == b"\r\n--") && prefix.len() <= max_prefix {
+                    continue;
+                }
+            }
             Some(Err(_)) => return Err(AppError::PayloadTooLarge),
             None => break multipart_field(content_type, prefix.clone().into(), CSRF_FIELD).await,
         }

@@ -31,6 +31,10 @@ use crate::AppState;
 
 /// Longest text field accepted in an upload form.
 const MAX_TEXT_FIELD: usize = 64 * 1024;
+/// All text fields of an upload form together (the file is apart): the
+/// body limit does not apply to these routes, so the form's text must be
+/// bounded here.
+const MAX_TEXT_FIELDS: usize = 256 * 1024;
 /// After a file passes the limit, this much more of it is read and dropped
 /// so the sender gets the answer instead of a broken connection.
 const DRAIN: u64 = 16 * 1024 * 1024;
@@ -74,6 +78,7 @@ pub(crate) async fn receive(
         fields: Vec::new(),
         file: None,
     };
+    let mut text_bytes = 0;
     let outcome = loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -101,8 +106,11 @@ pub(crate) async fn receive(
             }
         } else {
             match field.text().await {
-                Ok(t) if t.len() <= MAX_TEXT_FIELD => upload.fields.push((name, t)),
-                Ok(_) => break Err(FieldError::new(name, Reason::TooLong { max: MAX_TEXT_FIELD }).into()),
+                Ok(t) if t.len() <= MAX_TEXT_FIELD && text_bytes + t.len() <= MAX_TEXT_FIELDS => {
+                    text_bytes += t.len();
+                    upload.fields.push((name, t));
+                }
+                Ok(_) => break Err(AppError::PayloadTooLarge),
                 Err(_) => break Err(FieldError::new(name, Reason::InvalidFormat).into()),
             }
         }
