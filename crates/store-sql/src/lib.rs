@@ -733,6 +733,9 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     ) -> StoreResult<Vec<lantern_store::Visit>> {
         self.visits_of(request, ctx)
     }
+    fn tracing_figures(&self, now: time::OffsetDateTime) -> StoreResult<lantern_store::TracingFigures> {
+        self.figures(now)
+    }
     fn request_by_reference(
         &self,
         reference: &str,

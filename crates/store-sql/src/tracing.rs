@@ -753,3 +753,83 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 }
+
+/// The `q`-quantile of sorted values (nearest rank).
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) fn figures(&self, now: time::OffsetDateTime) -> StoreResult<lantern_store::TracingFigures> {
+        self.read(|tx| {
+            let mut open_by_state = Vec::new();
+            for r in tx.query(
+                "SELECT state, COUNT(*) FROM tracing_requests GROUP BY state ORDER BY state",
+                &[],
+            )? {
+                let state = RequestState::parse("state", &r.get::<String>(0)?).map_err(code_err)?;
+                if !state.is_closed() {
+                    open_by_state.push((state, r.get::<u64>(1)?));
+                }
+            }
+            open_by_state.sort_by_key(|(s, _)| RequestState::ALL.iter().position(|x| x == s));
+            let mut days = Vec::new();
+            for r in tx.query(
+                "SELECT t.filed_at, MIN(s.at) FROM tracing_requests t JOIN request_steps s ON s.request_id = t.id
+                 WHERE s.state IN ('message_delivered', 'visit_held') GROUP BY t.id, t.filed_at",
+                &[],
+            )? {
+                let (filed, contact) = (parse_ts(&r.get::<String>(0)?)?, parse_ts(&r.get::<String>(1)?)?);
+                days.push((contact - filed).as_seconds_f64() / 86_400.0);
+            }
+            days.sort_by(f64::total_cmp);
+            let closed: Vec<String> = RequestState::ALL
+                .iter()
+                .filter(|s| s.is_closed())
+                .map(|s| format!("'{}'", s.code()))
+                .collect();
+            let oldest_open = tx
+                .query(
+                    &format!(
+                        "SELECT reference, state, filed_at FROM tracing_requests WHERE state NOT IN ({})
+                         ORDER BY filed_at, id LIMIT 5",
+                        closed.join(", ")
+                    ),
+                    &[],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        RequestState::parse("state", &r.get::<String>(1)?).map_err(code_err)?,
+                        parse_ts(&r.get::<String>(2)?)?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let monday = |d: time::Date| d - time::Duration::days(i64::from(d.weekday().number_days_from_monday()));
+            let first = monday(now.date()) - time::Duration::weeks(11);
+            let mut weeks: Vec<(time::Date, u64)> = (0..12).map(|i| (first + time::Duration::weeks(i), 0)).collect();
+            for r in tx.query(
+                "SELECT starts_at FROM visits WHERE status = 'held' AND starts_at >= ?1",
+                params![fmt_ts(first.midnight().assume_utc())],
+            )? {
+                let week = monday(parse_ts(&r.get::<String>(0)?)?.date());
+                if let Some(w) = weeks.iter_mut().find(|(d, _)| *d == week) {
+                    w.1 += 1;
+                }
+            }
+            Ok(lantern_store::TracingFigures {
+                open_by_state,
+                contacted: days.len() as u64,
+                median_days_to_contact: quantile(&days, 0.5),
+                p90_days_to_contact: quantile(&days, 0.9),
+                oldest_open,
+                visits_held_per_week: weeks,
+            })
+        })
+    }
+}

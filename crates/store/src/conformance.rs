@@ -1888,6 +1888,26 @@ fn visits_need_consent_an_open_room_and_a_free_slot(store: &dyn Store) {
         [VisitStatus::Refused, VisitStatus::Held]
     );
     assert_eq!(audit_count(store, AuditAction::RequestReadVisits), 1);
+    // The figures: open requests by state, days to first contact (the held
+    // visit, the same day here), oldest open requests, visits held by week.
+    let f = store.tracing_figures(T0 + Duration::days(3)).unwrap();
+    assert_eq!(
+        f.open_by_state,
+        [(R::ConsentGiven, 1), (R::VisitScheduled, 1), (R::VisitHeld, 1)]
+    );
+    assert_eq!(
+        (f.contacted, f.median_days_to_contact, f.p90_days_to_contact),
+        (1, Some(0.0), Some(0.0))
+    );
+    assert_eq!(f.oldest_open.len(), 3);
+    assert_eq!(f.visits_held_per_week.len(), 12);
+    assert_eq!(
+        f.visits_held_per_week
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .collect::<Vec<_>>(),
+        [&(time::macros::date!(2026 - 01 - 12), 1)]
+    );
     let size = store.ledger_size().unwrap();
     for e in store.ledger_entries(0, size).unwrap() {
         assert!(

@@ -375,6 +375,8 @@ pub trait Store: Send + Sync {
     /// A request's visits, with the visitors' names: writes the audit event
     /// of the read.
     fn read_visits(&self, request: lantern_domain::tracing::RequestId, ctx: &AuditContext) -> StoreResult<Vec<Visit>>;
+    /// Figures of the tracing work at `now` (aggregates only).
+    fn tracing_figures(&self, now: time::OffsetDateTime) -> StoreResult<TracingFigures>;
     /// A request by the reference and secret hash a family holds (both must
     /// match), for the family's status page.
     fn request_by_reference(&self, reference: &str, secret_hash: &str) -> StoreResult<Option<TracingRequest>>;

@@ -233,3 +233,21 @@ pub struct Visit {
     /// The reason given.
     pub outcome_reason: Option<String>,
 }
+
+/// Figures of the tracing work, for the requests page and the API.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TracingFigures {
+    /// Open requests by state (closed states left out).
+    pub open_by_state: Vec<(RequestState, u64)>,
+    /// Requests that reached a first contact (a message delivered or a
+    /// visit held).
+    pub contacted: u64,
+    /// Median days from filing to the first contact.
+    pub median_days_to_contact: Option<f64>,
+    /// 90th percentile of the same.
+    pub p90_days_to_contact: Option<f64>,
+    /// The oldest open requests: reference, state, filed at.
+    pub oldest_open: Vec<(String, RequestState, OffsetDateTime)>,
+    /// Visits held per week (the Monday that starts it), the last 12 weeks.
+    pub visits_held_per_week: Vec<(time::Date, u64)>,
+}

@@ -2691,4 +2691,19 @@ async fn a_family_visit_is_booked_held_and_shown_without_the_residents_site() {
         lantern_domain::tracing::RequestState::VisitHeld
     );
     assert!(srv.audit("request.read_visits").await.len() >= 2);
+    // The requests page and the API show the figures.
+    let list = cw.get("/tracing").await.text().await.unwrap();
+    assert!(list.contains("Days from filing to first contact: median"), "{list}");
+    let token = srv.api_token(Role::Caseworker).await;
+    let figures: Value = reqwest::Client::new()
+        .get(srv.url("/api/v1/tracing-figures"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["contacted"], 1);
+    assert_eq!(figures["open_by_state"], json!([["visit_held", 1]]));
 }

@@ -656,3 +656,12 @@ field-visit-site-id = Site
 field-visit-room-name = Name
 field-starts-at = Time
 field-request-id = Request
+
+## Tracing figures
+tracing-figures = Figures
+tracing-open-by-state = Open requests by state
+tracing-contacted = Requests that reached a first contact (message delivered or visit held)
+tracing-days-median = Days from filing to first contact: median
+tracing-days-p90 = Days from filing to first contact: 90th percentile
+tracing-oldest-open = Oldest open requests
+tracing-visits-per-week = Visits held per week (starting Monday)

@@ -649,3 +649,12 @@ field-visit-site-id = اردوگاه
 field-visit-room-name = نام
 field-starts-at = زمان
 field-request-id = درخواست
+
+## Tracing figures
+tracing-figures = آمار
+tracing-open-by-state = درخواست‌های باز بر پایهٔ وضعیت
+tracing-contacted = درخواست‌هایی که به نخستین تماس رسیدند (رساندن پیام یا انجام دیدار)
+tracing-days-median = روزها از ثبت تا نخستین تماس: میانه
+tracing-days-p90 = روزها از ثبت تا نخستین تماس: صدک ۹۰
+tracing-oldest-open = قدیمی‌ترین درخواست‌های باز
+tracing-visits-per-week = دیدارهای انجام‌شده در هر هفته (از دوشنبه)

@@ -868,7 +868,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_tracing::decide, crate::api_tracing::move_state, crate::api_tracing::record_consent,
         crate::api_tracing::list_messages, crate::api_tracing::add_message, crate::api_tracing::deliver_message,
         crate::api_tracing::list_visit_rooms, crate::api_tracing::create_visit_room, crate::api_tracing::list_visits,
-        crate::api_tracing::book_visit, crate::api_tracing::close_visit,
+        crate::api_tracing::book_visit, crate::api_tracing::close_visit, crate::api_tracing::figures,
         crate::api_evidence::list_evidence, crate::api_evidence::upload_evidence, crate::api_evidence::upload_copy,
         crate::api_evidence::get_evidence, crate::api_evidence::get_content, crate::api_evidence::add_transfer
     ),
@@ -887,7 +887,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_tracing::RequesterOut, crate::api_tracing::DecisionIn, crate::api_tracing::StateIn,
         crate::api_tracing::ConsentIn, crate::api_tracing::MessageOut, crate::api_tracing::MessageIn,
         crate::api_tracing::VisitRoomOut, crate::api_tracing::VisitRoomIn, crate::api_tracing::VisitOut,
-        crate::api_tracing::VisitIn, crate::api_tracing::VisitOutcomeIn,
+        crate::api_tracing::VisitIn, crate::api_tracing::VisitOutcomeIn, crate::api_tracing::FiguresOut,
         crate::api_evidence::EvidenceOut, crate::api_evidence::CustodyOut, crate::api_evidence::EvidenceDetailOut,
         crate::api_evidence::EvidencePage, crate::api_evidence::EvidenceUpload, crate::api_evidence::TransferIn,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,

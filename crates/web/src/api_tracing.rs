@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tracing/{id}/visits", get(list_visits).post(book_visit))
         .route("/visits/{id}/outcome", post(close_visit))
         .route("/visit-rooms", get(list_visit_rooms).post(create_visit_room))
+        .route("/tracing-figures", get(figures))
 }
 
 fn request_id(raw: &str) -> Result<RequestId, AppError> {
@@ -665,4 +666,45 @@ async fn close_visit(
         .db(move |s| s.close_visit(visit, status, b.outcome_by, b.reason, &audit))
         .await?;
     Ok(Json(visit_out(v)))
+}
+
+/// Figures of the tracing work (aggregates only).
+#[derive(Serialize, ToSchema)]
+pub struct FiguresOut {
+    /// Open requests by state code.
+    open_by_state: Vec<(String, u64)>,
+    /// Requests that reached a first contact (message delivered or visit held).
+    contacted: u64,
+    median_days_to_contact: Option<f64>,
+    p90_days_to_contact: Option<f64>,
+    /// The oldest open requests: reference, state, filed at.
+    oldest_open: Vec<(String, String, String)>,
+    /// Visits held per week (the Monday that starts it), the last 12 weeks.
+    visits_held_per_week: Vec<(String, u64)>,
+}
+
+#[utoipa::path(get, path = "/tracing-figures", tag = "tracing", responses((status = 200, body = FiguresOut)))]
+async fn figures(State(state): State<AppState>, _auth: Authz<need::TracingWork>) -> Result<Json<FiguresOut>, AppError> {
+    let now = state.clock.now();
+    let f = state.db(move |s| s.tracing_figures(now)).await?;
+    Ok(Json(FiguresOut {
+        open_by_state: f
+            .open_by_state
+            .iter()
+            .map(|(s, n)| (s.code().to_string(), *n))
+            .collect(),
+        contacted: f.contacted,
+        median_days_to_contact: f.median_days_to_contact,
+        p90_days_to_contact: f.p90_days_to_contact,
+        oldest_open: f
+            .oldest_open
+            .into_iter()
+            .map(|(r, s, at)| (r, s.code().to_string(), rfc3339(at)))
+            .collect(),
+        visits_held_per_week: f
+            .visits_held_per_week
+            .into_iter()
+            .map(|(d, n)| (d.to_string(), n))
+            .collect(),
+    }))
 }

@@ -117,9 +117,16 @@ pub(crate) struct ListParams {
 struct ListPage {
     c: Page,
     result: ResultPage<RequestSummary>,
+    figures: lantern_store::TracingFigures,
     states: Vec<&'static str>,
     state: String,
     query_string: String,
+}
+
+impl ListPage {
+    fn days(&self, d: &Option<f64>) -> String {
+        d.map_or_else(|| "–".to_string(), |d| format!("{d:.1}"))
+    }
 }
 
 pub(crate) async fn list(
@@ -136,9 +143,12 @@ pub(crate) async fn list(
         page: PageRequest::new(p.page.unwrap_or(1), 50),
     };
     let result = state.db(move |s| s.tracing_requests(&query)).await?;
+    let now = state.clock.now();
+    let figures = state.db(move |s| s.tracing_figures(now)).await?;
     Ok(render(&ListPage {
         c: Page::new(&state, &auth.ctx, "tracing-title"),
         result,
+        figures,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
         query_string: form_urlencoded::Serializer::new(String::new())
             .append_pair("state", &p.state)
