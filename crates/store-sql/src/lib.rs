@@ -736,6 +736,9 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn tracing_figures(&self, now: time::OffsetDateTime) -> StoreResult<lantern_store::TracingFigures> {
         self.figures(now)
     }
+    fn searching_requests(&self) -> StoreResult<Vec<(lantern_domain::tracing::RequestId, Vec<String>)>> {
+        self.searching_in()
+    }
     fn request_by_reference(
         &self,
         reference: &str,

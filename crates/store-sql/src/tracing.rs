@@ -402,7 +402,12 @@ impl<B: Backend> SqlStore<B> {
     ) -> StoreResult<TracingRequest> {
         self.write(|tx| {
             let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
-            if !matches!(r.state, RequestState::Searching | RequestState::NoCandidate) {
+            // Candidates may be added while others wait for a decision (a
+            // person registered since, found by the automatic re-match).
+            if !matches!(
+                r.state,
+                RequestState::Searching | RequestState::NoCandidate | RequestState::CandidatesFound
+            ) {
                 return Err(FieldError::new("state", Reason::StepNotAllowed).into());
             }
             let mut new = 0;
@@ -830,6 +835,24 @@ impl<B: Backend> SqlStore<B> {
                 oldest_open,
                 visits_held_per_week: weeks,
             })
+        })
+    }
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) fn searching_in(&self) -> StoreResult<Vec<(RequestId, Vec<String>)>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT id, sought FROM tracing_requests
+                 WHERE state IN ('filed', 'searching', 'no_candidate', 'candidates_found') ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                let sought: SoughtPerson = serde_json::from_str(&r.get::<String>(1)?).map_err(json)?;
+                Ok((RequestId(parse_id(&r.get::<String>(0)?)?), sought.names))
+            })
+            .collect()
         })
     }
 }

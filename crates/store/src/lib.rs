@@ -291,9 +291,10 @@ pub trait Store: Send + Sync {
         reason: Option<String>,
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest>;
-    /// Records the engine's candidates for a request that is being searched:
-    /// pairs already decided are left as they are; the request moves to
-    /// `candidates_found` or `no_candidate`.
+    /// Records the engine's candidates for a request that is being searched
+    /// (or has candidates waiting): pairs already proposed or decided are
+    /// left as they are; the request moves to `candidates_found` or
+    /// `no_candidate`.
     fn propose_candidates(
         &self,
         id: lantern_domain::tracing::RequestId,
@@ -375,6 +376,10 @@ pub trait Store: Send + Sync {
     /// A request's visits, with the visitors' names: writes the audit event
     /// of the read.
     fn read_visits(&self, request: lantern_domain::tracing::RequestId, ctx: &AuditContext) -> StoreResult<Vec<Visit>>;
+    /// The requests still looking for the person (filed, searching, no
+    /// candidate, candidates found) with the names they give, for the
+    /// matching engine's index of requests.
+    fn searching_requests(&self) -> StoreResult<Vec<(lantern_domain::tracing::RequestId, Vec<String>)>>;
     /// Figures of the tracing work at `now` (aggregates only).
     fn tracing_figures(&self, now: time::OffsetDateTime) -> StoreResult<TracingFigures>;
     /// A request by the reference and secret hash a family holds (both must

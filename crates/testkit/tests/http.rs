@@ -2035,7 +2035,8 @@ async fn a_family_traces_a_relative_and_sees_only_what_they_consented_to() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let filed: Value = r.json().await.unwrap();
     assert_eq!(filed["secret"].as_str().unwrap().len(), 16);
-    assert_eq!(filed["request"]["state"], "filed");
+    // The engine ran at once: nobody of that name is registered.
+    assert_eq!(filed["request"]["state"], "no_candidate");
     assert_eq!(filed["request"]["next"], json!(["closed_withdrawn"]));
     let r = api
         .post(srv.url("/api/v1/tracing"))
@@ -2706,4 +2707,89 @@ async fn a_family_visit_is_booked_held_and_shown_without_the_residents_site() {
         .unwrap();
     assert_eq!(figures["contacted"], 1);
     assert_eq!(figures["open_by_state"], json!([["visit_held", 1]]));
+}
+
+#[tokio::test]
+async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered() {
+    let srv = TestServer::start().await;
+    let liaison = srv.login(Role::FamilyLiaison).await;
+    let r = liaison
+        .post_form(
+            "/tracing",
+            &[
+                ("kind", "find"),
+                ("channel", "gate"),
+                ("names", "Behzad Kianpour"),
+                ("requester_name", "A brother"),
+                ("relationship", "brother"),
+                ("contact", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = srv.db(|s| s.tracing_requests(&Default::default()).unwrap()).await.items[0].id;
+    let state = |srv: &TestServer| {
+        let srv_store = srv.store.clone();
+        async move {
+            tokio::task::spawn_blocking(move || srv_store.tracing_request(id).unwrap().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let r = state(&srv).await;
+    assert_eq!(
+        r.state,
+        lantern_domain::tracing::RequestState::NoCandidate,
+        "searched when filed"
+    );
+    // Registered later, under Persian script: proposed at once, by the engine.
+    let reg = srv.login(Role::Registrar).await;
+    let person = register(&reg, &[("names[0].text", "بهزاد کیان‌پور")]).await;
+    let r = state(&srv).await;
+    assert_eq!(r.state, lantern_domain::tracing::RequestState::CandidatesFound);
+    assert_eq!(r.candidates.len(), 1);
+    assert_eq!(r.candidates[0].person.to_string(), person);
+    let proposed_by: Vec<String> = srv
+        .audit("request.candidates")
+        .await
+        .into_iter()
+        .map(|e| e.actor_name)
+        .collect();
+    assert!(proposed_by.iter().all(|a| a == "matching engine"), "{proposed_by:?}");
+    // The requests list shows the new candidate.
+    let cw = srv.login(Role::Caseworker).await;
+    let list = cw.get("/tracing").await.text().await.unwrap();
+    assert!(list.contains("<strong>1</strong>"), "{list}");
+    // Rejected, the pair is not proposed again when the person is edited.
+    let r = cw
+        .post_form(
+            &format!("/tracing/{id}/decide"),
+            &[("person_id", &person), ("decision", "reject")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let token = srv.api_token(Role::Registrar).await;
+    let version = srv
+        .db({
+            let id = lantern_domain::person::PersonId::parse("id", &person).unwrap();
+            move |s| s.person(id).unwrap().unwrap().version
+        })
+        .await;
+    let edited = json!({
+        "version": version,
+        "names": [{"text": "بهزاد کیان‌پور", "kind": "primary"}],
+        "birth_place": "Somewhere",
+    });
+    let r = reqwest::Client::new()
+        .put(srv.url(&format!("/api/v1/people/{person}")))
+        .bearer_auth(&token)
+        .json(&edited)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let r = state(&srv).await;
+    assert_eq!(r.candidates[0].decision, "rejected");
+    // The engine ran again after the edit and found nobody new.
+    assert_eq!(r.state, lantern_domain::tracing::RequestState::NoCandidate);
 }

@@ -18,7 +18,6 @@ use crate::authz::{need, require_transition, Authz};
 use crate::error::AppError;
 use crate::pages::tracing::{consent_form, engine_candidates, request_form};
 use crate::pages::Pairs;
-use crate::security::{random_token, token_hash};
 use crate::AppState;
 
 /// The tracing routes, nested under `/api/v1`.
@@ -242,10 +241,7 @@ async fn file_request(
         ("contact".into(), b.contact),
     ];
     let request = request_form(&form, state.clock.now().date()).map_err(AppError::Invalid)?;
-    let secret = random_token()[..16].to_string();
-    let hash = token_hash(&secret);
-    let audit = auth.ctx.audit(state.clock.now());
-    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    let (filed, secret) = crate::pages::tracing::file(&state, request, auth.ctx.audit(state.clock.now())).await?;
     let body = FiledOut {
         request: out(filed, auth.user.role),
         secret,

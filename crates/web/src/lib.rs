@@ -101,7 +101,17 @@ pub struct AppInner {
     /// The matching index over every registered person's names, built at
     /// start and kept current after every change.
     pub matcher: std::sync::RwLock<lantern_matching::Matcher>,
+    /// The same over the names of the tracing requests still searching, so
+    /// a person registered or changed is matched against them at once.
+    pub requests: std::sync::RwLock<lantern_matching::Matcher>,
 }
+
+/// Who the automatic matching runs act as, in the audit trail.
+pub const MATCHING_ENGINE: &str = "matching engine";
+/// Candidates the engine proposes per request, from this probability on.
+pub const CANDIDATES: usize = 10;
+/// The lowest probability a proposed candidate has.
+pub const CANDIDATE_FLOOR: f64 = 0.2;
 
 /// Why the application state could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +160,11 @@ impl AppState {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             matcher.add(lantern_matching::Record::new(id.to_string(), &names));
         }
+        let mut requests = lantern_matching::Matcher::new();
+        for (id, names) in store.searching_requests()? {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            requests.add(lantern_matching::Record::new(id.to_string(), &names));
+        }
         Ok(AppState(Arc::new(AppInner {
             store,
             vault,
@@ -160,6 +175,7 @@ impl AppState {
             public_filings,
             status_lookups,
             matcher: std::sync::RwLock::new(matcher),
+            requests: std::sync::RwLock::new(requests),
         })))
     }
 
@@ -175,16 +191,108 @@ impl AppState {
                 return;
             }
         };
-        let mut m = self.matcher.write().unwrap_or_else(|e| e.into_inner());
-        match person {
-            Some(p) => {
-                let primary = p.core.primary_name().clone();
-                let mut names = vec![primary.text.as_str()];
-                names.extend(p.core.names.iter().filter(|n| **n != primary).map(|n| n.text.as_str()));
-                m.add(lantern_matching::Record::new(id.to_string(), &names));
+        let names: Option<Vec<String>> = person.map(|p| {
+            let primary = p.core.primary_name().clone();
+            let mut names = vec![primary.text.as_str().to_string()];
+            names.extend(
+                p.core
+                    .names
+                    .iter()
+                    .filter(|n| **n != primary)
+                    .map(|n| n.text.as_str().to_string()),
+            );
+            names
+        });
+        {
+            let mut m = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+            match &names {
+                Some(names) => {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    m.add(lantern_matching::Record::new(id.to_string(), &names));
+                }
+                None => m.remove(&id.to_string()),
             }
-            None => m.remove(&id.to_string()),
         }
+        if let Some(names) = names {
+            self.match_person_to_requests(id, &names).await;
+        }
+    }
+
+    /// Proposes a registered (or changed) person to every request still
+    /// searching whose names resemble theirs. Runs after the change is
+    /// committed; a failure is logged, the next search finds them anyway.
+    async fn match_person_to_requests(&self, person: lantern_domain::person::PersonId, names: &[String]) {
+        let found = {
+            let r = self.requests.read().unwrap_or_else(|e| e.into_inner());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            r.search(&names, CANDIDATES)
+        };
+        for c in found.into_iter().filter(|c| c.probability >= CANDIDATE_FLOOR) {
+            let Ok(request) = lantern_domain::tracing::RequestId::parse("id", &c.id) else {
+                continue;
+            };
+            if let Err(e) = self.propose(request, vec![(person, c.probability)]).await {
+                tracing::warn!(%request, "automatic match not recorded: {e}");
+            }
+        }
+    }
+
+    /// Runs the engine for a request just filed (or edited) and records its
+    /// candidates; the request joins the index of requests searching.
+    pub async fn match_request(&self, request: lantern_domain::tracing::RequestId, names: &[String]) {
+        {
+            let mut r = self.requests.write().unwrap_or_else(|e| e.into_inner());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            r.add(lantern_matching::Record::new(request.to_string(), &names));
+        }
+        let found = match self.similar(names, CANDIDATES).await {
+            Ok(found) => found
+                .into_iter()
+                .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
+                .map(|(s, p)| (s.id, p))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(%request, "automatic search failed: {e}");
+                return;
+            }
+        };
+        if let Err(e) = self.propose(request, found).await {
+            tracing::warn!(%request, "automatic candidates not recorded: {e}");
+        }
+    }
+
+    /// Records candidates as the matching engine, moving a filed request to
+    /// the search first; a request no longer searching leaves the index.
+    async fn propose(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        found: Vec<(lantern_domain::person::PersonId, f64)>,
+    ) -> Result<(), AppError> {
+        use lantern_domain::tracing::RequestState as S;
+        let ctx = lantern_store::AuditContext::system(MATCHING_ENGINE, self.clock.now());
+        let outcome = self
+            .db(move |s| {
+                let Some(r) = s.tracing_request(request)? else {
+                    return Ok(false);
+                };
+                match r.state {
+                    S::Filed => {
+                        s.move_request(request, S::Filed, S::Searching, None, &ctx)?;
+                    }
+                    S::Searching | S::NoCandidate | S::CandidatesFound => {}
+                    _ => return Ok(false),
+                }
+                s.propose_candidates(request, &found, &ctx)?;
+                Ok(true)
+            })
+            .await?;
+        if !outcome {
+            self.requests
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&request.to_string());
+        }
+        Ok(())
     }
 
     /// Registered people who may be the person with these names, when the

@@ -29,9 +29,7 @@ use crate::security::{random_token, token_hash};
 use crate::view::{render, render_status, Page};
 use crate::AppState;
 
-/// Candidates the engine proposes per search, from this probability on.
-const CANDIDATES: usize = 10;
-const CANDIDATE_FLOOR: f64 = 0.2;
+use crate::{CANDIDATES, CANDIDATE_FLOOR};
 
 fn request_id(raw: &str) -> Result<RequestId, AppError> {
     RequestId::parse("id", raw).map_err(|_| AppError::NotFound)
@@ -212,18 +210,30 @@ pub(crate) async fn create(
         Ok(r) => r,
         Err(errors) => return Ok(new_page(&state, &auth.ctx, false, errors, form)),
     };
-    // The family follows the request with the reference and this secret,
-    // shown once; only its hash is kept.
-    let secret = random_token()[..16].to_string();
-    let hash = token_hash(&secret);
-    let audit = auth.ctx.audit(state.clock.now());
-    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    let (filed, secret) = file(&state, request, auth.ctx.audit(state.clock.now())).await?;
     Ok(render(&FiledPage {
         c: Page::new(&state, &auth.ctx, "tracing-filed"),
         id: Some(filed.id),
         reference: filed.reference,
         secret,
     }))
+}
+
+/// Files a request and runs the matching engine on it; returns the request
+/// as the engine left it and the secret the family follows it with (shown
+/// once; only its hash is kept).
+pub(crate) async fn file(
+    state: &AppState,
+    request: NewTracingRequest,
+    audit: lantern_store::AuditContext,
+) -> Result<(TracingRequest, String), AppError> {
+    let secret = random_token()[..16].to_string();
+    let hash = token_hash(&secret);
+    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    state.match_request(filed.id, &filed.sought.names).await;
+    let id = filed.id;
+    let now = state.db(move |s| s.tracing_request(id)).await?.unwrap_or(filed);
+    Ok((now, secret))
 }
 
 /// The throttle key of the public form as a whole.
@@ -253,11 +263,9 @@ pub(crate) async fn public_create(
         Err(errors) => return Ok(new_page(&state, &ctx, true, errors, form)),
     };
     state.public_filings.fail(PUBLIC_FORM, &ctx.address, now);
-    let secret = random_token()[..16].to_string();
-    let hash = token_hash(&secret);
     let mut audit = ctx.audit(now);
     audit.actor_name = "public form".into();
-    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    let (filed, secret) = file(&state, request, audit).await?;
     Ok(render(&FiledPage {
         c: Page::new(&state, &ctx, "tracing-filed"),
         id: None,
