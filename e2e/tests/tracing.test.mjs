@@ -89,6 +89,8 @@ test("a family traced across scripts is visited, and sees only what the person a
 
   // The visit is booked and held.
   await page.goto(request);
+  const room = await page.locator("#room_id option", { hasText: "Gate family room" }).getAttribute("value");
+  await page.selectOption("#room_id", room);
   await page.fill("#date", "2026-12-03");
   await page.fill("#time", "10:00");
   await page.fill("#minutes", "60");

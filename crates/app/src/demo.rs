@@ -233,6 +233,17 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
             }
         }
     }
+    // A visiting room per site, open on weekday mornings, for family visits.
+    let visit_rooms = store.visit_rooms()?;
+    let mornings = lantern_domain::interview::windows(
+        "hours",
+        "mon 09:00-12:00; tue 09:00-12:00; wed 09:00-12:00; thu 09:00-12:00; sun 09:00-12:00",
+    )?;
+    for site in &sites {
+        if !visit_rooms.iter().any(|r| r.site_id == site.id) {
+            store.create_visit_room(site.id, "Family visiting room", 4, &mornings, ctx)?;
+        }
+    }
     if store.interpreters()?.is_empty() {
         for (name, langs) in INTERPRETERS {
             let langs: Vec<String> = langs.iter().map(|l| l.to_string()).collect();
