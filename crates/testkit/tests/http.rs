@@ -2793,3 +2793,217 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
     // The engine ran again after the edit and found nobody new.
     assert_eq!(r.state, lantern_domain::tracing::RequestState::NoCandidate);
 }
+
+/// A small deterministic generator for the random action sequences below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[tokio::test]
+async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
+    use lantern_domain::tracing::{
+        Channel, Consent, ConsentMethod, MessageDirection, RequestKind, RequestState as R, Scope, VisitStatus,
+    };
+    let config = WebConfig {
+        status_lookups_per_address: 10_000,
+        ..WebConfig::default()
+    };
+    let srv = TestServer::start_with(config, true).await;
+    let ctx = move |srv: &TestServer| lantern_store::AuditContext::system("test", srv.clock.now());
+    // Two sites (the person moves between them), an always-open visiting room.
+    let (sites, room, person) = {
+        let c = ctx(&srv);
+        srv.db(move |s| {
+            let a = s.create_site("Site-Zeta-A", &c).unwrap();
+            let b = s.create_site("Site-Zeta-B", &c).unwrap();
+            let room = s.create_visit_room(a.id, "Room-Omega", 4, &[], &c).unwrap();
+            let mut input = lantern_domain::person::PersonInput {
+                names: vec![lantern_domain::person::NameInput {
+                    text: "Sought Person".into(),
+                    ..Default::default()
+                }],
+                site_id: a.id.to_string(),
+                ..Default::default()
+            };
+            let p = s.create_person(&input.parse(c.at.date()).unwrap(), &c).unwrap();
+            input.site_id = b.id.to_string();
+            (vec![a.id, b.id], room.id, p.id)
+        })
+        .await
+    };
+    let mut family = lantern_testkit::Session::anonymous(&srv);
+    family.refresh_csrf("/status").await;
+    let scopes = [
+        Scope::AliveAndRegistered,
+        Scope::Location,
+        Scope::Contact,
+        Scope::Message,
+        Scope::Visit,
+    ];
+    // How often each kind of information was shown: the sequences must
+    // reach the states where something may be shown, or the test proves little.
+    let mut shown = [0usize; 4];
+    for seed in 1..=6u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let c = ctx(&srv);
+        let (request, reference) = srv
+            .db(move |s| {
+                let r = s
+                    .file_request(
+                        &lantern_store::NewTracingRequest {
+                            kind: RequestKind::Visit,
+                            channel: Channel::Phone,
+                            requester: Default::default(),
+                            sought: lantern_store::SoughtPerson {
+                                names: vec!["Sought Person".into()],
+                                ..Default::default()
+                            },
+                        },
+                        &lantern_web::security::token_hash("family-secret"),
+                        &c,
+                    )
+                    .unwrap();
+                (r.id, r.reference)
+            })
+            .await;
+        let mut step = 0;
+        for _ in 0..60 {
+            step += 1;
+            let c = ctx(&srv);
+            let action = rng.below(8);
+            let pick: Vec<Scope> = scopes.iter().copied().filter(|_| rng.below(2) == 0).collect();
+            let site = sites[rng.below(2) as usize];
+            let hour = 8 + rng.below(8) as u8;
+            let marker = format!("reply-marker-{seed}-{step}");
+            srv.db(move |s| {
+                let r = s.tracing_request(request).unwrap().unwrap();
+                // Each action may be refused by the rules; that is part of the test.
+                let _ = match action {
+                    // Move the request along the search.
+                    0 => match r.state {
+                        R::Filed => s.move_request(request, R::Filed, R::Searching, None, &c).map(|_| ()),
+                        R::Searching | R::NoCandidate => {
+                            s.propose_candidates(request, &[(person, 0.9)], &c).map(|_| ())
+                        }
+                        R::CandidatesFound => s.decide_candidate(request, person, true, &c).map(|_| ()),
+                        R::MatchConfirmed => s
+                            .move_request(request, R::MatchConfirmed, R::ConsentRequested, None, &c)
+                            .map(|_| ()),
+                        _ => Ok(()),
+                    },
+                    // Consent given in part, or withdrawn.
+                    1 | 2 => s
+                        .record_consent(
+                            request,
+                            &lantern_store::ConsentInput {
+                                consent: Consent {
+                                    scope: pick.into_iter().collect(),
+                                    not_to_be_traced: false,
+                                },
+                                method: ConsentMethod::VerbalWitnessed,
+                                witness: Some("officer".into()),
+                                form: None,
+                            },
+                            &c,
+                        )
+                        .map(|_| ()),
+                    3 => s
+                        .add_message(request, MessageDirection::ToResident, "family news", &c)
+                        .and_then(|m| s.deliver_message(request, m.id, &c))
+                        .map(|_| ()),
+                    4 => s
+                        .add_message(request, MessageDirection::ToFamily, &marker, &c)
+                        .map(|_| ()),
+                    5 => {
+                        let start =
+                            time::macros::datetime!(2026-03-09 00:00 UTC) + time::Duration::hours(i64::from(hour));
+                        s.book_visit(
+                            &lantern_store::NewVisit {
+                                request,
+                                room,
+                                slot: lantern_domain::interview::Slot::new(start, time::Duration::minutes(30)),
+                                visitors: vec!["Visitor".into()],
+                            },
+                            &c,
+                        )
+                        .and_then(|v| s.close_visit(v.id, VisitStatus::Held, None, None, &c))
+                        .map(|_| ())
+                    }
+                    // The person moves to another site.
+                    _ => {
+                        let p = s.person(person).unwrap().unwrap();
+                        let ctx2 = c.clone();
+                        let protected = s.read_protected(person, &ctx2).unwrap();
+                        let mut input = lantern_domain::person::PersonInput::from_draft(&p.core, &protected);
+                        input.site_id = site.to_string();
+                        s.update_person(person, p.version, &input.parse(c.at.date()).unwrap(), &c)
+                            .map(|_| ())
+                    }
+                };
+            })
+            .await;
+            // What the family sees now, against what the consent allows now.
+            let seen = family
+                .post_form("/status", &[("reference", &reference), ("secret", "family-secret")])
+                .await
+                .text()
+                .await
+                .unwrap();
+            let r = srv.db(move |s| s.tracing_request(request).unwrap().unwrap()).await;
+            let consent = r
+                .consent
+                .as_ref()
+                .map(|c| c.consent.clone())
+                .filter(|c| !c.not_to_be_traced);
+            let may = |scope: Scope| {
+                consent.as_ref().is_some_and(|c| c.scope.contains(&scope))
+                    && matches!(
+                        r.state,
+                        R::ConsentGiven | R::MessageDelivered | R::VisitScheduled | R::VisitHeld | R::ClosedReunited
+                    )
+            };
+            let context = format!("seed {seed} step {step} state {:?} consent {consent:?}", r.state);
+            for (i, (needle, scope)) in [
+                ("alive and registered", Scope::AliveAndRegistered),
+                ("Site-Zeta", Scope::Location),
+                ("reply-marker", Scope::Message),
+                ("Room-Omega", Scope::Visit),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if seen.contains(needle) {
+                    assert!(may(scope), "{needle} shown: {context}");
+                    shown[i] += 1;
+                }
+            }
+            if !may(Scope::AliveAndRegistered)
+                && !may(Scope::Location)
+                && !may(Scope::Message)
+                && !may(Scope::Visit)
+                && !may(Scope::Contact)
+            {
+                assert!(
+                    seen.contains("We are looking into your request.")
+                        || seen.contains("We could not pass on information."),
+                    "nothing allowed, yet: {context}"
+                );
+            }
+        }
+    }
+    assert!(
+        shown.iter().all(|n| *n > 0),
+        "some information was never shown: {shown:?}"
+    );
+}
