@@ -160,6 +160,26 @@ pub struct DemoSummary {
     pub cases: usize,
 }
 
+/// Synthetic name sets for benchmarks, as the demo writes them: the name in
+/// Persian script and one Latin spelling of it. Deterministic for a seed.
+pub fn synthetic_names(seed: u64, count: usize) -> Vec<Vec<String>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let given = if rng.random_bool(0.5) {
+                pick(&mut rng, MALE)
+            } else {
+                pick(&mut rng, FEMALE)
+            };
+            let family = pick(&mut rng, FAMILY);
+            vec![
+                format!("{} {}", given.arabic, family.arabic),
+                format!("{} {}", pick(&mut rng, given.latin), pick(&mut rng, family.latin)),
+            ]
+        })
+        .collect()
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }

@@ -15,6 +15,12 @@
 //! there are N (without N: for every resident).
 //! With `--postgres URL` the store is that (empty or kept) PostgreSQL
 //! database instead of SQLite.
+//!
+//! With `--tracing`, it measures the matching engine as tracing uses it,
+//! in memory and without a store: an index of `--people` synthetic names
+//! and one of `--requests` open requests; filing (a request's names against
+//! the people) and re-matching after an edit (a person's names against the
+//! requests).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +36,8 @@ struct Args {
     keep: Option<std::path::PathBuf>,
     postgres: Option<String>,
     cases: bool,
+    tracing: bool,
+    requests: usize,
     fill_cases: Option<u64>,
     people: usize,
     clients: usize,
@@ -41,6 +49,8 @@ fn args() -> Args {
         keep: None,
         postgres: None,
         cases: false,
+        tracing: false,
+        requests: 100_000,
         fill_cases: None,
         people: 100_000,
         clients: 20,
@@ -60,6 +70,10 @@ fn args() -> Args {
             a.cases = true;
             continue;
         }
+        if flag == "--tracing" {
+            a.tracing = true;
+            continue;
+        }
         if flag == "--fill-cases" {
             a.fill_cases = Some(it.next().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX));
             continue;
@@ -67,11 +81,12 @@ fn args() -> Args {
         let value = it.next().and_then(|v| v.parse::<u64>().ok());
         match (flag.as_str(), value) {
             ("--people", Some(v)) => a.people = v as usize,
+            ("--requests", Some(v)) => a.requests = v as usize,
             ("--clients", Some(v)) => a.clients = v as usize,
             ("--seconds", Some(v)) => a.seconds = v,
             _ => {
                 eprintln!(
-                    "usage: lantern-bench [--keep DIR] [--postgres URL] [--cases [--fill-cases N]] [--people N] [--clients N] [--seconds N]"
+                    "usage: lantern-bench [--keep DIR] [--postgres URL] [--cases [--fill-cases N]] [--tracing [--requests N]] [--people N] [--clients N] [--seconds N]"
                 );
                 std::process::exit(2);
             }
@@ -98,9 +113,73 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+/// Searches timed per operation in `--tracing`.
+const RUNS: usize = 100;
+
+/// The matching engine at tracing scale, in memory.
+fn tracing_bench(people: usize, requests: usize) {
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    let t = Instant::now();
+    let names = lantern_app::demo::synthetic_names(1, people);
+    let mut registry = lantern_matching::Matcher::new();
+    for (i, n) in names.iter().enumerate() {
+        let n: Vec<&str> = n.iter().map(String::as_str).collect();
+        registry.add(lantern_matching::Record::new(i.to_string(), &n));
+    }
+    // Requests give one Latin spelling (the family's), as at the gate.
+    let asked = lantern_app::demo::synthetic_names(2, requests);
+    let mut open = lantern_matching::Matcher::new();
+    for (i, n) in asked.iter().enumerate() {
+        open.add(lantern_matching::Record::new(i.to_string(), &[n[1].as_str()]));
+    }
+    println!(
+        "indexes: {people} people, {requests} open requests, built in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut filing = Vec::new();
+    for _ in 0..RUNS {
+        let q = &asked[next(asked.len())];
+        let t = Instant::now();
+        let found = registry.search(&[q[1].as_str()], 10);
+        filing.push(t.elapsed());
+        assert!(found.len() <= 10);
+    }
+    let mut rematch = Vec::new();
+    for _ in 0..RUNS {
+        let p = &names[next(names.len())];
+        let t = Instant::now();
+        let n: Vec<&str> = p.iter().map(String::as_str).collect();
+        let found = open.search(&n, 10);
+        rematch.push(t.elapsed());
+        assert!(found.len() <= 10);
+    }
+    for (label, mut v) in [
+        ("filing: a request's names against the people", filing),
+        ("re-matching: an edited person against the open requests", rematch),
+    ] {
+        v.sort();
+        println!(
+            "{label}: median {:.2} ms, p95 {:.2} ms, max {:.2} ms ({RUNS} runs)",
+            percentile(&v, 0.5).as_secs_f64() * 1e3,
+            percentile(&v, 0.95).as_secs_f64() * 1e3,
+            v.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
+    if a.tracing {
+        tracing_bench(a.people, a.requests);
+        return;
+    }
     // A kept folder is reused: the population is loaded only once.
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
