@@ -169,8 +169,7 @@ pub async fn check_objects(
     let objects = tokio::task::spawn_blocking(move || store.vault_objects()).await??;
     for o in objects {
         report.objects += 1;
-        let expected: Option<[u8; 32]> = hex::decode(&o.sha256).ok().and_then(|b| b.try_into().ok());
-        let Some(expected) = expected else {
+        let Some(expected) = lantern_vault::objects::hash_from_hex(&o.sha256) else {
             report
                 .problems
                 .push(format!("object {}: the recorded hash is not a SHA-256", o.name));

@@ -154,6 +154,12 @@ impl Window {
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// Weekly windows as text, the form [`windows`] reads back
+/// (`mon 09:00-17:00; tue 09:00-12:30`; none: empty).
+pub fn windows_text(windows: &[Window]) -> String {
+    windows.iter().map(Window::to_text).collect::<Vec<_>>().join("; ")
+}
+
 /// Weekly windows from text such as `mon 09:00-17:00; tue 09:00-12:30`
 /// (separated by `;`, `,` or new lines; empty text is no window: available
 /// at any time).

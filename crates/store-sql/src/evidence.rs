@@ -29,19 +29,13 @@ pub(crate) fn place(id: EvidenceId) -> String {
 const EVIDENCE_COLUMNS: &str =
     "id, title, media_type, sha256, size, created_at, created_by_name, derived_from, derivation";
 
-fn evidence_row(tx: &dyn Conn, r: &Row) -> StoreResult<Evidence> {
-    let id: String = r.get(0)?;
-    let sha256: String = r.get(3)?;
-    let ids = |sql: &str, value: &str| -> StoreResult<Vec<EvidenceId>> {
-        tx.query(sql, params![value, id.as_str()])?
-            .into_iter()
-            .map(|r| Ok(EvidenceId(parse_id(&r.get::<String>(0)?)?)))
-            .collect()
-    };
+/// An evidence row without its links (copies, same content).
+fn evidence_row(r: &Row) -> StoreResult<Evidence> {
     Ok(Evidence {
-        id: EvidenceId(parse_id(&id)?),
+        id: EvidenceId(parse_id(&r.get::<String>(0)?)?),
         title: r.get(1)?,
         media_type: r.get(2)?,
+        sha256: r.get(3)?,
         size: r.get(4)?,
         created_at: parse_ts(&r.get::<String>(5)?)?,
         created_by: r.get(6)?,
@@ -53,16 +47,48 @@ fn evidence_row(tx: &dyn Conn, r: &Row) -> StoreResult<Evidence> {
             .get::<Option<String>>(8)?
             .map(|d| Derivation::parse("derivation", &d).map_err(StoreError::backend))
             .transpose()?,
-        copies: ids(
-            "SELECT id FROM evidence WHERE derived_from = ?1 AND id <> ?2 ORDER BY id",
-            &id,
-        )?,
-        same_content: ids(
-            "SELECT id FROM evidence WHERE sha256 = ?1 AND id <> ?2 ORDER BY id",
-            &sha256,
-        )?,
-        sha256,
+        copies: Vec::new(),
+        same_content: Vec::new(),
     })
+}
+
+/// Fills in the working copies and the other records of the same content
+/// of a page of records, with one query for the whole page.
+fn with_links(tx: &dyn Conn, mut items: Vec<Evidence>) -> StoreResult<Vec<Evidence>> {
+    if items.is_empty() {
+        return Ok(items);
+    }
+    let mut args: Vec<crate::sql::Value> = Vec::new();
+    for e in &items {
+        args.push(e.id.to_string().into());
+    }
+    for e in &items {
+        args.push(e.sha256.clone().into());
+    }
+    let n = items.len();
+    let list = |from: usize| (from..from + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let rows = tx.query(
+        &format!(
+            "SELECT id, derived_from, sha256 FROM evidence WHERE derived_from IN ({}) OR sha256 IN ({}) ORDER BY id",
+            list(1),
+            list(n + 1)
+        ),
+        &args,
+    )?;
+    for r in &rows {
+        let id = EvidenceId(parse_id(&r.get::<String>(0)?)?);
+        let derived_from: Option<String> = r.get(1)?;
+        let sha256: String = r.get(2)?;
+        for e in items.iter_mut().filter(|e| e.id != id) {
+            if derived_from.as_deref() == Some(e.id.to_string().as_str()) {
+                e.copies.push(id);
+            }
+            if sha256 == e.sha256 {
+                e.same_content.push(id);
+            }
+        }
+    }
+    Ok(items)
 }
 
 fn load(tx: &dyn Conn, id: EvidenceId) -> StoreResult<Option<Evidence>> {
@@ -70,7 +96,9 @@ fn load(tx: &dyn Conn, id: EvidenceId) -> StoreResult<Option<Evidence>> {
         &format!("SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE id = ?1"),
         params![id.to_string()],
     )?
-    .map(|r| evidence_row(tx, &r))
+    .map(|r| evidence_row(&r))
+    .transpose()?
+    .map(|e| Ok(with_links(tx, vec![e])?.remove(0)))
     .transpose()
 }
 
@@ -312,8 +340,9 @@ impl<B: Backend> SqlStore<B> {
                     params![page.size as i64, page.offset() as i64],
                 )?
                 .iter()
-                .map(|r| evidence_row(tx, r))
+                .map(evidence_row)
                 .collect::<StoreResult<Vec<_>>>()?;
+            let items = with_links(tx, items)?;
             Ok(Page {
                 items,
                 page: page.page,
@@ -447,7 +476,8 @@ impl<B: Backend> SqlStore<B> {
                 &[],
             )?;
             for r in &rows {
-                let e = evidence_row(tx, r)?;
+                // The links are not committed to: the row alone.
+                let e = evidence_row(r)?;
                 let object: String = r.get(9)?;
                 let fields = match self.details_in(tx, e.id) {
                     Ok(details) => Ok(evidence_fields(&e, &object, &details)?),

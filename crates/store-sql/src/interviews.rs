@@ -325,10 +325,14 @@ impl<B: Backend> SqlStore<B> {
                     ],
                 )?;
             }
-            let text: Vec<String> = windows.iter().map(Window::to_text).collect();
             insert_audit(
                 tx,
-                &ctx.event(AuditAction::AvailabilitySet, kind.code(), Some(id.to_string()), &text.join("; ")),
+                &ctx.event(
+                    AuditAction::AvailabilitySet,
+                    kind.code(),
+                    Some(id.to_string()),
+                    &lantern_domain::interview::windows_text(windows),
+                ),
             )
         })
     }

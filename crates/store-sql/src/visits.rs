@@ -135,7 +135,7 @@ impl<B: Backend> SqlStore<B> {
         if capacity == 0 {
             return Err(FieldError::new("capacity", Reason::InvalidNumber).into());
         }
-        let hours_text = hours.iter().map(|w| w.to_text()).collect::<Vec<_>>().join("; ");
+        let hours_text = lantern_domain::interview::windows_text(hours);
         self.write(|tx| {
             let site_known: bool = tx.query_value(
                 "SELECT EXISTS(SELECT 1 FROM sites WHERE id = ?1)",

@@ -2281,7 +2281,7 @@ async fn evidence_is_streamed_encrypted_deduplicated_and_every_access_is_in_the_
     // The log holds it all, and the objects match their records.
     assert_eq!(srv.db(|s| s.check_records().unwrap()).await, Vec::new());
     for o in srv.db(|s| s.vault_objects().unwrap()).await {
-        let h: [u8; 32] = hex::decode(&o.sha256).unwrap().try_into().unwrap();
+        let h = lantern_vault::objects::hash_from_hex(&o.sha256).unwrap();
         assert_eq!(srv.vault.check(&o.name, &o.wrapped_key, h).await.unwrap(), o.size);
     }
 }

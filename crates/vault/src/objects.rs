@@ -153,6 +153,11 @@ pub fn hex_hash(h: &[u8; 32]) -> String {
     hex::encode(h)
 }
 
+/// A SHA-256 from its hex form (as the catalogue keeps it), if it is one.
+pub fn hash_from_hex(text: &str) -> Option<[u8; 32]> {
+    hex::decode(text).ok()?.try_into().ok()
+}
+
 impl ObjectVault {
     /// A vault over the given location; a local folder is created if missing.
     pub fn open(location: &Location, keys: Arc<Keyring>) -> Result<Self, ObjectError> {

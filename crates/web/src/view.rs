@@ -35,6 +35,12 @@ macro_rules! count_impl {
 }
 count_impl!(u32, u64, i64, usize);
 
+/// A moment as people read it: date, hours and minutes, UTC.
+pub fn utc_minutes(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+}
+
 /// The shared part of every page.
 pub struct Page {
     state: AppState,
@@ -54,10 +60,9 @@ impl Page {
         }
     }
 
-    /// A moment as staff read it: date, hours and minutes, UTC.
+    /// A moment as staff read it: see [`utc_minutes`].
     pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        let t = t.to_offset(time::UtcOffset::UTC);
-        format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+        utc_minutes(*t)
     }
 
     /// A message in the page's language.

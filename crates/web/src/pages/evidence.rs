@@ -19,7 +19,7 @@ use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{
     AddedEvidence, CustodyEvent, Evidence, EvidenceDetails, NewEvidence, Page as ResultPage, PageRequest, StoredObject,
 };
-use lantern_vault::objects::{hex_hash, Ingested, ObjectError};
+use lantern_vault::objects::{hash_from_hex, hex_hash, Ingested, ObjectError};
 use serde::Deserialize;
 
 use super::{field, form_status, no_errors, Pairs};
@@ -240,7 +240,8 @@ pub(crate) async fn content(
     let opened = state
         .db(move |s| s.open_evidence(id, kind, counterpart, &audit))
         .await?;
-    let sha = hex_to_hash(&opened.object.sha256)?;
+    let sha = hash_from_hex(&opened.object.sha256)
+        .ok_or_else(|| AppError::Internal("the stored hash is not a SHA-256".into()))?;
     let stream = state
         .vault
         .read(&opened.object.name, &opened.object.wrapped_key, sha)
@@ -269,13 +270,6 @@ pub(crate) async fn content(
         Body::from_stream(stream),
     )
         .into_response())
-}
-
-fn hex_to_hash(hex_text: &str) -> Result<[u8; 32], AppError> {
-    let bytes = hex::decode(hex_text).map_err(|e| AppError::Internal(e.to_string()))?;
-    bytes
-        .try_into()
-        .map_err(|_| AppError::Internal("stored hash is not 32 bytes".into()))
 }
 
 /// `Content-Disposition: attachment` with the file name in RFC 6266 form:

@@ -306,7 +306,7 @@ struct DayPage {
 
 impl RoomsPage {
     fn hours(&self, room: &lantern_store::VisitRoom) -> String {
-        room.hours.iter().map(Window::to_text).collect::<Vec<_>>().join("; ")
+        lantern_domain::interview::windows_text(&room.hours)
     }
 }
 
@@ -505,7 +505,7 @@ async fn rooms_page(state: &AppState, ctx: &Ctx, errors: FieldErrors) -> Result<
     let choices = choices(state).await?;
     let people = state
         .db(move |s| {
-            let text = |w: Vec<Window>| w.iter().map(Window::to_text).collect::<Vec<_>>().join("; ");
+            let text = |w: Vec<Window>| lantern_domain::interview::windows_text(&w);
             let mut out = Vec::new();
             for u in &choices.interviewers {
                 let w = s.availability(ResourceKind::Interviewer, u.id.0)?;

@@ -414,10 +414,28 @@ pub(crate) async fn requester(
     _may: Authz<need::TracingRequester>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = request_id(&id)?;
+    show_with(&state, &auth, &id, |s, id, audit| {
+        Ok(Shown {
+            requester: Some(s.read_requester(id, audit)?),
+            ..Shown::default()
+        })
+    })
+    .await
+}
+
+/// The request page with a protected part read by `read` (an audited read).
+async fn show_with(
+    state: &AppState,
+    auth: &Authz<need::TracingWork>,
+    raw_id: &str,
+    read: impl FnOnce(&dyn lantern_store::Store, RequestId, &lantern_store::AuditContext) -> lantern_store::StoreResult<Shown>
+        + Send
+        + 'static,
+) -> Result<Response, AppError> {
+    let id = request_id(raw_id)?;
     let audit = auth.ctx.audit(state.clock.now());
-    let requester = state.db(move |s| s.read_requester(id, &audit)).await?;
-    view_page(&state, &auth, id, Some(requester), no_errors()).await
+    let shown = state.db(move |s| read(s, id, &audit)).await?;
+    view_page_with(state, auth, id, shown, no_errors()).await
 }
 
 /// Shows the request with its messages (an audited read).
@@ -426,14 +444,13 @@ pub(crate) async fn messages(
     auth: Authz<need::TracingWork>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = request_id(&id)?;
-    let audit = auth.ctx.audit(state.clock.now());
-    let messages = state.db(move |s| s.read_messages(id, &audit)).await?;
-    let shown = Shown {
-        messages: Some(messages),
-        ..Shown::default()
-    };
-    view_page_with(&state, &auth, id, shown, no_errors()).await
+    show_with(&state, &auth, &id, |s, id, audit| {
+        Ok(Shown {
+            messages: Some(s.read_messages(id, audit)?),
+            ..Shown::default()
+        })
+    })
+    .await
 }
 
 /// Shows the request with its visits and visitors (an audited read).
@@ -442,14 +459,13 @@ pub(crate) async fn visits(
     auth: Authz<need::TracingWork>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = request_id(&id)?;
-    let audit = auth.ctx.audit(state.clock.now());
-    let visits = state.db(move |s| s.read_visits(id, &audit)).await?;
-    let shown = Shown {
-        visits: Some(visits),
-        ..Shown::default()
-    };
-    view_page_with(&state, &auth, id, shown, no_errors()).await
+    show_with(&state, &auth, &id, |s, id, audit| {
+        Ok(Shown {
+            visits: Some(s.read_visits(id, audit)?),
+            ..Shown::default()
+        })
+    })
+    .await
 }
 
 /// A visit booking as the request page's form gives it.
@@ -804,16 +820,7 @@ pub(crate) async fn status(
                     .find(|v| matches!(v.status, VisitStatus::Scheduled | VisitStatus::Held))
                     // The meeting room, not the site: consent to a visit is
                     // not consent to share where the person lives.
-                    .map(|v| {
-                        let when = v.slot.start;
-                        format!(
-                            "{} {:02}:{:02} UTC, {}",
-                            when.date(),
-                            when.hour(),
-                            when.minute(),
-                            v.room_name
-                        )
-                    })
+                    .map(|v| format!("{}, {}", crate::view::utc_minutes(v.slot.start), v.room_name))
             } else {
                 None
             };
