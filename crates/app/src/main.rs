@@ -95,13 +95,16 @@ enum Command {
         #[arg(long)]
         objects_to: Option<String>,
     },
-    /// Verify a proof file offline (no server, no database needed).
+    /// Verify a dossier bundle or a proof file offline (no server, no
+    /// database needed); the same as the stand-alone `lantern-verify`.
     Verify {
-        /// The `.tlog-proof` file.
-        proof: PathBuf,
-        /// The log's verifier key (`name+keyid+base64`), or a file holding it.
+        /// A dossier bundle (`.zip`), the folder it was unpacked into, or a
+        /// `.tlog-proof` file.
+        file: PathBuf,
+        /// The log's verifier key (`name+keyid+base64`), or a file holding
+        /// it: required for a proof file; for a dossier, the key you expect.
         #[arg(long)]
-        key: String,
+        key: Option<String>,
     },
 }
 
@@ -197,13 +200,8 @@ fn main() -> anyhow::Result<()> {
         } => {
             return match_batch(registry, queries, *top, *features);
         }
-        Command::Verify { proof, key } => {
-            let (ok, report) = lantern_app::ledger::verify_file(proof, key)?;
-            print!("{report}");
-            if !ok {
-                std::process::exit(1);
-            }
-            return Ok(());
+        Command::Verify { file, key } => {
+            std::process::exit(lantern_verify::main_with(file, key.as_deref()));
         }
         _ => {}
     }

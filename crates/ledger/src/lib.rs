@@ -14,10 +14,11 @@
 //! of these checks failed. This matters because independent verifiers in
 //! other languages do not all check lengths.
 //!
-//! [`entry`] defines the entries (canonical, with salted commitments to
+//! [`bundle`] writes and verifies dossier bundles. [`entry`] defines the entries (canonical, with salted commitments to
 //! record fields) and [`note`] the signed checkpoints (C2SP
 //! `tlog-checkpoint` in a `signed-note`).
 
+pub mod bundle;
 pub mod entry;
 pub mod note;
 pub mod proof;

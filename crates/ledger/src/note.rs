@@ -135,7 +135,7 @@ impl NoteSigner {
 }
 
 /// A verifier key parsed from `name+hexid+base64`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteVerifier {
     /// The signer's name.
     pub name: String,
