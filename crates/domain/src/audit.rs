@@ -101,5 +101,25 @@ code_enum!(
         VisitClose = "visit.close",
         /// A request's visits (with the visitors' names) were read.
         RequestReadVisits = "request.read_visits",
+        /// An act type was added to the vocabulary.
+        ActTypeCreate = "act_type.create",
+        /// An event was recorded.
+        EventCreate = "event.create",
+        /// A testimony was recorded.
+        TestimonyCreate = "testimony.create",
+        /// A testimony's narrative and names (not the confidential parts) were read.
+        TestimonyView = "testimony.view",
+        /// A testimony's witness identity or confidential parts were read.
+        TestimonyReadConfidential = "testimony.read_confidential",
+        /// A witness's decision about sharing with a recipient was recorded.
+        TestimonyShareConsent = "testimony.share_consent",
+        /// A recipient of dossiers was registered.
+        RecipientCreate = "recipient.create",
+        /// A dossier was built (its entry is in the ledger).
+        DossierCreate = "dossier.create",
+        /// A dossier was viewed.
+        DossierView = "dossier.view",
+        /// A dossier's bundle was downloaded.
+        DossierDownload = "dossier.download",
     }
 );

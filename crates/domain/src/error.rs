@@ -59,6 +59,10 @@ pub enum Reason {
     Unavailable,
     /// The person concerned has not agreed to this.
     NotConsented,
+    /// The date must be later than today.
+    NotInFuture,
+    /// The date is further ahead than allowed.
+    TooFarAhead,
     /// The file is larger than allowed.
     FileTooLarge {
         /// The limit in megabytes (2^20 bytes).
@@ -92,6 +96,8 @@ impl Reason {
             Reason::DoubleBooked => "double-booked",
             Reason::Unavailable => "unavailable",
             Reason::NotConsented => "not-consented",
+            Reason::NotInFuture => "not-in-future",
+            Reason::TooFarAhead => "too-far-ahead",
             Reason::FileTooLarge { .. } => "file-too-large",
         }
     }

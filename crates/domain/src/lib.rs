@@ -17,6 +17,7 @@ pub mod interview;
 pub mod names;
 pub mod person;
 pub mod policy;
+pub mod testimony;
 pub mod text;
 pub mod tracing;
 pub mod user;

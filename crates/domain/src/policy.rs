@@ -74,6 +74,20 @@ code_enum!(
         EvidenceOpen = "evidence_open",
         /// Upload evidence, working copies, and record custody transfers.
         EvidenceWrite = "evidence_write",
+        /// List and view testimonies and events under their pseudonyms,
+        /// without the parts marked confidential.
+        TestimonyRead = "testimony_read",
+        /// See witnesses' identities and confidential parts (audited).
+        TestimonyConfidential = "testimony_confidential",
+        /// Record testimonies, events, and witnesses' sharing decisions.
+        TestimonyWrite = "testimony_write",
+        /// Register recipients, build and export dossiers.
+        DossierManage = "dossier_manage",
+        /// Receive dossiers: see those shared with one's recipient, until
+        /// they expire.
+        DossierReceive = "dossier_receive",
+        /// Extend the vocabulary of act types.
+        VocabularyManage = "vocabulary_manage",
     }
 );
 
@@ -103,6 +117,12 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         // evidence. Auditors see the chain of custody, never the files.
         P::EvidenceRead => matches!(role, R::Documenter | R::Caseworker | R::Auditor),
         P::EvidenceOpen | P::EvidenceWrite => matches!(role, R::Documenter | R::Caseworker),
+        // Caseworkers learn that a resident has testified (protection
+        // work); only documenters know who the witness is.
+        P::TestimonyRead => matches!(role, R::Documenter | R::Caseworker),
+        P::TestimonyConfidential | P::TestimonyWrite | P::DossierManage => matches!(role, R::Documenter),
+        P::DossierReceive => matches!(role, R::ExternalOfficial),
+        P::VocabularyManage => matches!(role, R::Administrator),
     }
 }
 
@@ -130,7 +150,7 @@ mod tests {
     #[test]
     fn external_officials_see_no_registry_data() {
         for p in Permission::ALL {
-            let expected = *p == Permission::OwnAccount;
+            let expected = matches!(p, Permission::OwnAccount | Permission::DossierReceive);
             assert_eq!(allows(Role::ExternalOfficial, *p), expected, "{p:?}");
         }
     }

@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_reseal.sql"),
     include_str!("../migrations/0010_messages.sql"),
     include_str!("../migrations/0011_visits.sql"),
+    include_str!("../migrations/0012_testimonies.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -123,6 +123,41 @@ const TABLES: &[(&str, &str, &str)] = &[
         "seq, evidence_id, at, kind, actor_id, actor_name, counterpart, method, sha256",
         "seq",
     ),
+    ("act_types", "code, labels, created_at", "code"),
+    (
+        "events",
+        "id, title, start_date, end_date, place, exact_place, description, created_at, created_by_name",
+        "id",
+    ),
+    (
+        "testimonies",
+        "id, pseudonym, given_on, language, reliability, acts, confidential, protected, created_at, created_by, \
+         created_by_name",
+        "id",
+    ),
+    (
+        "testimony_events",
+        "testimony_id, event_id, position",
+        "testimony_id, event_id",
+    ),
+    (
+        "testimony_evidence",
+        "testimony_id, evidence_id, position",
+        "testimony_id, evidence_id",
+    ),
+    ("recipients", "id, name, kind, language, created_at", "id"),
+    ("recipient_users", "recipient_id, user_id", "recipient_id, user_id"),
+    (
+        "testimony_shares",
+        "seq, testimony_id, recipient_id, decision, how, form, at, by_name",
+        "seq",
+    ),
+    (
+        "dossiers",
+        "id, title, recipient_id, purpose, expires, redaction, include_files, testimonies, records, files, entry_seq, \
+         fields, checkpoint_size, created_at, created_by_name",
+        "id",
+    ),
     (
         "audit_events",
         "seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail",

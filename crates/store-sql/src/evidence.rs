@@ -137,7 +137,7 @@ pub(crate) fn custody_fields(c: &CustodyEvent) -> Vec<(&'static str, Option<Stri
 
 /// Appends a custody event, its log entry and nothing else, inside the
 /// caller's transaction.
-fn insert_custody(
+pub(crate) fn insert_custody(
     tx: &dyn Conn,
     evidence: EvidenceId,
     kind: CustodyKind,
@@ -184,6 +184,17 @@ fn insert_custody(
         &custody_fields(&event),
     )?;
     Ok(event)
+}
+
+/// One custody event by its position in the custody log.
+pub(crate) fn custody_by_seq(tx: &dyn Conn, seq: u64) -> StoreResult<CustodyEvent> {
+    tx.query_opt(
+        &format!("SELECT {CUSTODY_COLUMNS} FROM custody_events WHERE seq = ?1"),
+        params![seq as i64],
+    )?
+    .map(|r| custody_row(&r))
+    .transpose()?
+    .ok_or(StoreError::NotFound)
 }
 
 fn custody_row(r: &Row) -> StoreResult<CustodyEvent> {
@@ -322,6 +333,29 @@ impl<B: Backend> SqlStore<B> {
                 redundant_object: redundant,
             })
         })
+    }
+
+    /// An evidence record, its object's name and its unsealed details: what
+    /// its log entry commits to.
+    pub(crate) fn evidence_for_entry(
+        &self,
+        tx: &dyn Conn,
+        id: EvidenceId,
+    ) -> StoreResult<(Evidence, String, EvidenceDetails)> {
+        let evidence = load(tx, id)?.ok_or(StoreError::NotFound)?;
+        let r = tx
+            .query_opt(
+                "SELECT object_name, protected FROM evidence WHERE id = ?1",
+                params![id.to_string()],
+            )?
+            .ok_or(StoreError::NotFound)?;
+        let sealed: Vec<u8> = r.get(1)?;
+        let plain = self
+            .keys()
+            .open(DETAILS_PURPOSE, &place(id), &sealed)
+            .map_err(StoreError::backend)?;
+        let details = serde_json::from_slice(&plain).map_err(json)?;
+        Ok((evidence, r.get(0)?, details))
     }
 
     pub(crate) fn evidence_by_id(&self, id: EvidenceId) -> StoreResult<Option<Evidence>> {

@@ -104,6 +104,30 @@ const SEALED: &[SealedColumn] = &[
         place: |id, _| Ok(crate::evidence::place(EvidenceId(parse_id(id)?))),
     },
     SealedColumn {
+        table: "testimonies",
+        key: "id",
+        other: "id",
+        column: "protected",
+        purpose: crate::testimony::TESTIMONY_PURPOSE,
+        place: |id, _| {
+            Ok(crate::testimony::testimony_place(
+                lantern_domain::testimony::TestimonyId(parse_id(id)?),
+            ))
+        },
+    },
+    SealedColumn {
+        table: "events",
+        key: "id",
+        other: "id",
+        column: "exact_place",
+        purpose: crate::testimony::PLACE_PURPOSE,
+        place: |id, _| {
+            Ok(crate::testimony::event_place(lantern_domain::testimony::EventId(
+                parse_id(id)?,
+            )))
+        },
+    },
+    SealedColumn {
         table: "vault_objects",
         key: "name",
         other: "name",

@@ -110,6 +110,20 @@ pub(crate) fn append_record(tx: &dyn Conn, head: EntryHead<'_>, fields: &[(&str,
     append(tx, head, c)
 }
 
+/// Appends the entry of a record's change committing to each field's JSON
+/// value (lists and objects as such, not as strings), with fresh salts.
+pub(crate) fn append_values(
+    tx: &dyn Conn,
+    head: EntryHead<'_>,
+    fields: &[(&str, serde_json::Value)],
+) -> StoreResult<u64> {
+    let mut c = Commitments::new();
+    for (name, value) in fields {
+        c.add(name, value, salt()?);
+    }
+    append(tx, head, c)
+}
+
 /// Stores the perfect-subtree hashes that leaf `index` completes.
 pub(crate) fn store_nodes(tx: &dyn Conn, index: u64, leaf: Hash) -> StoreResult<()> {
     let nodes = {

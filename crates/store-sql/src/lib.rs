@@ -16,6 +16,7 @@ mod keys;
 mod ledger;
 mod people;
 pub mod sql;
+mod testimony;
 mod tracing;
 mod users;
 mod util;
@@ -659,6 +660,107 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<lantern_store::CustodyEvent> {
         self.transfer(id, to, method, ctx)
+    }
+    fn act_types(&self) -> StoreResult<Vec<lantern_store::ActType>> {
+        self.all_act_types()
+    }
+    fn add_act_type(
+        &self,
+        code: &str,
+        labels: &std::collections::BTreeMap<String, String>,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::ActType> {
+        self.insert_act_type(code, labels, ctx)
+    }
+    fn create_event(
+        &self,
+        event: &lantern_domain::testimony::EventDraft,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Event> {
+        self.insert_event(event, ctx)
+    }
+    fn event(&self, id: lantern_domain::testimony::EventId) -> StoreResult<Option<lantern_store::Event>> {
+        self.event_by_id(id)
+    }
+    fn events(&self) -> StoreResult<Vec<lantern_store::Event>> {
+        self.all_events()
+    }
+    fn create_testimony(
+        &self,
+        draft: &lantern_domain::testimony::TestimonyDraft,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TestimonySummary> {
+        self.insert_testimony(draft, ctx)
+    }
+    fn testimony(
+        &self,
+        id: lantern_domain::testimony::TestimonyId,
+    ) -> StoreResult<Option<lantern_store::TestimonySummary>> {
+        self.testimony_by_id(id)
+    }
+    fn testimonies(&self, page: lantern_store::PageRequest) -> StoreResult<Page<lantern_store::TestimonySummary>> {
+        self.testimony_page(page)
+    }
+    fn read_testimony(
+        &self,
+        id: lantern_domain::testimony::TestimonyId,
+        confidential: bool,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TestimonyFull> {
+        self.read_testimony_in(id, confidential, ctx)
+    }
+    fn record_share_decision(
+        &self,
+        id: lantern_domain::testimony::TestimonyId,
+        decision: &lantern_store::NewShareDecision,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::ShareRecord> {
+        self.insert_share(id, decision, ctx)
+    }
+    fn share_decisions(
+        &self,
+        id: lantern_domain::testimony::TestimonyId,
+    ) -> StoreResult<Vec<lantern_store::ShareRecord>> {
+        self.shares_of(id)
+    }
+    fn create_recipient(
+        &self,
+        name: &str,
+        kind: lantern_domain::testimony::RecipientKind,
+        language: &str,
+        users: &[lantern_domain::user::UserId],
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Recipient> {
+        self.insert_recipient(name, kind, language, users, ctx)
+    }
+    fn recipients(&self) -> StoreResult<Vec<lantern_store::Recipient>> {
+        self.all_recipients()
+    }
+    fn create_dossier(
+        &self,
+        draft: &lantern_domain::testimony::DossierDraft,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::Dossier> {
+        self.insert_dossier(draft, ctx)
+    }
+    fn dossier(&self, id: lantern_domain::testimony::DossierId) -> StoreResult<Option<lantern_store::Dossier>> {
+        self.dossier_by_id(id)
+    }
+    fn dossiers(
+        &self,
+        recipients: Option<&[lantern_domain::testimony::RecipientId]>,
+    ) -> StoreResult<Vec<lantern_store::Dossier>> {
+        self.dossier_list(recipients)
+    }
+    fn fix_dossier_checkpoint(&self, id: lantern_domain::testimony::DossierId, size: u64) -> StoreResult<u64> {
+        self.fix_checkpoint(id, size)
+    }
+    fn dossier_disclosures(
+        &self,
+        id: lantern_domain::testimony::DossierId,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<Vec<lantern_store::Disclosure>> {
+        self.disclosures(id, ctx)
     }
     fn custody(&self, id: lantern_domain::evidence::EvidenceId) -> StoreResult<Vec<lantern_store::CustodyEvent>> {
         self.custody_of(id)

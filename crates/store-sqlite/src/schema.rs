@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_reseal.sql"),
     include_str!("../migrations/0015_messages.sql"),
     include_str!("../migrations/0016_visits.sql"),
+    include_str!("../migrations/0017_testimonies.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -73,6 +73,10 @@ pub const CASES: &[Case] = &[
         "visits_need_consent_an_open_room_and_a_free_slot",
         visits_need_consent_an_open_room_and_a_free_slot,
     ),
+    (
+        "testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to",
+        testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to,
+    ),
 ];
 
 /// Key rotation on a store whose keyring the test holds: fills it with a
@@ -88,6 +92,34 @@ pub fn key_rotation_reseals_every_sealed_value(
     protected_fields_are_separate_and_audited(store);
     photos_round_trip(store);
     case_notes_are_protected_and_kept_from_the_household(store);
+    let event = store
+        .create_event(
+            &lantern_domain::testimony::EventDraft::parse("An event", "2020", "", "", "A room", "", T0.date()).unwrap(),
+            &ctx("doc"),
+        )
+        .unwrap();
+    store
+        .create_testimony(
+            &lantern_domain::testimony::TestimonyDraft {
+                witness: lantern_domain::testimony::Witness::Sealed {
+                    name: "A witness".into(),
+                    contact: None,
+                },
+                pseudonym: "W".into(),
+                given_on: T0.date(),
+                language: "en".into(),
+                narrative: "An account".into(),
+                events: vec![event.id],
+                acts: vec![],
+                sources: vec![],
+                evidence: vec![],
+                reliability: lantern_domain::testimony::Reliability::NotAssessed,
+                reliability_note: None,
+                confidential: Default::default(),
+            },
+            &ctx("doc"),
+        )
+        .unwrap();
     store
         .file_request(
             &crate::NewTracingRequest {
@@ -142,6 +174,8 @@ pub fn key_rotation_reseals_every_sealed_value(
         "tracing_requests",
         "evidence",
         "vault_objects",
+        "testimonies",
+        "events",
     ] {
         assert!(tables.contains(t), "no sealed value in {t}: {before:?}");
     }
@@ -1915,4 +1949,191 @@ fn visits_need_consent_an_open_room_and_a_free_slot(store: &dyn Store) {
             "a visitor's name in the log"
         );
     }
+}
+
+fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(store: &dyn Store) {
+    use lantern_domain::testimony::{
+        Act, ConfidentialPart, Degree, DossierDraft, EventDraft, Involvement, RecipientKind, Redaction, Reliability,
+        ShareDecision, TestimonyDraft, Witness,
+    };
+    let doc = ctx("doc");
+    let evidence = store
+        .add_evidence(
+            &crate::NewEvidence {
+                object: object("testimony-letter-object-000000001", 0x71),
+                title: "Letter".into(),
+                media_type: "application/pdf".into(),
+                details: crate::EvidenceDetails::default(),
+                received_from: Some("the witness".into()),
+                received_how: Some("in person".into()),
+                derived_from: None,
+            },
+            &doc,
+        )
+        .unwrap()
+        .evidence;
+    let event = store
+        .create_event(
+            &EventDraft::parse(
+                "Transfer from block 4",
+                "2019",
+                "",
+                "North camp",
+                "Block 4, room 12",
+                "",
+                T0.date(),
+            )
+            .unwrap(),
+            &doc,
+        )
+        .unwrap();
+    assert_eq!(event.exact_place.as_deref(), Some("Block 4, room 12"));
+    // The vocabulary: built-in types, and one an administrator adds.
+    let labels: std::collections::BTreeMap<String, String> = [("en".to_string(), "Forced eviction".to_string())].into();
+    store.add_act_type("forced_eviction", &labels, &ctx("admin")).unwrap();
+    assert!(matches!(
+        store.add_act_type("threats", &labels, &ctx("admin")),
+        Err(StoreError::Invalid(e)) if e.reason == Reason::Duplicate
+    ));
+    assert!(store
+        .act_types()
+        .unwrap()
+        .iter()
+        .any(|a| a.code == "forced_eviction" && !a.built_in));
+    let draft = TestimonyDraft {
+        witness: Witness::Sealed {
+            name: "Maryam Rahimi".into(),
+            contact: None,
+        },
+        pseudonym: "Witness M".into(),
+        given_on: T0.date(),
+        language: "fa".into(),
+        narrative: "ما را شبانه به بلوک چهار بردند".into(),
+        events: vec![event.id],
+        acts: vec![Act {
+            event: event.id,
+            act_type: "arbitrary_detention".into(),
+            victims: vec!["Her brother".into()],
+            perpetrators: vec![Involvement {
+                name: "Guard unit 2".into(),
+                degree: Degree::CarriedOut,
+            }],
+            consequences: None,
+        }],
+        sources: vec![],
+        evidence: vec![evidence.id],
+        reliability: Reliability::Medium,
+        reliability_note: None,
+        confidential: [ConfidentialPart::Perpetrators].into(),
+    };
+    let mut unknown = draft.clone();
+    unknown.acts[0].act_type = "no_such_type".into();
+    assert!(matches!(
+        store.create_testimony(&unknown, &doc),
+        Err(StoreError::Invalid(e)) if e.field == "acts[0].act_type"
+    ));
+    let t = store.create_testimony(&draft, &doc).unwrap();
+    assert_eq!(store.event(event.id).unwrap().unwrap().testimonies, vec![t.id]);
+    // Reading without the right to see confidential parts hides them and
+    // the witness; both reads are audited.
+    let open = store.read_testimony(t.id, false, &ctx("cw")).unwrap();
+    assert_eq!(open.witness, None);
+    assert!(open.acts[0].perpetrators.is_empty());
+    assert_eq!(open.acts[0].victims, vec!["Her brother".to_string()]);
+    let full = store.read_testimony(t.id, true, &doc).unwrap();
+    assert_eq!(full.witness, Some(draft.witness.clone()));
+    assert_eq!(full.acts[0].perpetrators.len(), 1);
+    let reads = store
+        .audit_events(&AuditFilter {
+            record_id: Some(t.id.to_string()),
+            ..Default::default()
+        })
+        .unwrap();
+    let actions: Vec<&str> = reads.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"testimony.view") && actions.contains(&"testimony.read_confidential"),
+        "{actions:?}"
+    );
+
+    let recipient = store
+        .create_recipient(
+            "Committee on Human Rights",
+            RecipientKind::Parliamentarian,
+            "en",
+            &[],
+            &doc,
+        )
+        .unwrap();
+    let dossier = DossierDraft {
+        title: "Detention".into(),
+        recipient: recipient.id,
+        purpose: "Hearing".into(),
+        expires: T0.date() + Duration::days(90),
+        redaction: [Redaction::WitnessIdentity].into(),
+        testimonies: vec![t.id],
+        evidence: vec![],
+        include_files: true,
+    };
+    // No decision yet: refused, nothing written.
+    let size = store.ledger_size().unwrap();
+    assert!(matches!(
+        store.create_dossier(&dossier, &doc),
+        Err(StoreError::Invalid(e)) if e.reason == Reason::NotConsented
+    ));
+    assert_eq!(store.ledger_size().unwrap(), size);
+    let share = |decision| crate::NewShareDecision {
+        recipient: recipient.id,
+        decision,
+        how: "verbal, witnessed by a colleague".into(),
+        form: None,
+    };
+    store
+        .record_share_decision(t.id, &share(ShareDecision::Given), &doc)
+        .unwrap();
+    let built = store.create_dossier(&dossier, &doc).unwrap();
+    let kinds: Vec<&str> = built.records.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["testimony", "event", "evidence", "custody"]);
+    assert_eq!(built.files, vec![(evidence.sha256.clone(), evidence.size)]);
+    assert!(built.entry >= built.records.iter().map(|r| r.index).max().unwrap());
+    assert_eq!(store.dossiers(Some(&[recipient.id])).unwrap().len(), 1);
+    assert!(store.dossiers(Some(&[])).unwrap().is_empty());
+    // Every value disclosed matches its entry (the store checks), and an
+    // export leaves an `exported` custody event.
+    let parts = store.dossier_disclosures(built.id, &doc).unwrap();
+    assert_eq!(parts.len(), 1 + built.records.len());
+    assert_eq!(parts[0].record_kind, "dossier");
+    let testimony_part = &parts[1];
+    assert_eq!(testimony_part.fields["narrative"].0, serde_json::json!(draft.narrative));
+    assert_eq!(
+        testimony_part.fields["witness"].0,
+        serde_json::to_value(&draft.witness).unwrap()
+    );
+    let custody = store.custody(evidence.id).unwrap();
+    assert_eq!(
+        custody.last().unwrap().kind,
+        lantern_domain::evidence::CustodyKind::Exported
+    );
+    assert_eq!(
+        custody.last().unwrap().counterpart.as_deref(),
+        Some("Committee on Human Rights")
+    );
+    // The checkpoint is fixed once, and only one that covers the entry.
+    assert!(store.fix_dossier_checkpoint(built.id, built.entry).is_err());
+    assert_eq!(
+        store.fix_dossier_checkpoint(built.id, built.entry + 1).unwrap(),
+        built.entry + 1
+    );
+    assert_eq!(
+        store.fix_dossier_checkpoint(built.id, built.entry + 5).unwrap(),
+        built.entry + 1
+    );
+    // A withdrawal stops new dossiers.
+    store
+        .record_share_decision(t.id, &share(ShareDecision::Withdrawn), &doc)
+        .unwrap();
+    assert_eq!(store.share_decisions(t.id).unwrap().len(), 2);
+    assert!(matches!(
+        store.create_dossier(&dossier, &doc),
+        Err(StoreError::Invalid(e)) if e.reason == Reason::NotConsented
+    ));
 }

@@ -15,12 +15,14 @@ mod cases;
 pub mod conformance;
 mod evidence;
 mod interviews;
+mod testimony;
 mod tracing;
 mod types;
 
 pub use cases::*;
 pub use evidence::*;
 pub use interviews::*;
+pub use testimony::*;
 pub use tracing::*;
 pub use types::*;
 
@@ -427,6 +429,94 @@ pub trait Store: Send + Sync {
     fn custody(&self, id: lantern_domain::evidence::EvidenceId) -> StoreResult<Vec<CustodyEvent>>;
     /// Every catalogued object.
     fn vault_objects(&self) -> StoreResult<Vec<StoredObject>>;
+
+    // ----- testimonies and dossiers -----
+
+    /// The act types: built-in first, then those administrators added.
+    fn act_types(&self) -> StoreResult<Vec<ActType>>;
+    /// Adds an act type with its labels by language (a duplicate code is
+    /// refused).
+    fn add_act_type(
+        &self,
+        code: &str,
+        labels: &std::collections::BTreeMap<String, String>,
+        ctx: &AuditContext,
+    ) -> StoreResult<ActType>;
+    /// Records an event, with its log entry.
+    fn create_event(&self, event: &lantern_domain::testimony::EventDraft, ctx: &AuditContext) -> StoreResult<Event>;
+    /// An event (its exact place unsealed: callers decide who sees it).
+    fn event(&self, id: lantern_domain::testimony::EventId) -> StoreResult<Option<Event>>;
+    /// Every event, newest first.
+    fn events(&self) -> StoreResult<Vec<Event>>;
+    /// Records a testimony (events, evidence, act types and a registered
+    /// witness must exist), with its log entry, in one transaction.
+    fn create_testimony(
+        &self,
+        draft: &lantern_domain::testimony::TestimonyDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<TestimonySummary>;
+    /// The public part of a testimony.
+    fn testimony(&self, id: lantern_domain::testimony::TestimonyId) -> StoreResult<Option<TestimonySummary>>;
+    /// Testimonies, newest first.
+    fn testimonies(&self, page: PageRequest) -> StoreResult<Page<TestimonySummary>>;
+    /// Reads a testimony's sealed parts, writing the audit event of the
+    /// read: with `confidential`, the witness and the confidential parts too
+    /// (`testimony.read_confidential`), else only the parts not marked
+    /// confidential.
+    fn read_testimony(
+        &self,
+        id: lantern_domain::testimony::TestimonyId,
+        confidential: bool,
+        ctx: &AuditContext,
+    ) -> StoreResult<TestimonyFull>;
+    /// Records a witness's decision about sharing a testimony with a
+    /// recipient (append-only; the latest decision counts).
+    fn record_share_decision(
+        &self,
+        id: lantern_domain::testimony::TestimonyId,
+        decision: &NewShareDecision,
+        ctx: &AuditContext,
+    ) -> StoreResult<ShareRecord>;
+    /// A testimony's sharing decisions, oldest first.
+    fn share_decisions(&self, id: lantern_domain::testimony::TestimonyId) -> StoreResult<Vec<ShareRecord>>;
+    /// Registers a recipient and the external-official accounts that
+    /// receive its dossiers.
+    fn create_recipient(
+        &self,
+        name: &str,
+        kind: lantern_domain::testimony::RecipientKind,
+        language: &str,
+        users: &[UserId],
+        ctx: &AuditContext,
+    ) -> StoreResult<Recipient>;
+    /// Every recipient.
+    fn recipients(&self) -> StoreResult<Vec<Recipient>>;
+    /// Builds a dossier in one transaction: checks each testimony's sharing
+    /// decision for the recipient ([`lantern_domain::testimony::may_share`]),
+    /// gathers the testimonies' events, their cited evidence with its chain
+    /// of custody, appends the dossier's own log entry and the audit event.
+    fn create_dossier(
+        &self,
+        draft: &lantern_domain::testimony::DossierDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<Dossier>;
+    /// A dossier.
+    fn dossier(&self, id: lantern_domain::testimony::DossierId) -> StoreResult<Option<Dossier>>;
+    /// Dossiers, newest first; only those for `recipients` when given.
+    fn dossiers(&self, recipients: Option<&[lantern_domain::testimony::RecipientId]>) -> StoreResult<Vec<Dossier>>;
+    /// Fixes the checkpoint a dossier's bundle proves against (the first
+    /// export; later ones reuse it so every copy is the same). Returns the
+    /// size now fixed.
+    fn fix_dossier_checkpoint(&self, id: lantern_domain::testimony::DossierId, size: u64) -> StoreResult<u64>;
+    /// The entries of a dossier (its own first, then its records) with the
+    /// values and salts of their fields, for its bundle; writes the audit
+    /// event of the download (`dossier.download`) and an `exported` custody
+    /// event for each file sent.
+    fn dossier_disclosures(
+        &self,
+        id: lantern_domain::testimony::DossierId,
+        ctx: &AuditContext,
+    ) -> StoreResult<Vec<Disclosure>>;
 
     // ----- keys -----
 
