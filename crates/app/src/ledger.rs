@@ -109,33 +109,15 @@ impl CompactRange {
     }
 }
 
-/// Signs a checkpoint of the current log if it grew since the last one.
+/// Signs a checkpoint of the current log if it grew since the last one
+/// (see [`lantern_store::sign_checkpoint`]).
 pub fn checkpoint(
     store: &dyn Store,
     signer: &NoteSigner,
-    origin: &str,
+    _origin: &str,
     clock: &dyn Clock,
 ) -> anyhow::Result<Option<StoredCheckpoint>> {
-    let size = store.ledger_size()?;
-    let latest = store.latest_checkpoint()?.map(|c| c.size).unwrap_or(0);
-    if size == 0 || size == latest {
-        return Ok(None);
-    }
-    let root = store.ledger_root(size)?;
-    let body = Checkpoint {
-        origin: origin.to_string(),
-        size,
-        root,
-    }
-    .body();
-    let stored = StoredCheckpoint {
-        size,
-        root,
-        note: signer.sign(&body),
-        at: clock.now(),
-    };
-    store.add_checkpoint(&stored)?;
-    Ok(Some(stored))
+    Ok(lantern_store::sign_checkpoint(store, signer, clock.now())?)
 }
 
 /// What an audit found.

@@ -485,7 +485,8 @@ async fn serve(
         println!("Users reach it at {}", settings.base_url());
     }
     println!("Ledger verifier key: {}", signer.verifier_key());
-    spawn_checkpointer(store.clone(), clock.clone(), &settings, signer);
+    let signer = Arc::new(signer);
+    spawn_checkpointer(store.clone(), clock.clone(), &settings, signer.clone());
     let swept = lantern_app::sweep_objects(store.clone(), &vault, clock.now())
         .await
         .with_context(|| format!("evidence storage {}", vault.describe()))?;
@@ -494,6 +495,7 @@ async fn serve(
     }
     let config = lantern_app::web_config(&settings);
     let state = tokio::task::spawn_blocking(move || lantern_web::AppState::new(store, vault, clock, config)).await??;
+    state.set_signer(signer);
     lantern_app::serve(listener, state, shutdown_signal()).await
 }
 
@@ -502,11 +504,10 @@ fn spawn_checkpointer(
     store: Arc<dyn lantern_store::Store>,
     clock: Arc<dyn Clock>,
     settings: &Settings,
-    signer: lantern_ledger::note::NoteSigner,
+    signer: Arc<lantern_ledger::note::NoteSigner>,
 ) {
     let origin = settings.ledger_origin.clone();
     let every = std::time::Duration::from_secs(settings.checkpoint_seconds.max(1));
-    let signer = Arc::new(signer);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

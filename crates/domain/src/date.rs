@@ -159,6 +159,28 @@ impl fmt::Display for FuzzyDate {
     }
 }
 
+/// Serde for a calendar day as ISO 8601 `YYYY-MM-DD` text (the form the
+/// JSON API and the ledger use), for `#[serde(with = "crate::date::iso")]`.
+pub mod iso {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    const FORMAT: &[time::format_description::FormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+
+    /// Writes `YYYY-MM-DD`.
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        let text = d.format(FORMAT).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    /// Reads `YYYY-MM-DD`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(d)?;
+        Date::parse(text.trim(), FORMAT).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -224,6 +224,7 @@ pub struct TestimonyDraft {
     /// The name shown to everyone who may not see the witness.
     pub pseudonym: String,
     /// When the witness gave it.
+    #[serde(with = "crate::date::iso")]
     pub given_on: Date,
     /// The language it was given in (a BCP 47 tag such as `fa`, `ar`, `en`).
     pub language: String,
@@ -343,6 +344,53 @@ pub fn link(field: &str, raw: &str) -> Result<Option<String>, FieldError> {
     }
 }
 
+impl TestimonyDraft {
+    /// Trims and bounds every text of a draft received from outside
+    /// (pseudonym, narrative, names, citations, links, notes), naming the
+    /// first field that is refused; then [`check_testimony`].
+    pub fn cleaned(mut self) -> Result<TestimonyDraft, Vec<FieldError>> {
+        let one = |e: FieldError| vec![e];
+        self.pseudonym = required_text("pseudonym", &self.pseudonym, MAX_SHORT).map_err(one)?;
+        self.language = language("language", &self.language).map_err(one)?;
+        self.narrative = optional_text("narrative", &self.narrative, MAX_NARRATIVE, true)
+            .map_err(one)?
+            .unwrap_or_default();
+        if let Witness::Sealed { name, contact } = &mut self.witness {
+            *name = required_text("witness_name", name, MAX_SHORT).map_err(one)?;
+            *contact = match contact.as_deref() {
+                Some(c) => optional_text("witness_contact", c, MAX_SHORT, false).map_err(one)?,
+                None => None,
+            };
+        }
+        for (i, act) in self.acts.iter_mut().enumerate() {
+            act.act_type = act_type_code(&format!("acts[{i}].act_type"), &act.act_type).map_err(one)?;
+            for v in &mut act.victims {
+                *v = required_text(&format!("acts[{i}].victims"), v, MAX_SHORT).map_err(one)?;
+            }
+            for p in &mut act.perpetrators {
+                p.name = required_text(&format!("acts[{i}].perpetrators"), &p.name, MAX_SHORT).map_err(one)?;
+            }
+            act.consequences = match act.consequences.as_deref() {
+                Some(c) => optional_text(&format!("acts[{i}].consequences"), c, MAX_NOTE, true).map_err(one)?,
+                None => None,
+            };
+        }
+        for (i, src) in self.sources.iter_mut().enumerate() {
+            src.citation = required_text(&format!("sources[{i}].citation"), &src.citation, MAX_NOTE).map_err(one)?;
+            src.link = match src.link.as_deref() {
+                Some(l) => link(&format!("sources[{i}].link"), l).map_err(one)?,
+                None => None,
+            };
+        }
+        self.reliability_note = match self.reliability_note.as_deref() {
+            Some(n) => optional_text("reliability_note", n, MAX_NOTE, true).map_err(one)?,
+            None => None,
+        };
+        check_testimony(&self)?;
+        Ok(self)
+    }
+}
+
 /// Checks the parts of a testimony that do not depend on the store.
 pub fn check_testimony(t: &TestimonyDraft) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -362,7 +410,7 @@ pub fn check_testimony(t: &TestimonyDraft) -> Result<(), Vec<FieldError>> {
     }
     for (i, act) in t.acts.iter().enumerate() {
         if !t.events.contains(&act.event) {
-            errors.push(FieldError::new(&format!("acts[{i}].event"), Reason::UnknownChoice));
+            errors.push(FieldError::new(format!("acts[{i}].event"), Reason::UnknownChoice));
         }
     }
     if errors.is_empty() {
@@ -445,6 +493,7 @@ pub struct DossierDraft {
     /// What it is for, as stated to the recipient.
     pub purpose: String,
     /// After this day the recipient no longer sees it.
+    #[serde(with = "crate::date::iso")]
     pub expires: Date,
     /// What is withheld.
     pub redaction: BTreeSet<Redaction>,

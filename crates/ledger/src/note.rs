@@ -109,6 +109,11 @@ impl NoteSigner {
         })
     }
 
+    /// The key's name (the log's origin).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The verifier key in `name+hexid+base64` form.
     pub fn verifier_key(&self) -> String {
         let public = self.key.verifying_key();

@@ -525,24 +525,24 @@ impl<B: Backend> SqlStore<B> {
             }
             for (i, e) in t.events.iter().enumerate() {
                 if !exists(tx, "events", &e.to_string())? {
-                    return Err(FieldError::new(&format!("events[{i}]"), Reason::NotFound).into());
+                    return Err(FieldError::new(format!("events[{i}]"), Reason::NotFound).into());
                 }
             }
             for (i, e) in t.evidence.iter().enumerate() {
                 if !exists(tx, "evidence", &e.to_string())? {
-                    return Err(FieldError::new(&format!("evidence[{i}]"), Reason::NotFound).into());
+                    return Err(FieldError::new(format!("evidence[{i}]"), Reason::NotFound).into());
                 }
             }
             for (i, s) in t.sources.iter().enumerate() {
                 if let Some(e) = s.evidence {
                     if !exists(tx, "evidence", &e.to_string())? {
-                        return Err(FieldError::new(&format!("sources[{i}].evidence"), Reason::NotFound).into());
+                        return Err(FieldError::new(format!("sources[{i}].evidence"), Reason::NotFound).into());
                     }
                 }
             }
             for (i, a) in t.acts.iter().enumerate() {
                 if !known_types.contains(&a.act_type) {
-                    return Err(FieldError::new(&format!("acts[{i}].act_type"), Reason::UnknownChoice).into());
+                    return Err(FieldError::new(format!("acts[{i}].act_type"), Reason::UnknownChoice).into());
                 }
             }
             let acts: Vec<(EventId, &str)> = t.acts.iter().map(|a| (a.event, a.act_type.as_str())).collect();
@@ -772,7 +772,7 @@ impl<B: Backend> SqlStore<B> {
                     .map(|r| r.get(0))
                     .transpose()?;
                 if role.as_deref() != Some(lantern_domain::policy::Role::ExternalOfficial.code()) {
-                    return Err(FieldError::new(&format!("users[{i}]"), Reason::UnknownChoice).into());
+                    return Err(FieldError::new(format!("users[{i}]"), Reason::UnknownChoice).into());
                 }
                 tx.execute(
                     "INSERT INTO recipient_users (recipient_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -821,14 +821,14 @@ impl<B: Backend> SqlStore<B> {
             let mut evidence: Vec<EvidenceId> = Vec::new();
             for (i, t) in d.testimonies.iter().enumerate() {
                 let summary = load_summary(tx, *t)?.ok_or_else(|| {
-                    StoreError::Invalid(FieldError::new(&format!("testimonies[{i}]"), Reason::NotFound))
+                    StoreError::Invalid(FieldError::new(format!("testimonies[{i}]"), Reason::NotFound))
                 })?;
                 let decisions: Vec<(RecipientId, ShareDecision)> = load_shares(tx, *t)?
                     .into_iter()
                     .map(|s| (s.recipient, s.decision))
                     .collect();
                 if !may_share(&decisions, d.recipient) {
-                    return Err(FieldError::new(&format!("testimonies[{i}]"), Reason::NotConsented).into());
+                    return Err(FieldError::new(format!("testimonies[{i}]"), Reason::NotConsented).into());
                 }
                 add(tx, "testimony", t.to_string(), &mut records)?;
                 for e in &summary.events {
@@ -843,7 +843,7 @@ impl<B: Backend> SqlStore<B> {
                         "SELECT sha256, size FROM evidence WHERE id = ?1",
                         params![e.to_string()],
                     )?
-                    .ok_or_else(|| StoreError::Invalid(FieldError::new(&format!("evidence[{i}]"), Reason::NotFound)))?;
+                    .ok_or_else(|| StoreError::Invalid(FieldError::new(format!("evidence[{i}]"), Reason::NotFound)))?;
                 let (sha, size): (String, u64) = (row.get(0)?, row.get(1)?);
                 add(tx, "evidence", e.to_string(), &mut records)?;
                 for c in tx.query(

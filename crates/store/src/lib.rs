@@ -566,3 +566,39 @@ pub trait Store: Send + Sync {
     /// Counts for the dashboard.
     fn stats(&self) -> StoreResult<Stats>;
 }
+
+/// Signs a checkpoint of the log if it grew since the last one: the C2SP
+/// `tlog-checkpoint` body of its current size and root, signed by the log's
+/// key (whose name is the log's origin). Two signers racing for the same
+/// size both succeed: the second finds the checkpoint already stored.
+pub fn sign_checkpoint(
+    store: &dyn Store,
+    signer: &lantern_ledger::note::NoteSigner,
+    now: OffsetDateTime,
+) -> StoreResult<Option<StoredCheckpoint>> {
+    let size = store.ledger_size()?;
+    let latest = store.latest_checkpoint()?.map(|c| c.size).unwrap_or(0);
+    if size == 0 || size == latest {
+        return Ok(None);
+    }
+    let root = store.ledger_root(size)?;
+    let body = lantern_ledger::note::Checkpoint {
+        origin: signer.name().to_string(),
+        size,
+        root,
+    }
+    .body();
+    let stored = StoredCheckpoint {
+        size,
+        root,
+        note: signer.sign(&body),
+        at: now,
+    };
+    match store.add_checkpoint(&stored) {
+        Ok(()) => Ok(Some(stored)),
+        Err(e) => match store.checkpoints()?.into_iter().find(|c| c.size == size) {
+            Some(existing) => Ok(Some(existing)),
+            None => Err(e),
+        },
+    }
+}

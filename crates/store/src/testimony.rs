@@ -60,6 +60,7 @@ pub struct TestimonySummary {
     /// The pseudonym.
     pub pseudonym: String,
     /// When it was given.
+    #[serde(with = "lantern_domain::date::iso")]
     pub given_on: Date,
     /// Language.
     pub language: String,
@@ -170,6 +171,7 @@ pub struct Dossier {
     /// Purpose.
     pub purpose: String,
     /// Last day it may be seen.
+    #[serde(with = "lantern_domain::date::iso")]
     pub expires: Date,
     /// What is withheld.
     pub redaction: Vec<Redaction>,

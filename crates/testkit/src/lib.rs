@@ -25,6 +25,9 @@ use time::OffsetDateTime;
 /// The password of every test user.
 pub const PASSWORD: &str = "a long test passphrase";
 
+/// The log origin the test server signs under (the `ledger_origin` default).
+pub const ORIGIN: &str = "lantern.local/ledger";
+
 /// Where the test clock starts.
 pub const START: OffsetDateTime = datetime!(2026-03-02 08:00 UTC);
 
@@ -154,6 +157,7 @@ impl TestServer {
             Some(url) => Arc::new(lantern_store_postgres::open(url, keys.clone()).expect("store")),
             None => Arc::new(lantern_store_sqlite::open(&dir.path().join("lantern.db"), keys.clone()).expect("store")),
         };
+        let keys_for_signer = keys.clone();
         let vault =
             lantern_vault::objects::ObjectVault::open(&objects.unwrap_or_else(|| test_objects(dir.path())), keys)
                 .expect("vault");
@@ -176,7 +180,17 @@ impl TestServer {
             }
         }
         let state = AppState::new(store.clone(), vault.clone(), clock, config).expect("state");
+        let signer = lantern_app::ledger::load_or_create_signer(dir.path(), &keys_for_signer, ORIGIN).expect("signer");
+        state.set_signer(Arc::new(signer));
         (dir, store, vault, database_url, state)
+    }
+
+    /// The log's verifier key (`name+keyid+base64`), as `lantern ledger key` prints it.
+    pub fn ledger_key(&self) -> String {
+        let keys = lantern_app::load_or_create_keys(self._dir.path()).expect("keys").0;
+        lantern_app::ledger::load_or_create_signer(self._dir.path(), &keys, ORIGIN)
+            .expect("signer")
+            .verifier_key()
     }
 
     /// Its data folder (keys, SQLite database, objects).

@@ -48,6 +48,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .merge(crate::api_interviews::routes())
         .merge(crate::api_tracing::routes())
         .merge(crate::api_evidence::routes())
+        .merge(crate::api_testimony::routes())
 }
 
 /// A JSON body whose syntax errors come back as API errors.

@@ -59,6 +59,12 @@ pub mod need {
         EvidenceRead,
         EvidenceOpen,
         EvidenceWrite,
+        TestimonyRead,
+        TestimonyConfidential,
+        TestimonyWrite,
+        DossierManage,
+        DossierReceive,
+        VocabularyManage,
     );
 }
 

@@ -12,6 +12,7 @@ pub mod api;
 pub mod api_cases;
 pub mod api_evidence;
 pub mod api_interviews;
+pub mod api_testimony;
 pub mod api_tracing;
 pub mod authz;
 pub mod context;
@@ -104,6 +105,10 @@ pub struct AppInner {
     /// The same over the names of the tracing requests still searching, so
     /// a person registered or changed is matched against them at once.
     pub requests: std::sync::RwLock<lantern_matching::Matcher>,
+    /// The log's signing key, set by the server at start
+    /// ([`AppState::set_signer`]): exporting a dossier signs a checkpoint
+    /// covering it at once instead of waiting for the next one.
+    pub signer: std::sync::OnceLock<Arc<lantern_ledger::note::NoteSigner>>,
 }
 
 /// Who the automatic matching runs act as, in the audit trail.
@@ -176,6 +181,7 @@ impl AppState {
             status_lookups,
             matcher: std::sync::RwLock::new(matcher),
             requests: std::sync::RwLock::new(requests),
+            signer: std::sync::OnceLock::new(),
         })))
     }
 
@@ -343,6 +349,11 @@ impl AppState {
                 Some((s, p))
             })
             .collect())
+    }
+
+    /// Gives the state the log's signing key (once; later calls are ignored).
+    pub fn set_signer(&self, signer: Arc<lantern_ledger::note::NoteSigner>) {
+        let _ = self.signer.set(signer);
     }
 
     /// Runs a store call on the blocking pool (the store is synchronous).

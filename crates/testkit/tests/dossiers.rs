@@ -1,0 +1,203 @@
+//! Testimonies and dossiers over HTTP: a testimony in Persian with a file,
+//! a dossier for a recipient that needs the witness's consent, its bundle
+//! downloaded by the external official and verified offline.
+
+use lantern_domain::policy::Role;
+use lantern_testkit::{username, TestServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const WITNESS: &str = "Maryam Rahimi-Testname";
+const PERPETRATOR: &str = "Guard unit Zeta-7";
+const NARRATIVE: &str = "ما را شبانه به بلوک چهار بردند و تا صبح نگه داشتند.";
+
+async fn send(
+    srv: &TestServer,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = srv.client().request(method, srv.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_offline() {
+    let srv = TestServer::start().await;
+    let doc = srv.api_token(Role::Documenter).await;
+    let official = srv.api_token(Role::ExternalOfficial).await;
+    let cw = srv.api_token(Role::Caseworker).await;
+    use reqwest::Method as M;
+
+    // A scanned letter as evidence.
+    let file = b"synthetic scanned letter, page 1".to_vec();
+    let form = reqwest::multipart::Form::new().text("title", "Letter").part(
+        "file",
+        reqwest::multipart::Part::bytes(file.clone())
+            .file_name("letter.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = srv
+        .client()
+        .post(srv.url("/api/v1/evidence"))
+        .bearer_auth(&doc)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let evidence: Value = r.json().await.unwrap();
+
+    let (status, event) = send(
+        &srv,
+        &doc,
+        M::POST,
+        "/api/v1/events",
+        Some(json!({
+            "title": "Night transfer", "start": "2019", "place": "North camp", "exact_place": "Block 4, room 12"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let testimony = json!({
+        "witness": {"kind": "sealed", "name": WITNESS, "contact": null},
+        "pseudonym": "Witness M",
+        "given_on": "2026-02-20",
+        "language": "fa",
+        "narrative": NARRATIVE,
+        "events": [event["id"]],
+        "acts": [{"event": event["id"], "act_type": "arbitrary_detention", "victims": ["Her brother"],
+                  "perpetrators": [{"name": PERPETRATOR, "degree": "carried_out"}], "consequences": null}],
+        "sources": [],
+        "evidence": [evidence["id"]],
+        "reliability": "medium",
+        "reliability_note": null,
+        "confidential": []
+    });
+    // Bad input names its field.
+    let mut bad = testimony.clone();
+    bad["language"] = json!("Persian language");
+    let (status, body) = send(&srv, &doc, M::POST, "/api/v1/testimonies", Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.to_string().contains("language"), "{body}");
+    let (status, t) = send(&srv, &doc, M::POST, "/api/v1/testimonies", Some(testimony)).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let tid = t["id"].as_str().unwrap().to_string();
+
+    // A caseworker sees the testimony, never the witness.
+    let (status, seen) = send(&srv, &cw, M::GET, &format!("/api/v1/testimonies/{tid}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(seen["testimony"]["witness"].is_null());
+    assert!(!seen.to_string().contains(WITNESS));
+    // Nor may a caseworker build dossiers.
+    let (status, _) = send(&srv, &cw, M::GET, "/api/v1/dossiers", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let official_id = {
+        let name = username(Role::ExternalOfficial);
+        srv.db(move |s| s.user_credentials(&name).unwrap().unwrap().user.id)
+            .await
+    };
+    let (status, recipient) = send(
+        &srv,
+        &doc,
+        M::POST,
+        "/api/v1/recipients",
+        Some(json!({
+            "name": "Committee on Human Rights", "kind": "parliamentarian", "language": "en",
+            "users": [official_id.to_string()]
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{recipient}");
+    let dossier = json!({
+        "title": "Night transfer", "recipient_id": recipient["id"], "purpose": "Hearing on detention",
+        "expires": "2026-06-30", "redaction": ["witness_identity", "third_parties", "exact_places"],
+        "testimonies": [tid]
+    });
+    let (status, body) = send(&srv, &doc, M::POST, "/api/v1/dossiers", Some(dossier.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("not-consented"), "{body}");
+    let (status, _) = send(
+        &srv,
+        &doc,
+        M::POST,
+        &format!("/api/v1/testimonies/{tid}/sharing"),
+        Some(json!({
+            "recipient_id": recipient["id"], "decision": "given", "how": "verbal, witnessed by a colleague"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, built) = send(&srv, &doc, M::POST, "/api/v1/dossiers", Some(dossier)).await;
+    assert_eq!(status, StatusCode::CREATED, "{built}");
+    let did = built["id"].as_str().unwrap().to_string();
+
+    // The official sees it and downloads it; the documenter's route is not theirs.
+    let (status, list) = send(&srv, &official, M::GET, "/api/v1/shared-dossiers", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (status, _) = send(&srv, &official, M::GET, "/api/v1/dossiers", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let download = |token: String| {
+        let (client, url) = (srv.client(), srv.url(&format!("/api/v1/shared-dossiers/{did}/bundle")));
+        async move { client.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let r = download(official.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    // Parts are stored uncompressed, so withheld text would show in the bytes.
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(contains(NARRATIVE), "the narrative is shown");
+    assert!(!contains(WITNESS), "the witness's identity is withheld");
+    assert!(!contains(PERPETRATOR), "named third parties are withheld");
+    assert!(!contains("Block 4, room 12"), "exact places are withheld");
+    assert!(
+        bytes.windows(file.len()).any(|w| w == file.as_slice()),
+        "the file is included"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dossier.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    let key = srv.ledger_key();
+    let today = time::macros::date!(2026 - 03 - 02);
+    let (ok, report) = lantern_verify::verify_path(&path, Some(&key), today).unwrap();
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("withheld (redacted): perpetrators, victims, witness"),
+        "{report}"
+    );
+    assert!(report.contains("withheld (redacted): exact_place"), "{report}");
+    assert!(report.contains("Result: VALID"), "{report}");
+    // A second download proves against the same checkpoint.
+    let again = download(official.clone()).await.bytes().await.unwrap();
+    let checkpoint_of = |zip: &[u8]| {
+        let mut a = lantern_ledger::bundle::ZipSource::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+        use lantern_ledger::bundle::Source;
+        a.bytes(lantern_ledger::bundle::CHECKPOINT).unwrap().unwrap()
+    };
+    assert_eq!(checkpoint_of(&bytes), checkpoint_of(&again));
+
+    // Every view and download is audited; the files' export is in the custody chain.
+    assert!(srv.audit_count("dossier.view").await >= 1);
+    assert_eq!(srv.audit_count("dossier.download").await, 2);
+    let eid = lantern_domain::evidence::EvidenceId::parse("id", evidence["id"].as_str().unwrap()).unwrap();
+    let custody = srv.db(move |s| s.custody(eid).unwrap()).await;
+    assert!(custody
+        .iter()
+        .any(|c| c.kind == lantern_domain::evidence::CustodyKind::Exported));
+
+    // After the expiry the official no longer sees it.
+    srv.clock.advance(time::Duration::days(130));
+    let (_, list) = send(&srv, &official, M::GET, "/api/v1/shared-dossiers", None).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    assert_eq!(download(official).await.status(), StatusCode::NOT_FOUND);
+}
