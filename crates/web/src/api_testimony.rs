@@ -294,8 +294,7 @@ fn dossier_draft(b: DossierIn) -> Result<DossierDraft, FieldError> {
         raw.iter()
             .enumerate()
             .map(|(i, r)| {
-                uuid::Uuid::parse_str(r.trim())
-                    .map_err(|_| FieldError::new(format!("{field}[{i}]"), Reason::InvalidId))
+                uuid::Uuid::parse_str(r.trim()).map_err(|_| FieldError::new(format!("{field}[{i}]"), Reason::InvalidId))
             })
             .collect()
     };
