@@ -516,8 +516,8 @@ impl<B: Backend> SqlStore<B> {
         self.write(|tx| {
             if let Witness::Registered { person } = &t.witness {
                 let known: bool = tx.query_value(
-                    "SELECT EXISTS(SELECT 1 FROM people WHERE id = ?1 AND deleted = ?2)",
-                    params![person.to_string(), false],
+                    "SELECT EXISTS(SELECT 1 FROM people WHERE id = ?1 AND deleted_at IS NULL)",
+                    params![person.to_string()],
                 )?;
                 if !known {
                     return Err(FieldError::new("witness_person", Reason::NotFound).into());

@@ -2032,8 +2032,22 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         store.create_testimony(&unknown, &doc),
         Err(StoreError::Invalid(e)) if e.field == "acts[0].act_type"
     ));
+    let mut unregistered = draft.clone();
+    unregistered.witness = Witness::Registered {
+        person: lantern_domain::person::PersonId::new(),
+    };
+    assert!(matches!(
+        store.create_testimony(&unregistered, &doc),
+        Err(StoreError::Invalid(e)) if e.field == "witness_person" && e.reason == Reason::NotFound
+    ));
+    let resident = store
+        .create_person(&self::draft(&["Maryam Rahimi"], "1980"), &ctx("reg"))
+        .unwrap();
+    let mut registered = draft.clone();
+    registered.witness = Witness::Registered { person: resident.id };
+    store.create_testimony(&registered, &doc).unwrap();
     let t = store.create_testimony(&draft, &doc).unwrap();
-    assert_eq!(store.event(event.id).unwrap().unwrap().testimonies, vec![t.id]);
+    assert_eq!(store.event(event.id).unwrap().unwrap().testimonies.len(), 2);
     // Reading without the right to see confidential parts hides them and
     // the witness; both reads are audited.
     let open = store.read_testimony(t.id, false, &ctx("cw")).unwrap();
