@@ -8,7 +8,7 @@ use lantern_domain::clock::Clock;
 use lantern_ledger::entry::Entry;
 use lantern_ledger::note::{Checkpoint, NoteSigner, NoteVerifier};
 use lantern_ledger::{leaf_hash, node_hash, Hash};
-use lantern_store::{Store, StoredCheckpoint};
+use lantern_store::Store;
 use lantern_vault::Keyring;
 
 /// Purpose under which the signing key is sealed by the master key.
@@ -107,17 +107,6 @@ impl CompactRange {
         }
         acc
     }
-}
-
-/// Signs a checkpoint of the current log if it grew since the last one
-/// (see [`lantern_store::sign_checkpoint`]).
-pub fn checkpoint(
-    store: &dyn Store,
-    signer: &NoteSigner,
-    _origin: &str,
-    clock: &dyn Clock,
-) -> anyhow::Result<Option<StoredCheckpoint>> {
-    Ok(lantern_store::sign_checkpoint(store, signer, clock.now())?)
 }
 
 /// What an audit found.
@@ -279,18 +268,12 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
 
 /// The proof file (C2SP tlog-proof) of entry `index` against the latest
 /// checkpoint, signing a new checkpoint first if none covers the entry.
-pub fn prove(
-    store: &dyn Store,
-    signer: &NoteSigner,
-    origin: &str,
-    clock: &dyn Clock,
-    index: u64,
-) -> anyhow::Result<String> {
+pub fn prove(store: &dyn Store, signer: &NoteSigner, clock: &dyn Clock, index: u64) -> anyhow::Result<String> {
     let size = store.ledger_size()?;
     anyhow::ensure!(index < size, "entry {index} does not exist: the log has {size} entries");
     let mut latest = store.latest_checkpoint()?;
     if latest.as_ref().is_none_or(|c| c.size <= index) {
-        latest = checkpoint(store, signer, origin, clock)?;
+        latest = lantern_store::sign_checkpoint(store, signer, clock.now())?;
     }
     let cp = latest.context("no checkpoint could be signed")?;
     let entry = store

@@ -325,7 +325,7 @@ async fn run(
             serve(store, vault, clock, settings, signer, demo.then_some(demo_people)).await
         }
         Command::Demo { demo_people } => serve(store, vault, clock, settings, signer, Some(demo_people)).await,
-        Command::Ledger { command } => ledger(command, store, vault, clock, settings, signer).await,
+        Command::Ledger { command } => ledger(command, store, vault, clock, signer).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -396,15 +396,13 @@ async fn ledger(
     store: Arc<dyn lantern_store::Store>,
     vault: lantern_vault::objects::ObjectVault,
     clock: Arc<dyn Clock>,
-    settings: Settings,
     signer: lantern_ledger::note::NoteSigner,
 ) -> anyhow::Result<()> {
     match command {
         LedgerCommand::Key => println!("{}", signer.verifier_key()),
         LedgerCommand::Checkpoint => {
-            let origin = settings.ledger_origin.clone();
             let made = tokio::task::spawn_blocking(move || {
-                lantern_app::ledger::checkpoint(store.as_ref(), &signer, &origin, clock.as_ref())
+                lantern_store::sign_checkpoint(store.as_ref(), &signer, clock.now())
             })
             .await??;
             match made {
@@ -413,9 +411,8 @@ async fn ledger(
             }
         }
         LedgerCommand::Prove { index } => {
-            let origin = settings.ledger_origin.clone();
             let text = tokio::task::spawn_blocking(move || {
-                lantern_app::ledger::prove(store.as_ref(), &signer, &origin, clock.as_ref(), index)
+                lantern_app::ledger::prove(store.as_ref(), &signer, clock.as_ref(), index)
             })
             .await??;
             print!("{text}");
@@ -506,16 +503,13 @@ fn spawn_checkpointer(
     settings: &Settings,
     signer: Arc<lantern_ledger::note::NoteSigner>,
 ) {
-    let origin = settings.ledger_origin.clone();
     let every = std::time::Duration::from_secs(settings.checkpoint_seconds.max(1));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            let (s, c, k, o) = (store.clone(), clock.clone(), signer.clone(), origin.clone());
-            match tokio::task::spawn_blocking(move || lantern_app::ledger::checkpoint(s.as_ref(), &k, &o, c.as_ref()))
-                .await
-            {
+            let (s, now, k) = (store.clone(), clock.now(), signer.clone());
+            match tokio::task::spawn_blocking(move || lantern_store::sign_checkpoint(s.as_ref(), &k, now)).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!("checkpoint: {e:#}"),
                 Err(e) => tracing::error!("checkpoint task: {e}"),

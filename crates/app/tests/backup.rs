@@ -33,7 +33,7 @@ fn deployment(data_dir: &Path, database_url: Option<&str>) -> (Settings, Arc<dyn
     lantern_app::load_demo(store.as_ref(), &SystemClock, 40).unwrap();
     common::add_evidence(&s, store.as_ref(), b"a synthetic scanned letter");
     common::add_evidence(&s, store.as_ref(), &vec![9u8; 200_000]);
-    lantern_app::ledger::checkpoint(store.as_ref(), &signer, &s.ledger_origin, &SystemClock).unwrap();
+    lantern_store::sign_checkpoint(store.as_ref(), &signer, time::OffsetDateTime::now_utc()).unwrap();
     (s, store)
 }
 

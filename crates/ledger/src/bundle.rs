@@ -599,6 +599,11 @@ pub fn verify(source: &mut dyn Source, pinned: Option<&NoteVerifier>) -> Report 
                 "entry {} is a `{}` of a {}, not a dossier",
                 manifest.dossier.index, entry.kind, entry.record_kind
             )));
+        } else if !entry.fields.keys().map(String::as_str).eq(DOSSIER_FIELDS) {
+            report.problems.push(Problem::Dossier(format!(
+                "it commits to the fields {:?}, a dossier to exactly {DOSSIER_FIELDS:?}",
+                entry.fields.keys().collect::<Vec<_>>()
+            )));
         } else if !manifest.dossier.redacted.is_empty() {
             report.problems.push(Problem::Dossier(
                 "no field of the dossier itself may be withheld".into(),

@@ -21,10 +21,6 @@ fn step_of(raw: &str) -> StoreResult<CaseStep> {
     CaseStep::parse("step", raw).map_err(StoreError::backend)
 }
 
-fn date_of(raw: &str) -> StoreResult<time::Date> {
-    time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")).map_err(StoreError::backend)
-}
-
 /// Appends a case's (or an obstacle's) log entry: salted commitments to its fields.
 fn log_entry(
     tx: &dyn Conn,
@@ -106,7 +102,7 @@ fn load_case(tx: &dyn Conn, id: CaseId) -> StoreResult<Option<Case>> {
             Ok(Obstacle {
                 id: ObstacleId(parse_id(&o.get::<String>(0)?)?),
                 kind: ObstacleKind::parse("kind", &o.get::<String>(1)?).map_err(StoreError::backend)?,
-                occurred_on: date_of(&o.get::<String>(2)?)?,
+                occurred_on: crate::util::parse_day(&o.get::<String>(2)?)?,
                 by_whom: o.get(3)?,
                 detail: o.get(4)?,
                 recorded_at: parse_ts(&o.get::<String>(5)?)?,

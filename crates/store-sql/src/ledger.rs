@@ -63,10 +63,7 @@ pub(crate) struct EntryHead<'a> {
 /// returns its index.
 pub(crate) fn append(tx: &dyn Conn, head: EntryHead<'_>, commitments: Commitments) -> StoreResult<u64> {
     let (fields, salts) = commitments.finish();
-    let at = head
-        .at
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(StoreError::backend)?;
+    let at = crate::util::rfc3339(head.at)?;
     let entry = Entry {
         v: ENTRY_VERSION,
         kind: head.kind.to_string(),

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::sql::{Backend, Conn, ConnExt, Row};
-use crate::util::{fmt_ts, json, parse_id, parse_ts};
+use crate::util::{fmt_day, fmt_ts, json, parse_day, parse_id, parse_ts, rfc3339};
 use crate::{insert_audit, params, SqlStore};
 
 /// Keyring purpose of a testimony's sealed parts.
@@ -56,22 +56,6 @@ struct Sealed {
     reliability_note: Option<String>,
 }
 
-const DATE: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-fn fmt_date(d: time::Date) -> String {
-    d.format(DATE).unwrap_or_default()
-}
-
-fn parse_date(s: &str) -> StoreResult<time::Date> {
-    time::Date::parse(s, DATE).map_err(StoreError::backend)
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(json)
 }
@@ -98,7 +82,7 @@ fn summary_row(tx: &dyn Conn, r: &Row) -> StoreResult<TestimonySummary> {
     Ok(TestimonySummary {
         id: TestimonyId(parse_id(&id)?),
         pseudonym: r.get(1)?,
-        given_on: parse_date(&r.get::<String>(2)?)?,
+        given_on: parse_day(&r.get::<String>(2)?)?,
         language: r.get(3)?,
         reliability: Reliability::parse("reliability", &r.get::<String>(4)?).map_err(StoreError::backend)?,
         events: ids("testimony_events", "event_id")?.into_iter().map(EventId).collect(),
@@ -218,7 +202,7 @@ fn dossier_row(tx: &dyn Conn, r: &Row) -> StoreResult<Dossier> {
         title: r.get(1)?,
         recipient: load_recipient(tx, recipient)?.ok_or(StoreError::NotFound)?,
         purpose: r.get(3)?,
-        expires: parse_date(&r.get::<String>(4)?)?,
+        expires: parse_day(&r.get::<String>(4)?)?,
         redaction: from_json(&r.get::<String>(5)?)?,
         include_files: r.get(6)?,
         testimonies: from_json(&r.get::<String>(7)?)?,
@@ -241,24 +225,24 @@ fn load_dossier(tx: &dyn Conn, id: DossierId) -> StoreResult<Option<Dossier>> {
 }
 
 /// The values an event's entry commits to.
-fn event_values(e: &Event) -> Vec<(&'static str, Value)> {
-    vec![
+fn event_values(e: &Event) -> StoreResult<Vec<(&'static str, Value)>> {
+    Ok(vec![
         ("title", json!(e.title)),
         ("start", json!(e.start)),
         ("end", json!(e.end)),
         ("place", json!(e.place)),
         ("exact_place", json!(e.exact_place)),
         ("description", json!(e.description)),
-        ("created_at", json!(rfc3339(e.created_at))),
+        ("created_at", json!(rfc3339(e.created_at)?)),
         ("created_by", json!(e.created_by)),
-    ]
+    ])
 }
 
 /// The values a testimony's entry commits to.
-fn testimony_values(t: &TestimonySummary, sealed: &Sealed, acts: &[Act]) -> Vec<(&'static str, Value)> {
-    vec![
+fn testimony_values(t: &TestimonySummary, sealed: &Sealed, acts: &[Act]) -> StoreResult<Vec<(&'static str, Value)>> {
+    Ok(vec![
         ("pseudonym", json!(t.pseudonym)),
-        ("given_on", json!(fmt_date(t.given_on))),
+        ("given_on", json!(fmt_day(t.given_on))),
         ("language", json!(t.language)),
         ("reliability", json!(t.reliability.code())),
         ("reliability_note", json!(sealed.reliability_note)),
@@ -284,9 +268,9 @@ fn testimony_values(t: &TestimonySummary, sealed: &Sealed, acts: &[Act]) -> Vec<
             "confidential",
             json!(t.confidential.iter().map(|c| c.code()).collect::<Vec<_>>()),
         ),
-        ("created_at", json!(rfc3339(t.created_at))),
+        ("created_at", json!(rfc3339(t.created_at)?)),
         ("created_by", json!(t.created_by)),
-    ]
+    ])
 }
 
 fn acts_of(summary: &TestimonySummary, sealed: &Sealed) -> Vec<Act> {
@@ -463,7 +447,7 @@ impl<B: Backend> SqlStore<B> {
                     version: Some(1),
                     at: ctx.at,
                 },
-                &event_values(&event),
+                &event_values(&event)?,
             )?;
             insert_audit(
                 tx,
@@ -554,7 +538,7 @@ impl<B: Backend> SqlStore<B> {
                 params![
                     id.to_string(),
                     t.pseudonym.trim(),
-                    fmt_date(t.given_on),
+                    fmt_day(t.given_on),
                     t.language.as_str(),
                     t.reliability.code(),
                     to_json(&acts)?,
@@ -589,7 +573,7 @@ impl<B: Backend> SqlStore<B> {
                     version: Some(1),
                     at: ctx.at,
                 },
-                &testimony_values(&summary, &sealed, &t.acts),
+                &testimony_values(&summary, &sealed, &t.acts)?,
             )?;
             insert_audit(
                 tx,
@@ -716,7 +700,7 @@ impl<B: Backend> SqlStore<B> {
                     ("decision", json!(decision_code(d.decision))),
                     ("how", json!(how)),
                     ("form", json!(d.form)),
-                    ("at", json!(rfc3339(ctx.at))),
+                    ("at", json!(rfc3339(ctx.at)?)),
                     ("by", json!(ctx.actor_name)),
                 ],
             )?;
@@ -859,9 +843,9 @@ impl<B: Backend> SqlStore<B> {
             let id = DossierId::new();
             let redaction: Vec<Redaction> = d.redaction.iter().copied().collect();
             let values: BTreeMap<&str, Value> = [
-                ("created_at", json!(rfc3339(ctx.at))),
+                ("created_at", json!(rfc3339(ctx.at)?)),
                 ("created_by", json!(ctx.actor_name)),
-                ("expires", json!(fmt_date(d.expires))),
+                ("expires", json!(fmt_day(d.expires))),
                 (
                     "files",
                     json!(files
@@ -914,7 +898,7 @@ impl<B: Backend> SqlStore<B> {
                     d.title.trim(),
                     d.recipient.to_string(),
                     d.purpose.trim(),
-                    fmt_date(d.expires),
+                    fmt_day(d.expires),
                     to_json(&redaction)?,
                     d.include_files,
                     to_json(&d.testimonies)?,
@@ -991,13 +975,13 @@ impl<B: Backend> SqlStore<B> {
                 let summary = load_summary(tx, tid)?.ok_or(StoreError::NotFound)?;
                 let sealed = self.sealed_of(tx, tid)?;
                 let acts = acts_of(&summary, &sealed);
-                Ok(owned(testimony_values(&summary, &sealed, &acts)))
+                Ok(owned(testimony_values(&summary, &sealed, &acts)?))
             }
             "event" => {
                 let e = self
                     .load_event(tx, EventId(parse_id(id)?))?
                     .ok_or(StoreError::NotFound)?;
-                Ok(owned(event_values(&e)))
+                Ok(owned(event_values(&e)?))
             }
             "evidence" => {
                 let eid = EvidenceId(parse_id(id)?);

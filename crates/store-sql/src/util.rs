@@ -23,6 +23,23 @@ pub fn parse_ts(s: &str) -> Result<OffsetDateTime, StoreError> {
         .map_err(StoreError::backend)
 }
 
+/// Formats a calendar day as stored: `YYYY-MM-DD`.
+pub(crate) fn fmt_day(d: time::Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+/// Parses a stored calendar day.
+pub(crate) fn parse_day(raw: &str) -> Result<time::Date, StoreError> {
+    time::Date::parse(raw, format_description!("[year]-[month]-[day]")).map_err(StoreError::backend)
+}
+
+/// A time as RFC 3339 text, the form log entries use.
+pub(crate) fn rfc3339(t: OffsetDateTime) -> Result<String, StoreError> {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .map_err(StoreError::backend)
+}
+
 /// Parses a stored UUID.
 pub(crate) fn parse_id(s: &str) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::parse_str(s).map_err(StoreError::backend)

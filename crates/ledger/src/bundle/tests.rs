@@ -64,6 +64,11 @@ fn file_sha() -> String {
 /// Five entries: a testimony, an unrelated audit event, an evidence record,
 /// another unrelated one, then the dossier; an earlier checkpoint at size 2.
 fn fixture_with(seed: [u8; 32]) -> Fixture {
+    fixture_full(seed, None)
+}
+
+/// The fixture, its dossier entry lacking `missing` when given.
+fn fixture_full(seed: [u8; 32], missing: Option<&str>) -> Fixture {
     let signer = NoteSigner::new(ORIGIN, &seed).unwrap();
     let (testimony, t_fields) = entry(
         "record.created",
@@ -106,7 +111,10 @@ fn fixture_with(seed: [u8; 32]) -> Fixture {
             ("records", records),
             ("redaction", json!(["witness_identity"])),
             ("title", json!("Detention testimony")),
-        ],
+        ]
+        .into_iter()
+        .filter(|(name, _)| Some(*name) != missing)
+        .collect::<Vec<_>>(),
         50,
     );
     entries.push(dossier);
@@ -532,4 +540,19 @@ fn a_manifest_of_another_format_or_none_is_refused() {
     assert!(problems(&check(&f.parts, None)).contains("lantern-dossier/9"));
     f.parts.remove(MANIFEST);
     assert_eq!(check(&f.parts, None).problems, vec![Problem::Missing(MANIFEST.into())]);
+}
+
+#[test]
+fn a_dossier_entry_without_its_fields_is_refused() {
+    let f = fixture_full([7; 32], Some("expires"));
+    let r = check(&f.parts, Some(&f.key));
+    assert!(
+        matches!(&r.problems[..], [Problem::Dossier(why)] if why.contains("a dossier to exactly")),
+        "{}",
+        problems(&r)
+    );
+    assert!(
+        r.dossier.is_empty(),
+        "an incomplete dossier entry is not reported as the dossier"
+    );
 }
