@@ -159,13 +159,19 @@ impl fmt::Display for FuzzyDate {
     }
 }
 
+/// Reads an exact calendar day written as ISO 8601 `YYYY-MM-DD` (what an
+/// HTML date input sends), naming `field` when it is not one.
+pub fn day(field: &str, raw: &str) -> Result<Date, FieldError> {
+    Date::parse(raw.trim(), iso::FORMAT).map_err(|_| FieldError::new(field, Reason::InvalidDate))
+}
+
 /// Serde for a calendar day as ISO 8601 `YYYY-MM-DD` text (the form the
 /// JSON API and the ledger use), for `#[serde(with = "crate::date::iso")]`.
 pub mod iso {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Date;
 
-    const FORMAT: &[time::format_description::FormatItem<'static>] =
+    pub(super) const FORMAT: &[time::format_description::FormatItem<'static>] =
         time::macros::format_description!("[year]-[month]-[day]");
 
     /// Writes `YYYY-MM-DD`.

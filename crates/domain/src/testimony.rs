@@ -420,17 +420,17 @@ pub fn check_testimony(t: &TestimonyDraft) -> Result<(), Vec<FieldError>> {
     }
 }
 
-/// A decision about sharing a testimony with a recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShareDecision {
-    /// The witness agreed.
-    Given,
-    /// The witness refused.
-    Declined,
-    /// An earlier agreement was withdrawn.
-    Withdrawn,
-}
+code_enum!(
+    /// A witness's decision about sharing a testimony with a recipient.
+    ShareDecision {
+        /// The witness agreed.
+        Given = "given",
+        /// The witness refused.
+        Declined = "declined",
+        /// An earlier agreement was withdrawn.
+        Withdrawn = "withdrawn",
+    }
+);
 
 /// The one rule for sharing a testimony: the witness's latest decision
 /// about this recipient must be an agreement. `decisions` are in the order

@@ -130,11 +130,7 @@ fn head(tx: &dyn Conn, record_kind: &str, record_id: &str) -> StoreResult<(u64, 
 }
 
 fn share_row(r: &Row) -> StoreResult<ShareRecord> {
-    let decision = match r.get::<String>(1)?.as_str() {
-        "given" => ShareDecision::Given,
-        "declined" => ShareDecision::Declined,
-        _ => ShareDecision::Withdrawn,
-    };
+    let decision = ShareDecision::parse("decision", &r.get::<String>(1)?).map_err(StoreError::backend)?;
     Ok(ShareRecord {
         recipient: RecipientId(parse_id(&r.get::<String>(0)?)?),
         decision,
@@ -146,14 +142,6 @@ fn share_row(r: &Row) -> StoreResult<ShareRecord> {
         at: parse_ts(&r.get::<String>(4)?)?,
         by: r.get(5)?,
     })
-}
-
-fn decision_code(d: ShareDecision) -> &'static str {
-    match d {
-        ShareDecision::Given => "given",
-        ShareDecision::Declined => "declined",
-        ShareDecision::Withdrawn => "withdrawn",
-    }
 }
 
 fn load_shares(tx: &dyn Conn, id: TestimonyId) -> StoreResult<Vec<ShareRecord>> {
@@ -678,7 +666,7 @@ impl<B: Backend> SqlStore<B> {
                     seq,
                     id.to_string(),
                     d.recipient.to_string(),
-                    decision_code(d.decision),
+                    d.decision.code(),
                     how.as_str(),
                     d.form.map(|f| f.to_string()),
                     fmt_ts(ctx.at),
@@ -697,7 +685,7 @@ impl<B: Backend> SqlStore<B> {
                 &[
                     ("testimony_id", json!(id)),
                     ("recipient_id", json!(d.recipient)),
-                    ("decision", json!(decision_code(d.decision))),
+                    ("decision", json!(d.decision.code())),
                     ("how", json!(how)),
                     ("form", json!(d.form)),
                     ("at", json!(rfc3339(ctx.at)?)),
@@ -710,7 +698,7 @@ impl<B: Backend> SqlStore<B> {
                     AuditAction::TestimonyShareConsent,
                     "testimony",
                     Some(id.to_string()),
-                    decision_code(d.decision),
+                    d.decision.code(),
                 ),
             )?;
             load_shares(tx, id)?.pop().ok_or(StoreError::NotFound)

@@ -280,11 +280,7 @@ fn yes() -> bool {
 }
 
 fn dossier_draft(b: DossierIn) -> Result<DossierDraft, FieldError> {
-    let expires = time::Date::parse(
-        b.expires.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| FieldError::new("expires", Reason::InvalidDate))?;
+    let expires = lantern_domain::date::day("expires", &b.expires)?;
     let redaction = b
         .redaction
         .iter()
@@ -345,7 +341,7 @@ async fn dossier_bundle(
 /// The dossiers an external official may see now: shared with one of the
 /// recipients the account belongs to, and not expired. Anything else is
 /// "not found", so an official learns nothing of other dossiers.
-async fn shared_with(state: &AppState, user: UserId) -> Result<Vec<Dossier>, AppError> {
+pub(crate) async fn shared_with(state: &AppState, user: UserId) -> Result<Vec<Dossier>, AppError> {
     let today = state.clock.now().date();
     let recipients: Vec<RecipientId> = state
         .db(|s| s.recipients())
@@ -358,7 +354,7 @@ async fn shared_with(state: &AppState, user: UserId) -> Result<Vec<Dossier>, App
     Ok(all.into_iter().filter(|d| d.expires >= today).collect())
 }
 
-async fn one_shared(state: &AppState, user: UserId, raw: &str) -> Result<Dossier, AppError> {
+pub(crate) async fn one_shared(state: &AppState, user: UserId, raw: &str) -> Result<Dossier, AppError> {
     let id = parse_id("id", raw, DossierId::parse)?;
     shared_with(state, user)
         .await?
@@ -687,7 +683,7 @@ impl Read for ChannelReader {
 
 /// Builds the bundle into an unlinked temporary file (so no copy of
 /// decrypted evidence stays on disk after the download) and streams it.
-async fn bundle_response(state: &AppState, ctx: &Ctx, d: Dossier) -> Result<Response, AppError> {
+pub(crate) async fn bundle_response(state: &AppState, ctx: &Ctx, d: Dossier) -> Result<Response, AppError> {
     let name = format!("dossier-{}.zip", d.id);
     let mut p = prepare(state, ctx, d).await?;
     let objects = std::mem::take(&mut p.objects);

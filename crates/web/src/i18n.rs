@@ -121,6 +121,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn testimony_vocabularies_have_labels_in_every_language() {
+        use lantern_domain::testimony as t;
+        let i18n = I18n::load().unwrap();
+        let mut keys: Vec<String> = t::BUILT_IN_ACT_TYPES.iter().map(|c| format!("act-type-{c}")).collect();
+        keys.extend(t::Degree::ALL.iter().map(|v| format!("degree-{}", v.code())));
+        keys.extend(t::SourceKind::ALL.iter().map(|v| format!("source-{}", v.code())));
+        keys.extend(t::Reliability::ALL.iter().map(|v| format!("reliability-{}", v.code())));
+        keys.extend(
+            t::ConfidentialPart::ALL
+                .iter()
+                .map(|v| format!("confidential-{}", v.code())),
+        );
+        keys.extend(t::ShareDecision::ALL.iter().map(|v| format!("decision-{}", v.code())));
+        keys.extend(t::Redaction::ALL.iter().map(|v| format!("redaction-{}", v.code())));
+        keys.extend(
+            t::RecipientKind::ALL
+                .iter()
+                .map(|v| format!("recipient-kind-{}", v.code())),
+        );
+        for (lang, _) in SOURCES {
+            let missing: Vec<_> = keys.iter().filter(|k| !i18n.has(*lang, k)).collect();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", lang.code());
+        }
+    }
+
     /// Every reason; the match makes a new variant a compile error here
     /// until it is listed, so no reason can ship without its message.
     fn every_reason() -> Vec<Reason> {

@@ -5,11 +5,10 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use lantern_domain::audit::AuditAction;
-use lantern_domain::{FieldErrors, Reason};
+use lantern_domain::FieldErrors;
 use lantern_store::{AuditEvent, AuditFilter, Page as ResultPage, PageRequest};
 use serde::Deserialize;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, Time};
+use time::{OffsetDateTime, Time};
 
 use crate::authz::{need, Authz};
 use crate::error::AppError;
@@ -36,9 +35,7 @@ fn day(field: &str, raw: &str) -> Result<Option<OffsetDateTime>, lantern_domain:
     if raw.trim().is_empty() {
         return Ok(None);
     }
-    Date::parse(raw.trim(), format_description!("[year]-[month]-[day]"))
-        .map(|d| Some(d.with_time(Time::MIDNIGHT).assume_utc()))
-        .map_err(|_| lantern_domain::FieldError::new(field, Reason::InvalidDate))
+    lantern_domain::date::day(field, raw).map(|d| Some(d.with_time(Time::MIDNIGHT).assume_utc()))
 }
 
 impl AuditQuery {

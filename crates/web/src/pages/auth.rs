@@ -267,10 +267,25 @@ struct DashboardPage {
     stats: Stats,
 }
 
+/// The start page: the dashboard, or for a role without one (an external
+/// official) the page that role works from, so logging in never ends on a
+/// refusal.
 pub(crate) async fn dashboard(
     State(state): State<AppState>,
-    auth: Authz<need::DashboardView>,
+    auth: Authz<need::OwnAccount>,
 ) -> Result<Response, AppError> {
+    use lantern_domain::policy::{allows, Permission};
+    if auth.user.must_change_password {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    if !allows(auth.user.role, Permission::DashboardView) {
+        let start = if allows(auth.user.role, Permission::DossierReceive) {
+            "/shared"
+        } else {
+            "/account"
+        };
+        return Ok(Redirect::to(start).into_response());
+    }
     let stats = state.db(|s| s.stats()).await?;
     Ok(render(&DashboardPage {
         c: Page::new(&state, &auth.ctx, "dashboard-title"),

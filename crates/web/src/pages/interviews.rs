@@ -33,10 +33,7 @@ use crate::AppState;
 /// Most cases a bulk form lists.
 const BULK_MAX: u32 = 200;
 
-fn date(field_name: &str, raw: &str) -> Result<Date, lantern_domain::FieldError> {
-    Date::parse(raw.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| lantern_domain::FieldError::new(field_name, Reason::InvalidDate))
-}
+use lantern_domain::date::day as date;
 
 fn clock_time(field_name: &str, raw: &str) -> Result<Time, lantern_domain::FieldError> {
     let raw = raw.trim();

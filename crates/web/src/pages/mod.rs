@@ -8,6 +8,7 @@ pub(crate) mod cases;
 pub(crate) mod evidence;
 pub(crate) mod interviews;
 mod people;
+pub(crate) mod testimonies;
 pub(crate) mod tracing;
 
 pub(crate) use people::photo_response;
@@ -105,6 +106,24 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         )
         .route("/evidence/{id}/download", get(evidence::download))
         .route("/evidence/{id}/transfer", post(evidence::transfer))
+        .route(
+            "/testimonies",
+            get(testimonies::list)
+                .post(testimonies::create)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/testimonies/new", get(testimonies::new_form))
+        .route("/testimonies/{id}", get(testimonies::show))
+        .route("/testimonies/{id}/sharing", post(testimonies::share))
+        .route(
+            "/dossiers",
+            get(testimonies::dossiers).post(testimonies::create_dossier),
+        )
+        .route("/dossiers/recipients", post(testimonies::create_recipient))
+        .route("/dossiers/{id}", get(testimonies::dossier))
+        .route("/dossiers/{id}/bundle", get(testimonies::bundle))
+        .route("/shared", get(testimonies::shared))
+        .route("/shared/{id}/bundle", get(testimonies::shared_bundle))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))

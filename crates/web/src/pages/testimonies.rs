@@ -1,0 +1,859 @@
+//! Testimonies, sharing decisions and dossiers in the browser: the
+//! documenter records a testimony (with a new or known event, its acts, a
+//! source and a file), records the witness's decision about each
+//! recipient, builds a dossier and downloads its bundle; an external
+//! official lists and downloads the dossiers shared with them.
+//!
+//! The same store calls and the same bundle as the JSON API
+//! ([`crate::api_testimony`]); what a user sees of a testimony is decided
+//! by the permission matrix (witness and confidential parts need
+//! `testimony_confidential`) and every read of sealed parts is audited by
+//! the store.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use lantern_domain::audit::AuditAction;
+use lantern_domain::evidence::EvidenceId;
+use lantern_domain::person::PersonId;
+use lantern_domain::policy::{allows, Permission, Role};
+use lantern_domain::testimony::{
+    Act, ConfidentialPart, Degree, DossierId, EventDraft, EventId, Involvement, RecipientId, RecipientKind, Redaction,
+    Reliability, ShareDecision, Source, SourceKind, TestimonyDraft, TestimonyId, Witness,
+};
+use lantern_domain::user::UserId;
+use lantern_domain::{FieldError, FieldErrors, Reason};
+use lantern_store::{
+    ActType, Dossier, Event, Evidence, NewShareDecision, PageRequest, Recipient, ShareRecord, TestimonyFull,
+    TestimonySummary, User,
+};
+
+use super::{field, form_status, no_errors, Pairs};
+use crate::authz::{need, Authz};
+use crate::context::Ctx;
+use crate::error::AppError;
+use crate::pages::evidence::{self as evidence_pages, Upload};
+use crate::view::{render_status, Page};
+use crate::AppState;
+
+/// Act rows the form offers (more acts can be sent through the API).
+const ACT_ROWS: usize = 2;
+
+/// Every value of a repeated form field (checkbox groups).
+fn all<'a>(form: &'a Pairs, name: &str) -> Vec<&'a str> {
+    form.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// The store names fields as the JSON API does (`recipient_id`,
+/// `testimonies[2]`); the forms name them as in `names`, so the error
+/// shows beside the field the user filled in.
+fn as_form_errors(list: FieldErrors, names: &[(&str, &str)]) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for e in list.0 {
+        let base = e.field.split('[').next().unwrap_or_default();
+        let field = names
+            .iter()
+            .find(|(api, _)| *api == base)
+            .map(|(_, form)| form.to_string())
+            .unwrap_or(e.field);
+        out.push(field, e.reason);
+    }
+    out
+}
+
+fn testimony_id(raw: &str) -> Result<TestimonyId, AppError> {
+    TestimonyId::parse("id", raw).map_err(|_| AppError::NotFound)
+}
+
+fn dossier_id(raw: &str) -> Result<DossierId, AppError> {
+    DossierId::parse("id", raw).map_err(|_| AppError::NotFound)
+}
+
+/// The label of an act type in the page's language: a built-in type's from
+/// the interface messages (`act-type-…`), an added type's from the labels
+/// the administrator gave it (else English, else its code).
+fn act_label(c: &Page, types: &[ActType], code: &str) -> String {
+    match types.iter().find(|t| t.code == code) {
+        Some(t) if t.built_in => c.label("act-type", code),
+        Some(t) => t
+            .labels
+            .get(c.lang())
+            .or_else(|| t.labels.get("en"))
+            .cloned()
+            .unwrap_or_else(|| code.to_string()),
+        None => code.to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "testimonies.html")]
+struct ListPage {
+    c: Page,
+    testimonies: Vec<TestimonySummary>,
+    total: u64,
+    events: Vec<Event>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyRead>,
+) -> Result<Response, AppError> {
+    let page = state.db(|s| s.testimonies(PageRequest::new(1, 200))).await?;
+    let events = state.db(|s| s.events()).await?;
+    Ok(render_status(
+        axum::http::StatusCode::OK,
+        &ListPage {
+            c: Page::new(&state, &auth.ctx, "testimonies-title"),
+            testimonies: page.items,
+            total: page.total,
+            events,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "testimony_new.html")]
+struct NewPage {
+    c: Page,
+    errors: FieldErrors,
+    form: Pairs,
+    events: Vec<Event>,
+    act_types: Vec<(String, String)>,
+    evidence: Vec<Evidence>,
+    rows: Vec<usize>,
+}
+
+impl NewPage {
+    fn value(&self, name: &str) -> &str {
+        field(&self.form, name)
+    }
+
+    fn checked(&self, name: &str, value: &str) -> &'static str {
+        if all(&self.form, name).contains(&value) {
+            " checked"
+        } else {
+            ""
+        }
+    }
+
+    fn degrees(&self) -> Vec<&'static str> {
+        Degree::ALL.iter().map(|d| d.code()).collect()
+    }
+
+    fn source_kinds(&self) -> Vec<&'static str> {
+        SourceKind::ALL.iter().map(|d| d.code()).collect()
+    }
+
+    fn reliabilities(&self) -> Vec<&'static str> {
+        Reliability::ALL.iter().map(|d| d.code()).collect()
+    }
+
+    fn confidential_parts(&self) -> Vec<&'static str> {
+        ConfidentialPart::ALL.iter().map(|d| d.code()).collect()
+    }
+}
+
+async fn new_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Result<Response, AppError> {
+    let events = state.db(|s| s.events()).await?;
+    let types = state.db(|s| s.act_types()).await?;
+    let evidence = state.db(|s| s.evidence_list(PageRequest::new(1, 200))).await?.items;
+    let c = Page::new(state, ctx, "testimony-new");
+    let act_types = types
+        .iter()
+        .map(|t| (t.code.clone(), act_label(&c, &types, &t.code)))
+        .collect();
+    let status = form_status(&errors);
+    Ok(render_status(
+        status,
+        &NewPage {
+            c,
+            errors,
+            form,
+            events,
+            act_types,
+            evidence,
+            rows: (0..ACT_ROWS).collect(),
+        },
+    ))
+}
+
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyWrite>,
+) -> Result<Response, AppError> {
+    let today = state.clock.now().date().to_string();
+    let form = vec![
+        ("given_on".to_string(), today),
+        ("reliability".to_string(), Reliability::NotAssessed.code().to_string()),
+    ];
+    new_page(&state, &auth.ctx, no_errors(), form).await
+}
+
+/// Collects a field's result into `errors`, keeping the value when good.
+fn keep<T>(errors: &mut FieldErrors, r: Result<T, FieldError>) -> Option<T> {
+    errors.take(r)
+}
+
+/// The event the form names: a known one, or a new one to create, whose
+/// field errors are named `event_title`, `event_start` ….
+enum EventChoice {
+    Known(EventId),
+    New(EventDraft),
+}
+
+fn event_choice(form: &Pairs, today: time::Date, errors: &mut FieldErrors) -> Option<EventChoice> {
+    let chosen = field(form, "event").trim();
+    if !chosen.is_empty() {
+        return keep(errors, EventId::parse("event", chosen)).map(EventChoice::Known);
+    }
+    let parsed = EventDraft::parse(
+        field(form, "event_title"),
+        field(form, "event_start"),
+        field(form, "event_end"),
+        field(form, "event_place"),
+        field(form, "event_exact_place"),
+        field(form, "event_description"),
+        today,
+    );
+    match parsed {
+        Ok(d) => Some(EventChoice::New(d)),
+        Err(list) => {
+            for e in list {
+                errors.push(format!("event_{}", e.field), e.reason);
+            }
+            None
+        }
+    }
+}
+
+/// The non-empty lines of a text area.
+fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The acts the form fills in; a row with no type is left out. The event
+/// is `event` (a stand-in until a new event is created).
+fn acts(form: &Pairs, event: EventId, errors: &mut FieldErrors) -> Vec<Act> {
+    let mut out = Vec::new();
+    for i in 0..ACT_ROWS {
+        let name = |sub: &str| format!("acts[{i}].{sub}");
+        let act_type = field(form, &name("act_type")).trim();
+        if act_type.is_empty() {
+            continue;
+        }
+        let perpetrators = lines(field(form, &name("perpetrators")));
+        let degree = if perpetrators.is_empty() {
+            Some(Degree::Suspected)
+        } else {
+            keep(errors, Degree::parse(&name("degree"), field(form, &name("degree"))))
+        };
+        let consequences = field(form, &name("consequences")).trim();
+        if let Some(degree) = degree {
+            out.push(Act {
+                event,
+                act_type: act_type.to_string(),
+                victims: lines(field(form, &name("victims"))),
+                perpetrators: perpetrators
+                    .into_iter()
+                    .map(|name| Involvement { name, degree })
+                    .collect(),
+                consequences: (!consequences.is_empty()).then(|| consequences.to_string()),
+            });
+        }
+    }
+    out
+}
+
+/// The testimony the form describes, with `event` standing for its event.
+fn draft(form: &Pairs, event: EventId, today: time::Date, errors: &mut FieldErrors) -> Option<TestimonyDraft> {
+    let witness = match field(form, "witness_kind") {
+        "registered" => keep(errors, PersonId::parse("witness_person", field(form, "witness_person")))
+            .map(|person| Witness::Registered { person }),
+        _ => {
+            let contact = field(form, "witness_contact").trim();
+            Some(Witness::Sealed {
+                name: field(form, "witness_name").to_string(),
+                contact: (!contact.is_empty()).then(|| contact.to_string()),
+            })
+        }
+    };
+    let given_on = keep(errors, lantern_domain::date::day("given_on", field(form, "given_on")));
+    if given_on.is_some_and(|d| d > today) {
+        errors.push("given_on", Reason::DateInFuture);
+    }
+    let reliability = keep(errors, Reliability::parse("reliability", field(form, "reliability")));
+    let confidential = all(form, "confidential")
+        .into_iter()
+        .filter_map(|c| keep(errors, ConfidentialPart::parse("confidential", c)))
+        .collect();
+    let evidence: Vec<EvidenceId> = all(form, "evidence")
+        .into_iter()
+        .filter_map(|e| keep(errors, EvidenceId::parse("evidence", e)))
+        .collect();
+    let citation = field(form, "sources[0].citation").trim();
+    let sources = if citation.is_empty() {
+        Vec::new()
+    } else {
+        let link = field(form, "sources[0].link").trim();
+        keep(
+            errors,
+            SourceKind::parse("sources[0].kind", field(form, "sources[0].kind")),
+        )
+        .map(|kind| {
+            vec![Source {
+                kind,
+                citation: citation.to_string(),
+                link: (!link.is_empty()).then(|| link.to_string()),
+                evidence: None,
+            }]
+        })
+        .unwrap_or_default()
+    };
+    let acts = acts(form, event, errors);
+    let note = field(form, "reliability_note").trim();
+    let (Some(witness), Some(given_on), Some(reliability)) = (witness, given_on, reliability) else {
+        return None;
+    };
+    let draft = TestimonyDraft {
+        witness,
+        pseudonym: field(form, "pseudonym").to_string(),
+        given_on,
+        language: field(form, "language").to_string(),
+        narrative: field(form, "narrative").to_string(),
+        events: vec![event],
+        acts,
+        sources,
+        evidence,
+        reliability,
+        reliability_note: (!note.is_empty()).then(|| note.to_string()),
+        confidential,
+    };
+    match draft.cleaned() {
+        Ok(d) => Some(d),
+        Err(list) => {
+            for e in list {
+                errors.push(e.field, e.reason);
+            }
+            None
+        }
+    }
+}
+
+/// Records a testimony from the form. Everything is checked before
+/// anything is written: the fields, the known event, the registered
+/// witness; then the file (if any) becomes an evidence record, a new
+/// event is created, and the testimony cites both. A refusal on the way
+/// deletes the stored file and shows the form again with what was typed.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyWrite>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
+    let upload = match evidence_pages::receive(&state, multipart).await {
+        Ok(u) => u,
+        Err(AppError::Invalid(errors)) => return new_page(&state, &auth.ctx, errors, Vec::new()).await,
+        Err(e) => return Err(e),
+    };
+    let form = upload.fields.clone();
+    match record(&state, &auth.ctx, upload).await {
+        Ok(id) => Ok(Redirect::to(&format!("/testimonies/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => new_page(&state, &auth.ctx, errors, form).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn record(state: &AppState, ctx: &Ctx, upload: Upload) -> Result<TestimonyId, AppError> {
+    let form = upload.fields.clone();
+    let today = state.clock.now().date();
+    let mut errors = FieldErrors::new();
+    let choice = event_choice(&form, today, &mut errors);
+    let stand_in = match &choice {
+        Some(EventChoice::Known(id)) => *id,
+        _ => EventId(uuid::Uuid::nil()),
+    };
+    let draft = draft(&form, stand_in, today, &mut errors);
+    if let Some(EventChoice::Known(id)) = &choice {
+        let id = *id;
+        if state.db(move |s| s.event(id)).await?.is_none() {
+            errors.push("event", Reason::NotFound);
+        }
+    }
+    if let Some(Witness::Registered { person }) = draft.as_ref().map(|d| &d.witness) {
+        let person = *person;
+        if state.db(move |s| s.person(person)).await?.is_none() {
+            errors.push("witness_person", Reason::NotFound);
+        }
+    }
+    let (Some(choice), Some(mut draft), true) = (choice, draft, errors.is_empty()) else {
+        evidence_pages::discard(state, &upload).await;
+        return Err(errors.into());
+    };
+    if let Some((_, _, filename)) = &upload.file {
+        let title = match field(&form, "evidence_title").trim() {
+            "" => filename.clone().unwrap_or_else(|| draft.pseudonym.clone()),
+            t => t.to_string(),
+        };
+        let fields = vec![
+            ("title".to_string(), title),
+            ("received_from".to_string(), draft.pseudonym.clone()),
+            ("received_how".to_string(), field(&form, "evidence_how").to_string()),
+        ];
+        let added = evidence_pages::record(
+            state,
+            ctx,
+            Upload {
+                fields,
+                file: upload.file.clone(),
+            },
+            None,
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(list) => as_form_errors(
+                list,
+                &[
+                    ("title", "evidence_title"),
+                    ("received_how", "evidence_how"),
+                    ("received_from", "pseudonym"),
+                ],
+            )
+            .into(),
+            other => other,
+        })?;
+        draft.evidence.push(added.evidence.id);
+    }
+    if let EventChoice::New(event) = choice {
+        let audit = ctx.audit(state.clock.now());
+        let created = state.db(move |s| s.create_event(&event, &audit)).await?;
+        draft.events = vec![created.id];
+        for act in &mut draft.acts {
+            act.event = created.id;
+        }
+    }
+    let audit = ctx.audit(state.clock.now());
+    let t = state.db(move |s| s.create_testimony(&draft, &audit)).await?;
+    Ok(t.id)
+}
+
+#[derive(Template)]
+#[template(path = "testimony_view.html")]
+struct ViewPage {
+    c: Page,
+    t: TestimonyFull,
+    events: Vec<Event>,
+    evidence: Vec<Evidence>,
+    act_types: Vec<ActType>,
+    shares: Vec<(ShareRecord, String)>,
+    recipients: Vec<Recipient>,
+    confidential: bool,
+    errors: FieldErrors,
+    form: Pairs,
+}
+
+impl ViewPage {
+    fn act_label(&self, code: &str) -> String {
+        act_label(&self.c, &self.act_types, code)
+    }
+
+    fn event_title(&self, id: &EventId) -> String {
+        self.events
+            .iter()
+            .find(|e| e.id == *id)
+            .map(|e| e.title.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn value(&self, name: &str) -> &str {
+        field(&self.form, name)
+    }
+
+    fn decisions(&self) -> Vec<&'static str> {
+        ShareDecision::ALL.iter().map(|d| d.code()).collect()
+    }
+
+    fn is_marked(&self, part: &str) -> bool {
+        self.t.summary.confidential.iter().any(|c| c.code() == part)
+    }
+}
+
+async fn view_page(
+    state: &AppState,
+    ctx: &Ctx,
+    role: Role,
+    id: TestimonyId,
+    errors: FieldErrors,
+    form: Pairs,
+) -> Result<Response, AppError> {
+    let confidential = allows(role, Permission::TestimonyConfidential);
+    let audit = ctx.audit(state.clock.now());
+    let t = state.db(move |s| s.read_testimony(id, confidential, &audit)).await?;
+    let events = state.db(|s| s.events()).await?;
+    let events: Vec<Event> = events
+        .into_iter()
+        .filter(|e| t.summary.events.contains(&e.id))
+        .map(|mut e| {
+            if !confidential {
+                e.exact_place = None;
+            }
+            e
+        })
+        .collect();
+    let cited = t.summary.evidence.clone();
+    let evidence = state
+        .db(move |s| {
+            cited
+                .iter()
+                .filter_map(|id| s.evidence(*id).transpose())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let act_types = state.db(|s| s.act_types()).await?;
+    let (shares, recipients) = if confidential {
+        let recipients = state.db(|s| s.recipients()).await?;
+        let shares = state
+            .db(move |s| s.share_decisions(id))
+            .await?
+            .into_iter()
+            .map(|r| {
+                let name = recipients
+                    .iter()
+                    .find(|x| x.id == r.recipient)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
+                (r, name)
+            })
+            .collect();
+        (shares, recipients)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let status = form_status(&errors);
+    Ok(render_status(
+        status,
+        &ViewPage {
+            c: Page::new(state, ctx, "testimony-title"),
+            t,
+            events,
+            evidence,
+            act_types,
+            shares,
+            recipients,
+            confidential,
+            errors,
+            form,
+        },
+    ))
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyRead>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = testimony_id(&id)?;
+    view_page(&state, &auth.ctx, auth.user.role, id, no_errors(), Vec::new()).await
+}
+
+/// Records the witness's decision about one recipient.
+pub(crate) async fn share(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyWrite>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = testimony_id(&id)?;
+    let mut errors = FieldErrors::new();
+    let recipient = keep(&mut errors, RecipientId::parse("recipient", field(&form, "recipient")));
+    let decision = keep(&mut errors, ShareDecision::parse("decision", field(&form, "decision")));
+    if let (Some(recipient), Some(decision), true) = (recipient, decision, errors.is_empty()) {
+        let new = NewShareDecision {
+            recipient,
+            decision,
+            how: field(&form, "how").to_string(),
+            form: None,
+        };
+        let audit = auth.ctx.audit(state.clock.now());
+        match state.db(move |s| s.record_share_decision(id, &new, &audit)).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/testimonies/{id}#sharing")).into_response()),
+            Err(AppError::Invalid(e)) => errors = as_form_errors(e, &[("recipient_id", "recipient")]),
+            Err(e) => return Err(e),
+        }
+    }
+    view_page(&state, &auth.ctx, auth.user.role, id, errors, form).await
+}
+
+#[derive(Template)]
+#[template(path = "dossiers.html")]
+struct DossiersPage {
+    c: Page,
+    dossiers: Vec<Dossier>,
+    recipients: Vec<Recipient>,
+    officials: Vec<User>,
+    testimonies: Vec<TestimonySummary>,
+    errors: FieldErrors,
+    form: Pairs,
+}
+
+impl DossiersPage {
+    fn value(&self, name: &str) -> &str {
+        field(&self.form, name)
+    }
+
+    fn checked(&self, name: &str, value: &str) -> &'static str {
+        if all(&self.form, name).contains(&value) {
+            " checked"
+        } else {
+            ""
+        }
+    }
+
+    fn redactions(&self) -> Vec<&'static str> {
+        Redaction::ALL.iter().map(|d| d.code()).collect()
+    }
+
+    fn recipient_kinds(&self) -> Vec<&'static str> {
+        RecipientKind::ALL.iter().map(|d| d.code()).collect()
+    }
+
+    fn official_name(&self, id: &UserId) -> String {
+        self.officials
+            .iter()
+            .find(|u| u.id == *id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+}
+
+async fn dossiers_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: Pairs) -> Result<Response, AppError> {
+    let dossiers = state.db(|s| s.dossiers(None)).await?;
+    let recipients = state.db(|s| s.recipients()).await?;
+    let officials = state
+        .db(|s| s.users())
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::ExternalOfficial && !u.disabled)
+        .collect();
+    let testimonies = state.db(|s| s.testimonies(PageRequest::new(1, 200))).await?.items;
+    let status = form_status(&errors);
+    Ok(render_status(
+        status,
+        &DossiersPage {
+            c: Page::new(state, ctx, "dossiers-title"),
+            dossiers,
+            recipients,
+            officials,
+            testimonies,
+            errors,
+            form,
+        },
+    ))
+}
+
+pub(crate) async fn dossiers(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierManage>,
+) -> Result<Response, AppError> {
+    let today = state.clock.now().date();
+    let form = vec![
+        ("include_files".to_string(), "yes".to_string()),
+        ("redaction".to_string(), Redaction::WitnessIdentity.code().to_string()),
+        ("expires".to_string(), (today + time::Duration::days(90)).to_string()),
+    ];
+    dossiers_page(&state, &auth.ctx, no_errors(), form).await
+}
+
+/// Builds a dossier from the form; the store refuses testimonies whose
+/// witness has not agreed to share with the recipient.
+pub(crate) async fn create_dossier(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierManage>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let title = keep(
+        &mut errors,
+        lantern_domain::text::required_text("title", field(&form, "title"), lantern_domain::testimony::MAX_SHORT),
+    );
+    let purpose = keep(
+        &mut errors,
+        lantern_domain::text::required_text("purpose", field(&form, "purpose"), lantern_domain::testimony::MAX_NOTE),
+    );
+    let recipient = keep(&mut errors, RecipientId::parse("recipient", field(&form, "recipient")));
+    let expires = keep(
+        &mut errors,
+        lantern_domain::date::day("expires", field(&form, "expires")),
+    );
+    let redaction: BTreeSet<Redaction> = all(&form, "redaction")
+        .into_iter()
+        .filter_map(|r| keep(&mut errors, Redaction::parse("redaction", r)))
+        .collect();
+    let testimonies: Vec<TestimonyId> = all(&form, "testimonies")
+        .into_iter()
+        .filter_map(|t| keep(&mut errors, TestimonyId::parse("testimonies", t)))
+        .collect();
+    if testimonies.is_empty() {
+        errors.push("testimonies", Reason::Required);
+    }
+    if let (Some(title), Some(purpose), Some(recipient), Some(expires), true) =
+        (title, purpose, recipient, expires, errors.is_empty())
+    {
+        let draft = lantern_domain::testimony::DossierDraft {
+            title,
+            recipient,
+            purpose,
+            expires,
+            redaction,
+            testimonies,
+            evidence: Vec::new(),
+            include_files: field(&form, "include_files") == "yes",
+        };
+        let audit = auth.ctx.audit(state.clock.now());
+        match state.db(move |s| s.create_dossier(&draft, &audit)).await {
+            Ok(d) => return Ok(Redirect::to(&format!("/dossiers/{}", d.id)).into_response()),
+            Err(AppError::Invalid(e)) => {
+                errors = as_form_errors(e, &[("recipient_id", "recipient"), ("testimonies", "testimonies")])
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    dossiers_page(&state, &auth.ctx, errors, form).await
+}
+
+/// Registers a recipient and the external-official accounts that receive
+/// its dossiers.
+pub(crate) async fn create_recipient(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierManage>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let kind = keep(
+        &mut errors,
+        RecipientKind::parse("recipient_kind", field(&form, "recipient_kind")),
+    );
+    let users: Vec<UserId> = all(&form, "officials")
+        .into_iter()
+        .filter_map(|u| {
+            let parsed = uuid::Uuid::parse_str(u.trim())
+                .map(UserId)
+                .map_err(|_| FieldError::new("officials", Reason::InvalidId));
+            keep(&mut errors, parsed)
+        })
+        .collect();
+    if let (Some(kind), true) = (kind, errors.is_empty()) {
+        let name = field(&form, "recipient_name").to_string();
+        let language = field(&form, "recipient_language").to_string();
+        let audit = auth.ctx.audit(state.clock.now());
+        match state
+            .db(move |s| s.create_recipient(&name, kind, &language, &users, &audit))
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/dossiers#recipients").into_response()),
+            Err(AppError::Invalid(list)) => {
+                errors = as_form_errors(
+                    list,
+                    &[
+                        ("name", "recipient_name"),
+                        ("language", "recipient_language"),
+                        ("kind", "recipient_kind"),
+                        ("users", "officials"),
+                    ],
+                )
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    dossiers_page(&state, &auth.ctx, errors, form).await
+}
+
+#[derive(Template)]
+#[template(path = "dossier_view.html")]
+struct DossierPage {
+    c: Page,
+    d: Dossier,
+    key: Option<String>,
+    download: String,
+}
+
+fn verifier_key(state: &AppState) -> Option<String> {
+    state.signer.get().map(|s| s.verifier_key())
+}
+
+pub(crate) async fn dossier(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierManage>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = dossier_id(&id)?;
+    let d = state.db(move |s| s.dossier(id)).await?.ok_or(AppError::NotFound)?;
+    Ok(render_status(
+        axum::http::StatusCode::OK,
+        &DossierPage {
+            c: Page::new(&state, &auth.ctx, "dossier-title"),
+            download: format!("/dossiers/{}/bundle", d.id),
+            d,
+            key: verifier_key(&state),
+        },
+    ))
+}
+
+pub(crate) async fn bundle(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierManage>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = dossier_id(&id)?;
+    let d = state.db(move |s| s.dossier(id)).await?.ok_or(AppError::NotFound)?;
+    crate::api_testimony::bundle_response(&state, &auth.ctx, d).await
+}
+
+#[derive(Template)]
+#[template(path = "shared_dossiers.html")]
+struct SharedPage {
+    c: Page,
+    dossiers: Vec<Dossier>,
+    key: Option<String>,
+}
+
+/// An external official's dossiers: only theirs, only until they expire.
+pub(crate) async fn shared(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierReceive>,
+) -> Result<Response, AppError> {
+    let dossiers = crate::api_testimony::shared_with(&state, auth.user.id).await?;
+    let event = auth.ctx.audit(state.clock.now()).event(
+        AuditAction::DossierView,
+        "dossier",
+        None,
+        &format!("{} listed", dossiers.len()),
+    );
+    state.db(move |s| s.record_audit(&event)).await?;
+    Ok(render_status(
+        axum::http::StatusCode::OK,
+        &SharedPage {
+            c: Page::new(&state, &auth.ctx, "shared-title"),
+            dossiers,
+            key: verifier_key(&state),
+        },
+    ))
+}
+
+pub(crate) async fn shared_bundle(
+    State(state): State<AppState>,
+    auth: Authz<need::DossierReceive>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let d = crate::api_testimony::one_shared(&state, auth.user.id, &id).await?;
+    crate::api_testimony::bundle_response(&state, &auth.ctx, d).await
+}
