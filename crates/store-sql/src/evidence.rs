@@ -398,6 +398,19 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
+    pub(crate) fn evidence_unsealed(&self, page: PageRequest) -> StoreResult<Vec<(Evidence, EvidenceDetails)>> {
+        let records = self.evidence_page(page)?.items;
+        self.read(|tx| {
+            records
+                .into_iter()
+                .map(|e| {
+                    let details = self.details_in(tx, e.id)?;
+                    Ok((e, details))
+                })
+                .collect()
+        })
+    }
+
     fn details_in(&self, tx: &dyn Conn, id: EvidenceId) -> StoreResult<EvidenceDetails> {
         let sealed: Vec<u8> = tx
             .query_opt("SELECT protected FROM evidence WHERE id = ?1", params![id.to_string()])?

@@ -709,6 +709,18 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     ) -> StoreResult<lantern_store::TestimonyFull> {
         self.read_testimony_in(id, confidential, ctx)
     }
+    fn testimonies_for_index(
+        &self,
+        page: lantern_store::PageRequest,
+    ) -> StoreResult<Vec<lantern_store::TestimonyFull>> {
+        self.testimonies_unsealed(page)
+    }
+    fn evidence_for_index(
+        &self,
+        page: lantern_store::PageRequest,
+    ) -> StoreResult<Vec<(lantern_store::Evidence, lantern_store::EvidenceDetails)>> {
+        self.evidence_unsealed(page)
+    }
     fn record_share_decision(
         &self,
         id: lantern_domain::testimony::TestimonyId,

@@ -603,6 +603,30 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
+    /// A testimony with the parts `confidential` allows unsealed.
+    fn full_in(&self, tx: &dyn Conn, id: TestimonyId, confidential: bool) -> StoreResult<TestimonyFull> {
+        let summary = load_summary(tx, id)?.ok_or(StoreError::NotFound)?;
+        let sealed = self.sealed_of(tx, id)?;
+        let hidden = |part: ConfidentialPart| !confidential && summary.confidential.contains(&part);
+        let mut acts = acts_of(&summary, &sealed);
+        for a in &mut acts {
+            if hidden(ConfidentialPart::Victims) {
+                a.victims.clear();
+            }
+            if hidden(ConfidentialPart::Perpetrators) {
+                a.perpetrators.clear();
+            }
+        }
+        Ok(TestimonyFull {
+            witness: confidential.then(|| sealed.witness.clone()),
+            narrative: (!hidden(ConfidentialPart::Narrative)).then(|| sealed.narrative.clone()),
+            acts,
+            sources: (!hidden(ConfidentialPart::Sources)).then(|| sealed.sources.clone()),
+            reliability_note: sealed.reliability_note.clone(),
+            summary,
+        })
+    }
+
     pub(crate) fn read_testimony_in(
         &self,
         id: TestimonyId,
@@ -610,32 +634,26 @@ impl<B: Backend> SqlStore<B> {
         ctx: &AuditContext,
     ) -> StoreResult<TestimonyFull> {
         self.write(|tx| {
-            let summary = load_summary(tx, id)?.ok_or(StoreError::NotFound)?;
-            let sealed = self.sealed_of(tx, id)?;
-            let hidden = |part: ConfidentialPart| !confidential && summary.confidential.contains(&part);
-            let mut acts = acts_of(&summary, &sealed);
-            for a in &mut acts {
-                if hidden(ConfidentialPart::Victims) {
-                    a.victims.clear();
-                }
-                if hidden(ConfidentialPart::Perpetrators) {
-                    a.perpetrators.clear();
-                }
-            }
+            let full = self.full_in(tx, id, confidential)?;
             let action = if confidential {
                 AuditAction::TestimonyReadConfidential
             } else {
                 AuditAction::TestimonyView
             };
             insert_audit(tx, &ctx.event(action, "testimony", Some(id.to_string()), ""))?;
-            Ok(TestimonyFull {
-                witness: confidential.then(|| sealed.witness.clone()),
-                narrative: (!hidden(ConfidentialPart::Narrative)).then(|| sealed.narrative.clone()),
-                acts,
-                sources: (!hidden(ConfidentialPart::Sources)).then(|| sealed.sources.clone()),
-                reliability_note: sealed.reliability_note.clone(),
-                summary,
-            })
+            Ok(full)
+        })
+    }
+
+    pub(crate) fn testimonies_unsealed(&self, page: PageRequest) -> StoreResult<Vec<TestimonyFull>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT id FROM testimonies ORDER BY created_at, id LIMIT ?1 OFFSET ?2",
+                params![page.size as i64, page.offset() as i64],
+            )?
+            .iter()
+            .map(|r| self.full_in(tx, TestimonyId(parse_id(&r.get::<String>(0)?)?), true))
+            .collect()
         })
     }
 

@@ -2068,6 +2068,30 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         actions.contains(&"testimony.view") && actions.contains(&"testimony.read_confidential"),
         "{actions:?}"
     );
+    // The full-text index reads every part, oldest first, a page at a
+    // time, and leaves no audit event (no person reads them there).
+    let indexed = store.testimonies_for_index(PageRequest::new(1, 10)).unwrap();
+    assert_eq!(indexed.len(), 2);
+    assert_eq!(indexed[1].summary.id, t.id);
+    assert_eq!(indexed[1].witness, Some(draft.witness.clone()));
+    assert_eq!(indexed[1].narrative.as_deref(), Some(draft.narrative.as_str()));
+    assert_eq!(indexed[1].acts[0].perpetrators.len(), 1);
+    assert_eq!(
+        store.testimonies_for_index(PageRequest::new(2, 1)).unwrap()[0]
+            .summary
+            .id,
+        t.id
+    );
+    assert!(store.testimonies_for_index(PageRequest::new(3, 1)).unwrap().is_empty());
+    let with_details = store.evidence_for_index(PageRequest::new(1, 10)).unwrap();
+    assert!(with_details.iter().any(|(e, _)| e.id == evidence.id));
+    let after = store
+        .audit_events(&AuditFilter {
+            record_id: Some(t.id.to_string()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(after.items.len(), reads.items.len());
 
     let recipient = store
         .create_recipient(

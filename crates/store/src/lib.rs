@@ -469,6 +469,15 @@ pub trait Store: Send + Sync {
         confidential: bool,
         ctx: &AuditContext,
     ) -> StoreResult<TestimonyFull>;
+    /// Testimonies with every sealed part open (witness, confidential
+    /// parts), oldest first, a page at a time: only for building the
+    /// in-memory full-text index, which filters every search by what the
+    /// searcher may see. Not audited, as no person reads them here; what a
+    /// user opens goes through [`Store::read_testimony`], which is.
+    fn testimonies_for_index(&self, page: PageRequest) -> StoreResult<Vec<TestimonyFull>>;
+    /// Evidence records, newest first, with their protected details, for
+    /// the same index and on the same terms.
+    fn evidence_for_index(&self, page: PageRequest) -> StoreResult<Vec<(Evidence, EvidenceDetails)>>;
     /// Records a witness's decision about sharing a testimony with a
     /// recipient (append-only; the latest decision counts).
     fn record_share_decision(

@@ -203,7 +203,9 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
     let tracers = vec![Caseworker, FamilyLiaison];
     let all = Role::ALL.to_vec();
     vec![
-        ("GET", "/".into(), staff.clone()),
+        // Every role has a start page: an external official's is the list
+        // of dossiers shared with them.
+        ("GET", "/".into(), Role::ALL.to_vec()),
         ("GET", "/people".into(), readers.clone()),
         ("GET", "/people/new".into(), vec![Registrar]),
         ("POST", "/people".into(), vec![Registrar]),
@@ -347,6 +349,62 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("GET", "/api/v1/interpreters".into(), case_readers.clone()),
         ("POST", "/api/v1/interpreters".into(), vec![Administrator]),
         ("GET", "/evidence".into(), vec![Caseworker, Documenter, Auditor]),
+        ("GET", "/testimonies".into(), vec![Caseworker, Documenter]),
+        ("POST", "/testimonies".into(), vec![Documenter]),
+        ("GET", "/testimonies/new".into(), vec![Documenter]),
+        (
+            "GET",
+            format!("/testimonies/{}", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        (
+            "POST",
+            format!("/testimonies/{}/sharing", uuid_zero()),
+            vec![Documenter],
+        ),
+        ("GET", "/dossiers".into(), vec![Documenter]),
+        ("POST", "/dossiers".into(), vec![Documenter]),
+        ("POST", "/dossiers/recipients".into(), vec![Documenter]),
+        ("GET", format!("/dossiers/{}", uuid_zero()), vec![Documenter]),
+        ("GET", format!("/dossiers/{}/bundle", uuid_zero()), vec![Documenter]),
+        ("GET", "/shared".into(), vec![ExternalOfficial]),
+        ("GET", format!("/shared/{}/bundle", uuid_zero()), vec![ExternalOfficial]),
+        ("GET", "/api/v1/act-types".into(), vec![Caseworker, Documenter]),
+        ("POST", "/api/v1/act-types".into(), vec![Administrator]),
+        ("GET", "/api/v1/events".into(), vec![Caseworker, Documenter]),
+        ("POST", "/api/v1/events".into(), vec![Documenter]),
+        ("GET", "/api/v1/testimonies".into(), vec![Caseworker, Documenter]),
+        ("POST", "/api/v1/testimonies".into(), vec![Documenter]),
+        (
+            "GET",
+            format!("/api/v1/testimonies/{}", uuid_zero()),
+            vec![Caseworker, Documenter],
+        ),
+        (
+            "POST",
+            format!("/api/v1/testimonies/{}/sharing", uuid_zero()),
+            vec![Documenter],
+        ),
+        ("GET", "/api/v1/recipients".into(), vec![Documenter]),
+        ("POST", "/api/v1/recipients".into(), vec![Documenter]),
+        ("GET", "/api/v1/dossiers".into(), vec![Documenter]),
+        ("POST", "/api/v1/dossiers".into(), vec![Documenter]),
+        (
+            "GET",
+            format!("/api/v1/dossiers/{}/bundle", uuid_zero()),
+            vec![Documenter],
+        ),
+        ("GET", "/api/v1/shared-dossiers".into(), vec![ExternalOfficial]),
+        (
+            "GET",
+            format!("/api/v1/shared-dossiers/{}", uuid_zero()),
+            vec![ExternalOfficial],
+        ),
+        (
+            "GET",
+            format!("/api/v1/shared-dossiers/{}/bundle", uuid_zero()),
+            vec![ExternalOfficial],
+        ),
         ("POST", "/evidence".into(), vec![Caseworker, Documenter]),
         (
             "GET",
