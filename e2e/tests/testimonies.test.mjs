@@ -92,6 +92,12 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   assert.ok((await page.textContent("#witness")).includes(WITNESS), "a documenter sees the witness");
   await page.screenshot({ path: join(screenshots, "testimony-en.png"), fullPage: true });
 
+  // Found by a Latin spelling of the witness's name (documenters see it).
+  await page.goto(lantern.base + "/search");
+  await page.fill("#q", "Maryam");
+  await Promise.all([page.waitForURL(/\/search\?q=Maryam$/), page.click('form[action="/search"] button[type=submit]')]);
+  assert.ok(await page.locator(`ol.results a[href="${new URL(testimony).pathname}"]`).count() === 1, "found by search");
+
   // A dossier cannot be built before the witness agrees.
   await page.goto(lantern.base + "/dossiers");
   await page.fill("#title", "Detention at building three");
@@ -158,7 +164,7 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
       await Promise.all([page.waitForLoadState("load"), page.click(`.lang-switch button[value="${lang}"]`)]);
       await page.waitForFunction((l) => document.documentElement.lang === l, lang);
     }
-    for (const path of ["/testimonies", "/testimonies/new", new URL(testimony).pathname, "/dossiers", new URL(dossier).pathname]) {
+    for (const path of ["/search?q=Maryam", "/testimonies", "/testimonies/new", new URL(testimony).pathname, "/dossiers", new URL(dossier).pathname]) {
       await page.goto(lantern.base + path);
       const violations = await axeViolations(page);
       if (violations.length) failures.push({ lang, path, violations });

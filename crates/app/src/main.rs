@@ -493,6 +493,14 @@ async fn serve(
     let config = lantern_app::web_config(&settings);
     let state = tokio::task::spawn_blocking(move || lantern_web::AppState::new(store, vault, clock, config)).await??;
     state.set_signer(signer);
+    // The search index fills in the background so a large registry does
+    // not hold the start back; searches say when it is not complete yet.
+    let indexing = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = indexing.build_search_index().await {
+            tracing::error!("search index not built: {e}");
+        }
+    });
     lantern_app::serve(listener, state, shutdown_signal()).await
 }
 

@@ -88,6 +88,9 @@ code_enum!(
         DossierReceive = "dossier_receive",
         /// Extend the vocabulary of act types.
         VocabularyManage = "vocabulary_manage",
+        /// Search the text of testimonies and evidence records (each
+        /// search looks only into what the role may read of them).
+        TextSearch = "text_search",
     }
 );
 
@@ -123,6 +126,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::TestimonyConfidential | P::TestimonyWrite | P::DossierManage => matches!(role, R::Documenter),
         P::DossierReceive => matches!(role, R::ExternalOfficial),
         P::VocabularyManage => matches!(role, R::Administrator),
+        P::TextSearch => allows(role, P::TestimonyRead) || allows(role, P::EvidenceRead),
     }
 }
 

@@ -206,3 +206,18 @@ pub struct Disclosure {
     /// Every committed field's value and salt.
     pub fields: BTreeMap<String, (serde_json::Value, [u8; 32])>,
 }
+
+impl TestimonyFull {
+    /// A draft just recorded, with the summary the store returned, as the
+    /// whole testimony (every part open): what its recorder already holds.
+    pub fn recorded(draft: lantern_domain::testimony::TestimonyDraft, summary: TestimonySummary) -> TestimonyFull {
+        TestimonyFull {
+            summary,
+            witness: Some(draft.witness),
+            narrative: Some(draft.narrative),
+            acts: draft.acts,
+            sources: Some(draft.sources),
+            reliability_note: draft.reliability_note,
+        }
+    }
+}

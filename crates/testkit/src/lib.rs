@@ -86,6 +86,9 @@ pub struct TestServer {
     pub vault: lantern_vault::objects::ObjectVault,
     /// Its PostgreSQL database, when it runs on one (else SQLite in the data folder).
     pub database_url: Option<String>,
+    /// Its application state (the in-memory indexes), for tests of what
+    /// the server does at start.
+    pub state: AppState,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -121,9 +124,11 @@ impl TestServer {
             tokio::task::spawn_blocking(move || Self::prepare(users, dyn_clock, config, objects))
                 .await
                 .expect("prepare");
+        state.build_search_index().await.expect("search index");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = state.clone();
         tokio::spawn(async move {
             let _ = lantern_app::serve(listener, state, async {
                 let _ = rx.await;
@@ -137,6 +142,7 @@ impl TestServer {
             clock,
             vault,
             database_url,
+            state: app,
             _dir: dir,
             shutdown: Some(tx),
         }

@@ -368,6 +368,12 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("GET", format!("/dossiers/{}", uuid_zero()), vec![Documenter]),
         ("GET", format!("/dossiers/{}/bundle", uuid_zero()), vec![Documenter]),
         ("GET", "/shared".into(), vec![ExternalOfficial]),
+        ("GET", "/search?q=x".into(), vec![Caseworker, Documenter, Auditor]),
+        (
+            "GET",
+            "/api/v1/search?q=x".into(),
+            vec![Caseworker, Documenter, Auditor],
+        ),
         ("GET", format!("/shared/{}/bundle", uuid_zero()), vec![ExternalOfficial]),
         ("GET", "/api/v1/act-types".into(), vec![Caseworker, Documenter]),
         ("POST", "/api/v1/act-types".into(), vec![Administrator]),

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/recipients", get(list_recipients).post(create_recipient))
         .route("/dossiers", get(list_dossiers).post(create_dossier))
         .route("/dossiers/{id}/bundle", get(dossier_bundle))
+        .route("/search", get(search))
         .route("/shared-dossiers", get(list_shared))
         .route("/shared-dossiers/{id}", get(get_shared))
         .route("/shared-dossiers/{id}/bundle", get(shared_bundle))
@@ -69,6 +70,29 @@ async fn list_act_types(
 ) -> Result<Json<Value>, AppError> {
     let types = state.db(|s| s.act_types()).await?;
     Ok(Json(serde_json::json!({ "items": types })))
+}
+
+/// A full-text search: `q`, and at most `limit` results (default 20).
+#[derive(Deserialize)]
+struct SearchIn {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// Testimonies and evidence records holding every word of `q`, in any
+/// script, within what the caller's role may read; `complete` is false
+/// while the index is still being built after a start.
+async fn search(
+    State(state): State<AppState>,
+    auth: Authz<need::TextSearch>,
+    axum::extract::Query(p): axum::extract::Query<SearchIn>,
+) -> Result<Json<Value>, AppError> {
+    let items = crate::search::run(&state, auth.user.role, &p.q, p.limit.unwrap_or(20)).await?;
+    Ok(Json(
+        serde_json::json!({ "items": items, "complete": state.search_complete() }),
+    ))
 }
 
 /// A new act type: its code and labels by language.
@@ -149,7 +173,11 @@ async fn create_testimony(
         return Err(first(vec![FieldError::new("given_on", Reason::DateInFuture)]));
     }
     let audit = auth.ctx.audit(state.clock.now());
+    let recorded = draft.clone();
     let t = state.db(move |s| s.create_testimony(&draft, &audit)).await?;
+    state
+        .index_testimony(lantern_store::TestimonyFull::recorded(recorded, t.clone()))
+        .await;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 

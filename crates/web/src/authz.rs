@@ -65,6 +65,7 @@ pub mod need {
         DossierManage,
         DossierReceive,
         VocabularyManage,
+        TextSearch,
     );
 }
 

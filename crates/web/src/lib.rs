@@ -19,6 +19,7 @@ pub mod context;
 pub mod error;
 pub mod i18n;
 mod pages;
+pub mod search;
 pub mod security;
 mod view;
 
@@ -109,6 +110,13 @@ pub struct AppInner {
     /// ([`AppState::set_signer`]): exporting a dossier signs a checkpoint
     /// covering it at once instead of waiting for the next one.
     pub signer: std::sync::OnceLock<Arc<lantern_ledger::note::NoteSigner>>,
+    /// The full-text index over testimonies and evidence records, in
+    /// memory (its restricted text is sealed at rest in the store): built
+    /// at start by [`AppState::build_search_index`], kept current after
+    /// each new record.
+    pub search: lantern_search::SearchIndex,
+    /// Set once the index holds every record that existed at start.
+    pub search_ready: std::sync::atomic::AtomicBool,
 }
 
 /// Who the automatic matching runs act as, in the audit trail.
@@ -127,6 +135,9 @@ pub enum StartError {
     /// The store could not be read.
     #[error("reading the registry: {0}")]
     Store(#[from] lantern_store::StoreError),
+    /// The search index could not be created.
+    #[error(transparent)]
+    Search(#[from] lantern_search::SearchError),
 }
 
 /// Shared application state.
@@ -182,6 +193,8 @@ impl AppState {
             matcher: std::sync::RwLock::new(matcher),
             requests: std::sync::RwLock::new(requests),
             signer: std::sync::OnceLock::new(),
+            search: lantern_search::SearchIndex::new()?,
+            search_ready: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 

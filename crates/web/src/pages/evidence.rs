@@ -213,6 +213,7 @@ pub(crate) async fn record(
         derived_from: original.zip(derivation),
     };
     let audit = ctx.audit(state.clock.now());
+    let details = new.details.clone();
     let added = match state.db(move |s| s.add_evidence(&new, &audit)).await {
         Ok(a) => a,
         Err(e) => {
@@ -220,6 +221,7 @@ pub(crate) async fn record(
             return Err(e);
         }
     };
+    state.index_evidence(&added.evidence, &details).await;
     if let Some(redundant) = &added.redundant_object {
         if let Err(e) = state.vault.delete(redundant).await {
             tracing::warn!(object = %redundant, "second copy not deleted (the next start sweeps it): {e}");

@@ -8,6 +8,7 @@ pub(crate) mod cases;
 pub(crate) mod evidence;
 pub(crate) mod interviews;
 mod people;
+mod search;
 pub(crate) mod testimonies;
 pub(crate) mod tracing;
 
@@ -123,6 +124,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/dossiers/{id}", get(testimonies::dossier))
         .route("/dossiers/{id}/bundle", get(testimonies::bundle))
         .route("/shared", get(testimonies::shared))
+        .route("/search", get(search::search))
         .route("/shared/{id}/bundle", get(testimonies::shared_bundle))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))

@@ -442,8 +442,11 @@ async fn record(state: &AppState, ctx: &Ctx, upload: Upload) -> Result<Testimony
         }
     }
     let audit = ctx.audit(state.clock.now());
+    let recorded = draft.clone();
     let t = state.db(move |s| s.create_testimony(&draft, &audit)).await?;
-    Ok(t.id)
+    let id = t.id;
+    state.index_testimony(TestimonyFull::recorded(recorded, t)).await;
+    Ok(id)
 }
 
 #[derive(Template)]
