@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod case;
 pub mod clock;
+pub mod corroboration;
 pub mod date;
 pub mod error;
 pub mod evidence;

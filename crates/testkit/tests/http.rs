@@ -368,6 +368,12 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("GET", format!("/dossiers/{}", uuid_zero()), vec![Documenter]),
         ("GET", format!("/dossiers/{}/bundle", uuid_zero()), vec![Documenter]),
         ("GET", "/shared".into(), vec![ExternalOfficial]),
+        ("GET", format!("/events/{}", uuid_zero()), vec![Documenter]),
+        (
+            "GET",
+            format!("/api/v1/events/{}/corroboration", uuid_zero()),
+            vec![Documenter],
+        ),
         ("GET", "/search?q=x".into(), vec![Caseworker, Documenter, Auditor]),
         (
             "GET",

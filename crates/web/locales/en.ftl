@@ -821,3 +821,21 @@ search-help = Words in any script: a Latin spelling of a Persian or Arabic name 
 search-words = Words
 search-incomplete = The search index is still being built after the start; some records may be missing from the results.
 search-nothing = Nothing found.
+event-title = Event
+corroboration-help = Accounts count as independent unless they come from the same witness, rest on the same file or report, or tell the story in nearly the same words. These are flags for your judgement, not findings.
+event-accounts = Accounts of this event
+event-independent = { $count ->
+    [one] One independent account
+   *[other] { $count } independent accounts
+}
+event-files = { $count ->
+    [one] one file
+   *[other] { $count } files
+}
+event-dependences = Accounts that are not independent
+event-no-dependence = No two accounts share a witness, a file, a report or their wording.
+event-duplicates = Possibly the same event, recorded again
+dependence-same-witness = the same witness
+dependence-same-document = the same file
+dependence-same-report = the same report
+dependence-near-copy = nearly the same words

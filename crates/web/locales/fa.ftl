@@ -814,3 +814,21 @@ search-help = واژه‌ها به هر خطی: املای لاتین یک نا�
 search-words = واژه‌ها
 search-incomplete = نمایهٔ جست‌وجو پس از راه‌اندازی هنوز در حال ساخت است؛ ممکن است برخی سوابق در نتایج نباشند.
 search-nothing = چیزی یافت نشد.
+event-title = رویداد
+corroboration-help = روایت‌ها مستقل شمرده می‌شوند مگر اینکه از یک شاهد باشند، بر یک پرونده یا گزارش تکیه کنند، یا ماجرا را تقریباً با همان کلمات بگویند. اینها نشانه‌هایی برای داوری شما هستند، نه یافته.
+event-accounts = روایت‌های این رویداد
+event-independent = { $count ->
+    [one] یک روایت مستقل
+   *[other] { $count } روایت مستقل
+}
+event-files = { $count ->
+    [one] یک پرونده
+   *[other] { $count } پرونده
+}
+event-dependences = روایت‌هایی که مستقل نیستند
+event-no-dependence = هیچ دو روایتی شاهد، پرونده، گزارش یا عبارت‌پردازی مشترک ندارند.
+event-duplicates = احتمالاً همان رویداد، دوباره ثبت‌شده
+dependence-same-witness = همان شاهد
+dependence-same-document = همان پرونده
+dependence-same-report = همان گزارش
+dependence-near-copy = تقریباً همان کلمات

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/act-types", get(list_act_types).post(add_act_type))
         .route("/events", get(list_events).post(create_event))
+        .route("/events/{id}/corroboration", get(event_corroboration))
         .route("/testimonies", get(list_testimonies).post(create_testimony))
         .route("/testimonies/{id}", get(get_testimony))
         .route("/testimonies/{id}/sharing", post(add_share_decision))
@@ -140,6 +141,19 @@ async fn list_events(State(state): State<AppState>, auth: Authz<need::TestimonyR
         }
     }
     Ok(Json(serde_json::json!({ "items": events })))
+}
+
+/// An event's accounts, which of them are not independent and why, and
+/// the events likely to be the same one recorded twice.
+async fn event_corroboration(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyConfidential>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::pages::testimonies::EventView>, AppError> {
+    let id = parse_id("id", &id, lantern_domain::testimony::EventId::parse)?;
+    Ok(Json(
+        crate::pages::testimonies::event_view(&state, &auth.ctx, id).await?,
+    ))
 }
 
 async fn create_event(

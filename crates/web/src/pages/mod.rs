@@ -116,6 +116,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/testimonies/new", get(testimonies::new_form))
         .route("/testimonies/{id}", get(testimonies::show))
         .route("/testimonies/{id}/sharing", post(testimonies::share))
+        .route("/events/{id}", get(testimonies::event))
         .route(
             "/dossiers",
             get(testimonies::dossiers).post(testimonies::create_dossier),

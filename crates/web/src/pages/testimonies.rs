@@ -18,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use lantern_domain::audit::AuditAction;
+use lantern_domain::corroboration::{corroborate, likely_same_event, Account, Corroboration, Dependence, EventKey};
 use lantern_domain::evidence::EvidenceId;
 use lantern_domain::person::PersonId;
 use lantern_domain::policy::{allows, Permission, Role};
@@ -594,6 +595,146 @@ pub(crate) async fn share(
         }
     }
     view_page(&state, &auth.ctx, auth.user.role, id, errors, form).await
+}
+
+/// An event's key for duplicate detection.
+fn event_key(e: &Event) -> EventKey<'_> {
+    let years = match (e.start, e.end) {
+        (Some(s), Some(t)) => Some((s.earliest_year(), t.latest_year())),
+        (Some(d), None) | (None, Some(d)) => Some((d.earliest_year(), d.latest_year())),
+        (None, None) => None,
+    };
+    EventKey {
+        title: &e.title,
+        years,
+        place: e.place.as_deref(),
+    }
+}
+
+/// One account of an event as the corroboration view shows it.
+#[derive(serde::Serialize)]
+pub(crate) struct AccountView {
+    /// The testimony.
+    pub testimony: TestimonySummary,
+    /// Its sources (none when marked confidential and unreadable).
+    pub sources: Vec<Source>,
+}
+
+/// An event, every account of it, which of them are not independent and
+/// why, and the events that are likely the same one recorded twice. Each
+/// account is read with its witness (audited as a confidential read).
+#[derive(serde::Serialize)]
+pub(crate) struct EventView {
+    /// The event.
+    pub event: Event,
+    /// Its accounts.
+    pub accounts: Vec<AccountView>,
+    /// Dependences and groups.
+    pub corroboration: Corroboration,
+    /// Likely duplicates.
+    pub possible_duplicates: Vec<Event>,
+}
+
+pub(crate) async fn event_view(state: &AppState, ctx: &Ctx, id: EventId) -> Result<EventView, AppError> {
+    let all = state.db(|s| s.events()).await?;
+    let event = all.iter().find(|e| e.id == id).cloned().ok_or(AppError::NotFound)?;
+    let possible_duplicates = all
+        .iter()
+        .filter(|o| o.id != id && likely_same_event(&event_key(&event), &event_key(o)))
+        .cloned()
+        .collect();
+    let ids = event.testimonies.clone();
+    let audit = ctx.audit(state.clock.now());
+    let (accounts, inputs) = state
+        .db(move |s| {
+            let mut accounts = Vec::new();
+            let mut inputs = Vec::new();
+            for t in ids {
+                let full = s.read_testimony(t, true, &audit)?;
+                let sources = full.sources.clone().unwrap_or_default();
+                let mut cited: Vec<EvidenceId> = full.summary.evidence.clone();
+                cited.extend(sources.iter().filter_map(|x| x.evidence));
+                let files = cited
+                    .into_iter()
+                    .filter_map(|e| s.evidence(e).transpose())
+                    .map(|e| e.map(|e| e.sha256))
+                    .collect::<Result<_, _>>()?;
+                let reports = sources
+                    .iter()
+                    .filter(|x| x.kind == SourceKind::ExternalReport)
+                    .map(|x| x.link.clone().unwrap_or_else(|| x.citation.clone()))
+                    .collect();
+                inputs.push(Account {
+                    id: t,
+                    witness: full.witness.clone().ok_or(lantern_store::StoreError::NotFound)?,
+                    narrative: full.narrative.clone().unwrap_or_default(),
+                    files,
+                    reports,
+                });
+                accounts.push(AccountView {
+                    testimony: full.summary,
+                    sources,
+                });
+            }
+            Ok((accounts, inputs))
+        })
+        .await?;
+    let mut event = event;
+    let corroboration = corroborate(&inputs);
+    event.testimonies.sort();
+    Ok(EventView {
+        event,
+        accounts,
+        corroboration,
+        possible_duplicates,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "event_view.html")]
+struct EventPage {
+    c: Page,
+    v: EventView,
+}
+
+impl EventPage {
+    fn pseudonym(&self, id: &TestimonyId) -> String {
+        self.v
+            .accounts
+            .iter()
+            .find(|a| a.testimony.id == *id)
+            .map(|a| a.testimony.pseudonym.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn reason(&self, d: &Dependence) -> String {
+        match d {
+            Dependence::SameWitness => self.c.t("dependence-same-witness"),
+            Dependence::SameDocument { sha256 } => format!("{} ({sha256})", self.c.t("dependence-same-document")),
+            Dependence::SameReport { report } => format!("{}: {report}", self.c.t("dependence-same-report")),
+            Dependence::NearCopy { resemblance } => {
+                format!("{} ({:.0} %)", self.c.t("dependence-near-copy"), resemblance * 100.0)
+            }
+        }
+    }
+}
+
+/// The corroboration view of one event (documenters: it compares
+/// witnesses and narratives).
+pub(crate) async fn event(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyConfidential>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = EventId::parse("id", &id).map_err(|_| AppError::NotFound)?;
+    let v = event_view(&state, &auth.ctx, id).await?;
+    Ok(render_status(
+        axum::http::StatusCode::OK,
+        &EventPage {
+            c: Page::new(&state, &auth.ctx, "event-title"),
+            v,
+        },
+    ))
 }
 
 #[derive(Template)]
