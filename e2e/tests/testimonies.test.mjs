@@ -66,7 +66,7 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   await page.goto(lantern.base + "/dossiers");
   await page.fill("#recipient_name", RECIPIENT);
   await page.selectOption("#recipient_kind", "parliamentarian");
-  await page.fill("#recipient_language", "en");
+  await page.fill("#recipient_language", "fa");
   await page.check('input[name="officials"]');
   await Promise.all([page.waitForURL(/\/dossiers#recipients$/), page.click('form[action="/dossiers/recipients"] button[type=submit]')]);
   assert.ok((await page.textContent("#recipients")).includes(RECIPIENT));
@@ -136,6 +136,8 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   assert.ok(bytes.includes(Buffer.from(NARRATIVE)), "the narrative is disclosed");
   assert.ok(!bytes.includes(Buffer.from(WITNESS.split(" ")[1])), "the witness's family name is not in the bundle");
   assert.ok(bytes.includes(PNG), "the photo is in the bundle");
+  assert.ok(bytes.includes(Buffer.from('<html lang="fa" dir="rtl">')), "the summary is in the recipient's language");
+  assert.ok(bytes.includes(Buffer.from("پنهان‌شده")), "the summary says what is withheld, in Persian");
   assert.ok(report.out.includes(photoSha), "the report lists the photo's hash");
 
   // Tampering is caught: one byte of the photo changed.

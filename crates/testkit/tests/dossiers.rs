@@ -185,6 +185,19 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
         a.bytes(lantern_ledger::bundle::CHECKPOINT).unwrap().unwrap()
     };
     assert_eq!(checkpoint_of(&bytes), checkpoint_of(&again));
+    // The readable summary is in the recipient's language (English here)
+    // and names what is withheld.
+    let summary = {
+        let mut a = lantern_ledger::bundle::ZipSource::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        use lantern_ledger::bundle::Source;
+        String::from_utf8(a.bytes("summary.html").unwrap().unwrap()).unwrap()
+    };
+    assert!(summary.contains("<html lang=\"en\" dir=\"ltr\">"), "{summary}");
+    assert!(
+        summary.contains("Withheld: perpetrators, victims, witness"),
+        "{summary}"
+    );
+    assert!(summary.contains(&key), "{summary}");
 
     // Every view and download is audited; the files' export is in the custody chain.
     assert!(srv.audit_count("dossier.view").await >= 1);

@@ -16,6 +16,7 @@ pub mod api_testimony;
 pub mod api_tracing;
 pub mod authz;
 pub mod context;
+mod dossier_bundle;
 pub mod error;
 pub mod i18n;
 mod pages;

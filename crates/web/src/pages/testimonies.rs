@@ -959,7 +959,7 @@ pub(crate) async fn bundle(
 ) -> Result<Response, AppError> {
     let id = dossier_id(&id)?;
     let d = state.db(move |s| s.dossier(id)).await?.ok_or(AppError::NotFound)?;
-    crate::api_testimony::bundle_response(&state, &auth.ctx, d).await
+    crate::dossier_bundle::bundle_response(&state, &auth.ctx, d).await
 }
 
 #[derive(Template)]
@@ -999,5 +999,5 @@ pub(crate) async fn shared_bundle(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let d = crate::api_testimony::one_shared(&state, auth.user.id, &id).await?;
-    crate::api_testimony::bundle_response(&state, &auth.ctx, d).await
+    crate::dossier_bundle::bundle_response(&state, &auth.ctx, d).await
 }
