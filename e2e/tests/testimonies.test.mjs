@@ -138,6 +138,18 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   assert.ok(bytes.includes(PNG), "the photo is in the bundle");
   assert.ok(bytes.includes(Buffer.from('<html lang="fa" dir="rtl">')), "the summary is in the recipient's language");
   assert.ok(bytes.includes(Buffer.from("پنهان‌شده")), "the summary says what is withheld, in Persian");
+  // The PDF summary opens in an independent reader (PyMuPDF), which reads
+  // its text back: the title, and the Persian narrative in logical order.
+  const venv = process.env.LANTERN_VENV;
+  assert.ok(venv, "LANTERN_VENV names the Python environment with pymupdf (scripts/test.sh sets it)");
+  const pdfText = execFileSync(join(venv, "bin", "python"), ["-c", [
+    "import sys, zipfile, pymupdf",
+    "pdf = zipfile.ZipFile(sys.argv[1]).read('summary.pdf')",
+    "doc = pymupdf.open(stream=pdf, filetype='pdf')",
+    "print(doc.page_count); print(''.join(p.get_text() for p in doc))",
+  ].join("\n"), bundle], { encoding: "utf8" });
+  assert.match(pdfText, /Detention at building three/);
+  assert.ok(pdfText.includes("در تابستان آن سال"), pdfText);
   assert.ok(report.out.includes(photoSha), "the report lists the photo's hash");
 
   // Tampering is caught: one byte of the photo changed.

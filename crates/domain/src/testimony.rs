@@ -499,6 +499,10 @@ pub struct DossierDraft {
     pub redaction: BTreeSet<Redaction>,
     /// Testimonies (their events and cited evidence come with them).
     pub testimonies: Vec<TestimonyId>,
+    /// Further events, on their own (an event tells what is alleged to
+    /// have happened, not who said so; no witness's agreement is needed).
+    #[serde(default)]
+    pub events: Vec<EventId>,
     /// Further evidence records.
     pub evidence: Vec<EvidenceId>,
     /// Whether the bundle carries the files, or only their hashes.
@@ -521,7 +525,7 @@ impl DossierDraft {
         } else if self.expires > today.saturating_add(time::Duration::days(731)) {
             errors.push(FieldError::new("expires", Reason::TooFarAhead));
         }
-        if self.testimonies.is_empty() && self.evidence.is_empty() {
+        if self.testimonies.is_empty() && self.events.is_empty() && self.evidence.is_empty() {
             errors.push(FieldError::new("testimonies", Reason::Required));
         }
         if errors.is_empty() {
@@ -655,6 +659,7 @@ mod tests {
             expires: time::macros::date!(2027 - 06 - 30),
             redaction: BTreeSet::new(),
             testimonies: vec![TestimonyId::new()],
+            events: vec![],
             evidence: vec![],
             include_files: true,
         };

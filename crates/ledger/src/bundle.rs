@@ -8,7 +8,7 @@
 //! proofs/<index>.tlog-proof one C2SP tlog-proof per entry (the dossier's own
 //!                           entry and each record's), entry in the extra line
 //! files/<sha256>            evidence files, when included (else hashes only)
-//! summary.html, README.txt  for people; not part of what is verified
+//! summary.html, summary.pdf, README.txt  for people; not part of what is verified
 //! ```
 //!
 //! The manifest discloses, for each entry, some of its fields with the salt

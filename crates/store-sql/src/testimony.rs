@@ -826,6 +826,12 @@ impl<B: Backend> SqlStore<B> {
                 }
                 evidence.extend(summary.evidence.iter().copied());
             }
+            for (i, e) in d.events.iter().enumerate() {
+                if self.load_event(tx, *e)?.is_none() {
+                    return Err(FieldError::new(format!("events[{i}]"), Reason::NotFound).into());
+                }
+                add(tx, "event", e.to_string(), &mut records)?;
+            }
             evidence.extend(d.evidence.iter().copied());
             for (i, e) in evidence.iter().enumerate() {
                 let row = tx

@@ -2109,6 +2109,7 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         expires: T0.date() + Duration::days(90),
         redaction: [Redaction::WitnessIdentity].into(),
         testimonies: vec![t.id],
+        events: vec![],
         evidence: vec![],
         include_files: true,
     };
@@ -2135,6 +2136,25 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
     assert!(built.entry >= built.records.iter().map(|r| r.index).max().unwrap());
     assert_eq!(store.dossiers(Some(&[recipient.id])).unwrap().len(), 1);
     assert!(store.dossiers(Some(&[])).unwrap().is_empty());
+    // An event on its own needs no witness's agreement; an unknown one is
+    // named.
+    let events_only = DossierDraft {
+        testimonies: vec![],
+        events: vec![event.id],
+        ..dossier.clone()
+    };
+    let alone = store.create_dossier(&events_only, &doc).unwrap();
+    let kinds: Vec<&str> = alone.records.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["event"]);
+    let unknown = DossierDraft {
+        events: vec![lantern_domain::testimony::EventId::new()],
+        ..events_only
+    };
+    assert!(matches!(
+        store.create_dossier(&unknown, &doc),
+        Err(StoreError::Invalid(e)) if e.field == "events[0]" && e.reason == Reason::NotFound
+    ));
+    assert_eq!(store.dossiers(Some(&[recipient.id])).unwrap().len(), 2);
     // Every value disclosed matches its entry (the store checks), and an
     // export leaves an `exported` custody event.
     let parts = store.dossier_disclosures(built.id, &doc).unwrap();

@@ -187,11 +187,17 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
     assert_eq!(checkpoint_of(&bytes), checkpoint_of(&again));
     // The readable summary is in the recipient's language (English here)
     // and names what is withheld.
-    let summary = {
+    let (summary, pdf) = {
         let mut a = lantern_ledger::bundle::ZipSource::new(std::io::Cursor::new(bytes.clone())).unwrap();
         use lantern_ledger::bundle::Source;
-        String::from_utf8(a.bytes("summary.html").unwrap().unwrap()).unwrap()
+        (
+            String::from_utf8(a.bytes("summary.html").unwrap().unwrap()).unwrap(),
+            a.bytes("summary.pdf").unwrap().unwrap(),
+        )
     };
+    assert!(pdf.starts_with(b"%PDF-1.7\n") && pdf.ends_with(b"%%EOF\n"));
+    let pdf_text = String::from_utf8_lossy(&pdf);
+    assert!(pdf_text.contains("/FontFile2") && pdf_text.contains("beginbfchar"));
     assert!(summary.contains("<html lang=\"en\" dir=\"ltr\">"), "{summary}");
     assert!(
         summary.contains("Withheld: perpetrators, victims, witness"),

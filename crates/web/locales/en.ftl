@@ -845,3 +845,5 @@ summary-bytes = bytes
 summary-hash-only = hash only, file not included
 summary-verify = Check this dossier offline, with no server and no network, with the stand-alone verifier:
 summary-compare-key = Compare the key with the one the sending organisation published. This page is for reading; what the verifier checks is the rest of the bundle.
+field-events = Events on their own
+dossier-events-help = An event tells what is alleged to have happened, not who said so: it needs no witness's agreement. Events of the chosen testimonies come with them.

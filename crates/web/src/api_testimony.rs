@@ -305,6 +305,8 @@ struct DossierIn {
     #[serde(default)]
     testimonies: Vec<String>,
     #[serde(default)]
+    events: Vec<String>,
+    #[serde(default)]
     evidence: Vec<String>,
     #[serde(default = "yes")]
     include_files: bool,
@@ -338,6 +340,10 @@ fn dossier_draft(b: DossierIn) -> Result<DossierDraft, FieldError> {
         testimonies: ids("testimonies", &b.testimonies)?
             .into_iter()
             .map(TestimonyId)
+            .collect(),
+        events: ids("events", &b.events)?
+            .into_iter()
+            .map(lantern_domain::testimony::EventId)
             .collect(),
         evidence: ids("evidence", &b.evidence)?.into_iter().map(EvidenceId).collect(),
         include_files: b.include_files,

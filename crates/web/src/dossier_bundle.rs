@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::error::AppError;
+use crate::pdf::Block;
 use crate::AppState;
 
 /// An evidence file to include: its path in the bundle, the stored object
@@ -36,6 +37,7 @@ struct Prepared {
     /// Objects to include.
     objects: Vec<Included>,
     summary: String,
+    summary_pdf: Vec<u8>,
 }
 
 /// Fixes the dossier's checkpoint (signing one that covers its entry if
@@ -186,10 +188,15 @@ async fn prepare(state: &AppState, ctx: &Ctx, d: Dossier) -> Result<Prepared, Ap
                 key: key.clone(),
                 objects,
                 summary: String::new(),
+                summary_pdf: Vec::new(),
             })
         })
         .await?;
-    prepared.summary = summary_html(state, &dossier, &prepared.manifest, &prepared.key);
+    let (lang, blocks) = summary(state, &dossier, &prepared.manifest, &prepared.key);
+    prepared.summary = summary_html(lang, &dossier.title, &blocks);
+    let mut all = vec![Block::Heading(dossier.title.clone())];
+    all.extend(blocks);
+    prepared.summary_pdf = crate::pdf::render(&dossier.title, &all, lang.is_rtl());
     Ok(prepared)
 }
 
@@ -214,76 +221,77 @@ fn recipient_language(d: &Dossier) -> UiLanguage {
 /// The readable summary, in the recipient's language: what the dossier
 /// holds, the hashes, and how to check it. Not part of what is verified
 /// (the manifest is); record field names stay as the manifest writes them.
-fn summary_html(state: &AppState, d: &Dossier, m: &Manifest, key: &str) -> String {
+/// The same blocks make the HTML and the PDF version.
+fn summary(state: &AppState, d: &Dossier, m: &Manifest, key: &str) -> (UiLanguage, Vec<Block>) {
     let lang = recipient_language(d);
-    let t = |k: &str| escape(&state.i18n.text(lang, k, &[]));
-    let mut rows = String::new();
+    let t = |k: &str| state.i18n.text(lang, k, &[]);
+    let mut blocks = vec![
+        Block::Text(format!("{}: {}", t("field-recipient"), d.recipient.name)),
+        Block::Text(format!("{}: {}", t("field-purpose"), d.purpose)),
+        Block::Text(format!("{}: {}", t("field-expires"), d.expires)),
+        Block::Gap,
+        Block::Text(t("summary-verify")),
+        Block::Code(format!("lantern-verify DOSSIER.zip --key {key}")),
+        Block::Text(t("summary-compare-key")),
+    ];
     for (i, r) in m.records.iter().enumerate() {
         let record = d.records.get(i);
-        let shown: Vec<String> = r
-            .disclosed
-            .iter()
-            .map(|(k, v)| {
-                let text = match &v.value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                format!("<dt>{}</dt><dd dir=\"auto\">{}</dd>", escape(k), escape(&text))
-            })
-            .collect();
         let kind = record
             .map(|r| state.i18n.text(lang, &format!("record-kind-{}", r.kind), &[]))
             .unwrap_or_default();
-        rows.push_str(&format!(
-            "<section><h2>{} <code dir=\"ltr\">{}</code></h2><p>{} {}</p><dl>{}</dl><p>{}: {}</p></section>\n",
-            escape(&kind),
-            escape(record.map(|r| r.id.as_str()).unwrap_or("")),
-            t("dossier-entry"),
-            r.index,
-            shown.join(""),
-            t("summary-withheld"),
-            if r.redacted.is_empty() {
-                t("summary-nothing-withheld")
-            } else {
-                escape(&r.redacted.join(", "))
-            }
-        ));
+        blocks.push(Block::Heading(format!(
+            "{kind} {}",
+            record.map(|r| r.id.as_str()).unwrap_or("")
+        )));
+        blocks.push(Block::Text(format!("{} {}", t("dossier-entry"), r.index)));
+        for (k, v) in &r.disclosed {
+            let text = match &v.value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            blocks.push(Block::Text(format!("{k}: {text}")));
+        }
+        let withheld = if r.redacted.is_empty() {
+            t("summary-nothing-withheld")
+        } else {
+            r.redacted.join(", ")
+        };
+        blocks.push(Block::Text(format!("{}: {withheld}", t("summary-withheld"))));
     }
-    let files: String = m
-        .files
-        .iter()
-        .map(|f| {
-            format!(
-                "<li><code dir=\"ltr\">{}</code> ({} {}){}</li>",
-                escape(&f.sha256),
-                f.size,
-                t("summary-bytes"),
-                if f.included {
-                    String::new()
-                } else {
-                    format!(", {}", t("summary-hash-only"))
-                }
-            )
-        })
-        .collect();
+    blocks.push(Block::Heading(t("dossier-files")));
+    for f in &m.files {
+        let only = if f.included {
+            String::new()
+        } else {
+            format!(", {}", t("summary-hash-only"))
+        };
+        blocks.push(Block::Code(format!(
+            "{} ({} {}){only}",
+            f.sha256,
+            f.size,
+            t("summary-bytes")
+        )));
+    }
+    (lang, blocks)
+}
+
+/// The summary as an HTML page (no script, no outside resource).
+fn summary_html(lang: UiLanguage, title: &str, blocks: &[Block]) -> String {
+    let mut body = String::new();
+    for b in blocks {
+        match b {
+            Block::Heading(t) => body.push_str(&format!("<h2 dir=\"auto\">{}</h2>\n", escape(t))),
+            Block::Text(t) => body.push_str(&format!("<p dir=\"auto\">{}</p>\n", escape(t))),
+            Block::Code(t) => body.push_str(&format!("<pre dir=\"ltr\"><code>{}</code></pre>\n", escape(t))),
+            Block::Gap => body.push_str("<hr>\n"),
+        }
+    }
     format!(
-        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\
-         <h1 dir=\"auto\">{title}</h1><p>{for_}: {recipient}<br>{purpose_label}: {purpose}<br>{until}: {expires}</p>\
-         <p>{verify}</p><pre dir=\"ltr\"><code>lantern-verify DOSSIER.zip --key {key}</code></pre><p>{compare}</p>\
-         {rows}<h2>{files_label}</h2><ul>{files}</ul></body></html>\n",
+        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1 dir=\"auto\">{title}</h1>\n{body}</body></html>\n",
         lang = lang.code(),
         dir = if lang.is_rtl() { "rtl" } else { "ltr" },
-        title = escape(&d.title),
-        for_ = t("field-recipient"),
-        recipient = escape(&d.recipient.name),
-        purpose_label = t("field-purpose"),
-        purpose = escape(&d.purpose),
-        until = t("field-expires"),
-        expires = d.expires,
-        verify = t("summary-verify"),
-        compare = t("summary-compare-key"),
-        key = escape(key),
-        files_label = t("dossier-files"),
+        title = escape(title),
     )
 }
 
@@ -296,7 +304,8 @@ To check by hand: every proofs/N.tlog-proof is a C2SP tlog-proof whose entry\n\
 signed note by key.txt. dossier.json shows each disclosed field with the salt\n\
 of its commitment: SHA-256(\"lantern commitment v1\" 0x00, salt, canonical JSON\n\
 of the value) equals the field's hex in the entry. Each files/HASH has that\n\
-SHA-256 (sha256sum files/*). summary.html is for reading and is not verified.\n";
+SHA-256 (sha256sum files/*). summary.html and summary.pdf are for reading\n\
+and are not verified.\n";
 
 /// What the async side sends the blocking ZIP writer about one object.
 enum Piece {
@@ -360,6 +369,7 @@ pub(crate) async fn bundle_response(state: &AppState, ctx: &Ctx, d: Dossier) -> 
             w.add(&bundle::proof_path(*index), text.as_bytes())?;
         }
         w.add("summary.html", p.summary.as_bytes())?;
+        w.add("summary.pdf", &p.summary_pdf)?;
         w.add("README.txt", README.as_bytes())?;
         let mut reader = ChannelReader {
             rx,

@@ -20,6 +20,7 @@ mod dossier_bundle;
 pub mod error;
 pub mod i18n;
 mod pages;
+mod pdf;
 pub mod search;
 pub mod security;
 mod view;

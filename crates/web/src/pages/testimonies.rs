@@ -745,6 +745,8 @@ struct DossiersPage {
     recipients: Vec<Recipient>,
     officials: Vec<User>,
     testimonies: Vec<TestimonySummary>,
+    events: Vec<Event>,
+    evidence: Vec<Evidence>,
     errors: FieldErrors,
     form: Pairs,
 }
@@ -789,6 +791,8 @@ async fn dossiers_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: P
         .filter(|u| u.role == Role::ExternalOfficial && !u.disabled)
         .collect();
     let testimonies = state.db(|s| s.testimonies(PageRequest::new(1, 200))).await?.items;
+    let events = state.db(|s| s.events()).await?;
+    let evidence = state.db(|s| s.evidence_list(PageRequest::new(1, 200))).await?.items;
     let status = form_status(&errors);
     Ok(render_status(
         status,
@@ -798,6 +802,8 @@ async fn dossiers_page(state: &AppState, ctx: &Ctx, errors: FieldErrors, form: P
             recipients,
             officials,
             testimonies,
+            events,
+            evidence,
             errors,
             form,
         },
@@ -846,7 +852,15 @@ pub(crate) async fn create_dossier(
         .into_iter()
         .filter_map(|t| keep(&mut errors, TestimonyId::parse("testimonies", t)))
         .collect();
-    if testimonies.is_empty() {
+    let events: Vec<EventId> = all(&form, "events")
+        .into_iter()
+        .filter_map(|t| keep(&mut errors, EventId::parse("events", t)))
+        .collect();
+    let evidence: Vec<EvidenceId> = all(&form, "evidence")
+        .into_iter()
+        .filter_map(|t| keep(&mut errors, EvidenceId::parse("evidence", t)))
+        .collect();
+    if testimonies.is_empty() && events.is_empty() && evidence.is_empty() {
         errors.push("testimonies", Reason::Required);
     }
     if let (Some(title), Some(purpose), Some(recipient), Some(expires), true) =
@@ -859,14 +873,23 @@ pub(crate) async fn create_dossier(
             expires,
             redaction,
             testimonies,
-            evidence: Vec::new(),
+            events,
+            evidence,
             include_files: field(&form, "include_files") == "yes",
         };
         let audit = auth.ctx.audit(state.clock.now());
         match state.db(move |s| s.create_dossier(&draft, &audit)).await {
             Ok(d) => return Ok(Redirect::to(&format!("/dossiers/{}", d.id)).into_response()),
             Err(AppError::Invalid(e)) => {
-                errors = as_form_errors(e, &[("recipient_id", "recipient"), ("testimonies", "testimonies")])
+                errors = as_form_errors(
+                    e,
+                    &[
+                        ("recipient_id", "recipient"),
+                        ("testimonies", "testimonies"),
+                        ("events", "events"),
+                        ("evidence", "evidence"),
+                    ],
+                )
             }
             Err(e) => return Err(e),
         }
