@@ -351,3 +351,87 @@ fn a_missing_key_file_is_not_replaced_for_a_database_with_records() {
     let (ok, out) = lantern(dir.path(), &["ledger", "audit"]);
     assert!(ok, "{out}");
 }
+
+/// Records an event, a testimony about it and a dossier of it in the data
+/// folder; returns their ids.
+fn add_testimony(dir: &Path) -> (String, String, String) {
+    use lantern_app::settings::{FileSettings, SettingArgs, Settings};
+    use lantern_domain::testimony as t;
+    let mut settings = Settings::resolve(&SettingArgs::default(), &FileSettings::default());
+    settings.data_dir = dir.to_path_buf();
+    let (keys, _) = lantern_app::load_or_create_keys(dir).unwrap();
+    let store = lantern_app::open_store(&settings, std::sync::Arc::new(keys)).unwrap();
+    let ctx = lantern_store::AuditContext::system("test", time::OffsetDateTime::now_utc());
+    let event = store
+        .create_event(
+            &t::EventDraft::parse("Night transfer", "2019", "", "North camp", "Block 4", "", ctx.at.date()).unwrap(),
+            &ctx,
+        )
+        .unwrap();
+    let testimony = store
+        .create_testimony(
+            &t::TestimonyDraft {
+                witness: t::Witness::Sealed {
+                    name: "Witness name".into(),
+                    contact: None,
+                },
+                pseudonym: "Witness T".into(),
+                given_on: ctx.at.date(),
+                language: "fa".into(),
+                narrative: "ما را شبانه بردند".into(),
+                events: vec![event.id],
+                acts: vec![],
+                sources: vec![],
+                evidence: vec![],
+                reliability: t::Reliability::Medium,
+                reliability_note: None,
+                confidential: Default::default(),
+            },
+            &ctx,
+        )
+        .unwrap();
+    let recipient = store
+        .create_recipient("Committee", t::RecipientKind::Parliamentarian, "en", &[], &ctx)
+        .unwrap();
+    let dossier = store
+        .create_dossier(
+            &t::DossierDraft {
+                title: "Night transfer".into(),
+                recipient: recipient.id,
+                purpose: "Hearing".into(),
+                expires: ctx.at.date() + time::Duration::days(30),
+                redaction: Default::default(),
+                testimonies: vec![],
+                events: vec![event.id],
+                evidence: vec![],
+                include_files: false,
+            },
+            &ctx,
+        )
+        .unwrap();
+    (event.id.to_string(), testimony.id.to_string(), dossier.id.to_string())
+}
+
+#[test]
+fn a_changed_testimony_event_or_dossier_is_detected() {
+    let dir = populated();
+    let (event, testimony, dossier) = add_testimony(dir.path());
+    let (ok, out) = lantern(dir.path(), &["ledger", "audit"]);
+    assert!(ok, "{out}");
+    tamper(
+        dir.path(),
+        &format!(
+            "DROP TRIGGER testimonies_fixed; UPDATE testimonies SET pseudonym = 'Someone else' WHERE id = '{testimony}';
+             DROP TRIGGER events_fixed; UPDATE events SET place = 'South camp' WHERE id = '{event}';
+             DROP TRIGGER dossiers_fixed; UPDATE dossiers SET purpose = 'Another purpose' WHERE id = '{dossier}';"
+        ),
+    );
+    audit_fails_with(
+        dir.path(),
+        &[
+            &format!("testimony {testimony}: pseudonym differs from its commitment"),
+            &format!("event {event}: place differs from its commitment"),
+            &format!("dossier {dossier}: purpose differs from its commitment"),
+        ],
+    );
+}

@@ -420,6 +420,7 @@ impl<B: Backend> SqlStore<B> {
                 out.push(issue(kind, id, "in the log but missing from the database".into()));
             }
         }
+        out.extend(self.testimony_discrepancies()?);
         Ok(out)
     }
 

@@ -854,41 +854,18 @@ impl<B: Backend> SqlStore<B> {
             }
             let id = DossierId::new();
             let redaction: Vec<Redaction> = d.redaction.iter().copied().collect();
-            let values: BTreeMap<&str, Value> = [
-                ("created_at", json!(rfc3339(ctx.at)?)),
-                ("created_by", json!(ctx.actor_name)),
-                ("expires", json!(fmt_day(d.expires))),
-                (
-                    "files",
-                    json!(files
-                        .iter()
-                        .map(|(sha256, size)| FileRef {
-                            sha256: sha256.clone(),
-                            size: *size
-                        })
-                        .collect::<Vec<_>>()),
-                ),
-                ("language", json!(recipient.language)),
-                ("purpose", json!(d.purpose.trim())),
-                ("recipient", json!(recipient.name)),
-                (
-                    "records",
-                    json!(records
-                        .iter()
-                        .map(|r| RecordRef {
-                            index: r.index,
-                            leaf: r.leaf.clone()
-                        })
-                        .collect::<Vec<_>>()),
-                ),
-                (
-                    "redaction",
-                    json!(redaction.iter().map(|r| r.code()).collect::<Vec<_>>()),
-                ),
-                ("title", json!(d.title.trim())),
-            ]
-            .into_iter()
-            .collect();
+            // The time as stored (microseconds), so the audit can recompute it.
+            let values = dossier_values(&DossierCommitted {
+                created_at: parse_ts(&fmt_ts(ctx.at))?,
+                created_by: &ctx.actor_name,
+                expires: d.expires,
+                files: &files,
+                recipient: &recipient,
+                purpose: d.purpose.trim(),
+                records: &records,
+                redaction: &redaction,
+                title: d.title.trim(),
+            })?;
             let pairs: Vec<(&str, Value)> = values.iter().map(|(k, v)| (*k, v.clone())).collect();
             let entry = crate::ledger::append_values(
                 tx,
@@ -1058,9 +1035,66 @@ impl<B: Backend> SqlStore<B> {
     }
 }
 
-/// An entry with its values and salts, each value checked against its
-/// commitment: a record that no longer matches its entry is never sent.
-fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>) -> StoreResult<Disclosure> {
+/// What a dossier's entry commits to.
+pub(crate) struct DossierCommitted<'a> {
+    pub created_at: time::OffsetDateTime,
+    pub created_by: &'a str,
+    pub expires: time::Date,
+    pub files: &'a [(String, u64)],
+    pub recipient: &'a Recipient,
+    pub purpose: &'a str,
+    pub records: &'a [DossierRecord],
+    pub redaction: &'a [Redaction],
+    pub title: &'a str,
+}
+
+/// The values a dossier's entry commits to (exactly
+/// [`lantern_ledger::bundle::DOSSIER_FIELDS`]), from the dossier as built
+/// or as stored, so the ledger audit can recompute them.
+pub(crate) fn dossier_values(d: &DossierCommitted<'_>) -> StoreResult<BTreeMap<&'static str, Value>> {
+    Ok([
+        ("created_at", json!(rfc3339(d.created_at)?)),
+        ("created_by", json!(d.created_by)),
+        ("expires", json!(fmt_day(d.expires))),
+        (
+            "files",
+            json!(d
+                .files
+                .iter()
+                .map(|(sha256, size)| FileRef {
+                    sha256: sha256.clone(),
+                    size: *size
+                })
+                .collect::<Vec<_>>()),
+        ),
+        ("language", json!(d.recipient.language)),
+        ("purpose", json!(d.purpose)),
+        ("recipient", json!(d.recipient.name)),
+        (
+            "records",
+            json!(d
+                .records
+                .iter()
+                .map(|r| RecordRef {
+                    index: r.index,
+                    leaf: r.leaf.clone()
+                })
+                .collect::<Vec<_>>()),
+        ),
+        (
+            "redaction",
+            json!(d.redaction.iter().map(|r| r.code()).collect::<Vec<_>>()),
+        ),
+        ("title", json!(d.title)),
+    ]
+    .into_iter()
+    .collect())
+}
+
+/// A log entry's bytes, parsed form and salts.
+type EntrySalts = (Vec<u8>, Entry, BTreeMap<String, [u8; 32]>);
+
+fn entry_and_salts(tx: &dyn Conn, index: u64) -> StoreResult<EntrySalts> {
     let bytes: Vec<u8> = tx.query_value("SELECT entry FROM ledger_entries WHERE seq = ?1", params![index as i64])?;
     let entry = Entry::parse(&bytes)
         .ok_or_else(|| StoreError::backend(std::io::Error::other(format!("entry {index} is not canonical"))))?;
@@ -1079,6 +1113,108 @@ fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>) -> StoreR
             ))
         })
         .collect::<StoreResult<_>>()?;
+    Ok((bytes, entry, salts))
+}
+
+/// What differs between a record's values now and the commitments of its
+/// log entry `index`, in words; empty when they agree.
+fn differences(tx: &dyn Conn, index: u64, values: &[(String, Value)]) -> StoreResult<Vec<String>> {
+    let (_, entry, salts) = entry_and_salts(tx, index)?;
+    let mut out = Vec::new();
+    for (name, value) in values {
+        let agrees = salts
+            .get(name)
+            .is_some_and(|salt| lantern_ledger::entry::check_disclosure(&entry, name, value, salt));
+        if !agrees {
+            out.push(format!("{name} differs from its commitment in log entry {index}"));
+        }
+    }
+    if values.len() != entry.fields.len() {
+        out.push(format!("the fields differ from those of log entry {index}"));
+    }
+    Ok(out)
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// The ledger audit of events, testimonies and dossiers: each stored
+    /// record's values against its entry (a dossier's both as its columns
+    /// and as the values its bundles disclose), and every entry against a
+    /// stored record.
+    pub(crate) fn testimony_discrepancies(&self) -> StoreResult<Vec<lantern_store::Discrepancy>> {
+        let mut out = Vec::new();
+        for (kind, table) in [
+            ("event", "events"),
+            ("testimony", "testimonies"),
+            ("dossier", "dossiers"),
+        ] {
+            let heads: BTreeMap<String, u64> = self.heads(kind)?.into_iter().map(|h| (h.record_id, h.seq)).collect();
+            let found = self.read(|tx| {
+                let mut found = Vec::new();
+                for r in tx.query(&format!("SELECT id FROM {table} ORDER BY id"), &[])? {
+                    let id: String = r.get(0)?;
+                    let Some(seq) = heads.get(&id).copied() else {
+                        found.push((id, vec!["no log entry for this record".to_string()]));
+                        continue;
+                    };
+                    let mut what = Vec::new();
+                    if kind == "dossier" {
+                        let d = load_dossier(tx, DossierId(parse_id(&id)?))?.ok_or(StoreError::NotFound)?;
+                        let columns = dossier_values(&DossierCommitted {
+                            created_at: d.created_at,
+                            created_by: &d.created_by,
+                            expires: d.expires,
+                            files: &d.files,
+                            recipient: &d.recipient,
+                            purpose: &d.purpose,
+                            records: &d.records,
+                            redaction: &d.redaction,
+                            title: &d.title,
+                        })?;
+                        let columns: Vec<(String, Value)> =
+                            columns.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                        what.extend(differences(tx, seq, &columns)?);
+                        let fields: String =
+                            tx.query_value("SELECT fields FROM dossiers WHERE id = ?1", params![id.as_str()])?;
+                        let disclosed: BTreeMap<String, Value> = from_json(&fields)?;
+                        let disclosed: Vec<(String, Value)> = disclosed.into_iter().collect();
+                        for w in differences(tx, seq, &disclosed)? {
+                            what.push(format!("as its bundles disclose it: {w}"));
+                        }
+                    } else {
+                        match self.committed_values(tx, kind, &id) {
+                            Ok(values) => what.extend(differences(tx, seq, &values)?),
+                            Err(e) => what.push(format!("its sealed parts do not open: {e}")),
+                        }
+                    }
+                    found.push((id, what));
+                }
+                Ok(found)
+            })?;
+            for (id, what) in &found {
+                for w in what {
+                    out.push(lantern_store::Discrepancy {
+                        record_kind: kind.into(),
+                        record_id: id.clone(),
+                        what: w.clone(),
+                    });
+                }
+            }
+            for id in heads.keys().filter(|id| !found.iter().any(|(f, _)| f == *id)) {
+                out.push(lantern_store::Discrepancy {
+                    record_kind: kind.into(),
+                    record_id: id.clone(),
+                    what: "in the log but missing from the database".into(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An entry with its values and salts, each value checked against its
+/// commitment: a record that no longer matches its entry is never sent.
+fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>) -> StoreResult<Disclosure> {
+    let (bytes, entry, salts) = entry_and_salts(tx, index)?;
     let mut fields = BTreeMap::new();
     for (name, value) in values {
         let salt = *salts
