@@ -1043,6 +1043,40 @@ async fn api_tokens_are_required_hashed_and_revocable() {
     }
 }
 
+/// Every API route in the route table is in the OpenAPI document, with its
+/// method.
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let srv = TestServer::start().await;
+    let doc: Value = srv
+        .client()
+        .get(srv.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let zero = uuid_zero();
+    let table = route_table(zero, zero, zero, zero);
+    let mut missing = Vec::new();
+    for (method, path, _) in &table {
+        let Some(api) = path.strip_prefix("/api/v1") else {
+            continue;
+        };
+        let api = api
+            .split('?')
+            .next()
+            .unwrap()
+            .replace(zero, "{id}")
+            .replace("/availability/interpreter/", "/availability/{kind}/");
+        if !doc["paths"][&api][method.to_lowercase()].is_object() {
+            missing.push(format!("{method} {api}"));
+        }
+    }
+    assert!(missing.is_empty(), "not described: {missing:?}");
+}
+
 #[tokio::test]
 async fn administrators_manage_users_and_cannot_lock_themselves_out() {
     let srv = TestServer::start().await;

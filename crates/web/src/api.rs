@@ -853,7 +853,7 @@ impl utoipa::Modify for BearerAuth {
 /// The OpenAPI description of this API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Lantern API", description = "People registry, households, status and resettlement cases, tracing requests, evidence files, and audit trail."),
+    info(title = "Lantern API", description = "People registry, households, status and resettlement cases, tracing requests, evidence files, testimonies and dossiers, and audit trail."),
     paths(
         me, list_people, create_person, get_person, update_person, delete_person, get_protected, get_history, get_photo, put_photo,
         add_link, remove_link, list_households, create_household, get_household, list_sites, list_audit,
@@ -871,7 +871,15 @@ impl utoipa::Modify for BearerAuth {
         crate::api_tracing::list_visit_rooms, crate::api_tracing::create_visit_room, crate::api_tracing::list_visits,
         crate::api_tracing::book_visit, crate::api_tracing::close_visit, crate::api_tracing::figures,
         crate::api_evidence::list_evidence, crate::api_evidence::upload_evidence, crate::api_evidence::upload_copy,
-        crate::api_evidence::get_evidence, crate::api_evidence::get_content, crate::api_evidence::add_transfer
+        crate::api_evidence::get_evidence, crate::api_evidence::get_content, crate::api_evidence::add_transfer,
+        crate::api_testimony::list_act_types, crate::api_testimony::add_act_type, crate::api_testimony::list_events,
+        crate::api_testimony::create_event, crate::api_testimony::event_corroboration,
+        crate::api_testimony::search, crate::api_testimony::create_testimony,
+        crate::api_testimony::list_testimonies, crate::api_testimony::get_testimony,
+        crate::api_testimony::add_share_decision, crate::api_testimony::list_recipients,
+        crate::api_testimony::create_recipient, crate::api_testimony::create_dossier,
+        crate::api_testimony::list_dossiers, crate::api_testimony::dossier_bundle,
+        crate::api_testimony::list_shared, crate::api_testimony::get_shared, crate::api_testimony::shared_bundle
     ),
     components(schemas(
         crate::api_cases::CaseSummaryOut, crate::api_cases::CasesPage, crate::api_cases::CaseStepOut,
@@ -891,6 +899,8 @@ impl utoipa::Modify for BearerAuth {
         crate::api_tracing::VisitIn, crate::api_tracing::VisitOutcomeIn, crate::api_tracing::FiguresOut,
         crate::api_evidence::EvidenceOut, crate::api_evidence::CustodyOut, crate::api_evidence::EvidenceDetailOut,
         crate::api_evidence::EvidencePage, crate::api_evidence::EvidenceUpload, crate::api_evidence::TransferIn,
+        crate::api_testimony::ActTypeIn, crate::api_testimony::EventIn, crate::api_testimony::ShareIn,
+        crate::api_testimony::RecipientIn, crate::api_testimony::DossierIn,
         ErrorBody, ErrorDetail, FieldErrorOut, DuplicateOut, PersonOut, NameOut, LinkOut, PersonSummaryOut, PeoplePage,
         lantern_domain::person::PersonInput, lantern_domain::person::NameInput, lantern_domain::person::DocumentInput,
         PersonUpdate, ProtectedOut, DocumentOut, VersionOut, LinkIn, HouseholdOut, HouseholdIn, HouseholdDetail,

@@ -58,7 +58,9 @@ fn first(errors: Vec<FieldError>) -> AppError {
     ))
 }
 
-async fn list_act_types(
+#[utoipa::path(get, path = "/act-types", tag = "testimonies",
+    responses((status = 200, description = "`{items: [{code, labels, built_in}]}`"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn list_act_types(
     State(state): State<AppState>,
     _auth: Authz<need::TestimonyRead>,
 ) -> Result<Json<Value>, AppError> {
@@ -67,8 +69,8 @@ async fn list_act_types(
 }
 
 /// A full-text search: `q`, and at most `limit` results (default 20).
-#[derive(Deserialize)]
-struct SearchIn {
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct SearchIn {
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -78,7 +80,9 @@ struct SearchIn {
 /// Testimonies and evidence records holding every word of `q`, in any
 /// script, within what the caller's role may read; `complete` is false
 /// while the index is still being built after a start.
-async fn search(
+#[utoipa::path(get, path = "/search", params(SearchIn), tag = "testimonies",
+    responses((status = 200, description = "`{items: [{kind, id, title, detail, href, score}], complete}`"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn search(
     State(state): State<AppState>,
     auth: Authz<need::TextSearch>,
     axum::extract::Query(p): axum::extract::Query<SearchIn>,
@@ -90,13 +94,15 @@ async fn search(
 }
 
 /// A new act type: its code and labels by language.
-#[derive(Deserialize)]
-struct ActTypeIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ActTypeIn {
     code: String,
     labels: BTreeMap<String, String>,
 }
 
-async fn add_act_type(
+#[utoipa::path(post, path = "/act-types", request_body = ActTypeIn, tag = "testimonies",
+    responses((status = 201, description = "the act type"), (status = 422, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn add_act_type(
     State(state): State<AppState>,
     auth: Authz<need::VocabularyManage>,
     ApiJson(b): ApiJson<ActTypeIn>,
@@ -107,8 +113,8 @@ async fn add_act_type(
 }
 
 /// An event: dates as `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or `YYYY..YYYY`.
-#[derive(Deserialize)]
-struct EventIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct EventIn {
     title: String,
     #[serde(default)]
     start: String,
@@ -122,7 +128,12 @@ struct EventIn {
     description: String,
 }
 
-async fn list_events(State(state): State<AppState>, auth: Authz<need::TestimonyRead>) -> Result<Json<Value>, AppError> {
+#[utoipa::path(get, path = "/events", tag = "testimonies",
+    responses((status = 200, description = "`{items: [event]}`; the exact place only for documenters"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn list_events(
+    State(state): State<AppState>,
+    auth: Authz<need::TestimonyRead>,
+) -> Result<Json<Value>, AppError> {
     let exact = lantern_domain::policy::allows(
         auth.user.role,
         lantern_domain::policy::Permission::TestimonyConfidential,
@@ -138,7 +149,9 @@ async fn list_events(State(state): State<AppState>, auth: Authz<need::TestimonyR
 
 /// An event's accounts, which of them are not independent and why, and
 /// the events likely to be the same one recorded twice.
-async fn event_corroboration(
+#[utoipa::path(get, path = "/events/{id}/corroboration", tag = "testimonies",
+    responses((status = 200, description = "the event, its accounts, their dependences and groups, likely duplicate events"), (status = 404, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn event_corroboration(
     State(state): State<AppState>,
     auth: Authz<need::TestimonyConfidential>,
     Path(id): Path<String>,
@@ -149,7 +162,9 @@ async fn event_corroboration(
     ))
 }
 
-async fn create_event(
+#[utoipa::path(post, path = "/events", request_body = EventIn, tag = "testimonies",
+    responses((status = 201, description = "the event"), (status = 422, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn create_event(
     State(state): State<AppState>,
     auth: Authz<need::TestimonyWrite>,
     ApiJson(b): ApiJson<EventIn>,
@@ -170,7 +185,10 @@ async fn create_event(
     Ok((StatusCode::CREATED, Json(e)).into_response())
 }
 
-async fn create_testimony(
+#[utoipa::path(post, path = "/testimonies", tag = "testimonies",
+    request_body(content = serde_json::Value, description = "`{witness, pseudonym, given_on, language, narrative, events, acts, sources, evidence, reliability, reliability_note, confidential}` (see docs/api.md)"),
+    responses((status = 201, description = "the testimony's summary"), (status = 422, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn create_testimony(
     State(state): State<AppState>,
     auth: Authz<need::TestimonyWrite>,
     ApiJson(b): ApiJson<TestimonyDraft>,
@@ -188,7 +206,9 @@ async fn create_testimony(
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 
-async fn list_testimonies(
+#[utoipa::path(get, path = "/testimonies", tag = "testimonies",
+    responses((status = 200, description = "`{items: [summary], total}`"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn list_testimonies(
     State(state): State<AppState>,
     _auth: Authz<need::TestimonyRead>,
 ) -> Result<Json<Value>, AppError> {
@@ -196,7 +216,9 @@ async fn list_testimonies(
     Ok(Json(serde_json::json!({ "items": page.items, "total": page.total })))
 }
 
-async fn get_testimony(
+#[utoipa::path(get, path = "/testimonies/{id}", tag = "testimonies",
+    responses((status = 200, description = "`{testimony, sharing}`: witness and confidential parts only for documenters; the read is audited"), (status = 404, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn get_testimony(
     State(state): State<AppState>,
     auth: Authz<need::TestimonyRead>,
     Path(id): Path<String>,
@@ -217,16 +239,20 @@ async fn get_testimony(
 }
 
 /// A witness's decision about a recipient.
-#[derive(Deserialize)]
-struct ShareIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ShareIn {
     recipient_id: String,
+    /// `given`, `declined` or `withdrawn`.
+    #[schema(value_type = String)]
     decision: ShareDecision,
     how: String,
     #[serde(default)]
     form: Option<String>,
 }
 
-async fn add_share_decision(
+#[utoipa::path(post, path = "/testimonies/{id}/sharing", request_body = ShareIn, tag = "testimonies",
+    responses((status = 201, description = "the decision as recorded"), (status = 422, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn add_share_decision(
     State(state): State<AppState>,
     auth: Authz<need::TestimonyWrite>,
     Path(id): Path<String>,
@@ -252,8 +278,8 @@ async fn add_share_decision(
 }
 
 /// A recipient and the external-official accounts receiving its dossiers.
-#[derive(Deserialize)]
-struct RecipientIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RecipientIn {
     name: String,
     kind: String,
     language: String,
@@ -261,7 +287,9 @@ struct RecipientIn {
     users: Vec<String>,
 }
 
-async fn list_recipients(
+#[utoipa::path(get, path = "/recipients", tag = "dossiers",
+    responses((status = 200, description = "`{items: [recipient]}`"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn list_recipients(
     State(state): State<AppState>,
     _auth: Authz<need::DossierManage>,
 ) -> Result<Json<Value>, AppError> {
@@ -269,7 +297,9 @@ async fn list_recipients(
     Ok(Json(serde_json::json!({ "items": r })))
 }
 
-async fn create_recipient(
+#[utoipa::path(post, path = "/recipients", request_body = RecipientIn, tag = "dossiers",
+    responses((status = 201, description = "the recipient"), (status = 422, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn create_recipient(
     State(state): State<AppState>,
     auth: Authz<need::DossierManage>,
     ApiJson(b): ApiJson<RecipientIn>,
@@ -293,8 +323,8 @@ async fn create_recipient(
 }
 
 /// A dossier to build.
-#[derive(Deserialize)]
-struct DossierIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct DossierIn {
     title: String,
     recipient_id: String,
     purpose: String,
@@ -350,7 +380,9 @@ fn dossier_draft(b: DossierIn) -> Result<DossierDraft, FieldError> {
     })
 }
 
-async fn create_dossier(
+#[utoipa::path(post, path = "/dossiers", request_body = DossierIn, tag = "dossiers",
+    responses((status = 201, description = "the dossier"), (status = 422, body = crate::api::ErrorBody, description = "a field, or `not-consented` naming the testimony"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn create_dossier(
     State(state): State<AppState>,
     auth: Authz<need::DossierManage>,
     ApiJson(b): ApiJson<DossierIn>,
@@ -361,7 +393,9 @@ async fn create_dossier(
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
-async fn list_dossiers(
+#[utoipa::path(get, path = "/dossiers", tag = "dossiers",
+    responses((status = 200, description = "`{items: [dossier]}`"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn list_dossiers(
     State(state): State<AppState>,
     _auth: Authz<need::DossierManage>,
 ) -> Result<Json<Value>, AppError> {
@@ -369,7 +403,9 @@ async fn list_dossiers(
     Ok(Json(serde_json::json!({ "items": d })))
 }
 
-async fn dossier_bundle(
+#[utoipa::path(get, path = "/dossiers/{id}/bundle", tag = "dossiers",
+    responses((status = 200, content_type = "application/zip", description = "the bundle (see docs/ledger.md)"), (status = 404, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn dossier_bundle(
     State(state): State<AppState>,
     auth: Authz<need::DossierManage>,
     Path(id): Path<String>,
@@ -404,7 +440,9 @@ pub(crate) async fn one_shared(state: &AppState, user: UserId, raw: &str) -> Res
         .ok_or(AppError::NotFound)
 }
 
-async fn list_shared(
+#[utoipa::path(get, path = "/shared-dossiers", tag = "dossiers",
+    responses((status = 200, description = "`{items: [dossier]}`: the external official's, unexpired"), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn list_shared(
     State(state): State<AppState>,
     auth: Authz<need::DossierReceive>,
 ) -> Result<Json<Value>, AppError> {
@@ -419,7 +457,9 @@ async fn list_shared(
     Ok(Json(serde_json::json!({ "items": d })))
 }
 
-async fn get_shared(
+#[utoipa::path(get, path = "/shared-dossiers/{id}", tag = "dossiers",
+    responses((status = 200, description = "the dossier"), (status = 404, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn get_shared(
     State(state): State<AppState>,
     auth: Authz<need::DossierReceive>,
     Path(id): Path<String>,
@@ -433,7 +473,9 @@ async fn get_shared(
     Ok(Json(d))
 }
 
-async fn shared_bundle(
+#[utoipa::path(get, path = "/shared-dossiers/{id}/bundle", tag = "dossiers",
+    responses((status = 200, content_type = "application/zip", description = "the bundle"), (status = 404, body = crate::api::ErrorBody), (status = 403, body = crate::api::ErrorBody)))]
+pub(crate) async fn shared_bundle(
     State(state): State<AppState>,
     auth: Authz<need::DossierReceive>,
     Path(id): Path<String>,
