@@ -87,6 +87,8 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   await page.fill("#evidence_title", "Photo of the building (synthetic)");
   await Promise.all([page.waitForURL(/\/testimonies\/[0-9a-f-]{36}$/), page.click('form[action="/testimonies"] button[type=submit]')]);
   const testimony = page.url();
+  const testimonyId = new URL(testimony).pathname.split("/").pop();
+  const ours = `input[name="testimonies"][value="${testimonyId}"]`;
   const main = await page.textContent("main");
   assert.ok(main.includes(NARRATIVE), "the narrative is shown in its own script");
   assert.ok((await page.textContent("#witness")).includes(WITNESS), "a documenter sees the witness");
@@ -103,13 +105,15 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   await page.goto(lantern.base + "/dossiers");
   await page.fill("#title", "Detention at building three");
   await page.fill("#purpose", "For the committee's hearing on detention");
-  await page.check('input[name="testimonies"]');
+  await page.selectOption("#recipient", { label: RECIPIENT });
+  await page.check(ours);
   await page.click('form[action="/dossiers"] button[type=submit]');
   await page.waitForSelector("#form-errors");
   assert.match(await page.textContent("#form-errors"), /Testimonies/);
 
   // The witness agrees to share with this recipient.
   await page.goto(testimony);
+  await page.selectOption("#recipient", { label: RECIPIENT });
   await page.selectOption("#decision", "given");
   await page.fill("#how", "Verbally, with a second staff member present");
   await Promise.all([page.waitForURL(/#sharing$/), page.click('form[action$="/sharing"] button[type=submit]')]);
@@ -120,7 +124,8 @@ test("a documenter records a Persian testimony with a photo and sends a verifiab
   assert.ok(await page.isChecked('input[name="redaction"][value="witness_identity"]'));
   await page.fill("#title", "Detention at building three");
   await page.fill("#purpose", "For the committee's hearing on detention");
-  await page.check('input[name="testimonies"]');
+  await page.selectOption("#recipient", { label: RECIPIENT });
+  await page.check(ours);
   await Promise.all([page.waitForURL(/\/dossiers\/[0-9a-f-]{36}$/), page.click('form[action="/dossiers"] button[type=submit]')]);
   const dossier = page.url();
   const key = (await page.textContent("#ledger-key")).trim();

@@ -382,6 +382,148 @@ pub fn load(store: &dyn Store, target: usize, seed: u64, ctx: &AuditContext) -> 
     })
 }
 
+/// Demo testimonies: synthetic accounts of three events, in Persian,
+/// Arabic and English, by sealed witnesses under pseudonyms. Two accounts
+/// are near-copies of each other and two come from the same witness, so
+/// the corroboration view has something to show; one marks its victims
+/// confidential. A recipient receives the dossiers of the demo's external
+/// official, and three witnesses have agreed to share with it.
+pub fn testimonies(
+    store: &dyn Store,
+    official: Option<lantern_domain::user::UserId>,
+    ctx: &AuditContext,
+) -> anyhow::Result<()> {
+    use lantern_domain::testimony::{
+        Act, ConfidentialPart, Degree, EventDraft, Involvement, RecipientKind, Reliability, ShareDecision,
+        TestimonyDraft, Witness,
+    };
+    if store.testimonies(lantern_store::PageRequest::new(1, 1))?.total > 0 {
+        return Ok(());
+    }
+    let today = ctx.at.date();
+    let event = |title: &str, start: &str, end: &str, place: &str, exact: &str| -> anyhow::Result<_> {
+        let draft = EventDraft::parse(title, start, end, place, exact, "", today)
+            .map_err(|e| anyhow::anyhow!("demo event: {e:?}"))?;
+        Ok(store.create_event(&draft, ctx)?)
+    };
+    let transfer = event(
+        "Night transfer from block 4",
+        "2019-07",
+        "",
+        "North camp",
+        "Block 4, yard",
+    )?;
+    let visits = event("Family visits refused", "2015", "2017", "North camp", "")?;
+    let letters = event("Letters returned unopened", "2016..2018", "", "East camp", "Gate house")?;
+    let story = "ما را شبانه از بلوک چهار بیرون آوردند و تا صبح در حیاط نگه داشتند. کسی نگفت به کجا می‌رویم.";
+    let accounts: [(&str, &str, &str, &str, _, Vec<ConfidentialPart>); 5] = [
+        ("Witness A", "زهره کریمی", "fa", story, transfer.id, vec![]),
+        (
+            "Witness B",
+            "مریم رحیمی",
+            "fa",
+            "ما را شبانه از بلوک چهار بیرون آوردند و تا صبح در حیاط نگه داشتند. کسی به ما نگفت به کجا می‌رویم.",
+            transfer.id,
+            vec![],
+        ),
+        (
+            "Witness C",
+            "Hassan Nouri",
+            "en",
+            "For two years my mother came to the gate every month and was sent away. We were never told why.",
+            visits.id,
+            vec![ConfidentialPart::Victims],
+        ),
+        (
+            "Witness D",
+            "علي الموسوي",
+            "ar",
+            "أرسلت رسائل إلى عائلتي كل شهر، وعادت كلها دون أن تُفتح.",
+            letters.id,
+            vec![],
+        ),
+        (
+            "Witness A",
+            "زهره کریمی",
+            "fa",
+            "سال‌ها بعد هم نامه‌هایم به خانواده نرسید؛ همه را پس فرستادند.",
+            letters.id,
+            vec![],
+        ),
+    ];
+    let act_of = |event, i: usize| match i {
+        0 | 1 => Act {
+            event,
+            act_type: "arbitrary_detention".into(),
+            victims: vec!["The witness".into()],
+            perpetrators: vec![Involvement {
+                name: "Guard unit (not named)".into(),
+                degree: Degree::CarriedOut,
+            }],
+            consequences: None,
+        },
+        2 => Act {
+            event,
+            act_type: "denial_of_family_contact".into(),
+            victims: vec!["The witness's mother".into()],
+            perpetrators: vec![],
+            consequences: None,
+        },
+        _ => Act {
+            event,
+            act_type: "denial_of_family_contact".into(),
+            victims: vec!["The witness".into()],
+            perpetrators: vec![],
+            consequences: None,
+        },
+    };
+    let mut recorded = Vec::new();
+    for (i, (pseudonym, name, language, narrative, event, confidential)) in accounts.into_iter().enumerate() {
+        let draft = TestimonyDraft {
+            witness: Witness::Sealed {
+                name: name.into(),
+                contact: None,
+            },
+            pseudonym: pseudonym.into(),
+            given_on: today - time::Duration::days(30 * (i as i64 + 1)),
+            language: language.into(),
+            narrative: narrative.into(),
+            events: vec![event],
+            acts: vec![act_of(event, i)],
+            sources: vec![],
+            evidence: vec![],
+            reliability: if i == 3 {
+                Reliability::Medium
+            } else {
+                Reliability::NotAssessed
+            },
+            reliability_note: None,
+            confidential: confidential.into_iter().collect(),
+        };
+        recorded.push(store.create_testimony(&draft, ctx)?.id);
+    }
+    let recipient = store.create_recipient(
+        "Parliamentary committee (synthetic)",
+        RecipientKind::Parliamentarian,
+        "en",
+        &official.into_iter().collect::<Vec<_>>(),
+        ctx,
+    )?;
+    for t in recorded.iter().take(3) {
+        store.record_share_decision(
+            *t,
+            &lantern_store::NewShareDecision {
+                recipient: recipient.id,
+                decision: ShareDecision::Given,
+                how: "verbal, with a second staff member present (demo)".into(),
+                form: None,
+            },
+            ctx,
+        )?;
+    }
+    Ok(())
+}
+
 /// The demo's interpreters (synthetic names) and their languages.
 const INTERPRETERS: &[(&str, &[&str])] = &[
     ("Interpreter A", &["fa", "prs"]),

@@ -229,6 +229,10 @@ pub fn load_demo(store: &dyn Store, clock: &dyn Clock, people: usize) -> anyhow:
         let password = create_user(store, &name, &display, *role, &ctx)?;
         accounts.push((name, password));
     }
+    let official = store
+        .user_credentials(&Role::ExternalOfficial.code().replace('_', "-"))?
+        .map(|c| c.user.id);
+    demo::testimonies(store, official, &ctx)?;
     Ok(accounts)
 }
 
