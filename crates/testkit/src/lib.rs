@@ -237,6 +237,24 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// Sends a JSON API request with `token`; returns the status and the
+    /// body as JSON (`null` when it is not JSON).
+    pub async fn api(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut req = self.client().request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// A browser-like session: fetches the login form (for its CSRF
     /// cookie), logs in as the role's user, and keeps the session's token.
     pub async fn login(&self, role: Role) -> Session {

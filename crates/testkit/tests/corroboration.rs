@@ -9,16 +9,6 @@ use reqwest::Method as M;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn api(srv: &TestServer, token: &str, method: M, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = srv.client().request(method, srv.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 const STORY: &str = "ما را شبانه به بلوک چهار بردند و تا صبح در حیاط نگه داشتند، بعد به اتاق‌ها فرستادند.";
 
 async fn testify(
@@ -33,20 +23,20 @@ async fn testify(
         Some(r) => json!([{"kind": "external_report", "citation": r, "link": null, "evidence": null}]),
         None => json!([]),
     };
-    let (status, t) = api(
-        srv,
-        doc,
-        M::POST,
-        "/api/v1/testimonies",
-        Some(json!({
-            "witness": {"kind": "sealed", "name": witness, "contact": null},
-            "pseudonym": format!("Witness {}", witness.len()),
-            "given_on": "2026-01-10", "language": "fa", "narrative": narrative,
-            "events": [event["id"]], "acts": [], "sources": sources, "evidence": [],
-            "reliability": "not_assessed", "reliability_note": null, "confidential": []
-        })),
-    )
-    .await;
+    let (status, t) = srv
+        .api(
+            doc,
+            M::POST,
+            "/api/v1/testimonies",
+            Some(json!({
+                "witness": {"kind": "sealed", "name": witness, "contact": null},
+                "pseudonym": format!("Witness {}", witness.len()),
+                "given_on": "2026-01-10", "language": "fa", "narrative": narrative,
+                "events": [event["id"]], "acts": [], "sources": sources, "evidence": [],
+                "reliability": "not_assessed", "reliability_note": null, "confidential": []
+            })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     t["id"].as_str().unwrap().to_string()
 }
@@ -56,30 +46,30 @@ async fn dependent_accounts_and_events_recorded_twice_are_flagged_for_documenter
     let srv = TestServer::start().await;
     let doc = srv.api_token(Role::Documenter).await;
     let cw = srv.api_token(Role::Caseworker).await;
-    let (_, event) = api(
-        &srv,
-        &doc,
-        M::POST,
-        "/api/v1/events",
-        Some(json!({"title": "Night transfer from block 4", "start": "2019", "place": "North camp"})),
-    )
-    .await;
-    let (_, twice) = api(
-        &srv,
-        &doc,
-        M::POST,
-        "/api/v1/events",
-        Some(json!({"title": "Transfer from block 4 at night", "start": "2018..2020", "place": "North camp"})),
-    )
-    .await;
-    let (_, other) = api(
-        &srv,
-        &doc,
-        M::POST,
-        "/api/v1/events",
-        Some(json!({"title": "Visits refused", "start": "2019", "place": "North camp"})),
-    )
-    .await;
+    let (_, event) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/events",
+            Some(json!({"title": "Night transfer from block 4", "start": "2019", "place": "North camp"})),
+        )
+        .await;
+    let (_, twice) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/events",
+            Some(json!({"title": "Transfer from block 4 at night", "start": "2018..2020", "place": "North camp"})),
+        )
+        .await;
+    let (_, other) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/events",
+            Some(json!({"title": "Visits refused", "start": "2019", "place": "North camp"})),
+        )
+        .await;
     let first = testify(&srv, &doc, &event, "Zahra K.", STORY, None).await;
     let again = testify(
         &srv,
@@ -103,7 +93,7 @@ async fn dependent_accounts_and_events_recorded_twice_are_flagged_for_documenter
     .await;
 
     let path = format!("/api/v1/events/{}/corroboration", event["id"].as_str().unwrap());
-    let (status, view) = api(&srv, &doc, M::GET, &path, None).await;
+    let (status, view) = srv.api(&doc, M::GET, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["accounts"].as_array().unwrap().len(), 4);
     let groups = view["corroboration"]["groups"].as_array().unwrap();
@@ -133,7 +123,7 @@ async fn dependent_accounts_and_events_recorded_twice_are_flagged_for_documenter
     assert!(srv.audit_count("testimony.read_confidential").await >= 4);
 
     // Caseworkers see testimonies, not this comparison of witnesses.
-    let (status, _) = api(&srv, &cw, M::GET, &path, None).await;
+    let (status, _) = srv.api(&cw, M::GET, &path, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let page = srv.login(Role::Documenter).await;
     let html = page

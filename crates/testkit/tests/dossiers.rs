@@ -11,22 +11,6 @@ const WITNESS: &str = "Maryam Rahimi-Testname";
 const PERPETRATOR: &str = "Guard unit Zeta-7";
 const NARRATIVE: &str = "ما را شبانه به بلوک چهار بردند و تا صبح نگه داشتند.";
 
-async fn send(
-    srv: &TestServer,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = srv.client().request(method, srv.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_offline() {
     let srv = TestServer::start().await;
@@ -55,16 +39,16 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
     assert_eq!(r.status(), StatusCode::CREATED);
     let evidence: Value = r.json().await.unwrap();
 
-    let (status, event) = send(
-        &srv,
-        &doc,
-        M::POST,
-        "/api/v1/events",
-        Some(json!({
-            "title": "Night transfer", "start": "2019", "place": "North camp", "exact_place": "Block 4, room 12"
-        })),
-    )
-    .await;
+    let (status, event) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/events",
+            Some(json!({
+                "title": "Night transfer", "start": "2019", "place": "North camp", "exact_place": "Block 4, room 12"
+            })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{event}");
     let testimony = json!({
         "witness": {"kind": "sealed", "name": WITNESS, "contact": null},
@@ -84,20 +68,20 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
     // Bad input names its field.
     let mut bad = testimony.clone();
     bad["language"] = json!("Persian language");
-    let (status, body) = send(&srv, &doc, M::POST, "/api/v1/testimonies", Some(bad)).await;
+    let (status, body) = srv.api(&doc, M::POST, "/api/v1/testimonies", Some(bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.to_string().contains("language"), "{body}");
-    let (status, t) = send(&srv, &doc, M::POST, "/api/v1/testimonies", Some(testimony)).await;
+    let (status, t) = srv.api(&doc, M::POST, "/api/v1/testimonies", Some(testimony)).await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     let tid = t["id"].as_str().unwrap().to_string();
 
     // A caseworker sees the testimony, never the witness.
-    let (status, seen) = send(&srv, &cw, M::GET, &format!("/api/v1/testimonies/{tid}"), None).await;
+    let (status, seen) = srv.api(&cw, M::GET, &format!("/api/v1/testimonies/{tid}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(seen["testimony"]["witness"].is_null());
     assert!(!seen.to_string().contains(WITNESS));
     // Nor may a caseworker build dossiers.
-    let (status, _) = send(&srv, &cw, M::GET, "/api/v1/dossiers", None).await;
+    let (status, _) = srv.api(&cw, M::GET, "/api/v1/dossiers", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let official_id = {
@@ -105,46 +89,46 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
         srv.db(move |s| s.user_credentials(&name).unwrap().unwrap().user.id)
             .await
     };
-    let (status, recipient) = send(
-        &srv,
-        &doc,
-        M::POST,
-        "/api/v1/recipients",
-        Some(json!({
-            "name": "Committee on Human Rights", "kind": "parliamentarian", "language": "en",
-            "users": [official_id.to_string()]
-        })),
-    )
-    .await;
+    let (status, recipient) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/recipients",
+            Some(json!({
+                "name": "Committee on Human Rights", "kind": "parliamentarian", "language": "en",
+                "users": [official_id.to_string()]
+            })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{recipient}");
     let dossier = json!({
         "title": "Night transfer", "recipient_id": recipient["id"], "purpose": "Hearing on detention",
         "expires": "2026-06-30", "redaction": ["witness_identity", "third_parties", "exact_places"],
         "testimonies": [tid]
     });
-    let (status, body) = send(&srv, &doc, M::POST, "/api/v1/dossiers", Some(dossier.clone())).await;
+    let (status, body) = srv.api(&doc, M::POST, "/api/v1/dossiers", Some(dossier.clone())).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("not-consented"), "{body}");
-    let (status, _) = send(
-        &srv,
-        &doc,
-        M::POST,
-        &format!("/api/v1/testimonies/{tid}/sharing"),
-        Some(json!({
-            "recipient_id": recipient["id"], "decision": "given", "how": "verbal, witnessed by a colleague"
-        })),
-    )
-    .await;
+    let (status, _) = srv
+        .api(
+            &doc,
+            M::POST,
+            &format!("/api/v1/testimonies/{tid}/sharing"),
+            Some(json!({
+                "recipient_id": recipient["id"], "decision": "given", "how": "verbal, witnessed by a colleague"
+            })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, built) = send(&srv, &doc, M::POST, "/api/v1/dossiers", Some(dossier)).await;
+    let (status, built) = srv.api(&doc, M::POST, "/api/v1/dossiers", Some(dossier)).await;
     assert_eq!(status, StatusCode::CREATED, "{built}");
     let did = built["id"].as_str().unwrap().to_string();
 
     // The official sees it and downloads it; the documenter's route is not theirs.
-    let (status, list) = send(&srv, &official, M::GET, "/api/v1/shared-dossiers", None).await;
+    let (status, list) = srv.api(&official, M::GET, "/api/v1/shared-dossiers", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let (status, _) = send(&srv, &official, M::GET, "/api/v1/dossiers", None).await;
+    let (status, _) = srv.api(&official, M::GET, "/api/v1/dossiers", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let download = |token: String| {
         let (client, url) = (srv.client(), srv.url(&format!("/api/v1/shared-dossiers/{did}/bundle")));
@@ -216,7 +200,7 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
 
     // After the expiry the official no longer sees it.
     srv.clock.advance(time::Duration::days(130));
-    let (_, list) = send(&srv, &official, M::GET, "/api/v1/shared-dossiers", None).await;
+    let (_, list) = srv.api(&official, M::GET, "/api/v1/shared-dossiers", None).await;
     assert!(list["items"].as_array().unwrap().is_empty());
     assert_eq!(download(official).await.status(), StatusCode::NOT_FOUND);
 }

@@ -10,22 +10,6 @@ use lantern_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn api(
-    srv: &TestServer,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = srv.client().request(method, srv.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 /// The ids a search returns, for `token`'s role.
 async fn found(srv: &TestServer, token: &str, q: &str) -> Vec<String> {
     let r = srv
@@ -75,17 +59,17 @@ async fn search_crosses_scripts_and_never_returns_what_the_searcher_may_not_see(
     let auditor = srv.api_token(Role::Auditor).await;
     let official = srv.api_token(Role::ExternalOfficial).await;
 
-    let (status, event) = api(
-        &srv,
-        &doc,
-        M::POST,
-        "/api/v1/events",
-        Some(
-            json!({"title": "Visits refused", "start": "2015..2017", "place": "East camp",
+    let (status, event) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/events",
+            Some(
+                json!({"title": "Visits refused", "start": "2015..2017", "place": "East camp",
                     "exact_place": "Gate house"}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{event}");
     // The narrative names مسعود in Persian script; the witness and, in the
     // second testimony, the victims are for documenters only.
@@ -96,7 +80,7 @@ async fn search_crosses_scripts_and_never_returns_what_the_searcher_may_not_see(
         "یک همسایه",
         &[],
     );
-    let (status, first) = api(&srv, &doc, M::POST, "/api/v1/testimonies", Some(open)).await;
+    let (status, first) = srv.api(&doc, M::POST, "/api/v1/testimonies", Some(open)).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let first = first["id"].as_str().unwrap().to_string();
     let sealed = testimony(
@@ -106,7 +90,7 @@ async fn search_crosses_scripts_and_never_returns_what_the_searcher_may_not_see(
         "جواد طاهری",
         &["victims"],
     );
-    let (status, second) = api(&srv, &doc, M::POST, "/api/v1/testimonies", Some(sealed)).await;
+    let (status, second) = srv.api(&doc, M::POST, "/api/v1/testimonies", Some(sealed)).await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     let second = second["id"].as_str().unwrap().to_string();
 
@@ -139,7 +123,7 @@ async fn search_crosses_scripts_and_never_returns_what_the_searcher_may_not_see(
     assert!(found(&srv, &cw, "طاهری").await.is_empty());
     // Auditors search evidence records, not testimonies.
     assert!(found(&srv, &auditor, "Masoud").await.is_empty());
-    let (status, _) = api(&srv, &official, M::GET, "/api/v1/search?q=Masoud", None).await;
+    let (status, _) = srv.api(&official, M::GET, "/api/v1/search?q=Masoud", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The page says what it finds, and shows pseudonyms, not witnesses.

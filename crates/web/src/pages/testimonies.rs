@@ -69,6 +69,20 @@ fn as_form_errors(list: FieldErrors, names: &[(&str, &str)]) -> FieldErrors {
     out
 }
 
+/// ` checked` when the form holds `value` for the checkbox group `name`.
+fn checked(form: &Pairs, name: &str, value: &str) -> &'static str {
+    if all(form, name).contains(&value) {
+        " checked"
+    } else {
+        ""
+    }
+}
+
+/// The codes of every value of an enumeration, for a form's choices.
+fn codes<T: Copy>(values: &[T], code: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    values.iter().map(|v| code(*v)).collect()
+}
+
 fn testimony_id(raw: &str) -> Result<TestimonyId, AppError> {
     TestimonyId::parse("id", raw).map_err(|_| AppError::NotFound)
 }
@@ -137,27 +151,23 @@ impl NewPage {
     }
 
     fn checked(&self, name: &str, value: &str) -> &'static str {
-        if all(&self.form, name).contains(&value) {
-            " checked"
-        } else {
-            ""
-        }
+        checked(&self.form, name, value)
     }
 
     fn degrees(&self) -> Vec<&'static str> {
-        Degree::ALL.iter().map(|d| d.code()).collect()
+        codes(Degree::ALL, |d| d.code())
     }
 
     fn source_kinds(&self) -> Vec<&'static str> {
-        SourceKind::ALL.iter().map(|d| d.code()).collect()
+        codes(SourceKind::ALL, |d| d.code())
     }
 
     fn reliabilities(&self) -> Vec<&'static str> {
-        Reliability::ALL.iter().map(|d| d.code()).collect()
+        codes(Reliability::ALL, |d| d.code())
     }
 
     fn confidential_parts(&self) -> Vec<&'static str> {
-        ConfidentialPart::ALL.iter().map(|d| d.code()).collect()
+        codes(ConfidentialPart::ALL, |d| d.code())
     }
 }
 
@@ -483,7 +493,7 @@ impl ViewPage {
     }
 
     fn decisions(&self) -> Vec<&'static str> {
-        ShareDecision::ALL.iter().map(|d| d.code()).collect()
+        codes(ShareDecision::ALL, |d| d.code())
     }
 
     fn is_marked(&self, part: &str) -> bool {
@@ -757,19 +767,15 @@ impl DossiersPage {
     }
 
     fn checked(&self, name: &str, value: &str) -> &'static str {
-        if all(&self.form, name).contains(&value) {
-            " checked"
-        } else {
-            ""
-        }
+        checked(&self.form, name, value)
     }
 
     fn redactions(&self) -> Vec<&'static str> {
-        Redaction::ALL.iter().map(|d| d.code()).collect()
+        codes(Redaction::ALL, |d| d.code())
     }
 
     fn recipient_kinds(&self) -> Vec<&'static str> {
-        RecipientKind::ALL.iter().map(|d| d.code()).collect()
+        codes(RecipientKind::ALL, |d| d.code())
     }
 
     fn official_name(&self, id: &UserId) -> String {
