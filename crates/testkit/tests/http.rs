@@ -3111,3 +3111,47 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
         "some information was never shown: {shown:?}"
     );
 }
+
+#[tokio::test]
+async fn a_testimony_form_refused_for_its_file_comes_back_with_what_was_typed() {
+    let config = WebConfig {
+        max_evidence: 64 * 1024,
+        ..WebConfig::default()
+    };
+    let srv = TestServer::start_with(config, true).await;
+    let doc = srv.login(Role::Documenter).await;
+    let narrative = "روایتی بلند که نباید از دست برود، نوشته‌شده با حوصله.";
+    let fields = [
+        ("witness_kind", "sealed"),
+        ("witness_name", "Witness name"),
+        ("pseudonym", "Witness P"),
+        ("given_on", "2026-03-01"),
+        ("language", "fa"),
+        ("narrative", narrative),
+        ("event_title", "An event"),
+        ("reliability", "not_assessed"),
+    ];
+    let r = upload_evidence(&srv, &doc, "/testimonies", &fields, Some(vec![7u8; 200 * 1024])).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(narrative), "the narrative is kept");
+    assert!(page.contains("id=\"file-error\""), "the file is named as the problem");
+    // Nothing was written.
+    assert_eq!(srv.db(|s| s.events().unwrap().len()).await, 0);
+    assert_eq!(
+        srv.db(|s| s.evidence_list(lantern_store::PageRequest::new(1, 5)).unwrap().total)
+            .await,
+        0
+    );
+    // With a file within the limit, the testimony, its event and the file are recorded.
+    let r = upload_evidence(&srv, &doc, "/testimonies", &fields, Some(vec![7u8; 1024])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/testimonies/"), "{location}");
+    let testimonies = srv
+        .db(|s| s.testimonies(lantern_store::PageRequest::new(1, 5)).unwrap())
+        .await;
+    assert_eq!(testimonies.total, 1);
+    assert_eq!(testimonies.items[0].evidence.len(), 1);
+    assert_eq!(testimonies.items[0].events.len(), 1);
+}

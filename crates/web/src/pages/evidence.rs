@@ -72,7 +72,16 @@ pub(crate) async fn receive(
     state: &AppState,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Upload, AppError> {
-    let mut multipart = multipart.map_err(|_| FieldError::new("file", Reason::InvalidFormat))?;
+    receive_form(state, multipart).await.map_err(|(e, _)| e)
+}
+
+/// As [`receive`], but a refusal also gives back the text fields read
+/// until then, so a form can be shown again with what was typed.
+pub(crate) async fn receive_form(
+    state: &AppState,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Upload, (AppError, Pairs)> {
+    let mut multipart = multipart.map_err(|_| (FieldError::new("file", Reason::InvalidFormat).into(), Vec::new()))?;
     let limit = state.config.max_evidence;
     let mut upload = Upload {
         fields: Vec::new(),
@@ -119,7 +128,7 @@ pub(crate) async fn receive(
         Ok(()) => Ok(upload),
         Err(e) => {
             discard(state, &upload).await;
-            Err(e)
+            Err((e, upload.fields))
         }
     }
 }
@@ -344,10 +353,10 @@ pub(crate) async fn upload(
     auth: Authz<need::EvidenceWrite>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let upload = match receive(&state, multipart).await {
+    let upload = match receive_form(&state, multipart).await {
         Ok(u) => u,
-        Err(AppError::Invalid(errors)) => return list_page(&state, &auth.ctx, 1, errors, Vec::new()).await,
-        Err(e) => return Err(e),
+        Err((AppError::Invalid(errors), form)) => return list_page(&state, &auth.ctx, 1, errors, form).await,
+        Err((e, _)) => return Err(e),
     };
     let form = upload.fields.clone();
     match record(&state, &auth.ctx, upload, None).await {

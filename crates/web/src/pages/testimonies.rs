@@ -371,10 +371,10 @@ pub(crate) async fn create(
     auth: Authz<need::TestimonyWrite>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let upload = match evidence_pages::receive(&state, multipart).await {
+    let upload = match evidence_pages::receive_form(&state, multipart).await {
         Ok(u) => u,
-        Err(AppError::Invalid(errors)) => return new_page(&state, &auth.ctx, errors, Vec::new()).await,
-        Err(e) => return Err(e),
+        Err((AppError::Invalid(errors), form)) => return new_page(&state, &auth.ctx, errors, form).await,
+        Err((e, _)) => return Err(e),
     };
     let form = upload.fields.clone();
     match record(&state, &auth.ctx, upload).await {
