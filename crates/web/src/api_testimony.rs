@@ -431,6 +431,23 @@ pub(crate) async fn shared_with(state: &AppState, user: UserId) -> Result<Vec<Do
     Ok(all.into_iter().filter(|d| d.expires >= today).collect())
 }
 
+/// [`shared_with`], the listing recorded in the audit trail (page and API).
+pub(crate) async fn shared_listed(
+    state: &AppState,
+    ctx: &crate::context::Ctx,
+    user: UserId,
+) -> Result<Vec<Dossier>, AppError> {
+    let d = shared_with(state, user).await?;
+    let event = ctx.audit(state.clock.now()).event(
+        AuditAction::DossierView,
+        "dossier",
+        None,
+        &format!("{} listed", d.len()),
+    );
+    state.db(move |s| s.record_audit(&event)).await?;
+    Ok(d)
+}
+
 pub(crate) async fn one_shared(state: &AppState, user: UserId, raw: &str) -> Result<Dossier, AppError> {
     let id = parse_id("id", raw, DossierId::parse)?;
     shared_with(state, user)
@@ -446,14 +463,7 @@ pub(crate) async fn list_shared(
     State(state): State<AppState>,
     auth: Authz<need::DossierReceive>,
 ) -> Result<Json<Value>, AppError> {
-    let d = shared_with(&state, auth.user.id).await?;
-    let event = auth.ctx.audit(state.clock.now()).event(
-        AuditAction::DossierView,
-        "dossier",
-        None,
-        &format!("{} listed", d.len()),
-    );
-    state.db(move |s| s.record_audit(&event)).await?;
+    let d = shared_listed(&state, &auth.ctx, auth.user.id).await?;
     Ok(Json(serde_json::json!({ "items": d })))
 }
 

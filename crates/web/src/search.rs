@@ -177,8 +177,17 @@ impl AppState {
     /// Indexes a testimony just recorded. The record is committed already,
     /// so a failure is logged, not reported; the next start indexes it.
     pub(crate) async fn index_testimony(&self, t: TestimonyFull) {
+        let ids = t.summary.events.clone();
         let docs = async {
-            let events = self.db(|s| s.events()).await.map_err(|e| e.to_string())?;
+            // Only its own events: a testimony is indexed with their text.
+            let events: Vec<Event> = self
+                .db(move |s| {
+                    ids.iter()
+                        .filter_map(|id| s.event(*id).transpose())
+                        .collect::<Result<_, _>>()
+                })
+                .await
+                .map_err(|e| e.to_string())?;
             let types = self.db(|s| s.act_types()).await.map_err(|e| e.to_string())?;
             Ok::<_, String>(vec![testimony_document(self, &t, &events, &types)])
         };

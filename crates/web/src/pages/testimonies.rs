@@ -17,7 +17,6 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use lantern_domain::audit::AuditAction;
 use lantern_domain::corroboration::{corroborate, likely_same_event, Account, Corroboration, Dependence, EventKey};
 use lantern_domain::evidence::EvidenceId;
 use lantern_domain::person::PersonId;
@@ -207,11 +206,6 @@ pub(crate) async fn new_form(
     new_page(&state, &auth.ctx, no_errors(), form).await
 }
 
-/// Collects a field's result into `errors`, keeping the value when good.
-fn keep<T>(errors: &mut FieldErrors, r: Result<T, FieldError>) -> Option<T> {
-    errors.take(r)
-}
-
 /// The event the form names: a known one, or a new one to create, whose
 /// field errors are named `event_title`, `event_start` ….
 enum EventChoice {
@@ -222,7 +216,7 @@ enum EventChoice {
 fn event_choice(form: &Pairs, today: time::Date, errors: &mut FieldErrors) -> Option<EventChoice> {
     let chosen = field(form, "event").trim();
     if !chosen.is_empty() {
-        return keep(errors, EventId::parse("event", chosen)).map(EventChoice::Known);
+        return errors.take(EventId::parse("event", chosen)).map(EventChoice::Known);
     }
     let parsed = EventDraft::parse(
         field(form, "event_title"),
@@ -267,7 +261,7 @@ fn acts(form: &Pairs, event: EventId, errors: &mut FieldErrors) -> Vec<Act> {
         let degree = if perpetrators.is_empty() {
             Some(Degree::Suspected)
         } else {
-            keep(errors, Degree::parse(&name("degree"), field(form, &name("degree"))))
+            errors.take(Degree::parse(&name("degree"), field(form, &name("degree"))))
         };
         let consequences = field(form, &name("consequences")).trim();
         if let Some(degree) = degree {
@@ -289,7 +283,8 @@ fn acts(form: &Pairs, event: EventId, errors: &mut FieldErrors) -> Vec<Act> {
 /// The testimony the form describes, with `event` standing for its event.
 fn draft(form: &Pairs, event: EventId, today: time::Date, errors: &mut FieldErrors) -> Option<TestimonyDraft> {
     let witness = match field(form, "witness_kind") {
-        "registered" => keep(errors, PersonId::parse("witness_person", field(form, "witness_person")))
+        "registered" => errors
+            .take(PersonId::parse("witness_person", field(form, "witness_person")))
             .map(|person| Witness::Registered { person }),
         _ => {
             let contact = field(form, "witness_contact").trim();
@@ -299,37 +294,35 @@ fn draft(form: &Pairs, event: EventId, today: time::Date, errors: &mut FieldErro
             })
         }
     };
-    let given_on = keep(errors, lantern_domain::date::day("given_on", field(form, "given_on")));
+    let given_on = errors.take(lantern_domain::date::day("given_on", field(form, "given_on")));
     if given_on.is_some_and(|d| d > today) {
         errors.push("given_on", Reason::DateInFuture);
     }
-    let reliability = keep(errors, Reliability::parse("reliability", field(form, "reliability")));
+    let reliability = errors.take(Reliability::parse("reliability", field(form, "reliability")));
     let confidential = all(form, "confidential")
         .into_iter()
-        .filter_map(|c| keep(errors, ConfidentialPart::parse("confidential", c)))
+        .filter_map(|c| errors.take(ConfidentialPart::parse("confidential", c)))
         .collect();
     let evidence: Vec<EvidenceId> = all(form, "evidence")
         .into_iter()
-        .filter_map(|e| keep(errors, EvidenceId::parse("evidence", e)))
+        .filter_map(|e| errors.take(EvidenceId::parse("evidence", e)))
         .collect();
     let citation = field(form, "sources[0].citation").trim();
     let sources = if citation.is_empty() {
         Vec::new()
     } else {
         let link = field(form, "sources[0].link").trim();
-        keep(
-            errors,
-            SourceKind::parse("sources[0].kind", field(form, "sources[0].kind")),
-        )
-        .map(|kind| {
-            vec![Source {
-                kind,
-                citation: citation.to_string(),
-                link: (!link.is_empty()).then(|| link.to_string()),
-                evidence: None,
-            }]
-        })
-        .unwrap_or_default()
+        errors
+            .take(SourceKind::parse("sources[0].kind", field(form, "sources[0].kind")))
+            .map(|kind| {
+                vec![Source {
+                    kind,
+                    citation: citation.to_string(),
+                    link: (!link.is_empty()).then(|| link.to_string()),
+                    evidence: None,
+                }]
+            })
+            .unwrap_or_default()
     };
     let acts = acts(form, event, errors);
     let note = field(form, "reliability_note").trim();
@@ -588,8 +581,8 @@ pub(crate) async fn share(
 ) -> Result<Response, AppError> {
     let id = testimony_id(&id)?;
     let mut errors = FieldErrors::new();
-    let recipient = keep(&mut errors, RecipientId::parse("recipient", field(&form, "recipient")));
-    let decision = keep(&mut errors, ShareDecision::parse("decision", field(&form, "decision")));
+    let recipient = errors.take(RecipientId::parse("recipient", field(&form, "recipient")));
+    let decision = errors.take(ShareDecision::parse("decision", field(&form, "decision")));
     if let (Some(recipient), Some(decision), true) = (recipient, decision, errors.is_empty()) {
         let new = NewShareDecision {
             recipient,
@@ -837,34 +830,33 @@ pub(crate) async fn create_dossier(
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::new();
-    let title = keep(
-        &mut errors,
-        lantern_domain::text::required_text("title", field(&form, "title"), lantern_domain::testimony::MAX_SHORT),
-    );
-    let purpose = keep(
-        &mut errors,
-        lantern_domain::text::required_text("purpose", field(&form, "purpose"), lantern_domain::testimony::MAX_NOTE),
-    );
-    let recipient = keep(&mut errors, RecipientId::parse("recipient", field(&form, "recipient")));
-    let expires = keep(
-        &mut errors,
-        lantern_domain::date::day("expires", field(&form, "expires")),
-    );
+    let title = errors.take(lantern_domain::text::required_text(
+        "title",
+        field(&form, "title"),
+        lantern_domain::testimony::MAX_SHORT,
+    ));
+    let purpose = errors.take(lantern_domain::text::required_text(
+        "purpose",
+        field(&form, "purpose"),
+        lantern_domain::testimony::MAX_NOTE,
+    ));
+    let recipient = errors.take(RecipientId::parse("recipient", field(&form, "recipient")));
+    let expires = errors.take(lantern_domain::date::day("expires", field(&form, "expires")));
     let redaction: BTreeSet<Redaction> = all(&form, "redaction")
         .into_iter()
-        .filter_map(|r| keep(&mut errors, Redaction::parse("redaction", r)))
+        .filter_map(|r| errors.take(Redaction::parse("redaction", r)))
         .collect();
     let testimonies: Vec<TestimonyId> = all(&form, "testimonies")
         .into_iter()
-        .filter_map(|t| keep(&mut errors, TestimonyId::parse("testimonies", t)))
+        .filter_map(|t| errors.take(TestimonyId::parse("testimonies", t)))
         .collect();
     let events: Vec<EventId> = all(&form, "events")
         .into_iter()
-        .filter_map(|t| keep(&mut errors, EventId::parse("events", t)))
+        .filter_map(|t| errors.take(EventId::parse("events", t)))
         .collect();
     let evidence: Vec<EvidenceId> = all(&form, "evidence")
         .into_iter()
-        .filter_map(|t| keep(&mut errors, EvidenceId::parse("evidence", t)))
+        .filter_map(|t| errors.take(EvidenceId::parse("evidence", t)))
         .collect();
     if testimonies.is_empty() && events.is_empty() && evidence.is_empty() {
         errors.push("testimonies", Reason::Required);
@@ -911,17 +903,14 @@ pub(crate) async fn create_recipient(
     Form(form): Form<Pairs>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::new();
-    let kind = keep(
-        &mut errors,
-        RecipientKind::parse("recipient_kind", field(&form, "recipient_kind")),
-    );
+    let kind = errors.take(RecipientKind::parse("recipient_kind", field(&form, "recipient_kind")));
     let users: Vec<UserId> = all(&form, "officials")
         .into_iter()
         .filter_map(|u| {
             let parsed = uuid::Uuid::parse_str(u.trim())
                 .map(UserId)
                 .map_err(|_| FieldError::new("officials", Reason::InvalidId));
-            keep(&mut errors, parsed)
+            errors.take(parsed)
         })
         .collect();
     if let (Some(kind), true) = (kind, errors.is_empty()) {
@@ -1004,14 +993,7 @@ pub(crate) async fn shared(
     State(state): State<AppState>,
     auth: Authz<need::DossierReceive>,
 ) -> Result<Response, AppError> {
-    let dossiers = crate::api_testimony::shared_with(&state, auth.user.id).await?;
-    let event = auth.ctx.audit(state.clock.now()).event(
-        AuditAction::DossierView,
-        "dossier",
-        None,
-        &format!("{} listed", dossiers.len()),
-    );
-    state.db(move |s| s.record_audit(&event)).await?;
+    let dossiers = crate::api_testimony::shared_listed(&state, &auth.ctx, auth.user.id).await?;
     Ok(render_status(
         axum::http::StatusCode::OK,
         &SharedPage {
