@@ -404,6 +404,7 @@ fn add_testimony(dir: &Path) -> (String, String, String) {
                 testimonies: vec![],
                 events: vec![event.id],
                 evidence: vec![],
+                people: vec![],
                 include_files: false,
             },
             &ctx,

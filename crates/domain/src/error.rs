@@ -63,6 +63,11 @@ pub enum Reason {
     NotInFuture,
     /// The date is further ahead than allowed.
     TooFarAhead,
+    /// Only the own record of a registered witness of a testimony in the
+    /// same dossier may be given to its recipient.
+    NotAWitness,
+    /// The chosen redaction profile hides what this would show.
+    HiddenByRedaction,
     /// The file is larger than allowed.
     FileTooLarge {
         /// The limit in megabytes (2^20 bytes).
@@ -98,6 +103,8 @@ impl Reason {
             Reason::NotConsented => "not-consented",
             Reason::NotInFuture => "not-in-future",
             Reason::TooFarAhead => "too-far-ahead",
+            Reason::NotAWitness => "not-a-witness",
+            Reason::HiddenByRedaction => "hidden-by-redaction",
             Reason::FileTooLarge { .. } => "file-too-large",
         }
     }

@@ -478,9 +478,42 @@ pub fn withheld_fields(
         {
             out.insert("counterpart");
         }
+        "person" => {
+            // Documents, contact details and case notes never leave in a
+            // dossier, whatever the profile.
+            out.insert("protected");
+            if redaction.contains(&Redaction::ExactPlaces) {
+                out.extend(["site_id", "block", "room"]);
+            }
+            if redaction.contains(&Redaction::ThirdParties) {
+                out.extend(["father_name", "mother_name", "household_id"]);
+            }
+        }
         _ => {}
     }
     out
+}
+
+/// The one rule for giving a registry record to a dossier's recipient:
+/// the person must be the registered witness of one of the dossier's
+/// testimonies (each of which the witness agreed to share with that
+/// recipient, checked with [`may_share`]), and the profile must not hide
+/// the witness's identity, which the record would reveal. Anyone else's
+/// record (a relative, a victim, a neighbour) never goes, since they gave
+/// no agreement. `witnesses` are the registered witnesses of the dossier's
+/// testimonies.
+pub fn may_include_person(
+    person: PersonId,
+    witnesses: &[PersonId],
+    redaction: &BTreeSet<Redaction>,
+) -> Result<(), Reason> {
+    if !witnesses.contains(&person) {
+        Err(Reason::NotAWitness)
+    } else if redaction.contains(&Redaction::WitnessIdentity) {
+        Err(Reason::HiddenByRedaction)
+    } else {
+        Ok(())
+    }
 }
 
 /// A dossier as a documenter asks for it.
@@ -505,6 +538,10 @@ pub struct DossierDraft {
     pub events: Vec<EventId>,
     /// Further evidence records.
     pub evidence: Vec<EvidenceId>,
+    /// Registry records: only registered witnesses' own records, see
+    /// [`may_include_person`].
+    #[serde(default)]
+    pub people: Vec<PersonId>,
     /// Whether the bundle carries the files, or only their hashes.
     pub include_files: bool,
 }
@@ -647,6 +684,34 @@ mod tests {
         assert_eq!(withheld_fields("event", &places, &open), ["exact_place"].into());
         assert!(withheld_fields("event", &witness, &open).is_empty());
         assert_eq!(withheld_fields("evidence", &places, &open), ["details"].into());
+        assert_eq!(withheld_fields("person", &none, &open), ["protected"].into());
+        assert_eq!(
+            withheld_fields("person", &places, &open),
+            ["block", "protected", "room", "site_id"].into()
+        );
+        assert_eq!(
+            withheld_fields("person", &third, &open),
+            ["father_name", "household_id", "mother_name", "protected"].into()
+        );
+    }
+
+    #[test]
+    fn only_a_shown_witness_own_record_may_go_in_a_dossier() {
+        let (witness, relative) = (PersonId::new(), PersonId::new());
+        let none = BTreeSet::new();
+        assert_eq!(may_include_person(witness, &[witness], &none), Ok(()));
+        assert_eq!(
+            may_include_person(relative, &[witness], &none),
+            Err(Reason::NotAWitness)
+        );
+        assert_eq!(may_include_person(witness, &[], &none), Err(Reason::NotAWitness));
+        let hidden: BTreeSet<_> = [Redaction::WitnessIdentity].into();
+        assert_eq!(
+            may_include_person(witness, &[witness], &hidden),
+            Err(Reason::HiddenByRedaction)
+        );
+        let places: BTreeSet<_> = [Redaction::ExactPlaces].into();
+        assert_eq!(may_include_person(witness, &[witness], &places), Ok(()));
     }
 
     #[test]
@@ -661,6 +726,7 @@ mod tests {
             testimonies: vec![TestimonyId::new()],
             events: vec![],
             evidence: vec![],
+            people: vec![],
             include_files: true,
         };
         assert!(d.check(today).is_ok());

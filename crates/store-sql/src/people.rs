@@ -68,15 +68,23 @@ pub(crate) fn person_commitments(
     salts: &mut dyn FnMut(&str) -> StoreResult<[u8; 32]>,
 ) -> StoreResult<lantern_ledger::entry::Commitments> {
     let mut c = lantern_ledger::entry::Commitments::new();
-    let value = serde_json::to_value(core).map_err(json)?;
-    if let serde_json::Value::Object(fields) = value {
-        for (name, v) in fields {
-            let salt = salts(&name)?;
-            c.add(&name, &v, salt);
-        }
+    for (name, v) in person_values(core)? {
+        let salt = salts(&name)?;
+        c.add(&name, &v, salt);
     }
     c.add("protected", protected, salts("protected")?);
     Ok(c)
+}
+
+/// The unprotected fields a person's log entry commits to, each with its
+/// value: the fields of the record's JSON form.
+pub(crate) fn person_values(core: &PersonCore) -> StoreResult<Vec<(String, serde_json::Value)>> {
+    match serde_json::to_value(core).map_err(json)? {
+        serde_json::Value::Object(fields) => Ok(fields.into_iter().collect()),
+        _ => Err(StoreError::backend(std::io::Error::other(
+            "a person is not a JSON object",
+        ))),
+    }
 }
 
 /// What a write of a person records in its version row.

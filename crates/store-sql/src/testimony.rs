@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::evidence::EvidenceId;
+use lantern_domain::person::PersonId;
 use lantern_domain::testimony::{
-    may_share, Act, ConfidentialPart, DossierDraft, DossierId, EventDraft, EventId, Involvement, RecipientId,
-    RecipientKind, Redaction, Reliability, ShareDecision, Source, TestimonyDraft, TestimonyId, Witness,
+    may_include_person, may_share, Act, ConfidentialPart, DossierDraft, DossierId, EventDraft, EventId, Involvement,
+    RecipientId, RecipientKind, Redaction, Reliability, ShareDecision, Source, TestimonyDraft, TestimonyId, Witness,
     BUILT_IN_ACT_TYPES,
 };
 use lantern_domain::user::UserId;
@@ -104,6 +105,16 @@ fn load_summary(tx: &dyn Conn, id: TestimonyId) -> StoreResult<Option<TestimonyS
     )?
     .map(|r| summary_row(tx, &r))
     .transpose()
+}
+
+/// Whether a person is in the registry and not deleted.
+fn exists_live_person(tx: &dyn Conn, id: PersonId) -> StoreResult<bool> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM people WHERE id = ?1 AND deleted_at IS NULL",
+            params![id.to_string()],
+        )?
+        .is_some())
 }
 
 fn exists(tx: &dyn Conn, table: &str, id: &str) -> StoreResult<bool> {
@@ -809,6 +820,7 @@ impl<B: Backend> SqlStore<B> {
                     Ok(())
                 };
             let mut evidence: Vec<EvidenceId> = Vec::new();
+            let mut witnesses: Vec<PersonId> = Vec::new();
             for (i, t) in d.testimonies.iter().enumerate() {
                 let summary = load_summary(tx, *t)?.ok_or_else(|| {
                     StoreError::Invalid(FieldError::new(format!("testimonies[{i}]"), Reason::NotFound))
@@ -819,6 +831,9 @@ impl<B: Backend> SqlStore<B> {
                     .collect();
                 if !may_share(&decisions, d.recipient) {
                     return Err(FieldError::new(format!("testimonies[{i}]"), Reason::NotConsented).into());
+                }
+                if let Witness::Registered { person } = self.sealed_of(tx, *t)?.witness {
+                    witnesses.push(person);
                 }
                 add(tx, "testimony", t.to_string(), &mut records)?;
                 for e in &summary.events {
@@ -831,6 +846,15 @@ impl<B: Backend> SqlStore<B> {
                     return Err(FieldError::new(format!("events[{i}]"), Reason::NotFound).into());
                 }
                 add(tx, "event", e.to_string(), &mut records)?;
+            }
+            let redaction: BTreeSet<Redaction> = d.redaction.iter().copied().collect();
+            for (i, p) in d.people.iter().enumerate() {
+                let field = || format!("people[{i}]");
+                may_include_person(*p, &witnesses, &redaction).map_err(|r| FieldError::new(field(), r))?;
+                if !exists_live_person(tx, *p)? {
+                    return Err(FieldError::new(field(), Reason::NotFound).into());
+                }
+                add(tx, "person", p.to_string(), &mut records)?;
             }
             evidence.extend(d.evidence.iter().copied());
             for (i, e) in evidence.iter().enumerate() {
@@ -853,7 +877,7 @@ impl<B: Backend> SqlStore<B> {
                 }
             }
             let id = DossierId::new();
-            let redaction: Vec<Redaction> = d.redaction.iter().copied().collect();
+            let redaction: Vec<Redaction> = redaction.into_iter().collect();
             // The time as stored (microseconds), so the audit can recompute it.
             let values = dossier_values(&DossierCommitted {
                 created_at: parse_ts(&fmt_ts(ctx.at))?,
@@ -952,13 +976,23 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    /// The values a record's latest entry commits to, recomputed from the
-    /// stored record.
-    fn committed_values(&self, tx: &dyn Conn, kind: &str, id: &str) -> StoreResult<Vec<(String, Value)>> {
+    /// The values a record's entry `index` commits to, recomputed from the
+    /// stored record, and the fields the store withholds unread.
+    /// Testimonies, events, evidence and custody events have one entry
+    /// each; a person has one per version, and the dossier's is read back
+    /// from the version history, so later edits do not change what the
+    /// dossier holds.
+    fn committed_values(
+        &self,
+        tx: &dyn Conn,
+        kind: &str,
+        id: &str,
+        index: u64,
+    ) -> StoreResult<Committed> {
         let owned = |v: Vec<(&'static str, Value)>| v.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let strings =
             |v: Vec<(&'static str, Option<String>)>| v.into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-        match kind {
+        let values = match kind {
             "testimony" => {
                 let tid = TestimonyId(parse_id(id)?);
                 let summary = load_summary(tx, tid)?.ok_or(StoreError::NotFound)?;
@@ -981,10 +1015,21 @@ impl<B: Backend> SqlStore<B> {
                 let c = crate::evidence::custody_by_seq(tx, id.parse().map_err(StoreError::backend)?)?;
                 Ok(strings(crate::evidence::custody_fields(&c)))
             }
+            "person" => {
+                let (_, entry, _) = entry_and_salts(tx, index)?;
+                let core: String = tx.query_value(
+                    "SELECT core FROM person_versions WHERE person_id = ?1 AND version = ?2",
+                    params![id, entry.version.unwrap_or_default()],
+                )?;
+                let core: lantern_domain::person::PersonCore = from_json(&core)?;
+                let values = crate::people::person_values(&core)?;
+                return Ok((values, vec!["protected".into()]));
+            }
             _ => Err(StoreError::backend(std::io::Error::other(format!(
                 "no disclosure for records of kind {kind}"
             )))),
-        }
+        };
+        Ok((values?, Vec::new()))
     }
 
     pub(crate) fn disclosures(&self, id: DossierId, ctx: &AuditContext) -> StoreResult<Vec<Disclosure>> {
@@ -993,10 +1038,10 @@ impl<B: Backend> SqlStore<B> {
             let fields: String =
                 tx.query_value("SELECT fields FROM dossiers WHERE id = ?1", params![id.to_string()])?;
             let own: BTreeMap<String, Value> = from_json(&fields)?;
-            let mut out = vec![disclosure(tx, d.entry, own.into_iter().collect())?];
+            let mut out = vec![disclosure(tx, d.entry, own.into_iter().collect(), Vec::new())?];
             for r in &d.records {
-                let values = self.committed_values(tx, &r.kind, &r.id)?;
-                let one = disclosure(tx, r.index, values)?;
+                let (values, unread) = self.committed_values(tx, &r.kind, &r.id, r.index)?;
+                let one = disclosure(tx, r.index, values, unread)?;
                 if hex(&lantern_ledger::leaf_hash(&one.entry)) != r.leaf {
                     return Err(StoreError::backend(std::io::Error::other(format!(
                         "entry {} is not the one the dossier lists",
@@ -1034,6 +1079,10 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 }
+
+/// A record's committed values, and the names of committed fields the
+/// store withholds without opening them.
+type Committed = (Vec<(String, Value)>, Vec<String>);
 
 /// What a dossier's entry commits to.
 pub(crate) struct DossierCommitted<'a> {
@@ -1181,8 +1230,8 @@ impl<B: Backend> SqlStore<B> {
                             what.push(format!("as its bundles disclose it: {w}"));
                         }
                     } else {
-                        match self.committed_values(tx, kind, &id) {
-                            Ok(values) => what.extend(differences(tx, seq, &values)?),
+                        match self.committed_values(tx, kind, &id, seq) {
+                            Ok((values, _)) => what.extend(differences(tx, seq, &values)?),
                             Err(e) => what.push(format!("its sealed parts do not open: {e}")),
                         }
                     }
@@ -1213,7 +1262,7 @@ impl<B: Backend> SqlStore<B> {
 
 /// An entry with its values and salts, each value checked against its
 /// commitment: a record that no longer matches its entry is never sent.
-fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>) -> StoreResult<Disclosure> {
+fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>, unread: Vec<String>) -> StoreResult<Disclosure> {
     let (bytes, entry, salts) = entry_and_salts(tx, index)?;
     let mut fields = BTreeMap::new();
     for (name, value) in values {
@@ -1227,7 +1276,10 @@ fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>) -> StoreR
         }
         fields.insert(name, (value, salt));
     }
-    if fields.len() != entry.fields.len() {
+    let unread_known = unread
+        .iter()
+        .all(|f| entry.fields.contains_key(f) && !fields.contains_key(f));
+    if !unread_known || fields.len() + unread.len() != entry.fields.len() {
         return Err(StoreError::backend(std::io::Error::other(format!(
             "entry {index}: fields differ from the record's"
         ))));
@@ -1237,5 +1289,6 @@ fn disclosure(tx: &dyn Conn, index: u64, values: Vec<(String, Value)>) -> StoreR
         entry: bytes,
         record_kind: entry.record_kind,
         fields,
+        unread,
     })
 }

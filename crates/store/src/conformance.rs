@@ -2045,7 +2045,7 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         .unwrap();
     let mut registered = draft.clone();
     registered.witness = Witness::Registered { person: resident.id };
-    store.create_testimony(&registered, &doc).unwrap();
+    let by_resident = store.create_testimony(&registered, &doc).unwrap();
     let t = store.create_testimony(&draft, &doc).unwrap();
     assert_eq!(store.event(event.id).unwrap().unwrap().testimonies.len(), 2);
     // Reading without the right to see confidential parts hides them and
@@ -2111,6 +2111,7 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         testimonies: vec![t.id],
         events: vec![],
         evidence: vec![],
+        people: vec![],
         include_files: true,
     };
     // No decision yet: refused, nothing written.
@@ -2185,6 +2186,60 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         store.fix_dossier_checkpoint(built.id, built.entry + 5).unwrap(),
         built.entry + 1
     );
+    // A registry record goes only as the own record of a registered
+    // witness who agreed, with the witness's identity shown; its protected
+    // fields are never read out, and the dossier keeps the version it was
+    // built with.
+    store
+        .record_share_decision(by_resident.id, &share(ShareDecision::Given), &doc)
+        .unwrap();
+    let with_record = DossierDraft {
+        testimonies: vec![by_resident.id],
+        people: vec![resident.id],
+        redaction: Default::default(),
+        ..dossier.clone()
+    };
+    let refused = |d: &DossierDraft| match store.create_dossier(d, &doc) {
+        Err(StoreError::Invalid(e)) => (e.field, e.reason),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let size = store.ledger_size().unwrap();
+    let hidden = DossierDraft {
+        redaction: [Redaction::WitnessIdentity].into(),
+        ..with_record.clone()
+    };
+    assert_eq!(refused(&hidden), ("people[0]".into(), Reason::HiddenByRedaction));
+    let not_the_witness = DossierDraft {
+        testimonies: vec![t.id],
+        ..with_record.clone()
+    };
+    assert_eq!(refused(&not_the_witness), ("people[0]".into(), Reason::NotAWitness));
+    assert_eq!(store.ledger_size().unwrap(), size, "a refusal writes nothing");
+    let given = store.create_dossier(&with_record, &doc).unwrap();
+    let kinds: Vec<&str> = given.records.iter().map(|r| r.kind.as_str()).collect();
+    // The evidence's custody: its intake and the export above.
+    assert_eq!(
+        kinds,
+        ["testimony", "event", "person", "evidence", "custody", "custody"]
+    );
+    let mut renamed = self::draft(&["Maryam Rahimi-Karimi"], "1980");
+    renamed.protected.contact = Some("+00 000 0000".into());
+    store
+        .update_person(resident.id, resident.version, &renamed, &ctx("reg"))
+        .unwrap();
+    let parts = store.dossier_disclosures(given.id, &doc).unwrap();
+    let person = parts.iter().find(|p| p.record_kind == "person").unwrap();
+    assert_eq!(person.unread, ["protected"]);
+    assert!(!person.fields.contains_key("protected"));
+    assert_eq!(
+        person.fields["names"].0[0]["text"],
+        serde_json::json!("Maryam Rahimi"),
+        "the version the dossier was built with"
+    );
+    store
+        .delete_person(resident.id, resident.version + 1, &ctx("reg"))
+        .unwrap();
+    assert_eq!(refused(&with_record), ("people[0]".into(), Reason::NotFound));
     // A withdrawal stops new dossiers.
     store
         .record_share_decision(t.id, &share(ShareDecision::Withdrawn), &doc)

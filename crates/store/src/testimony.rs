@@ -203,8 +203,11 @@ pub struct Disclosure {
     pub entry: Vec<u8>,
     /// Kind of record.
     pub record_kind: String,
-    /// Every committed field's value and salt.
+    /// Every committed field's value and salt, except those in `unread`.
     pub fields: BTreeMap<String, (serde_json::Value, [u8; 32])>,
+    /// Committed fields the store withholds without opening them (a
+    /// person's protected fields): always shown as redacted.
+    pub unread: Vec<String>,
 }
 
 impl TestimonyFull {

@@ -204,3 +204,172 @@ async fn a_dossier_needs_consent_hides_what_its_profile_withholds_and_verifies_o
     assert!(list["items"].as_array().unwrap().is_empty());
     assert_eq!(download(official).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// A registered witness's own registry record travels with their
+/// testimony when they agreed and their identity is shown; protected
+/// fields never do, and no one else's record goes.
+#[tokio::test]
+async fn a_registered_witness_record_goes_only_with_their_agreement_and_never_its_protected_fields() {
+    use reqwest::Method as M;
+    const CONTACT: &str = "+00 555 0199 (synthetic)";
+    let srv = TestServer::start().await;
+    let doc = srv.api_token(Role::Documenter).await;
+    let reg = srv.api_token(Role::Registrar).await;
+    let official = srv.api_token(Role::ExternalOfficial).await;
+    let person = |name: &str| {
+        let body = json!({"names": [{"text": name}], "birth_date": "1984", "sex": "female",
+                          "block": "Block Q17", "room": "12", "contact": CONTACT});
+        let (srv, reg) = (&srv, reg.clone());
+        async move {
+            let (status, p) = srv.api(&reg, M::POST, "/api/v1/people", Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{p}");
+            p["id"].as_str().unwrap().to_string()
+        }
+    };
+    let witness = person("Zahra Karimi-Testname").await;
+    let neighbour = person("Leila Moradi").await;
+    let (_, event) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/events",
+            Some(json!({"title": "Room search", "start": "2021", "place": "North camp"})),
+        )
+        .await;
+    let (status, t) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/testimonies",
+            Some(json!({
+                "witness": {"kind": "registered", "person": witness},
+                "pseudonym": "Witness Z", "given_on": "2026-02-20", "language": "en",
+                "narrative": "They searched our room at night.",
+                "events": [event["id"]],
+                "acts": [{"event": event["id"], "act_type": "threats", "victims": [], "perpetrators": [],
+                          "consequences": null}],
+                "sources": [], "evidence": [], "reliability": "medium", "reliability_note": null,
+                "confidential": []
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let official_id = {
+        let name = username(Role::ExternalOfficial);
+        srv.db(move |s| s.user_credentials(&name).unwrap().unwrap().user.id)
+            .await
+    };
+    let (status, recipient) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/recipients",
+            Some(
+                json!({"name": "Special Rapporteur", "kind": "un_mechanism", "language": "en",
+                        "users": [official_id.to_string()]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{recipient}");
+    let (status, _) = srv
+        .api(
+            &doc,
+            M::POST,
+            &format!("/api/v1/testimonies/{}/sharing", t["id"].as_str().unwrap()),
+            Some(json!({"recipient_id": recipient["id"], "decision": "given", "how": "signed form"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let dossier = |people: Value, redaction: Value| {
+        json!({"title": "Room search", "recipient_id": recipient["id"], "purpose": "Communication",
+               "expires": "2026-06-30", "redaction": redaction, "testimonies": [t["id"]], "people": people})
+    };
+    let refused = |body: Value| {
+        let (srv, doc) = (&srv, doc.clone());
+        async move {
+            let (status, b) = srv.api(&doc, M::POST, "/api/v1/dossiers", Some(body)).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+            let f = &b["error"]["fields"][0];
+            (
+                f["field"].as_str().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    assert_eq!(
+        refused(dossier(json!([neighbour]), json!(["exact_places"]))).await,
+        ("people[0]".to_string(), "not-a-witness".to_string())
+    );
+    assert_eq!(
+        refused(dossier(json!([witness]), json!(["witness_identity"]))).await,
+        ("people[0]".to_string(), "hidden-by-redaction".to_string())
+    );
+    // The builder page asks for "the registered witnesses' records" and
+    // refuses them while the witness's identity is to be hidden.
+    let page = srv.login(Role::Documenter).await;
+    let tid = t["id"].as_str().unwrap();
+    let rid = recipient["id"].as_str().unwrap();
+    let mut form = vec![
+        ("title", "Room search"),
+        ("recipient", rid),
+        ("purpose", "Communication"),
+        ("expires", "2026-06-30"),
+        ("testimonies", tid),
+        ("witness_records", "yes"),
+        ("redaction", "witness_identity"),
+    ];
+    let r = page.post_form("/dossiers", &form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("The redaction profile chosen hides this."), "{html}");
+    form.pop();
+    let r = page.post_form("/dossiers", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let made = srv.db(|s| s.dossiers(None).unwrap()).await;
+    assert!(made[0].records.iter().any(|r| r.kind == "person" && r.id == witness));
+
+    let (status, built) = srv
+        .api(
+            &doc,
+            M::POST,
+            "/api/v1/dossiers",
+            Some(dossier(json!([witness]), json!(["exact_places"]))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{built}");
+    let kinds: Vec<&str> = built["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["testimony", "event", "person"]);
+
+    let r = srv
+        .client()
+        .get(srv.url(&format!(
+            "/api/v1/shared-dossiers/{}/bundle",
+            built["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&official)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(contains("Zahra Karimi-Testname"), "the witness's record is shown");
+    assert!(!contains(CONTACT), "protected fields never leave");
+    assert!(!contains("Block Q17"), "exact places are withheld");
+    assert!(!contains("Leila Moradi"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dossier.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    let (ok, report) =
+        lantern_verify::verify_path(&path, Some(&srv.ledger_key()), time::macros::date!(2026 - 03 - 02)).unwrap();
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("withheld (redacted): block, protected, room, site_id"),
+        "{report}"
+    );
+}

@@ -338,6 +338,10 @@ pub(crate) struct DossierIn {
     events: Vec<String>,
     #[serde(default)]
     evidence: Vec<String>,
+    /// Registry records: only registered witnesses of the testimonies
+    /// chosen, whose identity the profile does not hide.
+    #[serde(default)]
+    people: Vec<String>,
     #[serde(default = "yes")]
     include_files: bool,
 }
@@ -376,6 +380,10 @@ fn dossier_draft(b: DossierIn) -> Result<DossierDraft, FieldError> {
             .map(lantern_domain::testimony::EventId)
             .collect(),
         evidence: ids("evidence", &b.evidence)?.into_iter().map(EvidenceId).collect(),
+        people: ids("people", &b.people)?
+            .into_iter()
+            .map(lantern_domain::person::PersonId)
+            .collect(),
         include_files: b.include_files,
     })
 }

@@ -101,7 +101,7 @@ async fn prepare(state: &AppState, ctx: &Ctx, d: Dossier) -> Result<Prepared, Ap
                     )
                 };
                 let mut disclosed = BTreeMap::new();
-                let mut redacted = Vec::new();
+                let mut redacted = disc.unread.clone();
                 for (field, (value, salt)) in &disc.fields {
                     if withheld.contains(field.as_str()) {
                         redacted.push(field.clone());
@@ -115,6 +115,7 @@ async fn prepare(state: &AppState, ctx: &Ctx, d: Dossier) -> Result<Prepared, Ap
                         );
                     }
                 }
+                redacted.sort();
                 parts.push(EntryPart {
                     index: disc.index,
                     disclosed,

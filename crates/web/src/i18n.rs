@@ -175,6 +175,8 @@ mod tests {
             Reason::NotConsented,
             Reason::NotInFuture,
             Reason::TooFarAhead,
+            Reason::NotAWitness,
+            Reason::HiddenByRedaction,
             Reason::FileTooLarge { max_mb: 1 },
         ];
         for r in &all {
@@ -203,6 +205,8 @@ mod tests {
                 | Reason::NotConsented
                 | Reason::NotInFuture
                 | Reason::TooFarAhead
+                | Reason::NotAWitness
+                | Reason::HiddenByRedaction
                 | Reason::FileTooLarge { .. } => {}
             }
         }

@@ -171,6 +171,7 @@ async fn main() {
                     testimonies: ids,
                     events: vec![],
                     evidence: vec![],
+                    people: vec![],
                     include_files: true,
                 },
                 &ctx,

@@ -28,8 +28,8 @@ use lantern_domain::testimony::{
 use lantern_domain::user::UserId;
 use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{
-    ActType, Dossier, Event, Evidence, NewShareDecision, PageRequest, Recipient, ShareRecord, TestimonyFull,
-    TestimonySummary, User,
+    ActType, AuditContext, Dossier, Event, Evidence, NewShareDecision, PageRequest, Recipient, ShareRecord, Store,
+    StoreResult, TestimonyFull, TestimonySummary, User,
 };
 
 use super::{field, form_status, no_errors, Pairs};
@@ -864,7 +864,8 @@ pub(crate) async fn create_dossier(
     if let (Some(title), Some(purpose), Some(recipient), Some(expires), true) =
         (title, purpose, recipient, expires, errors.is_empty())
     {
-        let draft = lantern_domain::testimony::DossierDraft {
+        let with_witnesses = field(&form, "witness_records") == "yes";
+        let mut draft = lantern_domain::testimony::DossierDraft {
             title,
             recipient,
             purpose,
@@ -873,10 +874,22 @@ pub(crate) async fn create_dossier(
             testimonies,
             events,
             evidence,
+            people: Vec::new(),
             include_files: field(&form, "include_files") == "yes",
         };
         let audit = auth.ctx.audit(state.clock.now());
-        match state.db(move |s| s.create_dossier(&draft, &audit)).await {
+        let created = state
+            .db(move |s| {
+                if with_witnesses {
+                    draft.people = registered_witnesses(s, &draft.testimonies, &audit)?;
+                    if draft.people.is_empty() {
+                        return Err(FieldError::new("witness_records", Reason::NotAWitness).into());
+                    }
+                }
+                s.create_dossier(&draft, &audit)
+            })
+            .await;
+        match created {
             Ok(d) => return Ok(Redirect::to(&format!("/dossiers/{}", d.id)).into_response()),
             Err(AppError::Invalid(e)) => {
                 errors = as_form_errors(
@@ -886,6 +899,7 @@ pub(crate) async fn create_dossier(
                         ("testimonies", "testimonies"),
                         ("events", "events"),
                         ("evidence", "evidence"),
+                        ("people", "witness_records"),
                     ],
                 )
             }
@@ -893,6 +907,25 @@ pub(crate) async fn create_dossier(
         }
     }
     dossiers_page(&state, &auth.ctx, errors, form).await
+}
+
+/// The registry records of the registered witnesses of `testimonies`: the
+/// documenter asked for them, so reading the sealed witness is audited as
+/// a confidential read.
+fn registered_witnesses(
+    s: &dyn Store,
+    testimonies: &[TestimonyId],
+    audit: &AuditContext,
+) -> StoreResult<Vec<PersonId>> {
+    let mut out = Vec::new();
+    for t in testimonies {
+        if let Some(Witness::Registered { person }) = s.read_testimony(*t, true, audit)?.witness {
+            if !out.contains(&person) {
+                out.push(person);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Registers a recipient and the external-official accounts that receive
