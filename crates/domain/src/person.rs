@@ -228,6 +228,12 @@ pub struct PersonCore {
     pub room: Option<String>,
     /// Household.
     pub household_id: Option<HouseholdId>,
+    /// Not to be traced at all (protection concerns): tracing requests are
+    /// never matched against this person and nothing about them is passed
+    /// on to a requester. Written only when set, so records from before the
+    /// flag keep the form their log entries commit to.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_to_be_traced: bool,
 }
 
 impl PersonCore {
@@ -323,6 +329,8 @@ pub struct PersonInput {
     pub contact: String,
     /// Notes.
     pub notes: String,
+    /// Not to be traced (protection concerns); give the reason in the notes.
+    pub not_to_be_traced: bool,
 }
 
 impl PersonInput {
@@ -438,6 +446,7 @@ impl PersonInput {
                 block,
                 room,
                 household_id,
+                not_to_be_traced: self.not_to_be_traced,
             },
             protected: ProtectedFields {
                 documents,
@@ -483,6 +492,7 @@ impl PersonInput {
                 .collect(),
             contact: s(&protected.contact),
             notes: s(&protected.notes),
+            not_to_be_traced: draft.not_to_be_traced,
         }
     }
 }

@@ -480,8 +480,8 @@ pub fn withheld_fields(
         }
         "person" => {
             // Documents, contact details and case notes never leave in a
-            // dossier, whatever the profile.
-            out.insert("protected");
+            // dossier, whatever the profile, nor does a protection flag.
+            out.extend(["protected", "not_to_be_traced"]);
             if redaction.contains(&Redaction::ExactPlaces) {
                 out.extend(["site_id", "block", "room"]);
             }
@@ -684,14 +684,24 @@ mod tests {
         assert_eq!(withheld_fields("event", &places, &open), ["exact_place"].into());
         assert!(withheld_fields("event", &witness, &open).is_empty());
         assert_eq!(withheld_fields("evidence", &places, &open), ["details"].into());
-        assert_eq!(withheld_fields("person", &none, &open), ["protected"].into());
+        assert_eq!(
+            withheld_fields("person", &none, &open),
+            ["not_to_be_traced", "protected"].into()
+        );
         assert_eq!(
             withheld_fields("person", &places, &open),
-            ["block", "protected", "room", "site_id"].into()
+            ["block", "not_to_be_traced", "protected", "room", "site_id"].into()
         );
         assert_eq!(
             withheld_fields("person", &third, &open),
-            ["father_name", "household_id", "mother_name", "protected"].into()
+            [
+                "father_name",
+                "household_id",
+                "mother_name",
+                "not_to_be_traced",
+                "protected"
+            ]
+            .into()
         );
     }
 

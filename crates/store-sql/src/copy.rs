@@ -82,7 +82,7 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "request_candidates",
-        "request_id, person_id, probability, decision, decided_at",
+        "request_id, person_id, probability, decision, decided_at, data_key",
         "request_id, person_id",
     ),
     (

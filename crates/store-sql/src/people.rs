@@ -112,7 +112,8 @@ fn changed_fields(old: &PersonCore, new: &PersonCore) -> Vec<&'static str> {
         site_id,
         block,
         room,
-        household_id
+        household_id,
+        not_to_be_traced
     );
     out
 }
@@ -301,6 +302,9 @@ impl<B: Backend> SqlStore<B> {
                 protected_changed,
             };
             self.write_person(tx, id, draft, ctx, change)?;
+            if draft.core.not_to_be_traced && !old_core.not_to_be_traced {
+                crate::tracing::withdraw_proposals(tx, id, ctx)?;
+            }
             insert_audit(
                 tx,
                 &ctx.event(

@@ -982,13 +982,7 @@ impl<B: Backend> SqlStore<B> {
     /// each; a person has one per version, and the dossier's is read back
     /// from the version history, so later edits do not change what the
     /// dossier holds.
-    fn committed_values(
-        &self,
-        tx: &dyn Conn,
-        kind: &str,
-        id: &str,
-        index: u64,
-    ) -> StoreResult<Committed> {
+    fn committed_values(&self, tx: &dyn Conn, kind: &str, id: &str, index: u64) -> StoreResult<Committed> {
         let owned = |v: Vec<(&'static str, Value)>| v.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let strings =
             |v: Vec<(&'static str, Option<String>)>| v.into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();

@@ -3,7 +3,7 @@
 //! its audit event and a log entry in the same transaction.
 
 use lantern_domain::audit::AuditAction;
-use lantern_domain::person::PersonId;
+use lantern_domain::person::{PersonCore, PersonId};
 use lantern_domain::tracing::{
     message_text, messages_allowed, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId,
     RequestKind, RequestState, Scope,
@@ -80,7 +80,7 @@ fn parse_consent(raw: &str) -> StoreResult<RecordedConsent> {
 pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRequest>> {
     let Some(r) = tx.query_opt(
         "SELECT t.reference, t.version, t.kind, t.channel, t.state, t.sought, t.matched_id, p.display_name, t.consent,
-                t.filed_at
+                t.filed_at, p.core
          FROM tracing_requests t LEFT JOIN people p ON p.id = t.matched_id WHERE t.id = ?1",
         params![id.to_string()],
     )?
@@ -120,6 +120,14 @@ pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRe
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
+    let protected = match r.get::<Option<String>>(10)? {
+        Some(core) => {
+            serde_json::from_str::<PersonCore>(&core)
+                .map_err(json)?
+                .not_to_be_traced
+        }
+        None => false,
+    };
     let matched = match r.get::<Option<String>>(6)? {
         Some(p) => Some((PersonId(parse_id(&p)?), r.get::<Option<String>>(7)?.unwrap_or_default())),
         None => None,
@@ -133,11 +141,89 @@ pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRe
         state: RequestState::parse("state", &r.get::<String>(4)?).map_err(code_err)?,
         sought: serde_json::from_str(&r.get::<String>(5)?).map_err(json)?,
         matched,
-        consent: r.get::<Option<String>>(8)?.map(|c| parse_consent(&c)).transpose()?,
+        consent: r
+            .get::<Option<String>>(8)?
+            .map(|c| parse_consent(&c))
+            .transpose()?
+            .map(|mut c| {
+                // The person's own protection flag outweighs what they
+                // allowed on this request: every disclosure rule reads
+                // `not_to_be_traced` from here.
+                c.consent.not_to_be_traced |= protected;
+                c
+            }),
         candidates,
         steps,
         filed_at: parse_ts(&r.get::<String>(9)?)?,
     }))
+}
+
+/// A hash of what a candidate pair is judged on: the person's identifying
+/// fields and the request's description of the person sought.
+fn data_key(core: &PersonCore, sought: &str) -> StoreResult<String> {
+    let person = serde_json::json!({
+        "names": core.names,
+        "father_name": core.father_name,
+        "mother_name": core.mother_name,
+        "sex": core.sex,
+        "birth_date": core.birth_date,
+        "birth_place": core.birth_place,
+        "nationality": core.nationality,
+    });
+    let text = serde_json::to_vec(&(person, sought)).map_err(json)?;
+    let (hash, _) = lantern_ledger::bundle::hash_reader(&mut text.as_slice()).map_err(StoreError::backend)?;
+    Ok(lantern_ledger::entry::hex(&hash))
+}
+
+/// Withdraws the open proposals of a person who is now not to be traced,
+/// inside the caller's transaction; a request left without an open
+/// proposal goes back to searching.
+pub(crate) fn withdraw_proposals(tx: &dyn Conn, person: PersonId, ctx: &AuditContext) -> StoreResult<()> {
+    let requests: Vec<String> = tx
+        .query(
+            "SELECT request_id FROM request_candidates WHERE person_id = ?1 AND decision = 'proposed'
+             ORDER BY request_id",
+            params![person.to_string()],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    tx.execute(
+        "UPDATE request_candidates SET decision = 'withdrawn', decided_at = ?2
+         WHERE person_id = ?1 AND decision = 'proposed'",
+        params![person.to_string(), fmt_ts(ctx.at)],
+    )?;
+    for request in requests {
+        let id = RequestId(parse_id(&request)?);
+        insert_audit(
+            tx,
+            &ctx.event(
+                AuditAction::RequestDecide,
+                "tracing_request",
+                Some(request.clone()),
+                &format!("withdrawn {person}: not to be traced"),
+            ),
+        )?;
+        let open: u64 = tx.query_value(
+            "SELECT COUNT(*) FROM request_candidates WHERE request_id = ?1 AND decision = 'proposed'",
+            params![request.as_str()],
+        )?;
+        let state: String = tx.query_value(
+            "SELECT state FROM tracing_requests WHERE id = ?1",
+            params![request.as_str()],
+        )?;
+        if open == 0 && state == RequestState::CandidatesFound.code() {
+            move_in(
+                tx,
+                id,
+                RequestState::CandidatesFound,
+                RequestState::Searching,
+                None,
+                ctx,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Moves a request inside the caller's transaction, with its history row,
@@ -410,13 +496,38 @@ impl<B: Backend> SqlStore<B> {
             ) {
                 return Err(FieldError::new("state", Reason::StepNotAllowed).into());
             }
+            let sought: String = tx.query_value(
+                "SELECT sought FROM tracing_requests WHERE id = ?1",
+                params![id.to_string()],
+            )?;
             let mut new = 0;
             for (person, p) in candidates {
-                // A pair already proposed, confirmed or rejected stays as it was.
+                let Some(core) = tx.query_opt(
+                    "SELECT core FROM people WHERE id = ?1 AND deleted_at IS NULL",
+                    params![person.to_string()],
+                )?
+                else {
+                    continue;
+                };
+                let core: PersonCore = serde_json::from_str(&core.get::<String>(0)?).map_err(json)?;
+                // A person not to be traced is never proposed, whoever asks.
+                if core.not_to_be_traced {
+                    continue;
+                }
+                let key = data_key(&core, &sought)?;
+                // A pair already proposed or confirmed stays as it was; a
+                // rejected one comes back only when what it was judged on
+                // has changed since; one withdrawn while the person was not
+                // to be traced comes back once they may be again.
                 new += tx.execute(
-                    "INSERT INTO request_candidates (request_id, person_id, probability, decision, decided_at)
-                     VALUES (?1, ?2, ?3, 'proposed', NULL) ON CONFLICT (request_id, person_id) DO NOTHING",
-                    params![id.to_string(), person.to_string(), format!("{p:.4}")],
+                    "INSERT INTO request_candidates (request_id, person_id, probability, decision, decided_at, data_key)
+                     VALUES (?1, ?2, ?3, 'proposed', NULL, ?4)
+                     ON CONFLICT (request_id, person_id) DO UPDATE
+                         SET decision = 'proposed', decided_at = NULL, probability = ?3, data_key = ?4
+                         WHERE request_candidates.decision = 'withdrawn'
+                            OR (request_candidates.decision = 'rejected'
+                                AND (request_candidates.data_key IS NULL OR request_candidates.data_key <> ?4))",
+                    params![id.to_string(), person.to_string(), format!("{p:.4}"), key.as_str()],
                 )?;
             }
             let open: u64 = tx.query_value(

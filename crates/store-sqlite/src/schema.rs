@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_messages.sql"),
     include_str!("../migrations/0016_visits.sql"),
     include_str!("../migrations/0017_testimonies.sql"),
+    include_str!("../migrations/0018_candidate_data.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -66,6 +66,10 @@ pub const CASES: &[Case] = &[
         tracing_requests_follow_the_family_path,
     ),
     (
+        "a_person_not_to_be_traced_is_never_proposed_and_a_rejected_pair_returns_only_on_new_data",
+        a_person_not_to_be_traced_is_never_proposed_and_a_rejected_pair_returns_only_on_new_data,
+    ),
+    (
         "evidence_is_stored_once_and_keeps_its_custody",
         evidence_is_stored_once_and_keeps_its_custody,
     ),
@@ -1770,6 +1774,129 @@ fn evidence_is_stored_once_and_keeps_its_custody(store: &dyn Store) {
 }
 
 /// A request for `person`, matched and with the given consent.
+fn a_person_not_to_be_traced_is_never_proposed_and_a_rejected_pair_returns_only_on_new_data(store: &dyn Store) {
+    use lantern_domain::tracing::{requester_view, RequestState as R, RequesterStatus, Scope, SoughtFacts};
+    let person = store
+        .create_person(&draft(&["Masoud Karimi"], "1975"), &ctx("reg"))
+        .unwrap();
+    let id = store
+        .file_request(
+            &crate::NewTracingRequest {
+                kind: lantern_domain::tracing::RequestKind::Find,
+                channel: lantern_domain::tracing::Channel::PublicForm,
+                requester: Default::default(),
+                sought: crate::SoughtPerson {
+                    names: vec!["Massoud Karimi".into()],
+                    ..Default::default()
+                },
+            },
+            "hash",
+            &ctx("liaison"),
+        )
+        .unwrap()
+        .id;
+    store
+        .move_request(id, R::Filed, R::Searching, None, &ctx("cw"))
+        .unwrap();
+    let decision = |r: &crate::TracingRequest| {
+        r.candidates
+            .iter()
+            .find(|c| c.person == person.id)
+            .map(|c| c.decision.clone())
+    };
+    store
+        .propose_candidates(id, &[(person.id, 0.8)], &ctx("engine"))
+        .unwrap();
+    let r = store.decide_candidate(id, person.id, false, &ctx("cw")).unwrap();
+    assert_eq!(r.state, R::Searching);
+    // The same data: the rejection stands.
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.8)], &ctx("engine"))
+        .unwrap();
+    assert_eq!((r.state, decision(&r).as_deref()), (R::NoCandidate, Some("rejected")));
+    // A new room is not new evidence; a corrected birth year is.
+    let mut moved = draft(&["Masoud Karimi"], "1975");
+    moved.core.room = Some("12".into());
+    let person = store
+        .update_person(person.id, person.version, &moved, &ctx("reg"))
+        .unwrap();
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.8)], &ctx("engine"))
+        .unwrap();
+    assert_eq!(decision(&r).as_deref(), Some("rejected"));
+    let mut corrected = moved.clone();
+    corrected.core.birth_date = draft(&["x"], "1976").core.birth_date;
+    let person = store
+        .update_person(person.id, person.version, &corrected, &ctx("reg"))
+        .unwrap();
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.7)], &ctx("engine"))
+        .unwrap();
+    assert_eq!(
+        (r.state, decision(&r).as_deref()),
+        (R::CandidatesFound, Some("proposed"))
+    );
+
+    // Marked not to be traced: the open proposal is withdrawn in the same
+    // change, the request goes back to the search, and the engine's
+    // proposals are dropped.
+    let mut protected = corrected.clone();
+    protected.core.not_to_be_traced = true;
+    let person = store
+        .update_person(person.id, person.version, &protected, &ctx("reg"))
+        .unwrap();
+    assert!(person.core.not_to_be_traced);
+    let r = store.tracing_request(id).unwrap().unwrap();
+    assert_eq!((r.state, decision(&r).as_deref()), (R::Searching, Some("withdrawn")));
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.9)], &ctx("engine"))
+        .unwrap();
+    assert_eq!((r.state, decision(&r).as_deref()), (R::NoCandidate, Some("withdrawn")));
+
+    // A request already matched and consented passes nothing on once the
+    // person is not to be traced.
+    let resident = store
+        .create_person(&draft(&["Leila Ahmadi"], "1980"), &ctx("reg"))
+        .unwrap();
+    let consented = consented_request(store, resident.id, &[Scope::AliveAndRegistered, Scope::Location]);
+    let facts = SoughtFacts {
+        site: Some("North Site".into()),
+        contact: None,
+        reply: None,
+        visit: None,
+    };
+    let view = |store: &dyn Store| {
+        let r = store.tracing_request(consented).unwrap().unwrap();
+        requester_view(r.state, r.consent.as_ref().map(|c| &c.consent), &facts)
+    };
+    assert_eq!(view(store).status, RequesterStatus::Information);
+    let mut flagged = draft(&["Leila Ahmadi"], "1980");
+    flagged.core.not_to_be_traced = true;
+    store
+        .update_person(resident.id, resident.version, &flagged, &ctx("reg"))
+        .unwrap();
+    let seen = view(store);
+    assert_eq!((seen.status, seen.site), (RequesterStatus::CouldNotPassOn, None));
+
+    // Once the flag is lifted the engine may propose them again.
+    let person = store
+        .update_person(person.id, person.version, &corrected, &ctx("reg"))
+        .unwrap();
+    assert!(!person.core.not_to_be_traced);
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.9)], &ctx("engine"))
+        .unwrap();
+    assert_eq!(
+        (r.state, decision(&r).as_deref()),
+        (R::CandidatesFound, Some("proposed"))
+    );
+    assert_eq!(
+        store.check_records().unwrap(),
+        Vec::new(),
+        "the log matches the records"
+    );
+}
+
 fn consented_request(
     store: &dyn Store,
     person: lantern_domain::person::PersonId,

@@ -2864,7 +2864,9 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
     let cw = srv.login(Role::Caseworker).await;
     let list = cw.get("/tracing").await.text().await.unwrap();
     assert!(list.contains("<strong>1</strong>"), "{list}");
-    // Rejected, the pair is not proposed again when the person is edited.
+    // Rejected, the pair is not proposed again when the person is edited
+    // in what does not bear on the match (a room), only when what it was
+    // judged on changes (a birth place given).
     let r = cw
         .post_form(
             &format!("/tracing/{id}/decide"),
@@ -2879,22 +2881,83 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
             move |s| s.person(id).unwrap().unwrap().version
         })
         .await;
-    let edited = json!({
-        "version": version,
-        "names": [{"text": "بهزاد کیان‌پور", "kind": "primary"}],
-        "birth_place": "Somewhere",
-    });
-    let r = reqwest::Client::new()
-        .put(srv.url(&format!("/api/v1/people/{person}")))
-        .bearer_auth(&token)
-        .json(&edited)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let edit = |version: i64, extra: Value| {
+        let mut body = json!({"version": version, "names": [{"text": "بهزاد کیان‌پور", "kind": "primary"}]});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (url, token) = (srv.url(&format!("/api/v1/people/{person}")), token.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .put(url)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+            r.json::<Value>().await.unwrap()["version"].as_i64().unwrap()
+        }
+    };
+    let version = edit(version, json!({"room": "12"})).await;
     let r = state(&srv).await;
     assert_eq!(r.candidates[0].decision, "rejected");
     // The engine ran again after the edit and found nobody new.
+    assert_eq!(r.state, lantern_domain::tracing::RequestState::NoCandidate);
+    edit(version, json!({"room": "12", "birth_place": "Somewhere"})).await;
+    let r = state(&srv).await;
+    assert_eq!(r.candidates[0].decision, "proposed", "new data, a new look");
+    assert_eq!(r.state, lantern_domain::tracing::RequestState::CandidatesFound);
+
+    // Marked not to be traced in the registry form: the proposal is
+    // withdrawn, the record says so, and a new request does not find them.
+    let form = reg.get(&format!("/people/{person}/edit")).await.text().await.unwrap();
+    assert!(form.contains("name=\"not_to_be_traced\""), "{form}");
+    let version = srv
+        .db({
+            let id = lantern_domain::person::PersonId::parse("id", &person).unwrap();
+            move |s| s.person(id).unwrap().unwrap().version
+        })
+        .await
+        .to_string();
+    let r = reg
+        .post_form(
+            &format!("/people/{person}/edit"),
+            &[
+                ("version", version.as_str()),
+                ("names[0].text", "بهزاد کیان‌پور"),
+                ("room", "12"),
+                ("birth_place", "Somewhere"),
+                ("not_to_be_traced", "yes"),
+                ("notes", "Protection concern reported at the site office."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = state(&srv).await;
+    assert_eq!(r.candidates[0].decision, "withdrawn");
+    // (back to the search, where the engine, run after the edit, found no one)
+    assert_eq!(r.state, lantern_domain::tracing::RequestState::NoCandidate);
+    let view = cw.get(&format!("/people/{person}")).await.text().await.unwrap();
+    assert!(view.contains("id=\"not-traced\""), "{view}");
+    let page = cw.get(&format!("/tracing/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Withdrawn: not to be traced"), "{page}");
+    let r = liaison
+        .post_form(
+            "/tracing",
+            &[
+                ("kind", "find"),
+                ("channel", "gate"),
+                ("names", "Behzad Kianpour"),
+                ("requester_name", "A cousin"),
+                ("relationship", "cousin"),
+                ("contact", "y"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let newest = srv.db(|s| s.tracing_requests(&Default::default()).unwrap()).await.items;
+    let second = newest.iter().find(|x| x.id != id).unwrap().id;
+    let r = srv.db(move |s| s.tracing_request(second).unwrap().unwrap()).await;
+    assert!(r.candidates.is_empty(), "{:?}", r.candidates);
     assert_eq!(r.state, lantern_domain::tracing::RequestState::NoCandidate);
 }
 

@@ -196,6 +196,9 @@ pub struct PersonOut {
     block: Option<String>,
     room: Option<String>,
     household_id: Option<String>,
+    /// Not to be traced (protection concerns): never matched against
+    /// tracing requests.
+    not_to_be_traced: bool,
     /// True when protected fields exist (read them at `/people/{id}/protected`).
     has_protected: bool,
     /// True when a photo exists (at `/people/{id}/photo`).
@@ -242,6 +245,7 @@ impl From<Person> for PersonOut {
             block: c.block.clone(),
             room: c.room.clone(),
             household_id: c.household_id.map(|h| h.to_string()),
+            not_to_be_traced: c.not_to_be_traced,
             has_protected: p.has_protected,
             has_photo: p.has_photo,
             links: p

@@ -82,6 +82,10 @@ pub(crate) fn person_input(pairs: &Pairs) -> Result<PersonInput, AppError> {
             "household_id" => &mut input.household_id,
             "contact" => &mut input.contact,
             "notes" => &mut input.notes,
+            "not_to_be_traced" => {
+                input.not_to_be_traced = matches!(value.as_str(), "yes" | "on" | "true");
+                continue;
+            }
             _ => continue,
         };
         *slot = value;
@@ -601,6 +605,14 @@ fn describe(v: &PersonVersion) -> Vec<(&'static str, String)> {
         (
             "field-household-id",
             c.household_id.map(|h| h.to_string()).unwrap_or_default(),
+        ),
+        (
+            "field-not-to-be-traced",
+            if c.not_to_be_traced {
+                "✓".into()
+            } else {
+                String::new()
+            },
         ),
     ]
 }
