@@ -71,6 +71,8 @@ code_enum!(
         RequestFile = "request.file",
         /// A tracing request changed state.
         RequestState = "request.state",
+        /// What is known of the person sought on a request was corrected.
+        RequestEdit = "request.edit",
         /// The matching engine's candidates were recorded on a request.
         RequestCandidates = "request.candidates",
         /// A candidate was confirmed or rejected.

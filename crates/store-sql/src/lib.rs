@@ -588,6 +588,15 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     ) -> StoreResult<lantern_store::Requester> {
         self.requester_of(id, ctx)
     }
+    fn edit_request(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        expected_version: i64,
+        sought: &lantern_store::SoughtPerson,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::TracingRequest> {
+        self.edit_sought(id, expected_version, sought, ctx)
+    }
     fn move_request(
         &self,
         id: lantern_domain::tracing::RequestId,

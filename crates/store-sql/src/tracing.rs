@@ -393,6 +393,53 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
+    pub(crate) fn edit_sought(
+        &self,
+        id: RequestId,
+        expected: i64,
+        sought: &SoughtPerson,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        if sought.names.iter().all(|n| n.trim().is_empty()) {
+            return Err(FieldError::new("names", Reason::Required).into());
+        }
+        let text = serde_json::to_string(sought).map_err(json)?;
+        self.write(|tx| {
+            let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+            if r.version != expected {
+                return Err(StoreError::Conflict { current: r.version });
+            }
+            if r.state.is_closed() {
+                return Err(FieldError::new("state", Reason::StepNotAllowed).into());
+            }
+            tx.execute(
+                "UPDATE tracing_requests SET sought = ?2, version = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id.to_string(), text.as_str(), r.version + 1, fmt_ts(ctx.at)],
+            )?;
+            log(tx, id, r.version + 1, "record.updated", &[("sought", Some(&text))], ctx)?;
+            let changed: Vec<&str> = [
+                ("names", r.sought.names != sought.names),
+                ("father_name", r.sought.father_name != sought.father_name),
+                ("birth_date", r.sought.birth_date != sought.birth_date),
+                ("birth_place", r.sought.birth_place != sought.birth_place),
+                ("last_seen", r.sought.last_seen != sought.last_seen),
+            ]
+            .into_iter()
+            .filter_map(|(name, differs)| differs.then_some(name))
+            .collect();
+            insert_audit(
+                tx,
+                &ctx.event(
+                    AuditAction::RequestEdit,
+                    "tracing_request",
+                    Some(id.to_string()),
+                    &changed.join(" "),
+                ),
+            )?;
+            load(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
     pub(crate) fn get_request(&self, id: RequestId) -> StoreResult<Option<TracingRequest>> {
         self.read(|tx| load(tx, id))
     }

@@ -1890,6 +1890,48 @@ fn a_person_not_to_be_traced_is_never_proposed_and_a_rejected_pair_returns_only_
         (r.state, decision(&r).as_deref()),
         (R::CandidatesFound, Some("proposed"))
     );
+
+    // A corrected description of the person sought is new data too.
+    store.decide_candidate(id, person.id, false, &ctx("cw")).unwrap();
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.9)], &ctx("engine"))
+        .unwrap();
+    assert_eq!(decision(&r).as_deref(), Some("rejected"));
+    let sought = crate::SoughtPerson {
+        names: vec!["Massoud Karimi".into(), "مسعود کریمی".into()],
+        birth_date: Some("1976".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.edit_request(id, r.version - 1, &sought, &ctx("cw")),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.edit_request(id, r.version, &Default::default(), &ctx("cw")),
+        Err(StoreError::Invalid(e)) if e.field == "names"
+    ));
+    let edited = store.edit_request(id, r.version, &sought, &ctx("cw")).unwrap();
+    assert_eq!((&edited.sought, edited.version), (&sought, r.version + 1));
+    let edits = store
+        .audit_events(&AuditFilter {
+            record_id: Some(id.to_string()),
+            action: Some("request.edit".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(edits.items[0].detail, "names birth_date");
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.9)], &ctx("engine"))
+        .unwrap();
+    assert_eq!(decision(&r).as_deref(), Some("proposed"));
+    // A closed request is no longer corrected.
+    let closed = store
+        .move_request(id, r.state, R::ClosedDuplicate, None, &ctx("cw"))
+        .unwrap();
+    assert!(matches!(
+        store.edit_request(id, closed.version, &sought, &ctx("cw")),
+        Err(StoreError::Invalid(e)) if e.field == "state" && e.reason == Reason::StepNotAllowed
+    ));
     assert_eq!(
         store.check_records().unwrap(),
         Vec::new(),

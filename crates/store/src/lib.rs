@@ -283,6 +283,17 @@ pub trait Store: Send + Sync {
     fn tracing_requests(&self, query: &RequestQuery) -> StoreResult<Page<RequestSummary>>;
     /// The requester's details (protected): writes the audit event of the read.
     fn read_requester(&self, id: lantern_domain::tracing::RequestId, ctx: &AuditContext) -> StoreResult<Requester>;
+    /// Replaces what is known of the person sought on a request not yet
+    /// closed, from `expected_version` (else `Conflict`); logged and
+    /// audited. Pairs rejected on the old description may be proposed
+    /// again (their data changed).
+    fn edit_request(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        expected_version: i64,
+        sought: &SoughtPerson,
+        ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest>;
     /// Moves a request from `expected` (else `Conflict`) to `to` if it may
     /// follow (else `Invalid(state, step-not-allowed)`), with a reason.
     fn move_request(

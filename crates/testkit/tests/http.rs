@@ -270,6 +270,8 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("POST", "/tracing".into(), tracers.clone()),
         ("GET", format!("/tracing/{request}"), tracers.clone()),
         ("GET", format!("/tracing/{request}/requester"), tracers.clone()),
+        ("GET", format!("/tracing/{request}/edit"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/edit"), tracers.clone()),
         ("POST", format!("/tracing/{request}/search"), vec![Caseworker]),
         ("POST", format!("/tracing/{request}/decide"), tracers.clone()),
         ("POST", format!("/tracing/{request}/state"), tracers.clone()),
@@ -277,6 +279,7 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("GET", "/api/v1/tracing".into(), tracers.clone()),
         ("POST", "/api/v1/tracing".into(), tracers.clone()),
         ("GET", format!("/api/v1/tracing/{request}"), tracers.clone()),
+        ("PUT", format!("/api/v1/tracing/{request}"), tracers.clone()),
         ("GET", format!("/api/v1/tracing/{request}/requester"), tracers.clone()),
         ("POST", format!("/api/v1/tracing/{request}/search"), vec![Caseworker]),
         ("POST", format!("/api/v1/tracing/{request}/decide"), tracers.clone()),
@@ -3217,4 +3220,105 @@ async fn a_testimony_form_refused_for_its_file_comes_back_with_what_was_typed() 
     assert_eq!(testimonies.total, 1);
     assert_eq!(testimonies.items[0].evidence.len(), 1);
     assert_eq!(testimonies.items[0].events.len(), 1);
+}
+
+#[tokio::test]
+async fn a_corrected_request_is_searched_again_and_a_refused_correction_keeps_what_was_typed() {
+    let srv = TestServer::start().await;
+    let reg = srv.login(Role::Registrar).await;
+    let person = register(
+        &reg,
+        &[("names[0].text", "Kaveh Samadi-Testname"), ("birth_date", "1970")],
+    )
+    .await;
+    let token = srv.api_token(Role::FamilyLiaison).await;
+    let (status, filed) = srv
+        .api(
+            &token,
+            reqwest::Method::POST,
+            "/api/v1/tracing",
+            Some(
+                json!({"kind": "find", "channel": "phone", "names": ["Arash Tehrani-Othername"],
+                        "requester_name": "A sister"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    let id = filed["request"]["id"].as_str().unwrap().to_string();
+    assert_eq!(filed["request"]["state"], "no_candidate");
+    let liaison = srv.login(Role::FamilyLiaison).await;
+    let form = liaison.get(&format!("/tracing/{id}/edit")).await.text().await.unwrap();
+    assert!(
+        form.contains("Arash Tehrani-Othername"),
+        "the form holds the description"
+    );
+    // A bad birth date: refused by field, what was typed comes back.
+    let typed = "Arash Tehrani-Othername\nکاوه صمدی";
+    let r = liaison
+        .post_form(
+            &format!("/tracing/{id}/edit"),
+            &[("version", "3"), ("names", typed), ("birth_date", "19x0")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("کاوه صمدی") && html.contains("19x0"), "{html}");
+    // Based on an old version: a conflict, nothing saved, the text kept.
+    let r = liaison
+        .post_form(
+            &format!("/tracing/{id}/edit"),
+            &[("version", "1"), ("names", typed), ("birth_date", "1970")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("کاوه صمدی"));
+    // The correction (another name the family remembers) finds the person.
+    let version = filed["request"]["version"].as_i64().unwrap().to_string();
+    let r = liaison
+        .post_form(
+            &format!("/tracing/{id}/edit"),
+            &[
+                ("version", version.as_str()),
+                ("names", "Arash Tehrani-Othername\nKaveh Samadi-Testname"),
+                ("birth_date", "1970"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, now) = srv
+        .api(&token, reqwest::Method::GET, &format!("/api/v1/tracing/{id}"), None)
+        .await;
+    assert_eq!(now["state"], "candidates_found", "{now}");
+    assert_eq!(now["candidates"][0]["person_id"], person.as_str());
+    assert_eq!(srv.audit("request.edit").await[0].detail, "names birth_date");
+    // The API takes the same correction; a closed request refuses it.
+    let (status, body) = srv
+        .api(
+            &token,
+            reqwest::Method::PUT,
+            &format!("/api/v1/tracing/{id}"),
+            Some(json!({"version": now["version"], "names": []})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"][0]["field"], "names");
+    let (status, closed) = srv
+        .api(
+            &token,
+            reqwest::Method::POST,
+            &format!("/api/v1/tracing/{id}/state"),
+            Some(json!({"expected": "candidates_found", "state": "closed_withdrawn"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let (status, body) = srv
+        .api(
+            &token,
+            reqwest::Method::PUT,
+            &format!("/api/v1/tracing/{id}"),
+            Some(json!({"version": closed["version"], "names": ["Kaveh Samadi"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["fields"][0]["code"], "step-not-allowed");
 }

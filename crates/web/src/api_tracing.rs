@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::{rfc3339, ApiJson, ApiQuery, ErrorBody};
 use crate::authz::{need, require_transition, Authz};
 use crate::error::AppError;
-use crate::pages::tracing::{consent_form, engine_candidates, request_form};
+use crate::pages::tracing::{consent_form, engine_candidates, request_form, sought_form};
 use crate::pages::Pairs;
 use crate::AppState;
 
@@ -24,7 +24,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tracing", get(list_requests).post(file_request))
-        .route("/tracing/{id}", get(get_request))
+        .route("/tracing/{id}", get(get_request).put(edit_request))
         .route("/tracing/{id}/requester", get(get_requester))
         .route("/tracing/{id}/search", post(search))
         .route("/tracing/{id}/decide", post(decide))
@@ -261,6 +261,51 @@ async fn get_request(
         .db(move |s| s.tracing_request(id))
         .await?
         .ok_or(AppError::NotFound)?;
+    Ok(Json(out(r, auth.user.role)))
+}
+
+/// A corrected description of the person sought (it replaces the old one).
+#[derive(Deserialize, ToSchema)]
+pub struct SoughtIn {
+    /// The version the correction was based on.
+    version: i64,
+    /// Names of the person sought, any script and spelling (one is enough).
+    names: Vec<String>,
+    #[serde(default)]
+    father_name: String,
+    /// `1975`, `1975-03`, `1970..1975`.
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    birth_place: String,
+    #[serde(default)]
+    last_seen: String,
+}
+
+#[utoipa::path(put, path = "/tracing/{id}", request_body = SoughtIn, tag = "tracing",
+    responses((status = 200, description = "the request after the engine searched again", body = RequestOut),
+        (status = 422, body = ErrorBody, description = "a field, or `step-not-allowed` on `state` for a closed request"),
+        (status = 409, body = ErrorBody, description = "changed since `version`"), (status = 404, body = ErrorBody)))]
+async fn edit_request(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SoughtIn>,
+) -> Result<Json<RequestOut>, AppError> {
+    let id = request_id(&id)?;
+    let form: Pairs = vec![
+        ("names".into(), b.names.join("\n")),
+        ("father_name".into(), b.father_name),
+        ("birth_date".into(), b.birth_date),
+        ("birth_place".into(), b.birth_place),
+        ("last_seen".into(), b.last_seen),
+    ];
+    let mut errors = lantern_domain::FieldErrors::new();
+    let sought = sought_form(&form, state.clock.now().date(), &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let r = crate::pages::tracing::correct(&state, id, b.version, sought, auth.ctx.audit(state.clock.now())).await?;
     Ok(Json(out(r, auth.user.role)))
 }
 

@@ -76,6 +76,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/tracing", get(tracing::list).post(tracing::create))
         .route("/tracing/new", get(tracing::new_form))
         .route("/tracing/{id}", get(tracing::show))
+        .route("/tracing/{id}/edit", get(tracing::edit_form).post(tracing::edit))
         .route("/tracing/{id}/requester", get(tracing::requester))
         .route("/tracing/{id}/search", post(tracing::search))
         .route(

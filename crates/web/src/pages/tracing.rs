@@ -7,6 +7,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use lantern_domain::person::PersonId;
@@ -14,7 +15,7 @@ use lantern_domain::tracing::{
     requester_view, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId, RequestKind, RequestState,
     RequesterView, Scope, SoughtFacts, VisitId, VisitRoomId, VisitStatus,
 };
-use lantern_domain::{FieldErrors, Reason};
+use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{
     ConsentInput, NewTracingRequest, Page as ResultPage, PageRequest, RequestMessage, RequestQuery, RequestSummary,
     Requester, SoughtPerson, TracingRequest,
@@ -49,6 +50,32 @@ pub(crate) fn request_form(form: &Pairs, today: time::Date) -> Result<NewTracing
     let mut errors = FieldErrors::new();
     let kind = errors.take(RequestKind::parse("kind", field(form, "kind")));
     let channel = errors.take(Channel::parse("channel", field(form, "channel")));
+    let sought = sought_form(form, today, &mut errors);
+    let requester = Requester {
+        name: errors
+            .take(lantern_domain::text::required_text(
+                "requester_name",
+                field(form, "requester_name"),
+                200,
+            ))
+            .unwrap_or_default(),
+        relationship: optional(&mut errors, "relationship", field(form, "relationship"), 100).unwrap_or_default(),
+        contact: optional(&mut errors, "contact", field(form, "contact"), 500).unwrap_or_default(),
+    };
+    match (kind, channel, errors.is_empty()) {
+        (Some(kind), Some(channel), true) => Ok(NewTracingRequest {
+            kind,
+            channel,
+            requester,
+            sought,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// What the family knows of the person sought, as the filing and the
+/// correction forms give it (names one per line); refusals go to `errors`.
+pub(crate) fn sought_form(form: &Pairs, today: time::Date, errors: &mut FieldErrors) -> SoughtPerson {
     let names: Vec<String> = field(form, "names")
         .lines()
         .map(str::trim)
@@ -72,33 +99,130 @@ pub(crate) fn request_form(form: &Pairs, today: time::Date) -> Result<NewTracing
             .take(lantern_domain::date::FuzzyDate::parse("birth_date", raw, today))
             .map(|_| raw.to_string()),
     };
-    let requester = Requester {
-        name: errors
-            .take(lantern_domain::text::required_text(
-                "requester_name",
-                field(form, "requester_name"),
-                200,
-            ))
-            .unwrap_or_default(),
-        relationship: optional(&mut errors, "relationship", field(form, "relationship"), 100).unwrap_or_default(),
-        contact: optional(&mut errors, "contact", field(form, "contact"), 500).unwrap_or_default(),
-    };
-    let sought = SoughtPerson {
+    SoughtPerson {
         names,
-        father_name: optional(&mut errors, "father_name", field(form, "father_name"), 200),
+        father_name: optional(errors, "father_name", field(form, "father_name"), 200),
         birth_date,
-        birth_place: optional(&mut errors, "birth_place", field(form, "birth_place"), 200),
-        last_seen: optional(&mut errors, "last_seen", field(form, "last_seen"), 500),
-    };
-    match (kind, channel, errors.is_empty()) {
-        (Some(kind), Some(channel), true) => Ok(NewTracingRequest {
-            kind,
-            channel,
-            requester,
-            sought,
-        }),
-        _ => Err(errors),
+        birth_place: optional(errors, "birth_place", field(form, "birth_place"), 200),
+        last_seen: optional(errors, "last_seen", field(form, "last_seen"), 500),
     }
+}
+
+/// The form fields that reproduce `sought`, for the correction form.
+fn sought_pairs(sought: &SoughtPerson) -> Pairs {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        ("names".into(), sought.names.join("\n")),
+        ("father_name".into(), s(&sought.father_name)),
+        ("birth_date".into(), s(&sought.birth_date)),
+        ("birth_place".into(), s(&sought.birth_place)),
+        ("last_seen".into(), s(&sought.last_seen)),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "tracing_edit.html")]
+struct EditPage {
+    c: Page,
+    r: TracingRequest,
+    errors: FieldErrors,
+    form: Pairs,
+    /// Someone changed the request meanwhile: its current description is
+    /// shown beside what was typed, which a second save applies.
+    conflict: bool,
+}
+
+impl EditPage {
+    fn value(&self, name: &str) -> &str {
+        field(&self.form, name)
+    }
+}
+
+/// The form that corrects what is known of the person sought.
+pub(crate) async fn edit_form(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let r = state
+        .db(move |s| s.tracing_request(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut form = sought_pairs(&r.sought);
+    form.push(("version".into(), r.version.to_string()));
+    Ok(render(&EditPage {
+        c: Page::new(&state, &auth.ctx, "tracing-edit"),
+        r,
+        errors: no_errors(),
+        form,
+        conflict: false,
+    }))
+}
+
+/// Saves a correction and runs the engine again on the new description; a
+/// refusal shows the form again with what was typed.
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let mut errors = FieldErrors::new();
+    let sought = sought_form(&form, state.clock.now().date(), &mut errors);
+    let version = errors.take(
+        field(&form, "version")
+            .parse::<i64>()
+            .map_err(|_| FieldError::new("version", Reason::InvalidNumber)),
+    );
+    let mut conflict = false;
+    if let (Some(version), true) = (version, errors.is_empty()) {
+        match correct(&state, id, version, sought, auth.ctx.audit(state.clock.now())).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/tracing/{id}")).into_response()),
+            Err(AppError::Invalid(e)) => errors = e,
+            Err(AppError::Conflict) => conflict = true,
+            Err(e) => return Err(e),
+        }
+    }
+    let r = state
+        .db(move |s| s.tracing_request(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut form = form;
+    if conflict {
+        form.retain(|(k, _)| k != "version");
+        form.push(("version".into(), r.version.to_string()));
+    }
+    let status = if conflict {
+        StatusCode::CONFLICT
+    } else {
+        super::form_status(&errors)
+    };
+    Ok(render_status(
+        status,
+        &EditPage {
+            c: Page::new(&state, &auth.ctx, "tracing-edit"),
+            r,
+            errors,
+            form,
+            conflict,
+        },
+    ))
+}
+
+/// Saves a correction of the person sought and runs the matching engine
+/// again, as after a filing.
+pub(crate) async fn correct(
+    state: &AppState,
+    id: RequestId,
+    version: i64,
+    sought: SoughtPerson,
+    audit: lantern_store::AuditContext,
+) -> Result<TracingRequest, AppError> {
+    let edited = state.db(move |s| s.edit_request(id, version, &sought, &audit)).await?;
+    state.match_request(id, &edited.sought.names).await;
+    Ok(state.db(move |s| s.tracing_request(id)).await?.unwrap_or(edited))
 }
 
 /// The list's filter.
