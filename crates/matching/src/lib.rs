@@ -98,6 +98,56 @@ fn name_keys(name: &[Token], out: &mut HashSet<String>) {
     }
 }
 
+/// Records sharing one blocking key above which the key no longer proposes
+/// candidates on its own (see `Matcher::block`).
+pub const FREQUENT: usize = 2_000;
+
+/// The most candidates one query scores.
+pub const MAX_SCORED: usize = 5_000;
+
+/// What the blocking keys of a query found for one record.
+#[derive(Default)]
+struct Hit {
+    /// One bit per word of the query met (all bits for a whole-name key).
+    words: u64,
+    /// How many keys met.
+    keys: u16,
+    /// Met by a key few records share.
+    rare: bool,
+}
+
+/// Hashes record slots (already well spread small integers) with one
+/// multiplication instead of SipHash: blocking counts hundreds of
+/// thousands of hits per query in a large registry.
+#[derive(Default, Clone, Copy)]
+struct BuildSlot;
+
+/// See [`BuildSlot`].
+#[derive(Default)]
+struct SlotHasher(u64);
+
+impl std::hash::Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        // Fibonacci hashing (Knuth, TAOCP vol. 3, 6.4).
+        self.0 = u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for BuildSlot {
+    type Hasher = SlotHasher;
+    fn build_hasher(&self) -> SlotHasher {
+        SlotHasher(0)
+    }
+}
+
 /// The matcher: records and their blocking index. Records can be added,
 /// replaced and removed without a rebuild: a replaced or removed record's
 /// slot is marked dead and skipped by searches.
@@ -148,20 +198,69 @@ impl Matcher {
         self.slot_of.is_empty()
     }
 
+    /// The records a query's blocking keys propose, at most
+    /// [`MAX_SCORED`] of them.
+    ///
+    /// A key shared by more than [`FREQUENT`] records (the skeleton of
+    /// Mohammad in a large registry) proposes nobody on its own: a record
+    /// it yields is kept only when it also meets a second part of the
+    /// query (another word, or a rare key). When more records qualify than
+    /// can be scored, those meeting the most words of the query, then the
+    /// most keys, go first.
+    fn block(&self, query: &[Vec<Token>]) -> Vec<u32> {
+        let mut keyed: Vec<(String, u64)> = Vec::new();
+        let mut word = 0u32;
+        for name in query {
+            for t in name {
+                let mut keys = HashSet::new();
+                token_keys(t, &mut keys);
+                if !keys.is_empty() {
+                    let bit = 1u64 << word.min(62);
+                    keyed.extend(keys.into_iter().map(|k| (k, bit)));
+                    word += 1;
+                }
+            }
+            let joined: String = name
+                .iter()
+                .filter(|t| !t.particle)
+                .map(|t| t.skeleton.as_str())
+                .collect();
+            if !joined.is_empty() {
+                // The whole name: as good as every word at once.
+                keyed.push((format!("={joined}"), u64::MAX));
+            }
+        }
+        let words = word.clamp(1, 2);
+        let mut hits: HashMap<u32, Hit, BuildSlot> = HashMap::default();
+        for (key, bit) in &keyed {
+            let Some(ids) = self.index.get(key) else { continue };
+            let rare = ids.len() <= FREQUENT;
+            for &i in ids {
+                if self.alive[i as usize] {
+                    let h = hits.entry(i).or_default();
+                    h.words |= bit;
+                    h.keys = h.keys.saturating_add(1);
+                    h.rare |= rare;
+                }
+            }
+        }
+        let mut found: Vec<(u32, u32, u16)> = hits
+            .into_iter()
+            .filter(|(_, h)| h.rare || h.words.count_ones() >= words)
+            .map(|(i, h)| (i, h.words.count_ones(), h.keys))
+            .collect();
+        if found.len() > MAX_SCORED {
+            found.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+            found.truncate(MAX_SCORED);
+        }
+        found.into_iter().map(|(i, _, _)| i).collect()
+    }
+
     /// The best `top` candidates for a query with these names.
     pub fn search(&self, names: &[&str], top: usize) -> Vec<Candidate> {
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
-        let mut keys = HashSet::new();
-        for name in &query {
-            name_keys(name, &mut keys);
-        }
-        let mut seen = HashSet::new();
-        for k in &keys {
-            if let Some(ids) = self.index.get(k) {
-                seen.extend(ids.iter().copied().filter(|i| self.alive[*i as usize]));
-            }
-        }
-        let mut out: Vec<Candidate> = seen
+        let mut out: Vec<Candidate> = self
+            .block(&query)
             .into_iter()
             .map(|i| {
                 let r = &self.records[i as usize];
@@ -325,6 +424,39 @@ mod tests {
         assert_eq!(top("zahra karimi").as_deref(), Some("p3"));
         assert_eq!(top("Mohammad Reza Mousavi").as_deref(), Some("p4"), "split compound");
         assert_eq!(top("Mohammad-Reza Musavi").as_deref(), Some("p4"));
+    }
+
+    /// A family name made of three syllables from `i`, distinct in
+    /// skeleton for distinct `i` below 8,000.
+    fn family_name(i: usize) -> String {
+        const C: [char; 20] = [
+            'b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'j', 'h', 'q', 'x', 'w', 'c',
+        ];
+        format!("{}a{}o{}i", C[i % 20], C[i / 20 % 20], C[i / 400 % 20])
+    }
+
+    #[test]
+    fn a_very_common_word_proposes_no_one_alone_and_scoring_is_capped() {
+        let mut m = Matcher::new();
+        let common = MAX_SCORED.max(FREQUENT) + 500;
+        for i in 0..common {
+            m.add(Record::new(format!("c{i}"), &[&format!("Mohammad {}", family_name(i))]));
+        }
+        m.add(Record::new("target", &["محمد کیانپور"]));
+        m.add(Record::new("alone", &["Kianpour"]));
+        let query = |q: &str| vec![tokens(q)];
+        // "Mohammad" is shared by thousands: only records meeting a second
+        // word (or a rare key) are scored.
+        let found = m.block(&query("Mohammad Kianpour"));
+        assert!(found.len() < 50, "{} scored", found.len());
+        assert_eq!(m.search(&["Mohammad Kianpour"], 1)[0].id, "target");
+        assert_eq!(m.search(&["Muhammad Kiyanpur"], 1)[0].id, "target");
+        // A family name nobody has: the common word alone proposes no one.
+        assert!(m.block(&query("Mohammad Zzyzzyx")).len() < 50);
+        // One word only: everyone sharing it qualifies, at most MAX_SCORED scored.
+        let only = m.block(&query("Mohammad"));
+        assert_eq!(only.len(), MAX_SCORED);
+        assert!(m.search(&["Mohammad"], 10).len() <= 10);
     }
 
     #[test]
