@@ -73,6 +73,8 @@ code_enum!(
         RequestState = "request.state",
         /// What is known of the person sought on a request was corrected.
         RequestEdit = "request.edit",
+        /// A photo of the person sought was added to a request.
+        RequestPhoto = "request.photo",
         /// The matching engine's candidates were recorded on a request.
         RequestCandidates = "request.candidates",
         /// A candidate was confirmed or rejected.

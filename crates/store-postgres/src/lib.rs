@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_visits.sql"),
     include_str!("../migrations/0012_testimonies.sql"),
     include_str!("../migrations/0013_candidate_data.sql"),
+    include_str!("../migrations/0014_request_photos.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -86,6 +86,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "request_id, person_id",
     ),
     (
+        "request_photos",
+        "request_id, content_type, sealed, uploaded_at",
+        "request_id",
+    ),
+    (
         "request_messages",
         "id, request_id, direction, sealed, written_at, written_by, delivered_at, delivered_by",
         "id",

@@ -71,6 +71,14 @@ const SEALED: &[SealedColumn] = &[
         place: |id, _| Ok(crate::tracing::place(RequestId(parse_id(id)?))),
     },
     SealedColumn {
+        table: "request_photos",
+        key: "request_id",
+        other: "request_id",
+        column: "sealed",
+        purpose: crate::tracing::PHOTO_PURPOSE,
+        place: |id, _| Ok(crate::tracing::place(RequestId(parse_id(id)?))),
+    },
+    SealedColumn {
         table: "request_messages",
         key: "id",
         other: "request_id",

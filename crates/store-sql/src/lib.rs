@@ -561,13 +561,33 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn case_interviews(&self, case: lantern_domain::case::CaseId) -> StoreResult<Vec<lantern_store::Interview>> {
         self.interviews_of_case(case)
     }
-    fn file_request(
+    fn file_request_with_photo(
         &self,
         request: &lantern_store::NewTracingRequest,
+        photo: Option<&lantern_domain::person::Photo>,
         secret_hash: &str,
         ctx: &lantern_store::AuditContext,
     ) -> StoreResult<lantern_store::TracingRequest> {
-        self.file(request, secret_hash, ctx)
+        self.file(request, photo, secret_hash, ctx)
+    }
+    fn set_request_photo(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        photo: &lantern_domain::person::Photo,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            if crate::tracing::load(tx, id)?.is_none() {
+                return Err(lantern_store::StoreError::NotFound);
+            }
+            self.put_request_photo(tx, id, photo, ctx)
+        })
+    }
+    fn request_photo(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+    ) -> StoreResult<Option<lantern_domain::person::Photo>> {
+        self.load_request_photo(id)
     }
     fn tracing_request(
         &self,

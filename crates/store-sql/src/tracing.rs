@@ -3,7 +3,7 @@
 //! its audit event and a log entry in the same transaction.
 
 use lantern_domain::audit::AuditAction;
-use lantern_domain::person::{PersonCore, PersonId};
+use lantern_domain::person::{PersonCore, PersonId, Photo};
 use lantern_domain::tracing::{
     message_text, messages_allowed, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId,
     RequestKind, RequestState, Scope,
@@ -20,6 +20,9 @@ use crate::{insert_audit, params, SqlStore};
 
 /// Purpose under which requesters' details are sealed.
 pub(crate) const REQUESTER_PURPOSE: &str = "tracing-requester";
+
+/// Purpose under which photos of the people sought are sealed.
+pub(crate) const PHOTO_PURPOSE: &str = "tracing-photo";
 
 pub(crate) fn place(id: RequestId) -> String {
     format!("request/{id}/requester")
@@ -80,7 +83,8 @@ fn parse_consent(raw: &str) -> StoreResult<RecordedConsent> {
 pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRequest>> {
     let Some(r) = tx.query_opt(
         "SELECT t.reference, t.version, t.kind, t.channel, t.state, t.sought, t.matched_id, p.display_name, t.consent,
-                t.filed_at, p.core
+                t.filed_at, p.core,
+                CASE WHEN EXISTS(SELECT 1 FROM request_photos f WHERE f.request_id = t.id) THEN 1 ELSE 0 END
          FROM tracing_requests t LEFT JOIN people p ON p.id = t.matched_id WHERE t.id = ?1",
         params![id.to_string()],
     )?
@@ -155,6 +159,7 @@ pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRe
         candidates,
         steps,
         filed_at: parse_ts(&r.get::<String>(9)?)?,
+        has_photo: r.get::<i64>(11)? == 1,
     }))
 }
 
@@ -323,9 +328,64 @@ fn new_reference() -> StoreResult<String> {
 }
 
 impl<B: Backend> SqlStore<B> {
+    /// Seals and stores the photo of the person sought, inside the
+    /// caller's transaction, with its audit event.
+    pub(crate) fn put_request_photo(
+        &self,
+        tx: &dyn Conn,
+        id: RequestId,
+        photo: &Photo,
+        ctx: &AuditContext,
+    ) -> StoreResult<()> {
+        let sealed = self
+            .keys()
+            .seal(PHOTO_PURPOSE, &place(id), &photo.bytes)
+            .map_err(StoreError::backend)?;
+        tx.execute(
+            "INSERT INTO request_photos (request_id, content_type, sealed, uploaded_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (request_id) DO UPDATE SET content_type = ?2, sealed = ?3, uploaded_at = ?4",
+            params![id.to_string(), photo.content_type, sealed, fmt_ts(ctx.at)],
+        )?;
+        let detail = format!("{} {} bytes", photo.content_type, photo.bytes.len());
+        insert_audit(
+            tx,
+            &ctx.event(
+                AuditAction::RequestPhoto,
+                "tracing_request",
+                Some(id.to_string()),
+                &detail,
+            ),
+        )
+    }
+
+    pub(crate) fn load_request_photo(&self, id: RequestId) -> StoreResult<Option<Photo>> {
+        let row = self.read(|tx| {
+            tx.query_opt(
+                "SELECT content_type, sealed FROM request_photos WHERE request_id = ?1",
+                params![id.to_string()],
+            )
+        })?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (content_type, sealed): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        let bytes = self
+            .keys()
+            .open(PHOTO_PURPOSE, &place(id), &sealed)
+            .map_err(StoreError::backend)?;
+        let photo = Photo::parse("photo", bytes.to_vec()).map_err(StoreError::backend)?;
+        if photo.content_type != content_type {
+            return Err(StoreError::backend(std::io::Error::other(
+                "stored photo type does not match its content",
+            )));
+        }
+        Ok(Some(photo))
+    }
+
     pub(crate) fn file(
         &self,
         r: &NewTracingRequest,
+        photo: Option<&Photo>,
         secret_hash: &str,
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest> {
@@ -389,6 +449,9 @@ impl<B: Backend> SqlStore<B> {
                     r.kind.code(),
                 ),
             )?;
+            if let Some(photo) = photo {
+                self.put_request_photo(tx, id, photo, ctx)?;
+            }
             load(tx, id)?.ok_or(StoreError::NotFound)
         })
     }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_visits.sql"),
     include_str!("../migrations/0017_testimonies.sql"),
     include_str!("../migrations/0018_candidate_data.sql"),
+    include_str!("../migrations/0019_request_photos.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

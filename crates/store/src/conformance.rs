@@ -124,8 +124,9 @@ pub fn key_rotation_reseals_every_sealed_value(
             &ctx("doc"),
         )
         .unwrap();
-    store
-        .file_request(
+    let photo = lantern_domain::person::Photo::parse("photo", vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
+    let traced = store
+        .file_request_with_photo(
             &crate::NewTracingRequest {
                 kind: lantern_domain::tracing::RequestKind::Find,
                 channel: lantern_domain::tracing::Channel::Phone,
@@ -139,6 +140,7 @@ pub fn key_rotation_reseals_every_sealed_value(
                     ..Default::default()
                 },
             },
+            Some(&photo),
             "secret-hash",
             &ctx("cw"),
         )
@@ -176,6 +178,7 @@ pub fn key_rotation_reseals_every_sealed_value(
         "person_photos",
         "case_notes",
         "tracing_requests",
+        "request_photos",
         "evidence",
         "vault_objects",
         "testimonies",
@@ -205,6 +208,11 @@ pub fn key_rotation_reseals_every_sealed_value(
         "the log still matches the records"
     );
     assert_eq!(store.ledger_size().unwrap(), ledger, "re-sealing changes no record");
+    assert_eq!(
+        store.request_photo(traced.id).unwrap(),
+        Some(photo),
+        "the photo opens under the new key"
+    );
 }
 
 /// Runs every case, each on a fresh store from `make`.
@@ -1890,6 +1898,19 @@ fn a_person_not_to_be_traced_is_never_proposed_and_a_rejected_pair_returns_only_
         (r.state, decision(&r).as_deref()),
         (R::CandidatesFound, Some("proposed"))
     );
+
+    // A photo of the person sought, added later, replaced, sealed at rest.
+    assert!(!r.has_photo && store.request_photo(id).unwrap().is_none());
+    let png = lantern_domain::person::Photo::parse("photo", b"\x89PNG\r\n\x1a\nrest".to_vec()).unwrap();
+    let jpeg = lantern_domain::person::Photo::parse("photo", vec![0xFF, 0xD8, 0xFF, 9]).unwrap();
+    store.set_request_photo(id, &png, &ctx("cw")).unwrap();
+    store.set_request_photo(id, &jpeg, &ctx("cw")).unwrap();
+    assert_eq!(store.request_photo(id).unwrap(), Some(jpeg));
+    assert!(store.tracing_request(id).unwrap().unwrap().has_photo);
+    assert!(matches!(
+        store.set_request_photo(lantern_domain::tracing::RequestId::new(), &png, &ctx("cw")),
+        Err(StoreError::NotFound)
+    ));
 
     // A corrected description of the person sought is new data too.
     store.decide_candidate(id, person.id, false, &ctx("cw")).unwrap();

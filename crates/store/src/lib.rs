@@ -276,7 +276,30 @@ pub trait Store: Send + Sync {
         request: &NewTracingRequest,
         secret_hash: &str,
         ctx: &AuditContext,
+    ) -> StoreResult<TracingRequest> {
+        self.file_request_with_photo(request, None, secret_hash, ctx)
+    }
+    /// Files a request as [`Store::file_request`] does, with a photo of
+    /// the person sought (sealed at rest) in the same transaction.
+    fn file_request_with_photo(
+        &self,
+        request: &NewTracingRequest,
+        photo: Option<&lantern_domain::person::Photo>,
+        secret_hash: &str,
+        ctx: &AuditContext,
     ) -> StoreResult<TracingRequest>;
+    /// Sets (or replaces) the photo of the person sought on a request.
+    fn set_request_photo(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+        photo: &lantern_domain::person::Photo,
+        ctx: &AuditContext,
+    ) -> StoreResult<()>;
+    /// The photo of the person sought, if the family gave one.
+    fn request_photo(
+        &self,
+        id: lantern_domain::tracing::RequestId,
+    ) -> StoreResult<Option<lantern_domain::person::Photo>>;
     /// A request.
     fn tracing_request(&self, id: lantern_domain::tracing::RequestId) -> StoreResult<Option<TracingRequest>>;
     /// Requests, oldest first.

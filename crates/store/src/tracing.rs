@@ -130,6 +130,8 @@ pub struct TracingRequest {
     pub steps: Vec<RequestStep>,
     /// When it was filed.
     pub filed_at: OffsetDateTime,
+    /// The family gave a photo of the person sought.
+    pub has_photo: bool,
 }
 
 /// A request in a list.

@@ -271,6 +271,8 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("GET", format!("/tracing/{request}"), tracers.clone()),
         ("GET", format!("/tracing/{request}/requester"), tracers.clone()),
         ("GET", format!("/tracing/{request}/edit"), tracers.clone()),
+        ("GET", format!("/tracing/{request}/photo"), tracers.clone()),
+        ("POST", format!("/tracing/{request}/photo"), tracers.clone()),
         ("POST", format!("/tracing/{request}/edit"), tracers.clone()),
         ("POST", format!("/tracing/{request}/search"), vec![Caseworker]),
         ("POST", format!("/tracing/{request}/decide"), tracers.clone()),
@@ -280,6 +282,8 @@ fn route_table(person: &str, household: &str, case: &str, request: &str) -> Vec<
         ("POST", "/api/v1/tracing".into(), tracers.clone()),
         ("GET", format!("/api/v1/tracing/{request}"), tracers.clone()),
         ("PUT", format!("/api/v1/tracing/{request}"), tracers.clone()),
+        ("GET", format!("/api/v1/tracing/{request}/photo"), tracers.clone()),
+        ("PUT", format!("/api/v1/tracing/{request}/photo"), tracers.clone()),
         ("GET", format!("/api/v1/tracing/{request}/requester"), tracers.clone()),
         ("POST", format!("/api/v1/tracing/{request}/search"), vec![Caseworker]),
         ("POST", format!("/api/v1/tracing/{request}/decide"), tracers.clone()),
@@ -3321,4 +3325,87 @@ async fn a_corrected_request_is_searched_again_and_a_refused_correction_keeps_wh
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["fields"][0]["code"], "step-not-allowed");
+}
+
+#[tokio::test]
+async fn a_family_can_give_a_photo_on_the_public_form_and_only_staff_see_it() {
+    let srv = TestServer::start().await;
+    let mut family = lantern_testkit::Session::anonymous(&srv);
+    family.refresh_csrf("/request").await;
+    let send = |photo: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", family.csrf.clone())
+            .text("kind", "find")
+            .text("names", "Dariush Moghaddam-Testname")
+            .text("requester_name", "A daughter")
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(photo)
+                    .file_name("father.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            );
+        family.client.post(srv.url("/request")).multipart(form).send()
+    };
+    // Not an image: refused by field, with what was typed kept, nothing filed.
+    let r = send(b"not an image at all".to_vec()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"photo-error\"") && html.contains("Dariush Moghaddam-Testname"),
+        "{html}"
+    );
+    assert!(srv
+        .db(|s| s.tracing_requests(&Default::default()).unwrap())
+        .await
+        .items
+        .is_empty());
+    let png = b"\x89PNG\r\n\x1a\nsynthetic-photo-bytes".to_vec();
+    let r = send(png.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = srv.db(|s| s.tracing_requests(&Default::default()).unwrap()).await.items[0].id;
+    assert!(srv.db(move |s| s.tracing_request(id).unwrap().unwrap()).await.has_photo);
+    // Staff see it; the family's session and other roles do not.
+    let liaison = srv.login(Role::FamilyLiaison).await;
+    let r = liaison.get(&format!("/tracing/{id}/photo")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    assert!(liaison
+        .get(&format!("/tracing/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("/tracing/{id}/photo\"")));
+    assert_ne!(
+        family.get(&format!("/tracing/{id}/photo")).await.status(),
+        StatusCode::OK
+    );
+    let registrar = srv.login(Role::Registrar).await;
+    assert_eq!(
+        registrar.get(&format!("/tracing/{id}/photo")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Replaced through the API; every upload is audited.
+    let token = srv.api_token(Role::Caseworker).await;
+    let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 7, 7, 7];
+    let r = srv
+        .client()
+        .put(srv.url(&format!("/api/v1/tracing/{id}/photo")))
+        .bearer_auth(&token)
+        .body(jpeg.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = srv
+        .client()
+        .get(srv.url(&format!("/api/v1/tracing/{id}/photo")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap().to_vec(), jpeg);
+    assert_eq!(srv.audit_count("request.photo").await, 2);
 }

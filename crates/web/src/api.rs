@@ -46,7 +46,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/audit", get(list_audit))
         .merge(crate::api_cases::routes())
         .merge(crate::api_interviews::routes())
-        .merge(crate::api_tracing::routes())
+        .merge(crate::api_tracing::routes(max_upload))
         .merge(crate::api_evidence::routes())
         .merge(crate::api_testimony::routes())
 }
@@ -869,7 +869,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::create_room, crate::api_interviews::list_interpreters,
         crate::api_interviews::create_interpreter, crate::api_interviews::get_availability,
         crate::api_interviews::put_availability, crate::api_tracing::list_requests, crate::api_tracing::file_request,
-        crate::api_tracing::get_request, crate::api_tracing::edit_request, crate::api_tracing::get_requester, crate::api_tracing::search,
+        crate::api_tracing::get_request, crate::api_tracing::edit_request, crate::api_tracing::get_photo, crate::api_tracing::put_photo, crate::api_tracing::get_requester, crate::api_tracing::search,
         crate::api_tracing::decide, crate::api_tracing::move_state, crate::api_tracing::record_consent,
         crate::api_tracing::list_messages, crate::api_tracing::add_message, crate::api_tracing::deliver_message,
         crate::api_tracing::list_visit_rooms, crate::api_tracing::create_visit_room, crate::api_tracing::list_visits,

@@ -20,11 +20,18 @@ use crate::pages::tracing::{consent_form, engine_candidates, request_form, sough
 use crate::pages::Pairs;
 use crate::AppState;
 
-/// The tracing routes, nested under `/api/v1`.
-pub fn routes() -> Router<AppState> {
+/// The tracing routes, nested under `/api/v1`; a photo may be up to
+/// `max_upload` bytes.
+pub fn routes(max_upload: usize) -> Router<AppState> {
     Router::new()
         .route("/tracing", get(list_requests).post(file_request))
         .route("/tracing/{id}", get(get_request).put(edit_request))
+        .route(
+            "/tracing/{id}/photo",
+            get(get_photo)
+                .put(put_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
         .route("/tracing/{id}/requester", get(get_requester))
         .route("/tracing/{id}/search", post(search))
         .route("/tracing/{id}/decide", post(decide))
@@ -74,6 +81,8 @@ pub struct RequestOut {
     not_to_be_traced: bool,
     candidates: Vec<CandidateOut>,
     filed_at: String,
+    /// The family gave a photo of the person sought (at `/tracing/{id}/photo`).
+    has_photo: bool,
 }
 
 fn out(r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
@@ -117,6 +126,7 @@ fn out(r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
             })
             .collect(),
         filed_at: rfc3339(r.filed_at),
+        has_photo: r.has_photo,
     }
 }
 
@@ -241,7 +251,7 @@ async fn file_request(
         ("contact".into(), b.contact),
     ];
     let request = request_form(&form, state.clock.now().date()).map_err(AppError::Invalid)?;
-    let (filed, secret) = crate::pages::tracing::file(&state, request, auth.ctx.audit(state.clock.now())).await?;
+    let (filed, secret) = crate::pages::tracing::file(&state, request, None, auth.ctx.audit(state.clock.now())).await?;
     let body = FiledOut {
         request: out(filed, auth.user.role),
         secret,
@@ -307,6 +317,38 @@ async fn edit_request(
     }
     let r = crate::pages::tracing::correct(&state, id, b.version, sought, auth.ctx.audit(state.clock.now())).await?;
     Ok(Json(out(r, auth.user.role)))
+}
+
+#[utoipa::path(get, path = "/tracing/{id}/photo", tag = "tracing",
+    responses((status = 200, description = "the photo of the person sought (image/jpeg or image/png)"), (status = 404, body = ErrorBody)))]
+async fn get_photo(
+    State(state): State<AppState>,
+    _auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let photo = state
+        .db(move |s| s.request_photo(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::pages::photo_response(photo))
+}
+
+#[utoipa::path(put, path = "/tracing/{id}/photo", tag = "tracing",
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "a JPEG or PNG image, at most 5 MiB"),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_photo(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let id = request_id(&id)?;
+    let body = body.map_err(|_| AppError::PayloadTooLarge)?;
+    let photo = lantern_domain::person::Photo::parse("body", body.to_vec())?;
+    let audit = auth.ctx.audit(state.clock.now());
+    state.db(move |s| s.set_request_photo(id, &photo, &audit)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The requester's details.

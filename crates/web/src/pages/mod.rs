@@ -73,7 +73,18 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
             "/admin/interviewer-languages",
             post(interviews::set_interviewer_languages),
         )
-        .route("/tracing", get(tracing::list).post(tracing::create))
+        .route(
+            "/tracing",
+            get(tracing::list)
+                .post(tracing::create)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
+        .route(
+            "/tracing/{id}/photo",
+            get(tracing::photo)
+                .post(tracing::upload_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
         .route("/tracing/new", get(tracing::new_form))
         .route("/tracing/{id}", get(tracing::show))
         .route("/tracing/{id}/edit", get(tracing::edit_form).post(tracing::edit))
@@ -94,7 +105,12 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
             post(tracing::consent).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/status", get(tracing::status_form).post(tracing::status))
-        .route("/request", get(tracing::public_form).post(tracing::public_create))
+        .route(
+            "/request",
+            get(tracing::public_form)
+                .post(tracing::public_create)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
         .route(
             "/evidence",
             get(evidence::list)

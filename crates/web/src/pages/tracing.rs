@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use lantern_domain::person::PersonId;
+use lantern_domain::person::{PersonId, Photo};
 use lantern_domain::tracing::{
     requester_view, Channel, Consent, ConsentMethod, MessageDirection, MessageId, RequestId, RequestKind, RequestState,
     RequesterView, Scope, SoughtFacts, VisitId, VisitRoomId, VisitStatus,
@@ -136,6 +136,38 @@ impl EditPage {
     fn value(&self, name: &str) -> &str {
         field(&self.form, name)
     }
+}
+
+/// The photo of the person sought (sealed at rest, never cached), for staff.
+pub(crate) async fn photo(
+    State(state): State<AppState>,
+    _auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let photo = state
+        .db(move |s| s.request_photo(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(super::photo_response(photo))
+}
+
+/// Adds or replaces the photo of the person sought.
+pub(crate) async fn upload_photo(
+    State(state): State<AppState>,
+    auth: Authz<need::TracingWork>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> Result<Response, AppError> {
+    let id = request_id(&id)?;
+    let (_, bytes) = filing_body(req).await?;
+    let photo = match Photo::parse("photo", bytes.unwrap_or_default()) {
+        Ok(p) => p,
+        Err(e) => return view_page(&state, &auth, id, None, e.into()).await,
+    };
+    let audit = auth.ctx.audit(state.clock.now());
+    state.db(move |s| s.set_request_photo(id, &photo, &audit)).await?;
+    Ok(Redirect::to(&format!("/tracing/{id}")).into_response())
 }
 
 /// The form that corrects what is known of the person sought.
@@ -328,13 +360,14 @@ struct FiledPage {
 pub(crate) async fn create(
     State(state): State<AppState>,
     auth: Authz<need::TracingWork>,
-    Form(form): Form<Pairs>,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    let request = match request_form(&form, state.clock.now().date()) {
+    let (form, photo) = filing_body(req).await?;
+    let (request, photo) = match checked_filing(&form, photo, state.clock.now().date()) {
         Ok(r) => r,
         Err(errors) => return Ok(new_page(&state, &auth.ctx, false, errors, form)),
     };
-    let (filed, secret) = file(&state, request, auth.ctx.audit(state.clock.now())).await?;
+    let (filed, secret) = file(&state, request, photo, auth.ctx.audit(state.clock.now())).await?;
     Ok(render(&FiledPage {
         c: Page::new(&state, &auth.ctx, "tracing-filed"),
         id: Some(filed.id),
@@ -349,15 +382,74 @@ pub(crate) async fn create(
 pub(crate) async fn file(
     state: &AppState,
     request: NewTracingRequest,
+    photo: Option<Photo>,
     audit: lantern_store::AuditContext,
 ) -> Result<(TracingRequest, String), AppError> {
     let secret = random_token()[..16].to_string();
     let hash = token_hash(&secret);
-    let filed = state.db(move |s| s.file_request(&request, &hash, &audit)).await?;
+    let filed = state
+        .db(move |s| s.file_request_with_photo(&request, photo.as_ref(), &hash, &audit))
+        .await?;
     state.match_request(filed.id, &filed.sought.names).await;
     let id = filed.id;
     let now = state.db(move |s| s.tracing_request(id)).await?.unwrap_or(filed);
     Ok((now, secret))
+}
+
+/// A filing form's fields and its photo file, if one was chosen: the
+/// forms are multipart (for the photo); a URL-encoded body is read too.
+pub(crate) async fn filing_body(req: axum::extract::Request) -> Result<(Pairs, Option<Vec<u8>>), AppError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(pairs) = Form::<Pairs>::from_request(req, &())
+            .await
+            .map_err(|_| FieldError::new("body", Reason::InvalidFormat))?;
+        return Ok((pairs, None));
+    }
+    let mut parts = axum::extract::Multipart::from_request(req, &())
+        .await
+        .map_err(|_| FieldError::new("body", Reason::InvalidFormat))?;
+    let (mut pairs, mut photo) = (Vec::new(), None);
+    while let Some(field) = parts.next_field().await.map_err(|_| AppError::PayloadTooLarge)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "photo" {
+            let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+            // A file input left empty still sends an empty part.
+            if !bytes.is_empty() {
+                photo = Some(bytes.to_vec());
+            }
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|_| FieldError::new(name.clone(), Reason::InvalidFormat))?;
+            pairs.push((name, text));
+        }
+    }
+    Ok((pairs, photo))
+}
+
+/// A filing with its photo checked: every refused field at once.
+fn checked_filing(
+    form: &Pairs,
+    photo: Option<Vec<u8>>,
+    today: time::Date,
+) -> Result<(NewTracingRequest, Option<Photo>), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let photo = photo.and_then(|b| errors.take(Photo::parse("photo", b)));
+    match request_form(form, today) {
+        Ok(r) if errors.is_empty() => Ok((r, photo)),
+        Ok(_) => Err(errors),
+        Err(mut more) => {
+            more.0.extend(errors.0);
+            Err(more)
+        }
+    }
 }
 
 /// The throttle key of the public form as a whole.
@@ -374,22 +466,23 @@ pub(crate) async fn public_form(State(state): State<AppState>, ctx: Ctx) -> Resp
 pub(crate) async fn public_create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(mut form): Form<Pairs>,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
     if state.public_filings.is_blocked(PUBLIC_FORM, &ctx.address, now) {
         return Err(AppError::TooManyRequests);
     }
+    let (mut form, photo) = filing_body(req).await?;
     form.retain(|(k, _)| k != "channel");
     form.push(("channel".into(), Channel::PublicForm.code().into()));
-    let request = match request_form(&form, now.date()) {
+    let (request, photo) = match checked_filing(&form, photo, now.date()) {
         Ok(r) => r,
         Err(errors) => return Ok(new_page(&state, &ctx, true, errors, form)),
     };
     state.public_filings.fail(PUBLIC_FORM, &ctx.address, now);
     let mut audit = ctx.audit(now);
     audit.actor_name = "public form".into();
-    let (filed, secret) = file(&state, request, audit).await?;
+    let (filed, secret) = file(&state, request, photo, audit).await?;
     Ok(render(&FiledPage {
         c: Page::new(&state, &ctx, "tracing-filed"),
         id: None,
