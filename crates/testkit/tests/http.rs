@@ -3028,6 +3028,7 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
     // How often each kind of information was shown: the sequences must
     // reach the states where something may be shown, or the test proves little.
     let mut shown = [0usize; 4];
+    let mut flagged_steps = 0usize;
     for seed in 1..=6u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let c = ctx(&srv);
@@ -3055,7 +3056,7 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
         for _ in 0..60 {
             step += 1;
             let c = ctx(&srv);
-            let action = rng.below(8);
+            let action = rng.below(9);
             let pick: Vec<Scope> = scopes.iter().copied().filter(|_| rng.below(2) == 0).collect();
             let site = sites[rng.below(2) as usize];
             let hour = 8 + rng.below(8) as u8;
@@ -3114,13 +3115,17 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
                         .and_then(|v| s.close_visit(v.id, VisitStatus::Held, None, None, &c))
                         .map(|_| ())
                     }
-                    // The person moves to another site.
+                    // The person moves to another site, or (rarely) is
+                    // marked not to be traced, or no longer.
                     _ => {
                         let p = s.person(person).unwrap().unwrap();
                         let ctx2 = c.clone();
                         let protected = s.read_protected(person, &ctx2).unwrap();
                         let mut input = lantern_domain::person::PersonInput::from_draft(&p.core, &protected);
                         input.site_id = site.to_string();
+                        if action == 8 && hour % 2 == 0 {
+                            input.not_to_be_traced = !input.not_to_be_traced;
+                        }
                         s.update_person(person, p.version, &input.parse(c.at.date()).unwrap(), &c)
                             .map(|_| ())
                     }
@@ -3135,11 +3140,18 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
                 .await
                 .unwrap();
             let r = srv.db(move |s| s.tracing_request(request).unwrap().unwrap()).await;
+            // Read from the person's record itself, not from the request.
+            let flagged = srv
+                .db(move |s| s.person(person).unwrap().unwrap().core.not_to_be_traced)
+                .await;
+            if flagged {
+                flagged_steps += 1;
+            }
             let consent = r
                 .consent
                 .as_ref()
                 .map(|c| c.consent.clone())
-                .filter(|c| !c.not_to_be_traced);
+                .filter(|c| !c.not_to_be_traced && !flagged);
             let may = |scope: Scope| {
                 consent.as_ref().is_some_and(|c| c.scope.contains(&scope))
                     && matches!(
@@ -3180,6 +3192,7 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
         shown.iter().all(|n| *n > 0),
         "some information was never shown: {shown:?}"
     );
+    assert!(flagged_steps > 0, "the person was never marked not to be traced");
 }
 
 #[tokio::test]
@@ -3360,6 +3373,12 @@ async fn a_family_can_give_a_photo_on_the_public_form_and_only_staff_see_it() {
         .await
         .items
         .is_empty());
+    // An oversized upload is refused before anything is read into a request.
+    let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
+    huge.resize(WebConfig::default().max_upload + 1024, 0);
+    assert_eq!(send(huge).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let filed = srv.db(|s| s.tracing_requests(&Default::default()).unwrap()).await;
+    assert!(filed.items.is_empty());
     let png = b"\x89PNG\r\n\x1a\nsynthetic-photo-bytes".to_vec();
     let r = send(png.clone()).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
