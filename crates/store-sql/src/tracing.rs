@@ -164,8 +164,13 @@ pub(crate) fn load(tx: &dyn Conn, id: RequestId) -> StoreResult<Option<TracingRe
 }
 
 /// A hash of what a candidate pair is judged on: the person's identifying
-/// fields and the request's description of the person sought.
-fn data_key(core: &PersonCore, sought: &str) -> StoreResult<String> {
+/// fields and the request's description of the person sought (its free
+/// notes aside).
+fn data_key(core: &PersonCore, sought: &SoughtPerson) -> StoreResult<String> {
+    let sought = SoughtPerson {
+        notes: None,
+        ..sought.clone()
+    };
     let person = serde_json::json!({
         "names": core.names,
         "father_name": core.father_name,
@@ -486,6 +491,7 @@ impl<B: Backend> SqlStore<B> {
                 ("birth_date", r.sought.birth_date != sought.birth_date),
                 ("birth_place", r.sought.birth_place != sought.birth_place),
                 ("last_seen", r.sought.last_seen != sought.last_seen),
+                ("notes", r.sought.notes != sought.notes),
             ]
             .into_iter()
             .filter_map(|(name, differs)| differs.then_some(name))
@@ -606,10 +612,7 @@ impl<B: Backend> SqlStore<B> {
             ) {
                 return Err(FieldError::new("state", Reason::StepNotAllowed).into());
             }
-            let sought: String = tx.query_value(
-                "SELECT sought FROM tracing_requests WHERE id = ?1",
-                params![id.to_string()],
-            )?;
+            let sought = &r.sought;
             let mut new = 0;
             for (person, p) in candidates {
                 let Some(core) = tx.query_opt(
@@ -624,7 +627,7 @@ impl<B: Backend> SqlStore<B> {
                 if core.not_to_be_traced {
                     continue;
                 }
-                let key = data_key(&core, &sought)?;
+                let key = data_key(&core, sought)?;
                 // A pair already proposed or confirmed stays as it was; a
                 // rejected one comes back only when what it was judged on
                 // has changed since; one withdrawn while the person was not

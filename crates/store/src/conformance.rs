@@ -1945,6 +1945,18 @@ fn a_person_not_to_be_traced_is_never_proposed_and_a_rejected_pair_returns_only_
         .propose_candidates(id, &[(person.id, 0.9)], &ctx("engine"))
         .unwrap();
     assert_eq!(decision(&r).as_deref(), Some("proposed"));
+    // Free notes are not what a pair is judged on.
+    let r = store.decide_candidate(id, person.id, false, &ctx("cw")).unwrap();
+    let noted = crate::SoughtPerson {
+        notes: Some("The family will call again in spring.".into()),
+        ..sought.clone()
+    };
+    let r = store.edit_request(id, r.version, &noted, &ctx("cw")).unwrap();
+    assert_eq!(r.sought.notes, noted.notes);
+    let r = store
+        .propose_candidates(id, &[(person.id, 0.9)], &ctx("engine"))
+        .unwrap();
+    assert_eq!(decision(&r).as_deref(), Some("rejected"));
     // A closed request is no longer corrected.
     let closed = store
         .move_request(id, r.state, R::ClosedDuplicate, None, &ctx("cw"))

@@ -31,6 +31,9 @@ pub struct SoughtPerson {
     pub birth_place: Option<String>,
     /// Where and when last seen.
     pub last_seen: Option<String>,
+    /// Free notes: anything else the family or the staff want recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// A request to file.

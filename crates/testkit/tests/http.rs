@@ -3298,16 +3298,19 @@ async fn a_corrected_request_is_searched_again_and_a_refused_correction_keeps_wh
                 ("version", version.as_str()),
                 ("names", "Arash Tehrani-Othername\nKaveh Samadi-Testname"),
                 ("birth_date", "1970"),
+                ("notes", "Has a scar on the left hand."),
             ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = liaison.get(&format!("/tracing/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Has a scar on the left hand."));
     let (_, now) = srv
         .api(&token, reqwest::Method::GET, &format!("/api/v1/tracing/{id}"), None)
         .await;
     assert_eq!(now["state"], "candidates_found", "{now}");
     assert_eq!(now["candidates"][0]["person_id"], person.as_str());
-    assert_eq!(srv.audit("request.edit").await[0].detail, "names birth_date");
+    assert_eq!(srv.audit("request.edit").await[0].detail, "names birth_date notes");
     // The API takes the same correction; a closed request refuses it.
     let (status, body) = srv
         .api(

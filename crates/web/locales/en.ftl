@@ -864,3 +864,4 @@ tracing-edit-conflict = Someone else changed this request while you were editing
 tracing-photo = Photo of the person sought
 tracing-photo-help = Optional. A JPEG or PNG picture, at most 5 MB. Only staff working on requests see it; it is never shown on the status page.
 tracing-photo-alt = Photo of the person sought, given by the family
+field-request-notes = Notes

@@ -75,6 +75,7 @@ pub struct RequestOut {
     birth_date: Option<String>,
     birth_place: Option<String>,
     last_seen: Option<String>,
+    notes: Option<String>,
     matched_person_id: Option<String>,
     /// The consent in force: scope codes, or none.
     consent_scope: Option<Vec<String>>,
@@ -112,6 +113,7 @@ fn out(r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
         birth_date: r.sought.birth_date,
         birth_place: r.sought.birth_place,
         last_seen: r.sought.last_seen,
+        notes: r.sought.notes,
         matched_person_id: r.matched.map(|m| m.0.to_string()),
         not_to_be_traced: r.consent.as_ref().is_some_and(|c| c.consent.not_to_be_traced),
         consent_scope: scope,
@@ -216,6 +218,9 @@ pub struct RequestIn {
     birth_place: String,
     #[serde(default)]
     last_seen: String,
+    /// Free notes.
+    #[serde(default)]
+    notes: String,
     requester_name: String,
     #[serde(default)]
     relationship: String,
@@ -246,6 +251,7 @@ async fn file_request(
         ("birth_date".into(), b.birth_date),
         ("birth_place".into(), b.birth_place),
         ("last_seen".into(), b.last_seen),
+        ("notes".into(), b.notes),
         ("requester_name".into(), b.requester_name),
         ("relationship".into(), b.relationship),
         ("contact".into(), b.contact),
@@ -290,6 +296,9 @@ pub struct SoughtIn {
     birth_place: String,
     #[serde(default)]
     last_seen: String,
+    /// Free notes.
+    #[serde(default)]
+    notes: String,
 }
 
 #[utoipa::path(put, path = "/tracing/{id}", request_body = SoughtIn, tag = "tracing",
@@ -309,6 +318,7 @@ async fn edit_request(
         ("birth_date".into(), b.birth_date),
         ("birth_place".into(), b.birth_place),
         ("last_seen".into(), b.last_seen),
+        ("notes".into(), b.notes),
     ];
     let mut errors = lantern_domain::FieldErrors::new();
     let sought = sought_form(&form, state.clock.now().date(), &mut errors);

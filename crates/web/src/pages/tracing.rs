@@ -105,6 +105,7 @@ pub(crate) fn sought_form(form: &Pairs, today: time::Date, errors: &mut FieldErr
         birth_date,
         birth_place: optional(errors, "birth_place", field(form, "birth_place"), 200),
         last_seen: optional(errors, "last_seen", field(form, "last_seen"), 500),
+        notes: optional(errors, "notes", field(form, "notes"), 5_000),
     }
 }
 
@@ -117,6 +118,7 @@ fn sought_pairs(sought: &SoughtPerson) -> Pairs {
         ("birth_date".into(), s(&sought.birth_date)),
         ("birth_place".into(), s(&sought.birth_place)),
         ("last_seen".into(), s(&sought.last_seen)),
+        ("notes".into(), s(&sought.notes)),
     ]
 }
 
