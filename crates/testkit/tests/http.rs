@@ -3123,7 +3123,7 @@ async fn whatever_happens_the_family_sees_nothing_the_person_did_not_allow() {
                         let protected = s.read_protected(person, &ctx2).unwrap();
                         let mut input = lantern_domain::person::PersonInput::from_draft(&p.core, &protected);
                         input.site_id = site.to_string();
-                        if action == 8 && hour % 2 == 0 {
+                        if action == 8 && hour.is_multiple_of(2) {
                             input.not_to_be_traced = !input.not_to_be_traced;
                         }
                         s.update_person(person, p.version, &input.parse(c.at.date()).unwrap(), &c)
