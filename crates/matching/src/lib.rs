@@ -314,8 +314,24 @@ fn token_similarity(a: &Token, b: &Token) -> f64 {
 /// or the whole names joined, whichever is higher. Particles weigh little;
 /// words the query does not give are no evidence either way.
 pub fn name_similarity(query: &[Token], candidate: &[Token]) -> f64 {
+    let a = align(query, candidate);
+    a.aligned.max(a.joined)
+}
+
+/// The word-by-word alignment behind [`name_similarity`].
+struct Alignment {
+    /// For each query word, the candidate word it met and how closely.
+    words: Vec<(Option<usize>, f64)>,
+    /// The weighted mean of the words' similarities.
+    aligned: f64,
+    /// The similarity of the two names joined into one word each.
+    joined: f64,
+}
+
+fn align(query: &[Token], candidate: &[Token]) -> Alignment {
     let mut used = vec![false; candidate.len()];
     let (mut total, mut weight) = (0.0, 0.0);
+    let mut words = Vec::with_capacity(query.len());
     for q in query {
         let w = if q.particle {
             0.2
@@ -331,6 +347,9 @@ pub fn name_similarity(query: &[Token], candidate: &[Token]) -> f64 {
         if let Some((i, s)) = best {
             used[i] = true;
             total += w * s;
+            words.push((Some(i), s));
+        } else {
+            words.push((None, 0.0));
         }
         weight += w;
     }
@@ -347,7 +366,107 @@ pub fn name_similarity(query: &[Token], candidate: &[Token]) -> f64 {
     } else {
         jaro_winkler(&jq, &jc) * 0.97
     };
-    aligned.max(joined)
+    Alignment { words, aligned, joined }
+}
+
+/// How closely one word of the query met a word of the candidate's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agreement {
+    /// The same word once normalised.
+    Same,
+    /// The same consonants: another spelling, or the other script.
+    SameSkeleton,
+    /// A close spelling (similarity of at least 0.85).
+    Close,
+    /// Some resemblance only.
+    Weak,
+    /// No word of the candidate left to compare (no evidence either way).
+    Absent,
+}
+
+impl Agreement {
+    /// A stable code for labels.
+    pub fn code(self) -> &'static str {
+        match self {
+            Agreement::Same => "same",
+            Agreement::SameSkeleton => "same-skeleton",
+            Agreement::Close => "close",
+            Agreement::Weak => "weak",
+            Agreement::Absent => "absent",
+        }
+    }
+}
+
+/// One word of the query and what it met.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordMatch {
+    /// The query's word, normalised.
+    pub query: String,
+    /// The candidate's word it was aligned with, normalised.
+    pub matched: Option<String>,
+    /// How closely.
+    pub agreement: Agreement,
+    /// The similarity, 0 to 1.
+    pub similarity: f64,
+}
+
+/// Why a candidate scored as it did, from its names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// Each word of the best-matching query name.
+    pub words: Vec<WordMatch>,
+    /// The names matched better as one joined word (a compound written
+    /// together in one and apart in the other).
+    pub joined: bool,
+    /// The name similarity the probability was computed from.
+    pub score: f64,
+}
+
+impl Matcher {
+    /// Explains a record's score for a query: the pair of names (one of the
+    /// query's, one of the record's) that matched best, word by word.
+    /// `None` when the record is not in the matcher.
+    pub fn explain(&self, names: &[&str], id: &str) -> Option<Explanation> {
+        let slot = *self.slot_of.get(id)?;
+        let record = &self.records[slot as usize];
+        let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
+        let mut best: Option<(f64, &[Token], &[Token], Alignment)> = None;
+        for q in &query {
+            for n in &record.names {
+                let a = align(q, n);
+                let score = a.aligned.max(a.joined);
+                if best.as_ref().is_none_or(|(s, ..)| score > *s) {
+                    best = Some((score, q, n, a));
+                }
+            }
+        }
+        let (score, q, n, a) = best?;
+        let words = q
+            .iter()
+            .zip(&a.words)
+            .map(|(qt, (at, sim))| {
+                let matched = at.map(|i| &n[i]);
+                let agreement = match matched {
+                    None => Agreement::Absent,
+                    Some(m) if m.text == qt.text => Agreement::Same,
+                    Some(m) if !m.skeleton.is_empty() && m.skeleton == qt.skeleton => Agreement::SameSkeleton,
+                    Some(_) if *sim >= 0.85 => Agreement::Close,
+                    Some(_) => Agreement::Weak,
+                };
+                WordMatch {
+                    query: qt.text.clone(),
+                    matched: matched.map(|m| m.text.clone()),
+                    agreement,
+                    similarity: *sim,
+                }
+            })
+            .collect();
+        Some(Explanation {
+            words,
+            joined: a.joined > a.aligned,
+            score,
+        })
+    }
 }
 
 /// Jaro–Winkler similarity (Winkler 1990; prefix scale 0.1, up to 4).
@@ -457,6 +576,39 @@ mod tests {
         let only = m.block(&query("Mohammad"));
         assert_eq!(only.len(), MAX_SCORED);
         assert!(m.search(&["Mohammad"], 10).len() <= 10);
+    }
+
+    #[test]
+    fn an_explanation_says_how_each_word_met() {
+        let mut m = Matcher::new();
+        m.add(Record::new("p1", &["مسعود کریمی", "Masoud Karimi"]));
+        let e = m.explain(&["Massoud Karimi Tehrani"], "p1").unwrap();
+        let got: Vec<(&str, Option<&str>, Agreement)> = e
+            .words
+            .iter()
+            .map(|w| (w.query.as_str(), w.matched.as_deref(), w.agreement))
+            .collect();
+        // Best met by the Persian-script name: the same consonants.
+        assert_eq!(
+            got,
+            [
+                ("massoud", Some("مسعود"), Agreement::SameSkeleton),
+                ("karimi", Some("کریمی"), Agreement::SameSkeleton),
+                ("tehrani", None, Agreement::Absent),
+            ]
+        );
+        m.add(Record::new("p2", &["Masoud Karimy"]));
+        let latin = m.explain(&["Masoud Karimi"], "p2").unwrap();
+        let got: Vec<Agreement> = latin.words.iter().map(|w| w.agreement).collect();
+        assert_eq!(got, [Agreement::Same, Agreement::SameSkeleton]);
+        let longer = m.explain(&["Masoud Karimian"], "p2").unwrap();
+        assert_eq!(longer.words[1].agreement, Agreement::Close, "{longer:?}");
+        // The score explained is the one the search ranked by.
+        let found = m.search(&["Massoud Karimi Tehrani"], 1);
+        assert_eq!((found[0].id.as_str(), found[0].score), ("p1", e.score));
+        let joined = m.explain(&["Masoudkarimi"], "p1").unwrap();
+        assert!(joined.joined);
+        assert!(m.explain(&["x"], "nobody").is_none());
     }
 
     #[test]

@@ -2867,10 +2867,16 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
         .map(|e| e.actor_name)
         .collect();
     assert!(proposed_by.iter().all(|a| a == "matching engine"), "{proposed_by:?}");
-    // The requests list shows the new candidate.
+    // The requests list shows the new candidate; the request page says
+    // how each word met.
     let cw = srv.login(Role::Caseworker).await;
     let list = cw.get("/tracing").await.text().await.unwrap();
     assert!(list.contains("<strong>1</strong>"), "{list}");
+    let page = cw.get(&format!("/tracing/{id}")).await.text().await.unwrap();
+    assert!(
+        page.contains("behzad</span> → <span dir=\"auto\">بهزاد</span>: same consonants (another spelling or script)"),
+        "{page}"
+    );
     // Rejected, the pair is not proposed again when the person is edited
     // in what does not bear on the match (a room), only when what it was
     // judged on changes (a birth place given).

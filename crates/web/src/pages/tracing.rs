@@ -510,11 +510,22 @@ struct ViewPage {
     outcomes: Vec<&'static str>,
     directions: Vec<&'static str>,
     errors: FieldErrors,
+    /// Each candidate's explanation from the matching engine.
+    why: Vec<(PersonId, lantern_matching::Explanation)>,
 }
 
 impl ViewPage {
     fn percent(&self, p: &f64) -> String {
         format!("{:.0} %", p * 100.0)
+    }
+
+    /// How the names of the request met this candidate's, word by word.
+    fn why(&self, person: &PersonId) -> Vec<&lantern_matching::WordMatch> {
+        self.why
+            .iter()
+            .find(|(p, _)| p == person)
+            .map(|(_, e)| e.words.iter().collect())
+            .unwrap_or_default()
     }
 
     /// The registry can be searched for the request now.
@@ -587,6 +598,14 @@ async fn view_page_with(
         .db(move |s| s.tracing_request(id))
         .await?
         .ok_or(AppError::NotFound)?;
+    let why = {
+        let m = state.matcher.read().unwrap_or_else(|e| e.into_inner());
+        let names: Vec<&str> = r.sought.names.iter().map(String::as_str).collect();
+        r.candidates
+            .iter()
+            .filter_map(|k| m.explain(&names, &k.person.to_string()).map(|e| (k.person, e)))
+            .collect()
+    };
     let role = auth.user.role;
     let next = r
         .state
@@ -614,6 +633,7 @@ async fn view_page_with(
                 .collect(),
             directions: MessageDirection::ALL.iter().map(|s| s.code()).collect(),
             errors,
+            why,
         },
     ))
 }
