@@ -82,17 +82,21 @@ fn token_keys(t: &Token, out: &mut HashSet<String>) {
     }
 }
 
+/// The skeletons of a name's words (particles aside) written as one.
+fn joined_skeleton(name: &[Token]) -> String {
+    name.iter()
+        .filter(|t| !t.particle)
+        .map(|t| t.skeleton.as_str())
+        .collect()
+}
+
 fn name_keys(name: &[Token], out: &mut HashSet<String>) {
     for t in name {
         token_keys(t, out);
     }
     // The whole name joined, so split and joined compounds meet
     // (Mohammadreza = Mohammad Reza).
-    let joined: String = name
-        .iter()
-        .filter(|t| !t.particle)
-        .map(|t| t.skeleton.as_str())
-        .collect();
+    let joined = joined_skeleton(name);
     if !joined.is_empty() {
         out.insert(format!("={joined}"));
     }
@@ -220,11 +224,7 @@ impl Matcher {
                     word += 1;
                 }
             }
-            let joined: String = name
-                .iter()
-                .filter(|t| !t.particle)
-                .map(|t| t.skeleton.as_str())
-                .collect();
+            let joined = joined_skeleton(name);
             if !joined.is_empty() {
                 // The whole name: as good as every word at once.
                 keyed.push((format!("={joined}"), u64::MAX));
@@ -354,13 +354,7 @@ fn align(query: &[Token], candidate: &[Token]) -> Alignment {
         weight += w;
     }
     let aligned = if weight > 0.0 { total / weight } else { 0.0 };
-    let join = |t: &[Token]| {
-        t.iter()
-            .filter(|t| !t.particle)
-            .map(|t| t.skeleton.as_str())
-            .collect::<String>()
-    };
-    let (jq, jc) = (join(query), join(candidate));
+    let (jq, jc) = (joined_skeleton(query), joined_skeleton(candidate));
     let joined = if jq.is_empty() || jc.is_empty() {
         0.0
     } else {

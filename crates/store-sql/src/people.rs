@@ -455,18 +455,22 @@ impl<B: Backend> SqlStore<B> {
         let Some(row) = row else {
             return Ok(None);
         };
+        self.open_photo(PHOTO_PURPOSE, &place(id), &row).map(Some)
+    }
+
+    /// A sealed photo read back from a row of `content_type, sealed`: opened
+    /// under `purpose` at `place`, checked again, and its stored type
+    /// compared with what its bytes say.
+    pub(crate) fn open_photo(&self, purpose: &str, place: &str, row: &Row) -> StoreResult<Photo> {
         let (content_type, sealed): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
-        let bytes = self
-            .keys()
-            .open(PHOTO_PURPOSE, &place(id), &sealed)
-            .map_err(StoreError::backend)?;
+        let bytes = self.keys().open(purpose, place, &sealed).map_err(StoreError::backend)?;
         let photo = Photo::parse("photo", bytes.to_vec()).map_err(StoreError::backend)?;
         if photo.content_type != content_type {
             return Err(StoreError::backend(std::io::Error::other(
                 "stored photo type does not match its content",
             )));
         }
-        Ok(Some(photo))
+        Ok(photo)
     }
 
     pub(crate) fn all_names(&self) -> StoreResult<Vec<(PersonId, Vec<String>)>> {

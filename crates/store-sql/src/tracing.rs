@@ -373,18 +373,7 @@ impl<B: Backend> SqlStore<B> {
         let Some(row) = row else {
             return Ok(None);
         };
-        let (content_type, sealed): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
-        let bytes = self
-            .keys()
-            .open(PHOTO_PURPOSE, &place(id), &sealed)
-            .map_err(StoreError::backend)?;
-        let photo = Photo::parse("photo", bytes.to_vec()).map_err(StoreError::backend)?;
-        if photo.content_type != content_type {
-            return Err(StoreError::backend(std::io::Error::other(
-                "stored photo type does not match its content",
-            )));
-        }
-        Ok(Some(photo))
+        self.open_photo(PHOTO_PURPOSE, &place(id), &row).map(Some)
     }
 
     pub(crate) fn file(

@@ -896,7 +896,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::RoomOut, crate::api_interviews::RoomIn, crate::api_interviews::InterpreterOut,
         crate::api_interviews::InterpreterIn, crate::api_interviews::AvailabilityIo,
         crate::api_tracing::CandidateOut, crate::api_tracing::RequestOut, crate::api_tracing::RequestSummaryOut,
-        crate::api_tracing::RequestsPage, crate::api_tracing::RequestIn, crate::api_tracing::SoughtIn, crate::api_tracing::FiledOut,
+        crate::api_tracing::RequestsPage, crate::api_tracing::RequestIn, crate::api_tracing::SoughtIn, crate::api_tracing::SoughtFields, crate::api_tracing::FiledOut,
         crate::api_tracing::RequesterOut, crate::api_tracing::DecisionIn, crate::api_tracing::StateIn,
         crate::api_tracing::ConsentIn, crate::api_tracing::MessageOut, crate::api_tracing::MessageIn,
         crate::api_tracing::VisitRoomOut, crate::api_tracing::VisitRoomIn, crate::api_tracing::VisitOut,

@@ -207,6 +207,19 @@ pub struct RequestIn {
     kind: String,
     /// `gate`, `phone`, `partner` or `public_form`.
     channel: String,
+    #[serde(flatten)]
+    sought: SoughtFields,
+    requester_name: String,
+    #[serde(default)]
+    relationship: String,
+    #[serde(default)]
+    contact: String,
+}
+
+/// What the family knows of the person sought, as a filing or a
+/// correction gives it.
+#[derive(Deserialize, ToSchema)]
+pub struct SoughtFields {
     /// Names of the person sought, any script and spelling (one is enough).
     names: Vec<String>,
     #[serde(default)]
@@ -221,11 +234,21 @@ pub struct RequestIn {
     /// Free notes.
     #[serde(default)]
     notes: String,
-    requester_name: String,
-    #[serde(default)]
-    relationship: String,
-    #[serde(default)]
-    contact: String,
+}
+
+impl SoughtFields {
+    /// The fields as the pages' forms name them (names one per line), for
+    /// the pages' parsers.
+    fn into_pairs(self) -> Pairs {
+        vec![
+            ("names".into(), self.names.join("\n")),
+            ("father_name".into(), self.father_name),
+            ("birth_date".into(), self.birth_date),
+            ("birth_place".into(), self.birth_place),
+            ("last_seen".into(), self.last_seen),
+            ("notes".into(), self.notes),
+        ]
+    }
 }
 
 /// A filed request with the secret for the family, shown only here.
@@ -243,19 +266,14 @@ async fn file_request(
     auth: Authz<need::TracingWork>,
     ApiJson(b): ApiJson<RequestIn>,
 ) -> Result<Response, AppError> {
-    let form: Pairs = vec![
+    let mut form: Pairs = b.sought.into_pairs();
+    form.extend([
         ("kind".into(), b.kind),
         ("channel".into(), b.channel),
-        ("names".into(), b.names.join("\n")),
-        ("father_name".into(), b.father_name),
-        ("birth_date".into(), b.birth_date),
-        ("birth_place".into(), b.birth_place),
-        ("last_seen".into(), b.last_seen),
-        ("notes".into(), b.notes),
         ("requester_name".into(), b.requester_name),
         ("relationship".into(), b.relationship),
         ("contact".into(), b.contact),
-    ];
+    ]);
     let request = request_form(&form, state.clock.now().date()).map_err(AppError::Invalid)?;
     let (filed, secret) = crate::pages::tracing::file(&state, request, None, auth.ctx.audit(state.clock.now())).await?;
     let body = FiledOut {
@@ -285,20 +303,8 @@ async fn get_request(
 pub struct SoughtIn {
     /// The version the correction was based on.
     version: i64,
-    /// Names of the person sought, any script and spelling (one is enough).
-    names: Vec<String>,
-    #[serde(default)]
-    father_name: String,
-    /// `1975`, `1975-03`, `1970..1975`.
-    #[serde(default)]
-    birth_date: String,
-    #[serde(default)]
-    birth_place: String,
-    #[serde(default)]
-    last_seen: String,
-    /// Free notes.
-    #[serde(default)]
-    notes: String,
+    #[serde(flatten)]
+    sought: SoughtFields,
 }
 
 #[utoipa::path(put, path = "/tracing/{id}", request_body = SoughtIn, tag = "tracing",
@@ -312,16 +318,8 @@ async fn edit_request(
     ApiJson(b): ApiJson<SoughtIn>,
 ) -> Result<Json<RequestOut>, AppError> {
     let id = request_id(&id)?;
-    let form: Pairs = vec![
-        ("names".into(), b.names.join("\n")),
-        ("father_name".into(), b.father_name),
-        ("birth_date".into(), b.birth_date),
-        ("birth_place".into(), b.birth_place),
-        ("last_seen".into(), b.last_seen),
-        ("notes".into(), b.notes),
-    ];
     let mut errors = lantern_domain::FieldErrors::new();
-    let sought = sought_form(&form, state.clock.now().date(), &mut errors);
+    let sought = sought_form(&b.sought.into_pairs(), state.clock.now().date(), &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
