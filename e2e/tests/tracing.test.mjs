@@ -9,6 +9,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startLantern, launchBrowser, login, axeViolations, screenshots } from "./harness.mjs";
 
+/** A synthetic one-pixel PNG. */
+const ONE_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGPQiFoAAAHQASMcErYsAAAAAElFTkSuQmCC";
+
 let lantern;
 let browser;
 
@@ -62,6 +65,12 @@ test("a family traced across scripts is visited, and sees only what the person a
   await page.fill("#requester_name", "A sister (synthetic)");
   await page.fill("#relationship", "sister");
   await page.fill("#contact", "+00 555 0142");
+  // A photo the family brought (a synthetic one-pixel PNG).
+  await page.setInputFiles("#photo", {
+    name: "brother.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(ONE_PIXEL_PNG, "base64"),
+  });
   await submit(page, "/tracing");
   const reference = (await page.locator("dd strong").first().textContent()).trim();
   const secret = (await page.textContent("#secret")).trim();
@@ -76,6 +85,17 @@ test("a family traced across scripts is visited, and sees only what the person a
   // The engine ran when the request was filed: the candidate is waiting.
   const candidate = page.locator("table.list tbody tr", { hasText: "بهزاد کیان‌پور" });
   assert.equal(await candidate.count(), 1, "the Persian-script registration is a candidate");
+  // Why: each word of the request against the registration's.
+  assert.ok((await candidate.textContent()).includes("same consonants"));
+  // The family's photo is shown to staff.
+  const photoWidth = await page.locator('img[src$="/photo"]').evaluate((img) => img.naturalWidth);
+  assert.equal(photoWidth, 1);
+  // The correction form (more spellings as the family remembers them)
+  // passes WCAG 2 A/AA too.
+  await page.goto(request.replace(/\/?$/, "") + "/edit");
+  assert.ok((await page.inputValue("#names")).includes("Behzad Kianpour"));
+  assert.deepEqual(await axeViolations(page), []);
+  await page.goto(request);
   await Promise.all([page.waitForLoadState("load"), candidate.locator('button[value="confirm"]').click()]);
   await page.selectOption("#state", "consent_requested");
   await submit(page, "/state");
