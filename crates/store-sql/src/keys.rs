@@ -76,7 +76,7 @@ const SEALED: &[SealedColumn] = &[
         other: "request_id",
         column: "sealed",
         purpose: crate::tracing::PHOTO_PURPOSE,
-        place: |id, _| Ok(crate::tracing::place(RequestId(parse_id(id)?))),
+        place: |id, _| Ok(crate::tracing::photo_place(RequestId(parse_id(id)?))),
     },
     SealedColumn {
         table: "request_messages",

@@ -28,6 +28,11 @@ pub(crate) fn place(id: RequestId) -> String {
     format!("request/{id}/requester")
 }
 
+/// Where the photo of the person sought is sealed.
+pub(crate) fn photo_place(id: RequestId) -> String {
+    format!("request/{id}/photo")
+}
+
 fn code_err(e: FieldError) -> StoreError {
     StoreError::backend(e)
 }
@@ -344,7 +349,7 @@ impl<B: Backend> SqlStore<B> {
     ) -> StoreResult<()> {
         let sealed = self
             .keys()
-            .seal(PHOTO_PURPOSE, &place(id), &photo.bytes)
+            .seal(PHOTO_PURPOSE, &photo_place(id), &photo.bytes)
             .map_err(StoreError::backend)?;
         tx.execute(
             "INSERT INTO request_photos (request_id, content_type, sealed, uploaded_at) VALUES (?1, ?2, ?3, ?4)
@@ -373,7 +378,7 @@ impl<B: Backend> SqlStore<B> {
         let Some(row) = row else {
             return Ok(None);
         };
-        self.open_photo(PHOTO_PURPOSE, &place(id), &row).map(Some)
+        self.open_photo(PHOTO_PURPOSE, &photo_place(id), &row).map(Some)
     }
 
     pub(crate) fn file(
