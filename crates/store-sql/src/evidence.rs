@@ -225,8 +225,23 @@ fn object_row(r: &Row) -> StoreResult<StoredObject> {
     })
 }
 
+/// An evidence record prepared outside its transaction (see
+/// `SqlStore::seal_evidence`).
+pub(crate) struct SealedEvidence {
+    id: EvidenceId,
+    sha256: String,
+    sealed: Vec<u8>,
+}
+
 impl<B: Backend> SqlStore<B> {
     pub(crate) fn add_evidence_in(&self, new: &NewEvidence, ctx: &AuditContext) -> StoreResult<AddedEvidence> {
+        let sealed = self.seal_evidence(new)?;
+        self.write(|tx| self.add_evidence_tx(tx, &sealed, new, ctx))
+    }
+
+    /// What an evidence record needs before its transaction: its id, its
+    /// hash checked, its details sealed.
+    pub(crate) fn seal_evidence(&self, new: &NewEvidence) -> StoreResult<SealedEvidence> {
         let sha256 = lantern_domain::evidence::sha256_hex("sha256", &new.object.sha256)?;
         let id = EvidenceId::new();
         let details = serde_json::to_vec(&new.details).map_err(json)?;
@@ -234,104 +249,116 @@ impl<B: Backend> SqlStore<B> {
             .keys()
             .seal(DETAILS_PURPOSE, &place(id), &details)
             .map_err(StoreError::backend)?;
-        self.write(|tx| {
-            let existing = tx.query_opt(
-                "SELECT name, sha256, size, wrapped_key FROM vault_objects WHERE sha256 = ?1",
-                params![sha256.as_str()],
-            )?;
-            let (object, redundant) = match existing {
-                Some(r) => {
-                    let known = object_row(&r)?;
-                    let redundant = (known.name != new.object.name).then(|| new.object.name.clone());
-                    (known.name, redundant)
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO vault_objects (name, sha256, size, wrapped_key, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![
-                            new.object.name.as_str(),
-                            sha256.as_str(),
-                            new.object.size as i64,
-                            new.object.wrapped_key.clone(),
-                            fmt_ts(ctx.at)
-                        ],
-                    )?;
-                    (new.object.name.clone(), None)
-                }
-            };
-            if let Some((original, _)) = new.derived_from {
-                let known: bool = tx.query_value(
-                    "SELECT EXISTS(SELECT 1 FROM evidence WHERE id = ?1)",
-                    params![original.to_string()],
-                )?;
-                if !known {
-                    return Err(FieldError::new("derived_from", Reason::NotFound).into());
-                }
+        Ok(SealedEvidence { id, sha256, sealed })
+    }
+
+    /// Writes an evidence record inside the caller's transaction, with its
+    /// log entry, its first custody event and its audit event.
+    pub(crate) fn add_evidence_tx(
+        &self,
+        tx: &dyn Conn,
+        prepared: &SealedEvidence,
+        new: &NewEvidence,
+        ctx: &AuditContext,
+    ) -> StoreResult<AddedEvidence> {
+        let SealedEvidence { id, sha256, sealed } = prepared;
+        let (id, sha256) = (*id, sha256.clone());
+        let existing = tx.query_opt(
+            "SELECT name, sha256, size, wrapped_key FROM vault_objects WHERE sha256 = ?1",
+            params![sha256.as_str()],
+        )?;
+        let (object, redundant) = match existing {
+            Some(r) => {
+                let known = object_row(&r)?;
+                let redundant = (known.name != new.object.name).then(|| new.object.name.clone());
+                (known.name, redundant)
             }
-            tx.execute(
-                "INSERT INTO evidence (id, object_name, sha256, size, title, media_type, protected, derived_from,
-                                       derivation, created_at, created_by, created_by_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    id.to_string(),
-                    object.as_str(),
-                    sha256.as_str(),
-                    new.object.size as i64,
-                    new.title.as_str(),
-                    new.media_type.as_str(),
-                    sealed.clone(),
-                    new.derived_from.map(|(d, _)| d.to_string()),
-                    new.derived_from.map(|(_, k)| k.code()),
-                    fmt_ts(ctx.at),
-                    ctx.actor_id.map(|a| a.to_string()),
-                    ctx.actor_name.as_str()
-                ],
+            None => {
+                tx.execute(
+                    "INSERT INTO vault_objects (name, sha256, size, wrapped_key, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        new.object.name.as_str(),
+                        sha256.as_str(),
+                        new.object.size as i64,
+                        new.object.wrapped_key.clone(),
+                        fmt_ts(ctx.at)
+                    ],
+                )?;
+                (new.object.name.clone(), None)
+            }
+        };
+        if let Some((original, _)) = new.derived_from {
+            let known: bool = tx.query_value(
+                "SELECT EXISTS(SELECT 1 FROM evidence WHERE id = ?1)",
+                params![original.to_string()],
             )?;
-            let evidence = load(tx, id)?.ok_or(StoreError::NotFound)?;
-            crate::ledger::append_record(
-                tx,
-                crate::ledger::EntryHead {
-                    kind: "evidence.added",
-                    record_kind: "evidence",
-                    record_id: &id.to_string(),
-                    version: Some(1),
-                    at: ctx.at,
-                },
-                &evidence_fields(&evidence, &object, &new.details)?,
+            if !known {
+                return Err(FieldError::new("derived_from", Reason::NotFound).into());
+            }
+        }
+        tx.execute(
+            "INSERT INTO evidence (id, object_name, sha256, size, title, media_type, protected, derived_from,
+                                   derivation, created_at, created_by, created_by_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                id.to_string(),
+                object.as_str(),
+                sha256.as_str(),
+                new.object.size as i64,
+                new.title.as_str(),
+                new.media_type.as_str(),
+                sealed.clone(),
+                new.derived_from.map(|(d, _)| d.to_string()),
+                new.derived_from.map(|(_, k)| k.code()),
+                fmt_ts(ctx.at),
+                ctx.actor_id.map(|a| a.to_string()),
+                ctx.actor_name.as_str()
+            ],
+        )?;
+        let evidence = load(tx, id)?.ok_or(StoreError::NotFound)?;
+        crate::ledger::append_record(
+            tx,
+            crate::ledger::EntryHead {
+                kind: "evidence.added",
+                record_kind: "evidence",
+                record_id: &id.to_string(),
+                version: Some(1),
+                at: ctx.at,
+            },
+            &evidence_fields(&evidence, &object, &new.details)?,
+        )?;
+        insert_custody(
+            tx,
+            id,
+            CustodyKind::Received,
+            new.received_from.clone(),
+            new.received_how.clone(),
+            &sha256,
+            ctx,
+        )?;
+        if let Some((original, how)) = new.derived_from {
+            let original_sha: String = tx.query_value(
+                "SELECT sha256 FROM evidence WHERE id = ?1",
+                params![original.to_string()],
             )?;
             insert_custody(
                 tx,
-                id,
-                CustodyKind::Received,
-                new.received_from.clone(),
-                new.received_how.clone(),
-                &sha256,
+                original,
+                CustodyKind::Derived,
+                Some(id.to_string()),
+                Some(how.code().to_string()),
+                &original_sha,
                 ctx,
             )?;
-            if let Some((original, how)) = new.derived_from {
-                let original_sha: String = tx.query_value(
-                    "SELECT sha256 FROM evidence WHERE id = ?1",
-                    params![original.to_string()],
-                )?;
-                insert_custody(
-                    tx,
-                    original,
-                    CustodyKind::Derived,
-                    Some(id.to_string()),
-                    Some(how.code().to_string()),
-                    &original_sha,
-                    ctx,
-                )?;
-            }
-            insert_audit(
-                tx,
-                &ctx.event(AuditAction::EvidenceAdd, "evidence", Some(id.to_string()), &sha256),
-            )?;
-            Ok(AddedEvidence {
-                evidence,
-                redundant_object: redundant,
-            })
+        }
+        insert_audit(
+            tx,
+            &ctx.event(AuditAction::EvidenceAdd, "evidence", Some(id.to_string()), &sha256),
+        )?;
+        Ok(AddedEvidence {
+            evidence,
+            redundant_object: redundant,
         })
     }
 

@@ -721,6 +721,15 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     ) -> StoreResult<lantern_store::TestimonySummary> {
         self.insert_testimony(draft, ctx)
     }
+    fn record_testimony(
+        &self,
+        event: Option<&lantern_domain::testimony::EventDraft>,
+        evidence: Option<&lantern_store::NewEvidence>,
+        draft: &lantern_domain::testimony::TestimonyDraft,
+        ctx: &lantern_store::AuditContext,
+    ) -> StoreResult<lantern_store::RecordedTestimony> {
+        self.insert_testimony_with(event, evidence, draft, ctx)
+    }
     fn testimony(
         &self,
         id: lantern_domain::testimony::TestimonyId,

@@ -412,6 +412,12 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(crate) fn insert_event(&self, draft: &EventDraft, ctx: &AuditContext) -> StoreResult<Event> {
+        let (id, sealed_place) = self.seal_event(draft)?;
+        self.write(|tx| self.insert_event_tx(tx, id, sealed_place.clone(), draft, ctx))
+    }
+
+    /// A new event's id and its exact place sealed, before its transaction.
+    fn seal_event(&self, draft: &EventDraft) -> StoreResult<(EventId, Option<Vec<u8>>)> {
         let id = EventId::new();
         let sealed_place = draft
             .exact_place
@@ -419,41 +425,52 @@ impl<B: Backend> SqlStore<B> {
             .map(|p| self.keys().seal(PLACE_PURPOSE, &event_place(id), p.as_bytes()))
             .transpose()
             .map_err(StoreError::backend)?;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO events (id, title, start_date, end_date, place, exact_place, description, created_at,
-                                     created_by_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    id.to_string(),
-                    draft.title.as_str(),
-                    draft.start.map(|d| to_json(&d)).transpose()?,
-                    draft.end.map(|d| to_json(&d)).transpose()?,
-                    draft.place.clone(),
-                    sealed_place.clone(),
-                    draft.description.clone(),
-                    fmt_ts(ctx.at),
-                    ctx.actor_name.as_str()
-                ],
-            )?;
-            let event = self.load_event(tx, id)?.ok_or(StoreError::NotFound)?;
-            crate::ledger::append_values(
-                tx,
-                crate::ledger::EntryHead {
-                    kind: "record.created",
-                    record_kind: "event",
-                    record_id: &id.to_string(),
-                    version: Some(1),
-                    at: ctx.at,
-                },
-                &event_values(&event)?,
-            )?;
-            insert_audit(
-                tx,
-                &ctx.event(AuditAction::EventCreate, "event", Some(id.to_string()), &event.title),
-            )?;
-            Ok(event)
-        })
+        Ok((id, sealed_place))
+    }
+
+    /// Writes an event inside the caller's transaction, with its log entry
+    /// and audit event.
+    fn insert_event_tx(
+        &self,
+        tx: &dyn Conn,
+        id: EventId,
+        sealed_place: Option<Vec<u8>>,
+        draft: &EventDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<Event> {
+        tx.execute(
+            "INSERT INTO events (id, title, start_date, end_date, place, exact_place, description, created_at,
+                                 created_by_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id.to_string(),
+                draft.title.as_str(),
+                draft.start.map(|d| to_json(&d)).transpose()?,
+                draft.end.map(|d| to_json(&d)).transpose()?,
+                draft.place.clone(),
+                sealed_place,
+                draft.description.clone(),
+                fmt_ts(ctx.at),
+                ctx.actor_name.as_str()
+            ],
+        )?;
+        let event = self.load_event(tx, id)?.ok_or(StoreError::NotFound)?;
+        crate::ledger::append_values(
+            tx,
+            crate::ledger::EntryHead {
+                kind: "record.created",
+                record_kind: "event",
+                record_id: &id.to_string(),
+                version: Some(1),
+                at: ctx.at,
+            },
+            &event_values(&event)?,
+        )?;
+        insert_audit(
+            tx,
+            &ctx.event(AuditAction::EventCreate, "event", Some(id.to_string()), &event.title),
+        )?;
+        Ok(event)
     }
 
     pub(crate) fn event_by_id(&self, id: EventId) -> StoreResult<Option<Event>> {
@@ -474,6 +491,56 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(crate) fn insert_testimony(&self, t: &TestimonyDraft, ctx: &AuditContext) -> StoreResult<TestimonySummary> {
+        let prepared = self.seal_testimony(t)?;
+        self.write(|tx| self.insert_testimony_tx(tx, &prepared, t, ctx))
+    }
+
+    /// Records a testimony with the new event it speaks to and the file
+    /// its witness brought, all in one transaction: the event replaces the
+    /// draft's events (and its acts'), the evidence joins its evidence.
+    pub(crate) fn insert_testimony_with(
+        &self,
+        event: Option<&EventDraft>,
+        evidence: Option<&lantern_store::NewEvidence>,
+        t: &TestimonyDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<lantern_store::RecordedTestimony> {
+        let event_prepared = event.map(|e| self.seal_event(e)).transpose()?;
+        let evidence_prepared = evidence.map(|e| self.seal_evidence(e)).transpose()?;
+        let mut draft = t.clone();
+        if let Some((id, _)) = &event_prepared {
+            draft.events = vec![*id];
+            for act in &mut draft.acts {
+                act.event = *id;
+            }
+        }
+        let prepared = self.seal_testimony(&draft)?;
+        self.write(|tx| {
+            let event = match (event, &event_prepared) {
+                (Some(e), Some((id, sealed))) => Some(self.insert_event_tx(tx, *id, sealed.clone(), e, ctx)?),
+                _ => None,
+            };
+            let evidence = match (evidence, &evidence_prepared) {
+                (Some(e), Some(sealed)) => Some(self.add_evidence_tx(tx, sealed, e, ctx)?),
+                _ => None,
+            };
+            let mut draft = draft.clone();
+            if let Some(added) = &evidence {
+                draft.evidence.push(added.evidence.id);
+            }
+            let testimony = self.insert_testimony_tx(tx, &prepared, &draft, ctx)?;
+            Ok(lantern_store::RecordedTestimony {
+                testimony,
+                draft,
+                event,
+                evidence,
+            })
+        })
+    }
+
+    /// A new testimony's id, its sealed parts and the act types it may
+    /// use, before its transaction.
+    fn seal_testimony(&self, t: &TestimonyDraft) -> StoreResult<PreparedTestimony> {
         lantern_domain::testimony::check_testimony(t).map_err(|mut e| StoreError::Invalid(e.remove(0)))?;
         let id = TestimonyId::new();
         let sealed = Sealed {
@@ -496,95 +563,117 @@ impl<B: Backend> SqlStore<B> {
             )
             .map_err(StoreError::backend)?;
         let known_types: BTreeSet<String> = self.all_act_types()?.into_iter().map(|a| a.code).collect();
-        self.write(|tx| {
-            if let Witness::Registered { person } = &t.witness {
-                let known: bool = tx.query_value(
-                    "SELECT EXISTS(SELECT 1 FROM people WHERE id = ?1 AND deleted_at IS NULL)",
-                    params![person.to_string()],
-                )?;
-                if !known {
-                    return Err(FieldError::new("witness_person", Reason::NotFound).into());
-                }
-            }
-            for (i, e) in t.events.iter().enumerate() {
-                if !exists(tx, "events", &e.to_string())? {
-                    return Err(FieldError::new(format!("events[{i}]"), Reason::NotFound).into());
-                }
-            }
-            for (i, e) in t.evidence.iter().enumerate() {
-                if !exists(tx, "evidence", &e.to_string())? {
-                    return Err(FieldError::new(format!("evidence[{i}]"), Reason::NotFound).into());
-                }
-            }
-            for (i, s) in t.sources.iter().enumerate() {
-                if let Some(e) = s.evidence {
-                    if !exists(tx, "evidence", &e.to_string())? {
-                        return Err(FieldError::new(format!("sources[{i}].evidence"), Reason::NotFound).into());
-                    }
-                }
-            }
-            for (i, a) in t.acts.iter().enumerate() {
-                if !known_types.contains(&a.act_type) {
-                    return Err(FieldError::new(format!("acts[{i}].act_type"), Reason::UnknownChoice).into());
-                }
-            }
-            let acts: Vec<(EventId, &str)> = t.acts.iter().map(|a| (a.event, a.act_type.as_str())).collect();
-            let confidential: Vec<ConfidentialPart> = t.confidential.iter().copied().collect();
-            tx.execute(
-                "INSERT INTO testimonies (id, pseudonym, given_on, language, reliability, acts, confidential, protected,
-                                          created_at, created_by, created_by_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    id.to_string(),
-                    t.pseudonym.trim(),
-                    fmt_day(t.given_on),
-                    t.language.as_str(),
-                    t.reliability.code(),
-                    to_json(&acts)?,
-                    to_json(&confidential)?,
-                    blob.clone(),
-                    fmt_ts(ctx.at),
-                    ctx.actor_id.map(|a| a.to_string()),
-                    ctx.actor_name.as_str()
-                ],
-            )?;
-            for (i, e) in t.events.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO testimony_events (testimony_id, event_id, position) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO NOTHING",
-                    params![id.to_string(), e.to_string(), i as i64],
-                )?;
-            }
-            for (i, e) in t.evidence.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO testimony_evidence (testimony_id, evidence_id, position) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO NOTHING",
-                    params![id.to_string(), e.to_string(), i as i64],
-                )?;
-            }
-            let summary = load_summary(tx, id)?.ok_or(StoreError::NotFound)?;
-            crate::ledger::append_values(
-                tx,
-                crate::ledger::EntryHead {
-                    kind: "record.created",
-                    record_kind: "testimony",
-                    record_id: &id.to_string(),
-                    version: Some(1),
-                    at: ctx.at,
-                },
-                &testimony_values(&summary, &sealed, &t.acts)?,
-            )?;
-            insert_audit(
-                tx,
-                &ctx.event(
-                    AuditAction::TestimonyCreate,
-                    "testimony",
-                    Some(id.to_string()),
-                    &summary.pseudonym,
-                ),
-            )?;
-            Ok(summary)
+        Ok(PreparedTestimony {
+            id,
+            sealed,
+            blob,
+            known_types,
         })
+    }
+
+    /// Writes a testimony inside the caller's transaction, with its log
+    /// entry and audit event, after checking what it refers to.
+    fn insert_testimony_tx(
+        &self,
+        tx: &dyn Conn,
+        prepared: &PreparedTestimony,
+        t: &TestimonyDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<TestimonySummary> {
+        let PreparedTestimony {
+            id,
+            sealed,
+            blob,
+            known_types,
+        } = prepared;
+        let id = *id;
+        if let Witness::Registered { person } = &t.witness {
+            let known: bool = tx.query_value(
+                "SELECT EXISTS(SELECT 1 FROM people WHERE id = ?1 AND deleted_at IS NULL)",
+                params![person.to_string()],
+            )?;
+            if !known {
+                return Err(FieldError::new("witness_person", Reason::NotFound).into());
+            }
+        }
+        for (i, e) in t.events.iter().enumerate() {
+            if !exists(tx, "events", &e.to_string())? {
+                return Err(FieldError::new(format!("events[{i}]"), Reason::NotFound).into());
+            }
+        }
+        for (i, e) in t.evidence.iter().enumerate() {
+            if !exists(tx, "evidence", &e.to_string())? {
+                return Err(FieldError::new(format!("evidence[{i}]"), Reason::NotFound).into());
+            }
+        }
+        for (i, s) in t.sources.iter().enumerate() {
+            if let Some(e) = s.evidence {
+                if !exists(tx, "evidence", &e.to_string())? {
+                    return Err(FieldError::new(format!("sources[{i}].evidence"), Reason::NotFound).into());
+                }
+            }
+        }
+        for (i, a) in t.acts.iter().enumerate() {
+            if !known_types.contains(&a.act_type) {
+                return Err(FieldError::new(format!("acts[{i}].act_type"), Reason::UnknownChoice).into());
+            }
+        }
+        let acts: Vec<(EventId, &str)> = t.acts.iter().map(|a| (a.event, a.act_type.as_str())).collect();
+        let confidential: Vec<ConfidentialPart> = t.confidential.iter().copied().collect();
+        tx.execute(
+            "INSERT INTO testimonies (id, pseudonym, given_on, language, reliability, acts, confidential, protected,
+                                      created_at, created_by, created_by_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                id.to_string(),
+                t.pseudonym.trim(),
+                fmt_day(t.given_on),
+                t.language.as_str(),
+                t.reliability.code(),
+                to_json(&acts)?,
+                to_json(&confidential)?,
+                blob.clone(),
+                fmt_ts(ctx.at),
+                ctx.actor_id.map(|a| a.to_string()),
+                ctx.actor_name.as_str()
+            ],
+        )?;
+        for (i, e) in t.events.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO testimony_events (testimony_id, event_id, position) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![id.to_string(), e.to_string(), i as i64],
+            )?;
+        }
+        for (i, e) in t.evidence.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO testimony_evidence (testimony_id, evidence_id, position) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![id.to_string(), e.to_string(), i as i64],
+            )?;
+        }
+        let summary = load_summary(tx, id)?.ok_or(StoreError::NotFound)?;
+        crate::ledger::append_values(
+            tx,
+            crate::ledger::EntryHead {
+                kind: "record.created",
+                record_kind: "testimony",
+                record_id: &id.to_string(),
+                version: Some(1),
+                at: ctx.at,
+            },
+            &testimony_values(&summary, sealed, &t.acts)?,
+        )?;
+        insert_audit(
+            tx,
+            &ctx.event(
+                AuditAction::TestimonyCreate,
+                "testimony",
+                Some(id.to_string()),
+                &summary.pseudonym,
+            ),
+        )?;
+        Ok(summary)
     }
 
     pub(crate) fn testimony_by_id(&self, id: TestimonyId) -> StoreResult<Option<TestimonySummary>> {
@@ -1077,6 +1166,14 @@ impl<B: Backend> SqlStore<B> {
 /// A record's committed values, and the names of committed fields the
 /// store withholds without opening them.
 type Committed = (Vec<(String, Value)>, Vec<String>);
+
+/// A testimony prepared outside its transaction.
+struct PreparedTestimony {
+    id: TestimonyId,
+    sealed: Sealed,
+    blob: Vec<u8>,
+    known_types: BTreeSet<String>,
+}
 
 /// What a dossier's entry commits to.
 pub(crate) struct DossierCommitted<'a> {

@@ -2451,4 +2451,48 @@ fn testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to(sto
         store.create_dossier(&dossier, &doc),
         Err(StoreError::Invalid(e)) if e.reason == Reason::NotConsented
     ));
+    // Recorded with a new event and a new file: all or nothing.
+    let mut bad_type = draft.clone();
+    bad_type.acts[0].act_type = "no_such_type".into();
+    let new_event =
+        lantern_domain::testimony::EventDraft::parse("Night search", "2021", "", "East camp", "", "", T0.date())
+            .unwrap();
+    let file = crate::NewEvidence {
+        object: object("obj-testimony-file", 0x3c),
+        title: "Photo the witness brought".into(),
+        media_type: "image/jpeg".into(),
+        details: Default::default(),
+        received_from: Some("Witness A".into()),
+        received_how: None,
+        derived_from: None,
+    };
+    let (events_before, evidence_before, ledger_before) = (
+        store.events().unwrap().len(),
+        store.evidence_list(PageRequest::new(1, 100)).unwrap().total,
+        store.ledger_size().unwrap(),
+    );
+    assert!(matches!(
+        store.record_testimony(Some(&new_event), Some(&file), &bad_type, &doc),
+        Err(StoreError::Invalid(e)) if e.field == "acts[0].act_type"
+    ));
+    assert_eq!(store.events().unwrap().len(), events_before, "no event left behind");
+    assert_eq!(
+        store.evidence_list(PageRequest::new(1, 100)).unwrap().total,
+        evidence_before,
+        "no evidence left behind"
+    );
+    assert_eq!(store.ledger_size().unwrap(), ledger_before);
+    let together = store
+        .record_testimony(Some(&new_event), Some(&file), &draft, &doc)
+        .unwrap();
+    let created = together.event.as_ref().unwrap();
+    let added = together.evidence.as_ref().unwrap();
+    assert_eq!(created.title, "Night search");
+    assert_eq!(together.testimony.events, [created.id]);
+    assert!(together.draft.acts.iter().all(|a| a.event == created.id));
+    assert_eq!(together.testimony.evidence, [evidence.id, added.evidence.id]);
+    assert_eq!(
+        store.event(created.id).unwrap().unwrap().testimonies,
+        [together.testimony.id]
+    );
 }

@@ -489,6 +489,16 @@ pub trait Store: Send + Sync {
         draft: &lantern_domain::testimony::TestimonyDraft,
         ctx: &AuditContext,
     ) -> StoreResult<TestimonySummary>;
+    /// Records a testimony together with a new event (which replaces the
+    /// draft's events and its acts' event) and a new evidence record (added
+    /// to its evidence), all or nothing in one transaction.
+    fn record_testimony(
+        &self,
+        event: Option<&lantern_domain::testimony::EventDraft>,
+        evidence: Option<&NewEvidence>,
+        draft: &lantern_domain::testimony::TestimonyDraft,
+        ctx: &AuditContext,
+    ) -> StoreResult<RecordedTestimony>;
     /// The public part of a testimony.
     fn testimony(&self, id: lantern_domain::testimony::TestimonyId) -> StoreResult<Option<TestimonySummary>>;
     /// Testimonies, newest first.

@@ -194,6 +194,21 @@ pub struct Dossier {
     pub created_by: String,
 }
 
+/// A testimony recorded together with the new event it speaks to and the
+/// file its witness brought (see [`crate::Store::record_testimony`]).
+#[derive(Debug, Clone)]
+pub struct RecordedTestimony {
+    /// The testimony.
+    pub testimony: TestimonySummary,
+    /// The draft as stored (the new event's id in place, the new evidence
+    /// among its evidence).
+    pub draft: lantern_domain::testimony::TestimonyDraft,
+    /// The event created with it.
+    pub event: Option<Event>,
+    /// The evidence created with it.
+    pub evidence: Option<crate::AddedEvidence>,
+}
+
 /// One entry of a dossier with what is needed to disclose it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Disclosure {

@@ -174,6 +174,27 @@ pub(crate) async fn record(
     upload: Upload,
     original: Option<EvidenceId>,
 ) -> Result<AddedEvidence, AppError> {
+    let new = checked(state, &upload, original).await?;
+    let audit = ctx.audit(state.clock.now());
+    let details = new.details.clone();
+    let added = match state.db(move |s| s.add_evidence(&new, &audit)).await {
+        Ok(a) => a,
+        Err(e) => {
+            discard(state, &upload).await;
+            return Err(e);
+        }
+    };
+    recorded(state, &added, &details).await;
+    Ok(added)
+}
+
+/// An upload's fields checked into the record to add; on a refusal the
+/// stored object is deleted.
+pub(crate) async fn checked(
+    state: &AppState,
+    upload: &Upload,
+    original: Option<EvidenceId>,
+) -> Result<NewEvidence, AppError> {
     let mut errors = FieldErrors::new();
     let form = &upload.fields;
     let title = errors.take(ev::title("title", field(form, "title")));
@@ -203,11 +224,11 @@ pub(crate) async fn record(
         upload.file.clone(),
     )
     else {
-        discard(state, &upload).await;
+        discard(state, upload).await;
         return Err(errors.into());
     };
     let filename = filename.and_then(|f| ev::short_text("file", &f).ok().flatten());
-    let new = NewEvidence {
+    Ok(NewEvidence {
         object: StoredObject {
             name: ingested.name.clone(),
             sha256: hex_hash(&ingested.sha256),
@@ -220,23 +241,18 @@ pub(crate) async fn record(
         received_from,
         received_how,
         derived_from: original.zip(derivation),
-    };
-    let audit = ctx.audit(state.clock.now());
-    let details = new.details.clone();
-    let added = match state.db(move |s| s.add_evidence(&new, &audit)).await {
-        Ok(a) => a,
-        Err(e) => {
-            discard(state, &upload).await;
-            return Err(e);
-        }
-    };
-    state.index_evidence(&added.evidence, &details).await;
+    })
+}
+
+/// What follows a committed evidence record: it joins the search index,
+/// and a second copy of content already stored is deleted.
+pub(crate) async fn recorded(state: &AppState, added: &AddedEvidence, details: &EvidenceDetails) {
+    state.index_evidence(&added.evidence, details).await;
     if let Some(redundant) = &added.redundant_object {
         if let Err(e) = state.vault.delete(redundant).await {
             tracing::warn!(object = %redundant, "second copy not deleted (the next start sweeps it): {e}");
         }
     }
-    Ok(added)
 }
 
 /// Streams an evidence file out after its access is recorded.

@@ -399,57 +399,69 @@ async fn record(state: &AppState, ctx: &Ctx, upload: Upload) -> Result<Testimony
             errors.push("witness_person", Reason::NotFound);
         }
     }
-    let (Some(choice), Some(mut draft), true) = (choice, draft, errors.is_empty()) else {
+    let (Some(choice), Some(draft), true) = (choice, draft, errors.is_empty()) else {
         evidence_pages::discard(state, &upload).await;
         return Err(errors.into());
     };
-    if let Some((_, _, filename)) = &upload.file {
-        let title = match field(&form, "evidence_title").trim() {
-            "" => filename.clone().unwrap_or_else(|| draft.pseudonym.clone()),
-            t => t.to_string(),
-        };
-        let fields = vec![
-            ("title".to_string(), title),
-            ("received_from".to_string(), draft.pseudonym.clone()),
-            ("received_how".to_string(), field(&form, "evidence_how").to_string()),
-        ];
-        let added = evidence_pages::record(
-            state,
-            ctx,
-            Upload {
+    let evidence = match &upload.file {
+        Some((_, _, filename)) => {
+            let title = match field(&form, "evidence_title").trim() {
+                "" => filename.clone().unwrap_or_else(|| draft.pseudonym.clone()),
+                t => t.to_string(),
+            };
+            let fields = vec![
+                ("title".to_string(), title),
+                ("received_from".to_string(), draft.pseudonym.clone()),
+                ("received_how".to_string(), field(&form, "evidence_how").to_string()),
+            ];
+            let file = Upload {
                 fields,
                 file: upload.file.clone(),
-            },
-            None,
-        )
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(list) => as_form_errors(
-                list,
-                &[
-                    ("title", "evidence_title"),
-                    ("received_how", "evidence_how"),
-                    ("received_from", "pseudonym"),
-                ],
-            )
-            .into(),
-            other => other,
-        })?;
-        draft.evidence.push(added.evidence.id);
-    }
-    if let EventChoice::New(event) = choice {
-        let audit = ctx.audit(state.clock.now());
-        let created = state.db(move |s| s.create_event(&event, &audit)).await?;
-        draft.events = vec![created.id];
-        for act in &mut draft.acts {
-            act.event = created.id;
+            };
+            let checked = evidence_pages::checked(state, &file, None).await.map_err(|e| match e {
+                AppError::Invalid(list) => as_form_errors(
+                    list,
+                    &[
+                        ("title", "evidence_title"),
+                        ("received_how", "evidence_how"),
+                        ("received_from", "pseudonym"),
+                    ],
+                )
+                .into(),
+                other => other,
+            })?;
+            Some(checked)
         }
-    }
+        None => None,
+    };
+    let event = match choice {
+        EventChoice::New(event) => Some(event),
+        EventChoice::Known(_) => None,
+    };
+    // The file's record, the new event and the testimony are written
+    // together or not at all.
     let audit = ctx.audit(state.clock.now());
-    let recorded = draft.clone();
-    let t = state.db(move |s| s.create_testimony(&draft, &audit)).await?;
-    let id = t.id;
-    state.index_testimony(TestimonyFull::recorded(recorded, t)).await;
+    let details = evidence.as_ref().map(|e| e.details.clone());
+    let written = {
+        let evidence = evidence.clone();
+        state
+            .db(move |s| s.record_testimony(event.as_ref(), evidence.as_ref(), &draft, &audit))
+            .await
+    };
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            evidence_pages::discard(state, &upload).await;
+            return Err(e);
+        }
+    };
+    if let (Some(added), Some(details)) = (&written.evidence, &details) {
+        evidence_pages::recorded(state, added, details).await;
+    }
+    let id = written.testimony.id;
+    state
+        .index_testimony(TestimonyFull::recorded(written.draft, written.testimony))
+        .await;
     Ok(id)
 }
 
