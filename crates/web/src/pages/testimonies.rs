@@ -442,12 +442,9 @@ async fn record(state: &AppState, ctx: &Ctx, upload: Upload) -> Result<Testimony
     // together or not at all.
     let audit = ctx.audit(state.clock.now());
     let details = evidence.as_ref().map(|e| e.details.clone());
-    let written = {
-        let evidence = evidence.clone();
-        state
-            .db(move |s| s.record_testimony(event.as_ref(), evidence.as_ref(), &draft, &audit))
-            .await
-    };
+    let written = state
+        .db(move |s| s.record_testimony(event.as_ref(), evidence.as_ref(), &draft, &audit))
+        .await;
     let written = match written {
         Ok(w) => w,
         Err(e) => {
