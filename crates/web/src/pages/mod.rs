@@ -227,3 +227,46 @@ pub(crate) fn safe_next(next: &str) -> String {
         "/".to_string()
     }
 }
+
+/// A form's text fields and its `photo` file, if one was chosen: forms
+/// with a photo are multipart; a URL-encoded body is read too (no photo).
+pub(crate) async fn form_with_photo(
+    req: axum::extract::Request,
+) -> Result<(Pairs, Option<Vec<u8>>), crate::error::AppError> {
+    use crate::error::AppError;
+    use axum::extract::FromRequest;
+    use axum::Form;
+    use lantern_domain::{FieldError, Reason};
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(pairs) = Form::<Pairs>::from_request(req, &())
+            .await
+            .map_err(|_| FieldError::new("body", Reason::InvalidFormat))?;
+        return Ok((pairs, None));
+    }
+    let mut parts = axum::extract::Multipart::from_request(req, &())
+        .await
+        .map_err(|_| FieldError::new("body", Reason::InvalidFormat))?;
+    let (mut pairs, mut photo) = (Vec::new(), None);
+    while let Some(field) = parts.next_field().await.map_err(|_| AppError::PayloadTooLarge)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "photo" {
+            let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+            // A file input left empty still sends an empty part.
+            if !bytes.is_empty() {
+                photo = Some(bytes.to_vec());
+            }
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|_| FieldError::new(name.clone(), Reason::InvalidFormat))?;
+            pairs.push((name, text));
+        }
+    }
+    Ok((pairs, photo))
+}

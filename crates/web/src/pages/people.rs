@@ -453,22 +453,10 @@ pub(crate) async fn upload_photo(
     State(state): State<AppState>,
     auth: Authz<need::PersonWrite>,
     Path(id): Path<String>,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     let id = person_id(&id)?;
-    let mut multipart = multipart.map_err(|_| FieldError::new("photo", Reason::InvalidFormat))?;
-    let mut bytes = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("photo") => {
-                let data = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
-                bytes = Some(data.to_vec());
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(_) => return Err(AppError::PayloadTooLarge),
-        }
-    }
+    let (_, bytes) = super::form_with_photo(req).await?;
     let photo = match Photo::parse("photo", bytes.unwrap_or_default()) {
         Ok(p) => p,
         Err(e) => return view_page(&state, &auth.ctx, id, None, e.into()).await,

@@ -162,7 +162,7 @@ pub(crate) async fn upload_photo(
     req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     let id = request_id(&id)?;
-    let (_, bytes) = filing_body(req).await?;
+    let (_, bytes) = super::form_with_photo(req).await?;
     let photo = match Photo::parse("photo", bytes.unwrap_or_default()) {
         Ok(p) => p,
         Err(e) => return view_page(&state, &auth, id, None, e.into()).await,
@@ -364,7 +364,7 @@ pub(crate) async fn create(
     auth: Authz<need::TracingWork>,
     req: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    let (form, photo) = filing_body(req).await?;
+    let (form, photo) = super::form_with_photo(req).await?;
     let (request, photo) = match checked_filing(&form, photo, state.clock.now().date()) {
         Ok(r) => r,
         Err(errors) => return Ok(new_page(&state, &auth.ctx, false, errors, form)),
@@ -396,44 +396,6 @@ pub(crate) async fn file(
     let id = filed.id;
     let now = state.db(move |s| s.tracing_request(id)).await?.unwrap_or(filed);
     Ok((now, secret))
-}
-
-/// A filing form's fields and its photo file, if one was chosen: the
-/// forms are multipart (for the photo); a URL-encoded body is read too.
-pub(crate) async fn filing_body(req: axum::extract::Request) -> Result<(Pairs, Option<Vec<u8>>), AppError> {
-    use axum::extract::FromRequest;
-    let multipart = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !multipart {
-        let Form(pairs) = Form::<Pairs>::from_request(req, &())
-            .await
-            .map_err(|_| FieldError::new("body", Reason::InvalidFormat))?;
-        return Ok((pairs, None));
-    }
-    let mut parts = axum::extract::Multipart::from_request(req, &())
-        .await
-        .map_err(|_| FieldError::new("body", Reason::InvalidFormat))?;
-    let (mut pairs, mut photo) = (Vec::new(), None);
-    while let Some(field) = parts.next_field().await.map_err(|_| AppError::PayloadTooLarge)? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "photo" {
-            let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
-            // A file input left empty still sends an empty part.
-            if !bytes.is_empty() {
-                photo = Some(bytes.to_vec());
-            }
-        } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|_| FieldError::new(name.clone(), Reason::InvalidFormat))?;
-            pairs.push((name, text));
-        }
-    }
-    Ok((pairs, photo))
 }
 
 /// A filing with its photo checked: every refused field at once.
@@ -474,7 +436,7 @@ pub(crate) async fn public_create(
     if state.public_filings.is_blocked(PUBLIC_FORM, &ctx.address, now) {
         return Err(AppError::TooManyRequests);
     }
-    let (mut form, photo) = filing_body(req).await?;
+    let (mut form, photo) = super::form_with_photo(req).await?;
     form.retain(|(k, _)| k != "channel");
     form.push(("channel".into(), Channel::PublicForm.code().into()));
     let (request, photo) = match checked_filing(&form, photo, now.date()) {
