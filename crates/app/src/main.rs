@@ -125,6 +125,11 @@ enum MatchCommand {
         /// Add the score and margin columns the calibration is fitted on.
         #[arg(long)]
         features: bool,
+        /// Re-estimate the field weights' m by expectation-maximisation on
+        /// these queries' candidates first (needs 200 queries with fields
+        /// besides names; otherwise the defaults are kept).
+        #[arg(long)]
+        estimate: bool,
     },
 }
 
@@ -196,9 +201,10 @@ fn main() -> anyhow::Result<()> {
                     queries,
                     top,
                     features,
+                    estimate,
                 },
         } => {
-            return match_batch(registry, queries, *top, *features);
+            return match_batch(registry, queries, *top, *features, *estimate);
         }
         Command::Verify { file, key } => {
             std::process::exit(lantern_verify::main_with(file, key.as_deref()));
@@ -362,6 +368,7 @@ fn match_batch(
     queries: &std::path::Path,
     top: usize,
     features: bool,
+    estimate: bool,
 ) -> anyhow::Result<()> {
     use lantern_matching::batch;
     let mut refused = 0;
@@ -376,7 +383,13 @@ fn match_batch(
     };
     let registry = load(registry)?;
     let queries = load(queries)?;
-    let matcher = batch::matcher(&registry);
+    let mut matcher = batch::matcher(&registry);
+    if estimate && !batch::estimate(&mut matcher, &queries) {
+        eprintln!(
+            "--estimate: fewer than {} queries give fields besides names; the default weights are kept",
+            batch::ESTIMATE_FROM
+        );
+    }
     let stdout = std::io::stdout();
     batch::write_results(
         &matcher,

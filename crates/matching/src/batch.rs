@@ -7,6 +7,7 @@
 
 use std::io::{Read, Write};
 
+use crate::fields::Details;
 use crate::{Matcher, Record};
 
 /// The expected header.
@@ -29,6 +30,8 @@ pub struct Row {
     pub id: String,
     /// Name and aliases, primary first.
     pub names: Vec<String>,
+    /// The other fields.
+    pub details: Details,
 }
 
 /// A refused row.
@@ -92,7 +95,19 @@ pub fn read(input: impl Read) -> Result<(Vec<Row>, Vec<RowError>), String> {
             errors.push(refuse("birth_date: expected YYYY, YYYY-MM or YYYY-MM-DD"));
             continue;
         }
-        rows.push(Row { id, names });
+        let field = |i: usize| Some(record[i].trim().to_string()).filter(|s| !s.is_empty());
+        rows.push(Row {
+            id,
+            names,
+            details: Details {
+                sex: field(3),
+                birth_date: field(4),
+                birth_place: field(5),
+                nationality: field(6),
+                father_name: field(7),
+                mother_name: field(8),
+            },
+        });
     }
     Ok((rows, errors))
 }
@@ -119,9 +134,54 @@ pub fn matcher(rows: &[Row]) -> Matcher {
     let mut m = Matcher::new();
     for r in rows {
         let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
-        m.add(Record::new(r.id.clone(), &names));
+        m.add(Record::with_details(r.id.clone(), &names, &r.details));
     }
     m
+}
+
+/// Queries with enough other fields to estimate `m` from: below this the
+/// defaults are kept.
+pub const ESTIMATE_FROM: usize = 200;
+
+/// Re-estimates `m` by expectation–maximisation on these queries' best
+/// candidates (see [`crate::fields::estimate_m`]), when at least
+/// [`ESTIMATE_FROM`] of them give a field besides names; returns whether
+/// it did.
+pub fn estimate(m: &mut Matcher, queries: &[Row]) -> bool {
+    let with_fields: Vec<(Vec<&str>, Details)> = queries
+        .iter()
+        .filter(|q| !q.details.is_empty())
+        .map(|q| (q.names.iter().map(String::as_str).collect(), q.details.clone()))
+        .collect();
+    if with_fields.len() < ESTIMATE_FROM {
+        return false;
+    }
+    let pairs = m.pairs(&with_fields, 10);
+    let fitted = crate::fields::estimate_m(&pairs, m.m(), 20);
+    m.set_m(fitted);
+    true
+}
+
+/// Writes rows in the batch format.
+pub fn write_rows(rows: &[Row], out: impl Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADER)?;
+    for r in rows {
+        let d = &r.details;
+        let f = |v: &Option<String>| v.clone().unwrap_or_default();
+        w.write_record([
+            r.id.clone(),
+            r.names.first().cloned().unwrap_or_default(),
+            r.names.get(1..).unwrap_or_default().join("|"),
+            f(&d.sex),
+            f(&d.birth_date),
+            f(&d.birth_place),
+            f(&d.nationality),
+            f(&d.father_name),
+            f(&d.mother_name),
+        ])?;
+    }
+    w.flush()
 }
 
 /// Writes the results of every query. With `features`, adds the columns
@@ -135,7 +195,7 @@ pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, o
     }
     for q in queries {
         let names: Vec<&str> = q.names.iter().map(String::as_str).collect();
-        let found = m.search(&names, top);
+        let found = m.search_with(&names, &q.details, top);
         let (first, second) = (
             found.first().map_or(0.0, |c| c.score),
             found.get(1).map_or(0.0, |c| c.score),

@@ -67,6 +67,13 @@ pub struct Token {
     pub skeleton: String,
     /// True for particles and honorifics.
     pub particle: bool,
+    /// Written in Arabic script.
+    pub arabic: bool,
+    /// The word's characters, kept for comparisons (which run millions of
+    /// times and should not decode UTF-8 each time).
+    pub(crate) chars: Vec<char>,
+    /// The skeleton's characters.
+    pub(crate) skeleton_chars: Vec<char>,
 }
 
 /// Splits a name into tokens. Attached particles are split off (`al-Tamimi`,
@@ -89,9 +96,13 @@ pub fn tokens(name: &str) -> Vec<Token> {
 }
 
 fn token(text: &str) -> Token {
+    let skeleton = skeleton(text);
     Token {
         particle: PARTICLES.contains(&text),
-        skeleton: skeleton(text),
+        arabic: is_arabic(text),
+        chars: text.chars().collect(),
+        skeleton_chars: skeleton.chars().collect(),
+        skeleton,
         text: text.to_string(),
     }
 }

@@ -1,22 +1,25 @@
 //! Finding a person across scripts and spellings.
 //!
-//! This is the first slice of the matching engine (issue 4): names only.
 //! Each name becomes tokens with a cross-script consonant skeleton
 //! ([`keys`]); an in-memory blocking index over skeletons and their
 //! one-deletion variants proposes candidates; candidates are scored by an
 //! order-free alignment of their name tokens (Jaro–Winkler over skeletons,
 //! and over the spelling itself when both are in the same script), and the
 //! score is turned into a probability by a logistic curve fitted on the
-//! `*.fit` name data (`tools/fit-matching.py`). Birth dates, places,
-//! parents' names, term frequencies, Fellegi–Sunter weights and
-//! deduplication come next.
+//! `*.fit` name data (`tools/fit-matching.py`). The other fields (sex, birth
+//! date, birth place, nationality, parents' names) then move that
+//! probability by their Fellegi–Sunter weights ([`fields`]).
 
 pub mod batch;
+pub mod fields;
 pub mod keys;
+pub mod synth;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
-use keys::{is_arabic, tokens, Token};
+use fields::{Details, Facts, FieldWeight, Table, FIELDS};
+use keys::{tokens, Token};
 
 /// A registered person as the matcher sees it.
 #[derive(Debug, Clone)]
@@ -25,14 +28,22 @@ pub struct Record {
     pub id: String,
     /// The person's names (primary first, then aliases), already tokenised.
     names: Vec<Vec<Token>>,
+    /// The other fields, parsed.
+    facts: Facts,
 }
 
 impl Record {
-    /// A record from its names.
+    /// A record from its names only.
     pub fn new(id: impl Into<String>, names: &[&str]) -> Record {
+        Record::with_details(id, names, &Details::default())
+    }
+
+    /// A record from its names and other fields.
+    pub fn with_details(id: impl Into<String>, names: &[&str], details: &Details) -> Record {
         Record {
             id: id.into(),
             names: names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect(),
+            facts: Facts::new(details),
         }
     }
 }
@@ -44,6 +55,14 @@ pub struct Candidate {
     pub id: String,
     /// Name similarity, 0 to 1.
     pub score: f64,
+    /// The other fields' weight, in bits (`log2` of the likelihood ratio;
+    /// 0 when the query gives none of them).
+    pub weight: f64,
+    /// Probability from the names alone.
+    pub names: f64,
+    /// How many other candidates' names match as well (within 0.02): a
+    /// name many registered people share proves less.
+    pub namesakes: u32,
     /// Probability that this is the person sought.
     pub probability: f64,
 }
@@ -155,13 +174,77 @@ impl std::hash::BuildHasher for BuildSlot {
 /// The matcher: records and their blocking index. Records can be added,
 /// replaced and removed without a rebuild: a replaced or removed record's
 /// slot is marked dead and skipped by searches.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Matcher {
     records: Vec<Record>,
     alive: Vec<bool>,
     slot_of: HashMap<String, u32>,
     index: HashMap<String, Vec<u32>>,
+    /// How many live records have each birth place and nationality (by
+    /// [`fields`] key), for term-frequency `u`.
+    places: Counts,
+    nationalities: Counts,
+    /// `m` per field and level.
+    m: Table,
+    /// `u` per field and level from random pairs, with the number of
+    /// records it was drawn from; drawn again when the registry has
+    /// changed size by a tenth.
+    u: OnceLock<(usize, Table)>,
 }
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Matcher {
+            records: Vec::new(),
+            alive: Vec::new(),
+            slot_of: HashMap::new(),
+            index: HashMap::new(),
+            places: Counts::default(),
+            nationalities: Counts::default(),
+            m: fields::DEFAULT_M,
+            u: OnceLock::new(),
+        }
+    }
+}
+
+/// Occurrences of each value of a field among live records.
+#[derive(Debug, Default)]
+struct Counts {
+    by_key: HashMap<String, u32>,
+    total: u32,
+}
+
+impl Counts {
+    fn add(&mut self, key: Option<&str>) {
+        if let Some(k) = key {
+            *self.by_key.entry(k.to_string()).or_default() += 1;
+            self.total += 1;
+        }
+    }
+
+    fn remove(&mut self, key: Option<&str>) {
+        if let Some(k) = key {
+            if let Some(n) = self.by_key.get_mut(k) {
+                *n -= 1;
+                self.total -= 1;
+                if *n == 0 {
+                    self.by_key.remove(k);
+                }
+            }
+        }
+    }
+
+    /// The chance that a random other record has this value, blended with
+    /// the prior `u` of agreement like the drawn pairs are.
+    fn u(&self, key: &str, prior: f64) -> f64 {
+        let n = f64::from(self.by_key.get(key).copied().unwrap_or(0).saturating_sub(1));
+        let pairs = 50.0;
+        (n + pairs * prior) / (f64::from(self.total) + pairs)
+    }
+}
+
+/// Random pairs drawn to estimate `u`.
+const U_PAIRS: usize = 20_000;
 
 impl Matcher {
     /// An empty matcher.
@@ -172,6 +255,9 @@ impl Matcher {
     /// Adds a record, replacing any record with the same id.
     pub fn add(&mut self, record: Record) {
         self.remove(&record.id);
+        self.places.add(record.facts.place.as_ref().map(|v| v.key.as_str()));
+        self.nationalities
+            .add(record.facts.nationality.as_ref().map(|v| v.key.as_str()));
         let n = self.records.len() as u32;
         self.slot_of.insert(record.id.clone(), n);
         self.alive.push(true);
@@ -183,13 +269,114 @@ impl Matcher {
             self.index.entry(k).or_default().push(n);
         }
         self.records.push(record);
+        self.forget_stale_u();
     }
 
     /// Removes a record (no effect if it is not there).
     pub fn remove(&mut self, id: &str) {
         if let Some(slot) = self.slot_of.remove(id) {
             self.alive[slot as usize] = false;
+            let facts = &self.records[slot as usize].facts;
+            self.places.remove(facts.place.as_ref().map(|v| v.key.as_str()));
+            self.nationalities
+                .remove(facts.nationality.as_ref().map(|v| v.key.as_str()));
+            self.forget_stale_u();
         }
+    }
+
+    fn forget_stale_u(&mut self) {
+        let len = self.len();
+        if self.u.get().is_some_and(|(n, _)| len.abs_diff(*n) > n / 10 + 10) {
+            self.u.take();
+        }
+    }
+
+    /// Sets `m` (see [`fields::estimate_m`]).
+    pub fn set_m(&mut self, m: Table) {
+        self.m = m;
+    }
+
+    /// The `m` in use.
+    pub fn m(&self) -> &Table {
+        &self.m
+    }
+
+    /// `u` per field and level, from up to [`U_PAIRS`] random pairs of live
+    /// records (a fixed sequence, so results repeat), blended with
+    /// [`fields::PRIOR_U`].
+    pub fn u(&self) -> &Table {
+        &self
+            .u
+            .get_or_init(|| {
+                let live: Vec<u32> = (0..self.records.len() as u32)
+                    .filter(|i| self.alive[*i as usize])
+                    .collect();
+                let mut counts = fields::LevelCounts::default();
+                if live.len() >= 2 {
+                    let mut state = 0x2545_F491_4F6C_DD1Du64;
+                    let mut next = || {
+                        // xorshift64 (Marsaglia 2003): reproducible draws.
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state % live.len() as u64) as usize
+                    };
+                    for _ in 0..U_PAIRS.min(live.len() * (live.len() - 1) / 2) {
+                        let (a, b) = (next(), next());
+                        if a != b {
+                            let (ra, rb) = (&self.records[live[a] as usize], &self.records[live[b] as usize]);
+                            counts.add(&fields::compare(&ra.facts, &rb.facts));
+                        }
+                    }
+                }
+                (self.len(), counts.u())
+            })
+            .1
+    }
+
+    /// The level of each field the query and the record both give, with
+    /// its `u`: an agreeing place or nationality takes the `u` of that very
+    /// value (how often it occurs), the rest the `u` of random pairs.
+    fn levels(&self, query: &Facts, record: &Facts) -> Vec<(usize, usize, f64)> {
+        let u = self.u();
+        let mut out = Vec::new();
+        for (f, level) in fields::compare(query, record).iter().enumerate() {
+            let Some(level) = level.map(usize::from) else { continue };
+            let value = match (FIELDS[f], level) {
+                (fields::Field::BirthPlace, 0) => record.place.as_ref().map(|v| (&self.places, &v.key)),
+                (fields::Field::Nationality, 0) => record.nationality.as_ref().map(|v| (&self.nationalities, &v.key)),
+                _ => None,
+            };
+            let uf = match value {
+                Some((counts, key)) => counts.u(key, fields::PRIOR_U[f][0]),
+                None => u[f][level],
+            };
+            out.push((f, level, uf));
+        }
+        out
+    }
+
+    /// The weight of each field the query and the record both give:
+    /// `log2(m / u)` at the level reached.
+    fn field_weights(&self, query: &Facts, record: &Facts) -> Vec<FieldWeight> {
+        self.levels(query, record)
+            .into_iter()
+            .map(|(f, level, u)| FieldWeight {
+                field: FIELDS[f],
+                level: FIELDS[f].levels()[level],
+                weight: fields::weight(self.m[f][level], u),
+            })
+            .collect()
+    }
+
+    /// The level of each field and its `u`, for estimating `m`.
+    fn pair_levels(&self, query: &Facts, slot: u32) -> ([Option<u8>; 6], [f64; 6]) {
+        let (mut levels, mut u) = ([None; 6], [1.0; 6]);
+        for (f, level, uf) in self.levels(query, &self.records[slot as usize].facts) {
+            levels[f] = Some(level as u8);
+            u[f] = uf;
+        }
+        (levels, u)
     }
 
     /// Number of records.
@@ -258,8 +445,23 @@ impl Matcher {
 
     /// The best `top` candidates for a query with these names.
     pub fn search(&self, names: &[&str], top: usize) -> Vec<Candidate> {
+        self.search_with(names, &Details::default(), top)
+    }
+
+    /// The best `top` candidates for a query with these names and fields:
+    /// the names' probability, moved by the weight of every field both
+    /// sides give.
+    pub fn search_with(&self, names: &[&str], details: &Details, top: usize) -> Vec<Candidate> {
+        let mut out = self.scored(names, details);
+        out.truncate(top);
+        out.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// Every candidate the blocking proposes, best first, with its slot.
+    fn scored(&self, names: &[&str], details: &Details) -> Vec<(u32, Candidate)> {
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
-        let mut out: Vec<Candidate> = self
+        let facts = Facts::new(details);
+        let mut out: Vec<(u32, Candidate)> = self
             .block(&query)
             .into_iter()
             .map(|i| {
@@ -268,24 +470,96 @@ impl Matcher {
                     .iter()
                     .flat_map(|q| r.names.iter().map(move |n| name_similarity(q, n)))
                     .fold(0.0, f64::max);
-                Candidate {
+                let c = Candidate {
                     id: r.id.clone(),
                     score,
+                    weight: 0.0,
+                    names: 0.0,
+                    namesakes: 0,
                     probability: 0.0,
-                }
+                };
+                (i, c)
             })
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        let first = out.first().map_or(0.0, |c| c.score);
-        let second = out.get(1).map_or(0.0, |c| c.score);
-        for (i, c) in out.iter_mut().enumerate() {
-            let margin = if i == 0 { c.score - second } else { c.score - first };
-            c.probability = calibrate(c.score, margin);
+        out.sort_by(|(_, a), (_, b)| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        let first = out.first().map_or(0.0, |(_, c)| c.score);
+        let second = out.get(1).map_or(0.0, |(_, c)| c.score);
+        let with_fields = !facts.is_empty();
+        if with_fields {
+            // The other fields move a candidate by a few dozen bits at most:
+            // those far down by name do not come up, and comparing fields
+            // costs more than names.
+            out.truncate(FIELDS_SCORED);
         }
-        out.truncate(top);
+        // Sorted by score: those within 0.02 of a candidate lie around it.
+        let scores: Vec<f64> = out.iter().map(|(_, c)| c.score).collect();
+        let (mut lo, mut hi) = (0, 0);
+        for (i, (slot, c)) in out.iter_mut().enumerate() {
+            while scores[lo] > c.score + NAMESAKE {
+                lo += 1;
+            }
+            while hi < scores.len() && scores[hi] >= c.score - NAMESAKE {
+                hi += 1;
+            }
+            c.namesakes = (hi - lo - 1) as u32;
+            let margin = if i == 0 { c.score - second } else { c.score - first };
+            c.names = calibrate(c.score, margin);
+            c.probability = c.names;
+            if with_fields {
+                let record = &self.records[*slot as usize].facts;
+                c.weight = self.field_weights(&facts, record).iter().map(|w| w.weight).sum();
+                c.probability = fields::combine(c.names, c.weight, c.namesakes);
+            }
+        }
+        if with_fields {
+            out.sort_by(|(_, a), (_, b)| {
+                b.probability
+                    .total_cmp(&a.probability)
+                    .then(b.score.total_cmp(&a.score))
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+        }
         out
     }
+
+    /// The level of each field between a query and a record (`None` when
+    /// either lacks it, or the record is unknown), for fitting `m`.
+    pub fn levels_of(&self, details: &Details, id: &str) -> Option<[Option<u8>; 6]> {
+        let slot = *self.slot_of.get(id)?;
+        Some(fields::compare(
+            &Facts::new(details),
+            &self.records[slot as usize].facts,
+        ))
+    }
+
+    /// The candidate pairs of these queries (their best `top`) as
+    /// [`fields::estimate_m`] needs them, the names' probability as prior.
+    pub fn pairs(&self, queries: &[(Vec<&str>, Details)], top: usize) -> Vec<fields::Pair> {
+        let mut pairs = Vec::new();
+        for (names, details) in queries {
+            let facts = Facts::new(details);
+            if facts.is_empty() {
+                continue;
+            }
+            for (slot, c) in self.scored(names, details).into_iter().take(top) {
+                let (levels, u) = self.pair_levels(&facts, slot);
+                pairs.push(fields::Pair {
+                    prior: fields::combine(c.names, 0.0, c.namesakes),
+                    levels,
+                    u,
+                });
+            }
+        }
+        pairs
+    }
 }
+
+/// How close two candidates' name scores must be for them to count as
+/// namesakes of each other.
+const NAMESAKE: f64 = 0.02;
+
+/// Candidates whose other fields are compared, best by name first.
+pub const FIELDS_SCORED: usize = 2_000;
 
 /// The calibrated probability of a candidate with this score and margin.
 pub fn calibrate(score: f64, margin: f64) -> f64 {
@@ -297,12 +571,12 @@ fn token_similarity(a: &Token, b: &Token) -> f64 {
     let skeleton = if a.skeleton.is_empty() || b.skeleton.is_empty() {
         0.0
     } else {
-        jaro_winkler(&a.skeleton, &b.skeleton)
+        jaro_winkler_chars(&a.skeleton_chars, &b.skeleton_chars)
     };
     // Same script: the spelling itself is evidence too (the skeleton drops
     // vowels, which tell Mina from Mona).
-    if is_arabic(&a.text) == is_arabic(&b.text) {
-        let spelling = jaro_winkler(&a.text, &b.text);
+    if a.arabic == b.arabic {
+        let spelling = jaro_winkler_chars(&a.chars, &b.chars);
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
         skeleton
@@ -354,11 +628,17 @@ fn align(query: &[Token], candidate: &[Token]) -> Alignment {
         weight += w;
     }
     let aligned = if weight > 0.0 { total / weight } else { 0.0 };
-    let (jq, jc) = (joined_skeleton(query), joined_skeleton(candidate));
+    let joined_chars = |name: &[Token]| -> Vec<char> {
+        name.iter()
+            .filter(|t| !t.particle)
+            .flat_map(|t| t.skeleton_chars.iter().copied())
+            .collect()
+    };
+    let (jq, jc) = (joined_chars(query), joined_chars(candidate));
     let joined = if jq.is_empty() || jc.is_empty() {
         0.0
     } else {
-        jaro_winkler(&jq, &jc) * 0.97
+        jaro_winkler_chars(&jq, &jc) * 0.97
     };
     Alignment { words, aligned, joined }
 }
@@ -414,6 +694,8 @@ pub struct Explanation {
     pub joined: bool,
     /// The name similarity the probability was computed from.
     pub score: f64,
+    /// The weight of each other field both sides give.
+    pub fields: Vec<FieldWeight>,
 }
 
 impl Matcher {
@@ -421,6 +703,12 @@ impl Matcher {
     /// query's, one of the record's) that matched best, word by word.
     /// `None` when the record is not in the matcher.
     pub fn explain(&self, names: &[&str], id: &str) -> Option<Explanation> {
+        self.explain_with(names, &Details::default(), id)
+    }
+
+    /// Explains a record's score for a query with names and fields: the
+    /// names word by word, and the weight of each field.
+    pub fn explain_with(&self, names: &[&str], details: &Details, id: &str) -> Option<Explanation> {
         let slot = *self.slot_of.get(id)?;
         let record = &self.records[slot as usize];
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
@@ -459,6 +747,7 @@ impl Matcher {
             words,
             joined: a.joined > a.aligned,
             score,
+            fields: self.field_weights(&Facts::new(details), &record.facts),
         })
     }
 }
@@ -467,12 +756,65 @@ impl Matcher {
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    jaro_winkler_chars(&a, &b)
+}
+
+/// [`jaro_winkler`] over characters already decoded; words of up to 64
+/// characters are compared without allocating.
+fn jaro_winkler_chars(a: &[char], b: &[char]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
+    if a.len() > 64 || b.len() > 64 {
+        return jaro_winkler_long(a, b);
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    // Which characters have been matched, one bit each.
+    let (mut a_match, mut b_match) = (0u64, 0u64);
+    let mut matches = 0usize;
+    for (i, ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        for (j, cb) in b.iter().enumerate().take(hi).skip(lo) {
+            if b_match & (1 << j) == 0 && ca == cb {
+                a_match |= 1 << i;
+                b_match |= 1 << j;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let (mut k, mut transpositions) = (0, 0);
+    for (i, ca) in a.iter().enumerate() {
+        if a_match & (1 << i) != 0 {
+            while b_match & (1 << k) == 0 {
+                k += 1;
+            }
+            if *ca != b[k] {
+                transpositions += 1;
+            }
+            k += 1;
+        }
+    }
+    winkler(a, b, matches, transpositions)
+}
+
+/// The Jaro similarity from its counts, with Winkler's prefix bonus.
+fn winkler(a: &[char], b: &[char], matches: usize, transpositions: usize) -> f64 {
+    let m = matches as f64;
+    let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64 / 2.0) / m) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    jaro + prefix * 0.1 * (1.0 - jaro)
+}
+
+/// [`jaro_winkler_chars`] for words longer than 64 characters.
+fn jaro_winkler_long(a: &[char], b: &[char]) -> f64 {
     let window = (a.len().max(b.len()) / 2).saturating_sub(1);
     let mut a_match = vec![false; a.len()];
     let mut b_match = vec![false; b.len()];
@@ -504,10 +846,7 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
             k += 1;
         }
     }
-    let m = matches as f64;
-    let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64 / 2.0) / m) / 3.0;
-    let prefix = a.iter().zip(&b).take(4).take_while(|(x, y)| x == y).count() as f64;
-    jaro + prefix * 0.1 * (1.0 - jaro)
+    winkler(a, b, matches, transpositions)
 }
 
 #[cfg(test)]
@@ -521,6 +860,12 @@ mod tests {
         assert!((jaro_winkler("DWAYNE", "DUANE") - 0.84).abs() < 0.001);
         assert_eq!(jaro_winkler("abc", "abc"), 1.0);
         assert_eq!(jaro_winkler("abc", "xyz"), 0.0);
+        // Past 64 characters the same measure, computed another way.
+        let (long_a, long_b) = ("MARTHA".repeat(12), "MARHTA".repeat(12));
+        let (ca, cb): (Vec<char>, Vec<char>) = (long_a.chars().collect(), long_b.chars().collect());
+        let short = jaro_winkler_chars(&ca[..60], &cb[..60]);
+        assert!((jaro_winkler_long(&ca[..60], &cb[..60]) - short).abs() < 1e-12);
+        assert!(jaro_winkler(&long_a, &long_b) > 0.9);
     }
 
     #[test]

@@ -1,0 +1,215 @@
+//! Builds record-level evaluation sets and fits the field weights.
+//!
+//! ```sh
+//! match-fit record-set --wikidata W.tsv --google G.txt --out DIR [--people N --found N --missing N --seed S]
+//! match-fit fit --wikidata W.fit.tsv --google G.fit.txt
+//! ```
+//!
+//! `record-set` writes `registry.csv`, `queries.csv` and `truth.csv` in the
+//! evaluation format (see [`lantern_matching::synth`]). `fit` builds a set
+//! from the given (`*.fit`) name files, estimates `m` from the labelled
+//! pairs (each query beside the person it is for) and fits the second-stage
+//! calibration ([`lantern_matching::fields::COMBINE`]) by logistic
+//! regression; it prints both as Rust constants to paste into
+//! `crates/matching/src/fields.rs`. A development tool: the tests never run
+//! it, and it reads only the files it is given.
+
+use std::collections::BTreeMap;
+use std::f64::consts::LN_2;
+use std::path::PathBuf;
+
+use lantern_matching::fields::{log2_odds, Table, FIELDS, LEVELS};
+use lantern_matching::{batch, synth};
+
+struct Args {
+    command: String,
+    wikidata: PathBuf,
+    google: PathBuf,
+    out: PathBuf,
+    people: usize,
+    found: usize,
+    missing: usize,
+    seed: u64,
+}
+
+fn args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let mut a = Args {
+        command: it.next().ok_or("a command: record-set or fit")?,
+        wikidata: PathBuf::new(),
+        google: PathBuf::new(),
+        out: PathBuf::new(),
+        people: 20_000,
+        found: 2_000,
+        missing: 1_000,
+        seed: 1,
+    };
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or(format!("{flag}: a value is needed"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{flag}: a number is needed"))
+        };
+        match flag.as_str() {
+            "--wikidata" => a.wikidata = value.clone().into(),
+            "--google" => a.google = value.clone().into(),
+            "--out" => a.out = value.clone().into(),
+            "--people" => a.people = number()?,
+            "--found" => a.found = number()?,
+            "--missing" => a.missing = number()?,
+            "--seed" => a.seed = number()? as u64,
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok(a)
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("match-fit: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let a = args()?;
+    let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let forms = synth::name_forms(&read(&a.wikidata)?, &read(&a.google)?);
+    if forms.len() < 100 {
+        return Err(format!("only {} names read: give both name files", forms.len()));
+    }
+    let set = synth::build(&forms, a.people, a.found, a.missing, a.seed);
+    match a.command.as_str() {
+        "record-set" => write_set(&set, &a.out),
+        "fit" => {
+            fit(&set);
+            Ok(())
+        }
+        other => Err(format!("unknown command {other}")),
+    }
+}
+
+fn write_set(set: &synth::Set, out: &std::path::Path) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", out.display());
+    std::fs::create_dir_all(out).map_err(io)?;
+    let file = |name: &str| std::fs::File::create(out.join(name)).map_err(io);
+    batch::write_rows(&set.registry, file("registry.csv")?).map_err(io)?;
+    batch::write_rows(&set.queries, file("queries.csv")?).map_err(io)?;
+    let mut w = csv::Writer::from_writer(file("truth.csv")?);
+    w.write_record(["query_id", "person_id"]).map_err(|e| e.to_string())?;
+    for (q, p) in &set.truth {
+        if let Some(p) = p {
+            w.write_record([q, p]).map_err(|e| e.to_string())?;
+        }
+    }
+    w.flush().map_err(io)?;
+    println!(
+        "{}: {} registered, {} queries",
+        out.display(),
+        set.registry.len(),
+        set.queries.len()
+    );
+    Ok(())
+}
+
+fn fit(set: &synth::Set) {
+    let mut m = batch::matcher(&set.registry);
+    let truth: BTreeMap<&str, &str> = set
+        .truth
+        .iter()
+        .filter_map(|(q, p)| Some((q.as_str(), p.as_deref()?)))
+        .collect();
+    // m from labelled pairs: each query beside the person it is for.
+    let mut counts = [[0.5f64; LEVELS]; 6];
+    for q in &set.queries {
+        let Some(p) = truth.get(q.id.as_str()) else { continue };
+        for (f, l) in m.levels_of(&q.details, p).unwrap_or([None; 6]).iter().enumerate() {
+            if let Some(l) = l {
+                counts[f][*l as usize] += 1.0;
+            }
+        }
+    }
+    let mut fitted: Table = [[0.0; LEVELS]; 6];
+    for (f, field) in FIELDS.iter().enumerate() {
+        let n = field.levels().len();
+        let total: f64 = counts[f][..n].iter().sum();
+        for l in 0..n {
+            fitted[f][l] = counts[f][l] / total;
+        }
+    }
+    m.set_m(fitted);
+    // The second stage: the label on (log2 odds of the names, weight, 1).
+    let mut rows = Vec::new();
+    for q in &set.queries {
+        let names: Vec<&str> = q.names.iter().map(String::as_str).collect();
+        for c in m.search_with(&names, &q.details, 10) {
+            let y = truth.get(q.id.as_str()) == Some(&c.id.as_str());
+            rows.push((
+                [log2_odds(c.names), c.weight, 1.0, f64::from(c.namesakes).ln_1p() / LN_2],
+                y,
+            ));
+        }
+    }
+    let w = logistic(&rows);
+    println!("// {} labelled pairs", rows.len());
+    println!("pub const DEFAULT_M: Table = [");
+    for row in &fitted {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.4}")).collect();
+        println!("    [{}],", cells.join(", "));
+    }
+    println!("];");
+    let c: Vec<String> = w.iter().map(|v| format!("{:.4}", v / LN_2)).collect();
+    println!("pub const COMBINE: [f64; 4] = [{}];", c.join(", "));
+}
+
+/// Logistic regression by Newton's method (natural-log odds).
+fn logistic(rows: &[([f64; N], bool)]) -> [f64; N] {
+    let mut w = [0.0f64; N];
+    for _ in 0..50 {
+        let mut g = [0.0; N];
+        let mut h = [[0.0; N]; N];
+        for (x, y) in rows {
+            let z: f64 = (0..N).map(|i| w[i] * x[i]).sum();
+            let p = 1.0 / (1.0 + (-z.clamp(-30.0, 30.0)).exp());
+            for i in 0..N {
+                g[i] += (p - f64::from(u8::from(*y))) * x[i];
+                for j in 0..N {
+                    h[i][j] += p * (1.0 - p) * x[i] * x[j] + if i == j { 1e-6 } else { 0.0 };
+                }
+            }
+        }
+        let step = solve(h, g);
+        for i in 0..N {
+            w[i] -= step[i];
+        }
+    }
+    w
+}
+
+/// Features of the second stage.
+const N: usize = 4;
+
+/// Solves an N×N system by Gaussian elimination with partial pivoting.
+fn solve(mut a: [[f64; N]; N], mut b: [f64; N]) -> [f64; N] {
+    for c in 0..N {
+        let p = (c..N)
+            .max_by(|i, j| a[*i][c].abs().total_cmp(&a[*j][c].abs()))
+            .unwrap_or(c);
+        a.swap(c, p);
+        b.swap(c, p);
+        for r in c + 1..N {
+            let f = a[r][c] / a[c][c];
+            let pivot = a[c];
+            for (x, p) in a[r].iter_mut().zip(pivot).skip(c) {
+                *x -= f * p;
+            }
+            b[r] -= f * b[c];
+        }
+    }
+    let mut x = [0.0; N];
+    for r in (0..N).rev() {
+        x[r] = (b[r] - (r + 1..N).map(|k| a[r][k] * x[k]).sum::<f64>()) / a[r][r];
+    }
+    x
+}
