@@ -112,7 +112,17 @@ pub(crate) struct Birth {
 impl Birth {
     /// Parses the forms [`Details::birth_date`] accepts; `None` otherwise.
     pub(crate) fn parse(text: &str) -> Option<Birth> {
-        let t = text.trim();
+        // Persian and Arabic-Indic digits read as ASCII ones.
+        let folded: String = text
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
+                '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
+                c => c,
+            })
+            .collect();
+        let t = folded.as_str();
         if let Some((a, b)) = t.split_once("..") {
             let (from, to) = (year(a)?, year(b)?);
             return (from <= to).then_some(Birth { from, to, day: None });
@@ -341,7 +351,7 @@ pub(crate) fn weight(m: f64, u: f64) -> f64 {
 /// that, `B` says how far fields that are not quite independent count.
 /// Fitted by logistic regression on the record-level set built from the
 /// `*.fit` name files (`match-fit fit`).
-pub const COMBINE: [f64; 4] = [0.8047, 0.7133, 1.3903, -0.9722];
+pub const COMBINE: [f64; 4] = [0.7355, 0.7114, 1.0699, -0.9526];
 
 /// The probability of a candidate from its names' probability, its
 /// fields' weight in bits and its number of namesakes (see [`COMBINE`]).
@@ -449,6 +459,7 @@ mod tests {
         assert_eq!(level("1975", "1990"), Some(5));
         assert_eq!(level("1975", ""), None, "missing is no evidence");
         assert_eq!(level("19x5", "1975"), None, "unreadable counts as missing");
+        assert_eq!(level("۱۹۷۵", "1976"), Some(2), "Persian digits");
     }
 
     #[test]

@@ -398,8 +398,8 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn photo(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_domain::person::Photo>> {
         self.load_photo(id)
     }
-    fn person_names(&self) -> StoreResult<Vec<(lantern_domain::person::PersonId, Vec<String>)>> {
-        self.all_names()
+    fn match_people(&self) -> StoreResult<Vec<(lantern_domain::person::PersonId, lantern_domain::person::PersonCore)>> {
+        self.all_cores()
     }
     fn person_summaries(
         &self,
@@ -888,7 +888,9 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn tracing_figures(&self, now: time::OffsetDateTime) -> StoreResult<lantern_store::TracingFigures> {
         self.figures(now)
     }
-    fn searching_requests(&self) -> StoreResult<Vec<(lantern_domain::tracing::RequestId, Vec<String>)>> {
+    fn searching_requests(
+        &self,
+    ) -> StoreResult<Vec<(lantern_domain::tracing::RequestId, lantern_store::SoughtPerson)>> {
         self.searching_in()
     }
     fn request_by_reference(

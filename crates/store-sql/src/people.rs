@@ -473,22 +473,14 @@ impl<B: Backend> SqlStore<B> {
         Ok(photo)
     }
 
-    pub(crate) fn all_names(&self) -> StoreResult<Vec<(PersonId, Vec<String>)>> {
+    pub(crate) fn all_cores(&self) -> StoreResult<Vec<(PersonId, PersonCore)>> {
         self.read(|tx| {
-            let rows = tx.query("SELECT id, core FROM people WHERE deleted_at IS NULL", &[])?;
+            let rows = tx.query("SELECT id, core FROM people WHERE deleted_at IS NULL ORDER BY id", &[])?;
             rows.into_iter()
                 .map(|r| {
                     let id: String = r.get(0)?;
                     let core: PersonCore = serde_json::from_str(&r.get::<String>(1)?).map_err(json)?;
-                    let primary = core.primary_name().clone();
-                    let mut names = vec![primary.text.as_str().to_string()];
-                    names.extend(
-                        core.names
-                            .iter()
-                            .filter(|n| **n != primary)
-                            .map(|n| n.text.as_str().to_string()),
-                    );
-                    Ok((PersonId(parse_id(&id)?), names))
+                    Ok((PersonId(parse_id(&id)?), core))
                 })
                 .collect()
         })

@@ -1058,7 +1058,7 @@ impl<B: Backend> SqlStore<B> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    pub(crate) fn searching_in(&self) -> StoreResult<Vec<(RequestId, Vec<String>)>> {
+    pub(crate) fn searching_in(&self) -> StoreResult<Vec<(RequestId, SoughtPerson)>> {
         self.read(|tx| {
             tx.query(
                 "SELECT id, sought FROM tracing_requests
@@ -1068,7 +1068,7 @@ impl<B: Backend> SqlStore<B> {
             .iter()
             .map(|r| {
                 let sought: SoughtPerson = serde_json::from_str(&r.get::<String>(1)?).map_err(json)?;
-                Ok((RequestId(parse_id(&r.get::<String>(0)?)?), sought.names))
+                Ok((RequestId(parse_id(&r.get::<String>(0)?)?), sought))
             })
             .collect()
         })

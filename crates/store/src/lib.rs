@@ -142,9 +142,10 @@ pub trait Store: Send + Sync {
     fn set_photo(&self, id: PersonId, photo: &Photo, ctx: &AuditContext) -> StoreResult<()>;
     /// A person's photo, if any.
     fn photo(&self, id: PersonId) -> StoreResult<Option<Photo>>;
-    /// Every person's names (not deleted), primary first: what the matching
-    /// index is built from at start.
-    fn person_names(&self) -> StoreResult<Vec<(PersonId, Vec<String>)>>;
+    /// Every person not deleted, as the matching index is built from them
+    /// at start (names, birth date, places, parents' names: the core, never
+    /// the protected fields).
+    fn match_people(&self) -> StoreResult<Vec<(PersonId, lantern_domain::person::PersonCore)>>;
     /// Summaries of these people, in the given order (missing or deleted
     /// ones left out).
     fn person_summaries(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>>;
@@ -413,9 +414,9 @@ pub trait Store: Send + Sync {
     /// of the read.
     fn read_visits(&self, request: lantern_domain::tracing::RequestId, ctx: &AuditContext) -> StoreResult<Vec<Visit>>;
     /// The requests still looking for the person (filed, searching, no
-    /// candidate, candidates found) with the names they give, for the
-    /// matching engine's index of requests.
-    fn searching_requests(&self) -> StoreResult<Vec<(lantern_domain::tracing::RequestId, Vec<String>)>>;
+    /// candidate, candidates found) with what they give of the person
+    /// sought, for the matching engine's index of requests.
+    fn searching_requests(&self) -> StoreResult<Vec<(lantern_domain::tracing::RequestId, SoughtPerson)>>;
     /// Figures of the tracing work at `now` (aggregates only).
     fn tracing_figures(&self, now: time::OffsetDateTime) -> StoreResult<TracingFigures>;
     /// A request by the reference and secret hash a family holds (both must

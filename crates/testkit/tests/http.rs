@@ -2831,6 +2831,8 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
                 ("kind", "find"),
                 ("channel", "gate"),
                 ("names", "Behzad Kianpour"),
+                ("birth_date", "1980"),
+                ("father_name", "Karim"),
                 ("requester_name", "A brother"),
                 ("relationship", "brother"),
                 ("contact", "x"),
@@ -2855,7 +2857,15 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
     );
     // Registered later, under Persian script: proposed at once, by the engine.
     let reg = srv.login(Role::Registrar).await;
-    let person = register(&reg, &[("names[0].text", "بهزاد کیان‌پور")]).await;
+    let person = register(
+        &reg,
+        &[
+            ("names[0].text", "بهزاد کیان‌پور"),
+            ("birth_date", "1981"),
+            ("father_name", "کریم"),
+        ],
+    )
+    .await;
     let r = state(&srv).await;
     assert_eq!(r.state, lantern_domain::tracing::RequestState::CandidatesFound);
     assert_eq!(r.candidates.len(), 1);
@@ -2877,6 +2887,16 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
         page.contains("behzad</span> → <span dir=\"auto\">بهزاد</span>: same consonants (another spelling or script)"),
         "{page}"
     );
+    // … and what each other field weighed, the family's year being one off.
+    assert!(page.contains("birth date: 1 year apart, <span dir=\"ltr\">+"), "{page}");
+    assert!(
+        page.contains("father&#x27;s name: the same, <span dir=\"ltr\">+"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("nationality:"),
+        "a field the request does not give weighs nothing"
+    );
     // Rejected, the pair is not proposed again when the person is edited
     // in what does not bear on the match (a room), only when what it was
     // judged on changes (a birth place given).
@@ -2895,7 +2915,12 @@ async fn requests_are_matched_when_filed_and_again_when_the_person_is_registered
         })
         .await;
     let edit = |version: i64, extra: Value| {
-        let mut body = json!({"version": version, "names": [{"text": "بهزاد کیان‌پور", "kind": "primary"}]});
+        let mut body = json!({
+            "version": version,
+            "names": [{"text": "بهزاد کیان‌پور", "kind": "primary"}],
+            "birth_date": "1981",
+            "father_name": "کریم",
+        });
         body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let (url, token) = (srv.url(&format!("/api/v1/people/{person}")), token.clone());
         async move {
@@ -3316,6 +3341,12 @@ async fn a_corrected_request_is_searched_again_and_a_refused_correction_keeps_wh
         .await;
     assert_eq!(now["state"], "candidates_found", "{now}");
     assert_eq!(now["candidates"][0]["person_id"], person.as_str());
+    // With the engine's reasons: the names word by word, the birth year.
+    let why = &now["candidates"][0]["why"];
+    assert_eq!(why["words"][0]["agreement"], "same", "{why}");
+    assert_eq!(why["fields"][0]["field"], "birth_date", "{why}");
+    assert_eq!(why["fields"][0]["level"], "same-year", "{why}");
+    assert!(why["fields"][0]["weight"].as_f64().unwrap() > 0.0, "{why}");
     assert_eq!(srv.audit("request.edit").await[0].detail, "names birth_date notes");
     // The API takes the same correction; a closed request refuses it.
     let (status, body) = srv

@@ -385,8 +385,9 @@ async fn create_person(
     let now = state.clock.now();
     let draft = input.parse(now.date())?;
     if !params.confirm_new {
-        let names = draft.core.names.iter().map(|n| n.text.as_str().to_string()).collect();
-        let duplicates = state.likely_duplicates(names).await?;
+        let duplicates = state
+            .likely_duplicates(crate::engine::Query::person(&draft.core))
+            .await?;
         if !duplicates.is_empty() {
             let body = ErrorBody {
                 error: ErrorDetail {
@@ -895,7 +896,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_interviews::BulkIn, crate::api_interviews::LeftOutOut, crate::api_interviews::BulkOut,
         crate::api_interviews::RoomOut, crate::api_interviews::RoomIn, crate::api_interviews::InterpreterOut,
         crate::api_interviews::InterpreterIn, crate::api_interviews::AvailabilityIo,
-        crate::api_tracing::CandidateOut, crate::api_tracing::RequestOut, crate::api_tracing::RequestSummaryOut,
+        crate::api_tracing::CandidateOut, crate::api_tracing::WhyOut, crate::api_tracing::WordOut, crate::api_tracing::FieldOut, crate::api_tracing::RequestOut, crate::api_tracing::RequestSummaryOut,
         crate::api_tracing::RequestsPage, crate::api_tracing::RequestIn, crate::api_tracing::SoughtIn, crate::api_tracing::SoughtFields, crate::api_tracing::FiledOut,
         crate::api_tracing::RequesterOut, crate::api_tracing::DecisionIn, crate::api_tracing::StateIn,
         crate::api_tracing::ConsentIn, crate::api_tracing::MessageOut, crate::api_tracing::MessageIn,

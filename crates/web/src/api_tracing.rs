@@ -57,6 +57,39 @@ pub struct CandidateOut {
     probability: f64,
     /// `proposed`, `confirmed` or `rejected`.
     decision: String,
+    /// Why the engine proposed them, as of now (absent when the person is
+    /// no longer in the registry).
+    why: Option<WhyOut>,
+}
+
+/// The engine's explanation of a candidate.
+#[derive(Serialize, ToSchema)]
+pub struct WhyOut {
+    /// Each word of the best-matching name of the request.
+    words: Vec<WordOut>,
+    /// Each other field both sides give, with its weight in bits
+    /// (`log2` of the likelihood ratio: +1 doubles the odds).
+    fields: Vec<FieldOut>,
+}
+
+/// One word of the request's name and what it met.
+#[derive(Serialize, ToSchema)]
+pub struct WordOut {
+    query: String,
+    matched: Option<String>,
+    /// `same`, `same-skeleton`, `close`, `weak` or `absent`.
+    agreement: String,
+}
+
+/// One field's weight.
+#[derive(Serialize, ToSchema)]
+pub struct FieldOut {
+    /// `sex`, `birth_date`, `birth_place`, `nationality`, `father_name`, `mother_name`.
+    field: String,
+    /// The level reached (`same`, `close`, `different`; for birth dates
+    /// `same-day`, `same-year`, `1-year`, `2-3-years`, `4-5-years`, `further`).
+    level: String,
+    weight: f64,
 }
 
 /// A tracing request (the requester is read apart, audited).
@@ -86,7 +119,8 @@ pub struct RequestOut {
     has_photo: bool,
 }
 
-fn out(r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
+fn out(state: &AppState, r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
+    let mut why = state.explain_candidates(&r);
     let mut scope: Option<Vec<String>> = r
         .consent
         .as_ref()
@@ -125,6 +159,29 @@ fn out(r: TracingRequest, role: lantern_domain::policy::Role) -> RequestOut {
                 name: c.name,
                 probability: c.probability,
                 decision: c.decision,
+                why: why.iter().position(|(p, _)| *p == c.person).map(|i| {
+                    let e = why.swap_remove(i).1;
+                    WhyOut {
+                        words: e
+                            .words
+                            .into_iter()
+                            .map(|w| WordOut {
+                                query: w.query,
+                                matched: w.matched,
+                                agreement: w.agreement.code().into(),
+                            })
+                            .collect(),
+                        fields: e
+                            .fields
+                            .into_iter()
+                            .map(|f| FieldOut {
+                                field: f.field.code().into(),
+                                level: f.level.into(),
+                                weight: (f.weight * 10.0).round() / 10.0,
+                            })
+                            .collect(),
+                    }
+                }),
             })
             .collect(),
         filed_at: rfc3339(r.filed_at),
@@ -277,7 +334,7 @@ async fn file_request(
     let request = request_form(&form, state.clock.now().date()).map_err(AppError::Invalid)?;
     let (filed, secret) = crate::pages::tracing::file(&state, request, None, auth.ctx.audit(state.clock.now())).await?;
     let body = FiledOut {
-        request: out(filed, auth.user.role),
+        request: out(&state, filed, auth.user.role),
         secret,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -295,7 +352,7 @@ async fn get_request(
         .db(move |s| s.tracing_request(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(out(r, auth.user.role)))
+    Ok(Json(out(&state, r, auth.user.role)))
 }
 
 /// A corrected description of the person sought (it replaces the old one).
@@ -324,7 +381,7 @@ async fn edit_request(
         return Err(AppError::Invalid(errors));
     }
     let r = crate::pages::tracing::correct(&state, id, b.version, sought, auth.ctx.audit(state.clock.now())).await?;
-    Ok(Json(out(r, auth.user.role)))
+    Ok(Json(out(&state, r, auth.user.role)))
 }
 
 #[utoipa::path(get, path = "/tracing/{id}/photo", tag = "tracing",
@@ -404,10 +461,10 @@ async fn search(
             .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
             .await?;
     }
-    let found = engine_candidates(&state, &r.sought.names).await?;
+    let found = engine_candidates(&state, &r.sought).await?;
     let audit = auth.ctx.audit(state.clock.now());
     let r = state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
-    Ok(Json(out(r, auth.user.role)))
+    Ok(Json(out(&state, r, auth.user.role)))
 }
 
 /// A decision on a candidate.
@@ -434,7 +491,7 @@ async fn decide(
     let r = state
         .db(move |s| s.decide_candidate(id, person, d.confirm, &audit))
         .await?;
-    Ok(Json(out(r, auth.user.role)))
+    Ok(Json(out(&state, r, auth.user.role)))
 }
 
 /// A state to record.
@@ -469,7 +526,7 @@ async fn move_state(
     let r = state
         .db(move |s| s.move_request(id, expected, to, reason, &audit))
         .await?;
-    Ok(Json(out(r, auth.user.role)))
+    Ok(Json(out(&state, r, auth.user.role)))
 }
 
 /// The sought person's decision.
@@ -508,7 +565,7 @@ async fn record_consent(
     require_transition(&state, &auth, RequestState::ConsentGiven).await?;
     let audit = auth.ctx.audit(state.clock.now());
     let r = state.db(move |s| s.record_consent(id, &input, &audit)).await?;
-    Ok(Json(out(r, auth.user.role)))
+    Ok(Json(out(&state, r, auth.user.role)))
 }
 
 /// A message between the family and the person sought.

@@ -17,6 +17,7 @@ pub mod api_tracing;
 pub mod authz;
 pub mod context;
 mod dossier_bundle;
+pub mod engine;
 pub mod error;
 pub mod i18n;
 mod pages;
@@ -174,14 +175,12 @@ impl AppState {
         let status_lookups =
             security::Throttle::new(Duration::minutes(15), usize::MAX, config.status_lookups_per_address);
         let mut matcher = lantern_matching::Matcher::new();
-        for (id, names) in store.person_names()? {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            matcher.add(lantern_matching::Record::new(id.to_string(), &names));
+        for (id, core) in store.match_people()? {
+            matcher.add(engine::Query::person(&core).record(id.to_string()));
         }
         let mut requests = lantern_matching::Matcher::new();
-        for (id, names) in store.searching_requests()? {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            requests.add(lantern_matching::Record::new(id.to_string(), &names));
+        for (id, sought) in store.searching_requests()? {
+            requests.add(engine::Query::sought(&sought).record(id.to_string()));
         }
         Ok(AppState(Arc::new(AppInner {
             store,
@@ -212,41 +211,27 @@ impl AppState {
                 return;
             }
         };
-        let names: Option<Vec<String>> = person.map(|p| {
-            let primary = p.core.primary_name().clone();
-            let mut names = vec![primary.text.as_str().to_string()];
-            names.extend(
-                p.core
-                    .names
-                    .iter()
-                    .filter(|n| **n != primary)
-                    .map(|n| n.text.as_str().to_string()),
-            );
-            names
-        });
+        let query = person.map(|p| engine::Query::person(&p.core));
         {
             let mut m = self.matcher.write().unwrap_or_else(|e| e.into_inner());
-            match &names {
-                Some(names) => {
-                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    m.add(lantern_matching::Record::new(id.to_string(), &names));
-                }
+            match &query {
+                Some(q) => m.add(q.record(id.to_string())),
                 None => m.remove(&id.to_string()),
             }
         }
-        if let Some(names) = names {
-            self.match_person_to_requests(id, &names).await;
+        if let Some(query) = query {
+            self.match_person_to_requests(id, &query).await;
         }
     }
 
     /// Proposes a registered (or changed) person to every request still
-    /// searching whose names resemble theirs. Runs after the change is
-    /// committed; a failure is logged, the next search finds them anyway.
-    async fn match_person_to_requests(&self, person: lantern_domain::person::PersonId, names: &[String]) {
+    /// searching whose names and other fields resemble theirs. Runs after
+    /// the change is committed; a failure is logged, the next search finds
+    /// them anyway.
+    async fn match_person_to_requests(&self, person: lantern_domain::person::PersonId, query: &engine::Query) {
         let found = {
             let r = self.requests.read().unwrap_or_else(|e| e.into_inner());
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            r.search(&names, CANDIDATES)
+            r.search_with(&query.name_refs(), &query.details, CANDIDATES)
         };
         for c in found.into_iter().filter(|c| c.probability >= CANDIDATE_FLOOR) {
             let Ok(request) = lantern_domain::tracing::RequestId::parse("id", &c.id) else {
@@ -260,13 +245,17 @@ impl AppState {
 
     /// Runs the engine for a request just filed (or edited) and records its
     /// candidates; the request joins the index of requests searching.
-    pub async fn match_request(&self, request: lantern_domain::tracing::RequestId, names: &[String]) {
+    pub async fn match_request(
+        &self,
+        request: lantern_domain::tracing::RequestId,
+        sought: &lantern_store::SoughtPerson,
+    ) {
+        let query = engine::Query::sought(sought);
         {
             let mut r = self.requests.write().unwrap_or_else(|e| e.into_inner());
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            r.add(lantern_matching::Record::new(request.to_string(), &names));
+            r.add(query.record(request.to_string()));
         }
-        let found = match self.similar(names, CANDIDATES).await {
+        let found = match self.similar(&query, CANDIDATES).await {
             Ok(found) => found
                 .into_iter()
                 .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
@@ -324,10 +313,10 @@ impl AppState {
     /// registration, in the pages and the API.
     pub async fn likely_duplicates(
         &self,
-        names: Vec<String>,
+        query: engine::Query,
     ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
         let candidates: Vec<_> = self
-            .similar(&names, 5)
+            .similar(&query, 5)
             .await?
             .into_iter()
             .filter(|(_, p)| *p >= 0.2)
@@ -340,17 +329,34 @@ impl AppState {
         })
     }
 
-    /// People whose names resemble these, in any script, with the
-    /// probability that each is the same person.
+    /// The engine's explanation of each of a request's candidates still in
+    /// the registry: how the names met, word by word, and each other
+    /// field's weight.
+    pub fn explain_candidates(
+        &self,
+        r: &lantern_store::TracingRequest,
+    ) -> Vec<(lantern_domain::person::PersonId, lantern_matching::Explanation)> {
+        let m = self.matcher.read().unwrap_or_else(|e| e.into_inner());
+        let q = engine::Query::sought(&r.sought);
+        r.candidates
+            .iter()
+            .filter_map(|k| {
+                m.explain_with(&q.name_refs(), &q.details, &k.person.to_string())
+                    .map(|e| (k.person, e))
+            })
+            .collect()
+    }
+
+    /// People who resemble this query (names in any script, and the other
+    /// fields it gives), with the probability that each is the person.
     pub async fn similar(
         &self,
-        names: &[String],
+        query: &engine::Query,
         top: usize,
     ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
         let found = {
             let m = self.matcher.read().unwrap_or_else(|e| e.into_inner());
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            m.search(&names, top)
+            m.search_with(&query.name_refs(), &query.details, top)
         };
         let ids: Vec<lantern_domain::person::PersonId> = found
             .iter()

@@ -585,8 +585,8 @@ fn fill_cases(store: &dyn Store, clock: &dyn Clock, target: u64) -> usize {
         .expect("pipeline")
         .total;
     let ids: Vec<_> = store
-        .person_names()
-        .expect("names")
+        .match_people()
+        .expect("people")
         .into_iter()
         .map(|(id, _)| id)
         .collect();

@@ -189,7 +189,7 @@ pub(crate) async fn list(
     let result = state.db(move |s| s.search_people(&query)).await?;
     let similar = match name {
         Some(n) if name_only && result.page == 1 => state
-            .similar(&[n], 20)
+            .similar(&crate::engine::Query::names(vec![n]), 20)
             .await?
             .into_iter()
             .filter(|(s, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == s.id))
@@ -301,8 +301,9 @@ pub(crate) async fn create(
     // Before registering, look for people who may be the same person; the
     // registrar confirms a new registration explicitly.
     if field(&form, "confirmed_new") != "yes" {
-        let names: Vec<String> = draft.core.names.iter().map(|n| n.text.as_str().to_string()).collect();
-        let duplicates = state.likely_duplicates(names).await?;
+        let duplicates = state
+            .likely_duplicates(crate::engine::Query::person(&draft.core))
+            .await?;
         if !duplicates.is_empty() {
             let sites = state.db(|s| s.sites()).await?;
             let mut page = FormPage::new(

@@ -255,7 +255,7 @@ pub(crate) async fn correct(
     audit: lantern_store::AuditContext,
 ) -> Result<TracingRequest, AppError> {
     let edited = state.db(move |s| s.edit_request(id, version, &sought, &audit)).await?;
-    state.match_request(id, &edited.sought.names).await;
+    state.match_request(id, &edited.sought).await;
     Ok(state.db(move |s| s.tracing_request(id)).await?.unwrap_or(edited))
 }
 
@@ -392,7 +392,7 @@ pub(crate) async fn file(
     let filed = state
         .db(move |s| s.file_request_with_photo(&request, photo.as_ref(), &hash, &audit))
         .await?;
-    state.match_request(filed.id, &filed.sought.names).await;
+    state.match_request(filed.id, &filed.sought).await;
     let id = filed.id;
     let now = state.db(move |s| s.tracing_request(id)).await?.unwrap_or(filed);
     Ok((now, secret))
@@ -490,6 +490,24 @@ impl ViewPage {
             .unwrap_or_default()
     }
 
+    /// The weight of each field besides names for this candidate.
+    fn fields(&self, person: &PersonId) -> Vec<&lantern_matching::fields::FieldWeight> {
+        self.why
+            .iter()
+            .find(|(p, _)| p == person)
+            .map(|(_, e)| e.fields.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// A weight in bits, signed, one decimal (`+2.3`, `−0.4`).
+    fn bits(&self, w: &f64) -> String {
+        if *w < 0.0 {
+            format!("−{:.1}", -w)
+        } else {
+            format!("+{w:.1}")
+        }
+    }
+
     /// The registry can be searched for the request now.
     fn searchable(&self) -> bool {
         matches!(
@@ -560,14 +578,7 @@ async fn view_page_with(
         .db(move |s| s.tracing_request(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let why = {
-        let m = state.matcher.read().unwrap_or_else(|e| e.into_inner());
-        let names: Vec<&str> = r.sought.names.iter().map(String::as_str).collect();
-        r.candidates
-            .iter()
-            .filter_map(|k| m.explain(&names, &k.person.to_string()).map(|e| (k.person, e)))
-            .collect()
-    };
+    let why = state.explain_candidates(&r);
     let role = auth.user.role;
     let next = r
         .state
@@ -799,7 +810,7 @@ pub(crate) async fn search(
             .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
             .await?;
     }
-    let found = engine_candidates(&state, &r.sought.names).await?;
+    let found = engine_candidates(&state, &r.sought).await?;
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
     Ok(Redirect::to(&format!("/tracing/{id}")).into_response())
@@ -885,10 +896,14 @@ pub(crate) fn consent_form(form: &Pairs) -> Result<ConsentInput, FieldErrors> {
     }
 }
 
-/// The candidates the engine finds for a request's names.
-pub(crate) async fn engine_candidates(state: &AppState, names: &[String]) -> Result<Vec<(PersonId, f64)>, AppError> {
+/// The candidates the engine finds for what a request gives of the person
+/// sought.
+pub(crate) async fn engine_candidates(
+    state: &AppState,
+    sought: &lantern_store::SoughtPerson,
+) -> Result<Vec<(PersonId, f64)>, AppError> {
     Ok(state
-        .similar(names, CANDIDATES)
+        .similar(&crate::engine::Query::sought(sought), CANDIDATES)
         .await?
         .into_iter()
         .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
