@@ -131,6 +131,18 @@ enum MatchCommand {
         #[arg(long)]
         estimate: bool,
     },
+    /// Clusters of likely duplicates in a registry, as CSV on standard
+    /// output: cluster_id,person_id,probability (records in clusters of
+    /// two or more).
+    Dedupe {
+        /// Registry CSV, same columns as for batch.
+        #[arg(long)]
+        registry: PathBuf,
+        /// Also write the uncertain pairs left for a person to review
+        /// (person_id,other_id,probability) to this file.
+        #[arg(long)]
+        review: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -205,6 +217,11 @@ fn main() -> anyhow::Result<()> {
                 },
         } => {
             return match_batch(registry, queries, *top, *features, *estimate);
+        }
+        Command::Match {
+            command: MatchCommand::Dedupe { registry, review },
+        } => {
+            return match_dedupe(registry, review.as_deref());
         }
         Command::Verify { file, key } => {
             std::process::exit(lantern_verify::main_with(file, key.as_deref()));
@@ -371,18 +388,9 @@ fn match_batch(
     estimate: bool,
 ) -> anyhow::Result<()> {
     use lantern_matching::batch;
-    let mut refused = 0;
-    let mut load = |path: &std::path::Path| -> anyhow::Result<Vec<batch::Row>> {
-        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let (rows, errors) = batch::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for e in &errors {
-            eprintln!("{}: line {}: {}", path.display(), e.line, e.reason);
-        }
-        refused += errors.len();
-        Ok(rows)
-    };
-    let registry = load(registry)?;
-    let queries = load(queries)?;
+    let (registry, refused_registry) = read_rows(registry)?;
+    let (queries, refused_queries) = read_rows(queries)?;
+    let refused = refused_registry + refused_queries;
     let mut matcher = batch::matcher(&registry);
     if estimate && !batch::estimate(&mut matcher, &queries) {
         eprintln!(
@@ -398,6 +406,35 @@ fn match_batch(
         features,
         std::io::BufWriter::new(stdout.lock()),
     )?;
+    if refused > 0 {
+        anyhow::bail!("{refused} row(s) refused");
+    }
+    Ok(())
+}
+
+/// Reads a batch CSV file, printing its refused rows; returns the good
+/// rows and how many were refused.
+fn read_rows(path: &std::path::Path) -> anyhow::Result<(Vec<lantern_matching::batch::Row>, usize)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let (rows, errors) = lantern_matching::batch::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    for e in &errors {
+        eprintln!("{}: line {}: {}", path.display(), e.line, e.reason);
+    }
+    Ok((rows, errors.len()))
+}
+
+fn match_dedupe(registry: &std::path::Path, review: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use lantern_matching::batch;
+    let (rows, refused) = read_rows(registry)?;
+    let matcher = batch::matcher(&rows);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let outcome = lantern_matching::dedupe::dedupe(&matcher, threads);
+    let stdout = std::io::stdout();
+    batch::write_clusters(&outcome, std::io::BufWriter::new(stdout.lock()))?;
+    if let Some(path) = review {
+        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        batch::write_review(&outcome, std::io::BufWriter::new(file))?;
+    }
     if refused > 0 {
         anyhow::bail!("{refused} row(s) refused");
     }

@@ -53,3 +53,39 @@ fn refused_rows_are_named_and_the_run_goes_on() {
     assert!(err.contains("line 4: birth_date"), "{err}");
     assert!(err.contains("--estimate: fewer than 200 queries"), "{err}");
 }
+
+#[test]
+fn dedupe_writes_clusters_and_the_pairs_to_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, review) = (dir.path().join("r.csv"), dir.path().join("review.csv"));
+    std::fs::write(
+        &registry,
+        format!(
+            "{HEAD}p1,مسعود کریمی,,m,1970,مشهد,IR,علی,\np2,Masoud Karimi,,m,1970,Mashhad,IR,Ali,\n\
+             p3,Zahra Hosseini,,f,1985,Tabriz,IR,Reza,\np4,,,,,,,,\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lantern"))
+        .args(["match", "dedupe", "--registry"])
+        .arg(&registry)
+        .arg("--review")
+        .arg(&review)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(!out.status.success(), "the refused row fails the run at the end");
+    assert!(stderr.contains("line 5: name: required"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "cluster_id,person_id,probability");
+    assert_eq!(lines.len(), 3, "one cluster of two: {stdout}");
+    assert!(
+        lines[1].starts_with("c1,p1,") && lines[2].starts_with("c1,p2,"),
+        "{stdout}"
+    );
+    let review = std::fs::read_to_string(&review).unwrap();
+    assert!(review.starts_with("person_id,other_id,probability"), "{review}");
+}

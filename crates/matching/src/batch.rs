@@ -162,6 +162,30 @@ pub fn estimate(m: &mut Matcher, queries: &[Row]) -> bool {
     true
 }
 
+/// Writes clusters as `cluster_id,person_id,probability` (clusters of two
+/// or more records; the probability is the member's mean probability of
+/// being the same person as the others).
+pub fn write_clusters(outcome: &crate::dedupe::Outcome, out: impl Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["cluster_id", "person_id", "probability"])?;
+    for (n, cluster) in outcome.clusters.iter().enumerate() {
+        for (id, p) in cluster {
+            w.write_record([format!("c{}", n + 1), id.clone(), format!("{p:.4}")])?;
+        }
+    }
+    w.flush()
+}
+
+/// Writes the pairs left for review as `person_id,other_id,probability`.
+pub fn write_review(outcome: &crate::dedupe::Outcome, out: impl Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["person_id", "other_id", "probability"])?;
+    for (a, b, p) in &outcome.review {
+        w.write_record([a.as_str(), b.as_str(), &format!("{p:.4}")])?;
+    }
+    w.flush()
+}
+
 /// Writes rows in the batch format.
 pub fn write_rows(rows: &[Row], out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);

@@ -230,6 +230,35 @@ impl Facts {
 /// The level two records reach on each field; `None` when either side
 /// lacks it.
 pub(crate) fn compare(a: &Facts, b: &Facts) -> [Option<u8>; 6] {
+    compare_some(a, b, Part::All)
+}
+
+/// Which fields to compare: the parents' names cost most, and are left
+/// for last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Every field.
+    All,
+    /// All but the parents' names.
+    Cheap,
+    /// The parents' names only.
+    Parents,
+}
+
+/// [`compare`] on some of the fields.
+pub(crate) fn compare_some(a: &Facts, b: &Facts, part: Part) -> [Option<u8>; 6] {
+    if part == Part::Parents {
+        let name = |x: &[Token], y: &[Token]| (!x.is_empty() && !y.is_empty()).then(|| similarity_level(x, y));
+        return [
+            None,
+            None,
+            None,
+            None,
+            name(&a.father, &b.father),
+            name(&a.mother, &b.mother),
+        ];
+    }
+    let parents = part == Part::All;
     let sex = match (a.sex, b.sex) {
         (Some(x), Some(y)) => Some(u8::from(x != y)),
         _ => None,
@@ -250,7 +279,7 @@ pub(crate) fn compare(a: &Facts, b: &Facts) -> [Option<u8>; 6] {
         (Some(x), Some(y)) => Some(similarity_level(&x.tokens, &y.tokens)),
         _ => None,
     };
-    let name = |x: &[Token], y: &[Token]| (!x.is_empty() && !y.is_empty()).then(|| similarity_level(x, y));
+    let name = |x: &[Token], y: &[Token]| (parents && !x.is_empty() && !y.is_empty()).then(|| similarity_level(x, y));
     [
         sex,
         birth,

@@ -11,6 +11,7 @@
 //! probability by their Fellegi–Sunter weights ([`fields`]).
 
 pub mod batch;
+pub mod dedupe;
 pub mod fields;
 pub mod keys;
 pub mod synth;
@@ -238,10 +239,17 @@ impl Counts {
     /// the prior `u` of agreement like the drawn pairs are.
     fn u(&self, key: &str, prior: f64) -> f64 {
         let n = f64::from(self.by_key.get(key).copied().unwrap_or(0).saturating_sub(1));
-        let pairs = 50.0;
-        (n + pairs * prior) / (f64::from(self.total) + pairs)
+        (n + U_PRIOR_PAIRS * prior) / (f64::from(self.total) + U_PRIOR_PAIRS)
+    }
+
+    /// The smallest [`Counts::u`] any value can have.
+    fn u_absent(&self, prior: f64) -> f64 {
+        U_PRIOR_PAIRS * prior / (f64::from(self.total) + U_PRIOR_PAIRS)
     }
 }
+
+/// Pseudo-pairs of the prior `u` blended into value counts.
+const U_PRIOR_PAIRS: f64 = 50.0;
 
 /// Random pairs drawn to estimate `u`.
 const U_PAIRS: usize = 20_000;
@@ -337,10 +345,15 @@ impl Matcher {
     /// The level of each field the query and the record both give, with
     /// its `u`: an agreeing place or nationality takes the `u` of that very
     /// value (how often it occurs), the rest the `u` of random pairs.
-    fn levels(&self, query: &Facts, record: &Facts) -> Vec<(usize, usize, f64)> {
+    fn levels(&self, query: &Facts, record: &Facts) -> [Option<(usize, f64)>; 6] {
+        self.levels_some(query, record, fields::Part::All)
+    }
+
+    /// [`Matcher::levels`] on some of the fields.
+    fn levels_some(&self, query: &Facts, record: &Facts, part: fields::Part) -> [Option<(usize, f64)>; 6] {
         let u = self.u();
-        let mut out = Vec::new();
-        for (f, level) in fields::compare(query, record).iter().enumerate() {
+        let mut out = [None; 6];
+        for (f, level) in fields::compare_some(query, record, part).iter().enumerate() {
             let Some(level) = level.map(usize::from) else { continue };
             let value = match (FIELDS[f], level) {
                 (fields::Field::BirthPlace, 0) => record.place.as_ref().map(|v| (&self.places, &v.key)),
@@ -351,7 +364,7 @@ impl Matcher {
                 Some((counts, key)) => counts.u(key, fields::PRIOR_U[f][0]),
                 None => u[f][level],
             };
-            out.push((f, level, uf));
+            out[f] = Some((level, uf));
         }
         out
     }
@@ -360,21 +373,40 @@ impl Matcher {
     /// `log2(m / u)` at the level reached.
     fn field_weights(&self, query: &Facts, record: &Facts) -> Vec<FieldWeight> {
         self.levels(query, record)
-            .into_iter()
-            .map(|(f, level, u)| FieldWeight {
-                field: FIELDS[f],
-                level: FIELDS[f].levels()[level],
-                weight: fields::weight(self.m[f][level], u),
+            .iter()
+            .enumerate()
+            .filter_map(|(f, l)| {
+                let (level, u) = (*l)?;
+                Some(FieldWeight {
+                    field: FIELDS[f],
+                    level: FIELDS[f].levels()[level],
+                    weight: fields::weight(self.m[f][level], u),
+                })
             })
             .collect()
+    }
+
+    /// The sum of [`Matcher::field_weights`] over some of the fields.
+    fn total_weight(&self, query: &Facts, record: &Facts, part: fields::Part) -> f64 {
+        self.levels_some(query, record, part)
+            .iter()
+            .enumerate()
+            .filter_map(|(f, l)| l.map(|(level, u)| fields::weight(self.m[f][level], u)))
+            .sum()
     }
 
     /// The level of each field and its `u`, for estimating `m`.
     fn pair_levels(&self, query: &Facts, slot: u32) -> ([Option<u8>; 6], [f64; 6]) {
         let (mut levels, mut u) = ([None; 6], [1.0; 6]);
-        for (f, level, uf) in self.levels(query, &self.records[slot as usize].facts) {
-            levels[f] = Some(level as u8);
-            u[f] = uf;
+        for (f, l) in self
+            .levels(query, &self.records[slot as usize].facts)
+            .iter()
+            .enumerate()
+        {
+            if let Some((level, uf)) = l {
+                levels[f] = Some(*level as u8);
+                u[f] = *uf;
+            }
         }
         (levels, u)
     }
@@ -452,64 +484,115 @@ impl Matcher {
     /// the names' probability, moved by the weight of every field both
     /// sides give.
     pub fn search_with(&self, names: &[&str], details: &Details, top: usize) -> Vec<Candidate> {
-        let mut out = self.scored(names, details);
-        out.truncate(top);
-        out.into_iter().map(|(_, c)| c).collect()
+        self.scored(names, details, top).into_iter().map(|(_, c)| c).collect()
     }
 
-    /// Every candidate the blocking proposes, best first, with its slot.
-    fn scored(&self, names: &[&str], details: &Details) -> Vec<(u32, Candidate)> {
+    /// The best `top` candidates the blocking proposes, with their slots.
+    fn scored(&self, names: &[&str], details: &Details, top: usize) -> Vec<(u32, Candidate)> {
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
-        let facts = Facts::new(details);
-        let mut out: Vec<(u32, Candidate)> = self
-            .block(&query)
+        self.scored_parsed(&query, &Facts::new(details), None, top)
+    }
+
+    /// The records that may be the same person as the record with this
+    /// id, best first (the record itself left out), at most `top`; empty
+    /// when there is no such record.
+    pub fn duplicates_of(&self, id: &str, top: usize) -> Vec<Candidate> {
+        let Some(&slot) = self.slot_of.get(id) else {
+            return Vec::new();
+        };
+        let r = &self.records[slot as usize];
+        self.scored_parsed(&r.names, &r.facts, Some(slot), top)
             .into_iter()
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// The ids of the live records, in the order they were added.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.records
+            .iter()
+            .zip(&self.alive)
+            .filter(|(_, alive)| **alive)
+            .map(|(r, _)| r.id.as_str())
+    }
+
+    /// [`Matcher::scored`] for a query already parsed, leaving out one slot.
+    fn scored_parsed(
+        &self,
+        query: &[Vec<Token>],
+        facts: &Facts,
+        exclude: Option<u32>,
+        top: usize,
+    ) -> Vec<(u32, Candidate)> {
+        let mut scored: Vec<(u32, f64)> = self
+            .block(query)
+            .into_iter()
+            .filter(|i| Some(*i) != exclude)
             .map(|i| {
                 let r = &self.records[i as usize];
                 let score = query
                     .iter()
                     .flat_map(|q| r.names.iter().map(move |n| name_similarity(q, n)))
                     .fold(0.0, f64::max);
-                let c = Candidate {
-                    id: r.id.clone(),
-                    score,
-                    weight: 0.0,
-                    names: 0.0,
-                    namesakes: 0,
-                    probability: 0.0,
-                };
-                (i, c)
+                (i, score)
             })
             .collect();
-        out.sort_by(|(_, a), (_, b)| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        let first = out.first().map_or(0.0, |(_, c)| c.score);
-        let second = out.get(1).map_or(0.0, |(_, c)| c.score);
+        let id = |i: u32| self.records[i as usize].id.as_str();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(id(b.0))));
+        let first = scored.first().map_or(0.0, |c| c.1);
+        let second = scored.get(1).map_or(0.0, |c| c.1);
         let with_fields = !facts.is_empty();
-        if with_fields {
-            // The other fields move a candidate by a few dozen bits at most:
-            // those far down by name do not come up, and comparing fields
-            // costs more than names.
-            out.truncate(FIELDS_SCORED);
-        }
+        // The most the query's fields can add: a candidate whose names'
+        // probability, even with that, cannot reach the best `top` found so
+        // far is not compared field by field. Names' probabilities fall with
+        // the score (past the first), so neither can any after it.
+        let most = if with_fields { self.max_weights(facts) } else { [0.0; 6] };
+        let ceiling: f64 = most.iter().sum();
+        let parents_most = most[4] + most[5];
+        let mut best: Vec<f64> = Vec::with_capacity(top + 1);
+        let mut out: Vec<(u32, Candidate)> = Vec::new();
         // Sorted by score: those within 0.02 of a candidate lie around it.
-        let scores: Vec<f64> = out.iter().map(|(_, c)| c.score).collect();
         let (mut lo, mut hi) = (0, 0);
-        for (i, (slot, c)) in out.iter_mut().enumerate() {
-            while scores[lo] > c.score + NAMESAKE {
+        for (i, &(slot, score)) in scored.iter().enumerate() {
+            let margin = if i == 0 { score - second } else { score - first };
+            let names = calibrate(score, margin);
+            if !with_fields && out.len() >= top {
+                break;
+            }
+            if with_fields
+                && (best.len() >= top && fields::combine(names, ceiling, 0) <= best[top - 1] || i >= MAX_FIELDS_SCORED)
+            {
+                break;
+            }
+            while scored[lo].1 > score + NAMESAKE {
                 lo += 1;
             }
-            while hi < scores.len() && scores[hi] >= c.score - NAMESAKE {
+            while hi < scored.len() && scored[hi].1 >= score - NAMESAKE {
                 hi += 1;
             }
-            c.namesakes = (hi - lo - 1) as u32;
-            let margin = if i == 0 { c.score - second } else { c.score - first };
-            c.names = calibrate(c.score, margin);
-            c.probability = c.names;
+            let mut c = Candidate {
+                id: id(slot).to_string(),
+                score,
+                weight: 0.0,
+                names,
+                namesakes: (hi - lo - 1) as u32,
+                probability: names,
+            };
             if with_fields {
-                let record = &self.records[*slot as usize].facts;
-                c.weight = self.field_weights(&facts, record).iter().map(|w| w.weight).sum();
+                let record = &self.records[slot as usize].facts;
+                c.weight = self.total_weight(facts, record, fields::Part::Cheap);
+                // The parents' names cost most to compare: only when they
+                // could still bring the candidate among the best.
+                if best.len() >= top && fields::combine(names, c.weight + parents_most, c.namesakes) <= best[top - 1] {
+                    continue;
+                }
+                c.weight += self.total_weight(facts, record, fields::Part::Parents);
                 c.probability = fields::combine(c.names, c.weight, c.namesakes);
+                let at = best.partition_point(|p| *p >= c.probability);
+                best.insert(at, c.probability);
+                best.truncate(top);
             }
+            out.push((slot, c));
         }
         if with_fields {
             out.sort_by(|(_, a), (_, b)| {
@@ -519,7 +602,46 @@ impl Matcher {
                     .then_with(|| a.id.cmp(&b.id))
             });
         }
+        out.truncate(top);
         out
+    }
+
+    /// The most weight a record could get from the fields this query
+    /// gives: each field at its best level (an agreeing place or
+    /// nationality with the `u` of the query's own value).
+    fn max_weights(&self, query: &Facts) -> [f64; 6] {
+        let u = self.u();
+        let levels = fields::compare(query, query);
+        let mut most = [0.0; 6];
+        for (f, level) in levels.iter().enumerate() {
+            if level.is_none() {
+                continue;
+            }
+            let field = FIELDS[f];
+            let best = (0..field.levels().len())
+                .map(|l| {
+                    let value = match (field, l) {
+                        (fields::Field::BirthPlace, 0) => query.place.as_ref().map(|v| (&self.places, &v.key)),
+                        (fields::Field::Nationality, 0) => {
+                            query.nationality.as_ref().map(|v| (&self.nationalities, &v.key))
+                        }
+                        _ => None,
+                    };
+                    let uf = match value {
+                        // The query's own value may not be registered at
+                        // all; its count then is 0 (`Counts::u` takes one
+                        // off for the record itself).
+                        Some((counts, key)) => counts
+                            .u(key, fields::PRIOR_U[f][0])
+                            .min(counts.u_absent(fields::PRIOR_U[f][0])),
+                        None => u[f][l],
+                    };
+                    fields::weight(self.m[f][l], uf)
+                })
+                .fold(f64::MIN, f64::max);
+            most[f] = best.max(0.0);
+        }
+        most
     }
 
     /// The level of each field between a query and a record (`None` when
@@ -541,7 +663,7 @@ impl Matcher {
             if facts.is_empty() {
                 continue;
             }
-            for (slot, c) in self.scored(names, details).into_iter().take(top) {
+            for (slot, c) in self.scored(names, details, top) {
                 let (levels, u) = self.pair_levels(&facts, slot);
                 pairs.push(fields::Pair {
                     prior: fields::combine(c.names, 0.0, c.namesakes),
@@ -558,8 +680,8 @@ impl Matcher {
 /// namesakes of each other.
 const NAMESAKE: f64 = 0.02;
 
-/// Candidates whose other fields are compared, best by name first.
-pub const FIELDS_SCORED: usize = 2_000;
+/// The most candidates whose other fields are compared, best by name first.
+pub const MAX_FIELDS_SCORED: usize = 2_000;
 
 /// The calibrated probability of a candidate with this score and margin.
 pub fn calibrate(score: f64, margin: f64) -> f64 {
@@ -588,24 +710,23 @@ fn token_similarity(a: &Token, b: &Token) -> f64 {
 /// or the whole names joined, whichever is higher. Particles weigh little;
 /// words the query does not give are no evidence either way.
 pub fn name_similarity(query: &[Token], candidate: &[Token]) -> f64 {
-    let a = align(query, candidate);
-    a.aligned.max(a.joined)
+    let (aligned, joined) = align(query, candidate, None);
+    aligned.max(joined)
 }
 
-/// The word-by-word alignment behind [`name_similarity`].
-struct Alignment {
-    /// For each query word, the candidate word it met and how closely.
-    words: Vec<(Option<usize>, f64)>,
-    /// The weighted mean of the words' similarities.
-    aligned: f64,
-    /// The similarity of the two names joined into one word each.
-    joined: f64,
-}
+/// The most words of a name compared, and characters of a joined name: a
+/// name is never that long, and comparisons then need no allocation.
+const MAX_WORDS: usize = 64;
+/// See [`MAX_WORDS`].
+const MAX_JOINED: usize = 96;
 
-fn align(query: &[Token], candidate: &[Token]) -> Alignment {
-    let mut used = vec![false; candidate.len()];
+/// The word-by-word alignment behind [`name_similarity`]: the weighted mean
+/// of the words' similarities, and the similarity of the two names joined
+/// into one word each. With `words`, also records for each query word the
+/// candidate word it met and how closely.
+fn align(query: &[Token], candidate: &[Token], mut words: Option<&mut Vec<(Option<usize>, f64)>>) -> (f64, f64) {
+    let mut used = 0u64;
     let (mut total, mut weight) = (0.0, 0.0);
-    let mut words = Vec::with_capacity(query.len());
     for q in query {
         let w = if q.particle {
             0.2
@@ -614,33 +735,44 @@ fn align(query: &[Token], candidate: &[Token]) -> Alignment {
         };
         let best = candidate
             .iter()
+            .take(MAX_WORDS)
             .enumerate()
-            .filter(|(i, _)| !used[*i])
+            .filter(|(i, _)| used & (1 << i) == 0)
             .map(|(i, c)| (i, token_similarity(q, c)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((i, s)) = best {
-            used[i] = true;
+            used |= 1 << i;
             total += w * s;
-            words.push((Some(i), s));
-        } else {
-            words.push((None, 0.0));
+        }
+        if let Some(words) = words.as_deref_mut() {
+            words.push(best.map_or((None, 0.0), |(i, s)| (Some(i), s)));
         }
         weight += w;
     }
     let aligned = if weight > 0.0 { total / weight } else { 0.0 };
-    let joined_chars = |name: &[Token]| -> Vec<char> {
-        name.iter()
+    let joined_chars = |name: &[Token], buf: &mut [char; MAX_JOINED]| -> usize {
+        let mut n = 0;
+        for c in name
+            .iter()
             .filter(|t| !t.particle)
-            .flat_map(|t| t.skeleton_chars.iter().copied())
-            .collect()
+            .flat_map(|t| t.skeleton_chars.iter())
+        {
+            if n == MAX_JOINED {
+                break;
+            }
+            buf[n] = *c;
+            n += 1;
+        }
+        n
     };
-    let (jq, jc) = (joined_chars(query), joined_chars(candidate));
-    let joined = if jq.is_empty() || jc.is_empty() {
+    let (mut bq, mut bc) = (['\0'; MAX_JOINED], ['\0'; MAX_JOINED]);
+    let (nq, nc) = (joined_chars(query, &mut bq), joined_chars(candidate, &mut bc));
+    let joined = if nq == 0 || nc == 0 {
         0.0
     } else {
-        jaro_winkler_chars(&jq, &jc) * 0.97
+        jaro_winkler_chars(&bq[..nq], &bc[..nc]) * 0.97
     };
-    Alignment { words, aligned, joined }
+    (aligned, joined)
 }
 
 /// How closely one word of the query met a word of the candidate's name.
@@ -712,20 +844,22 @@ impl Matcher {
         let slot = *self.slot_of.get(id)?;
         let record = &self.records[slot as usize];
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
-        let mut best: Option<(f64, &[Token], &[Token], Alignment)> = None;
+        type Best<'a> = (f64, &'a [Token], &'a [Token], (f64, f64), Vec<(Option<usize>, f64)>);
+        let mut best: Option<Best> = None;
         for q in &query {
             for n in &record.names {
-                let a = align(q, n);
-                let score = a.aligned.max(a.joined);
+                let mut words = Vec::with_capacity(q.len());
+                let a = align(q, n, Some(&mut words));
+                let score = a.0.max(a.1);
                 if best.as_ref().is_none_or(|(s, ..)| score > *s) {
-                    best = Some((score, q, n, a));
+                    best = Some((score, q, n, a, words));
                 }
             }
         }
-        let (score, q, n, a) = best?;
+        let (score, q, n, (aligned, joined), met) = best?;
         let words = q
             .iter()
-            .zip(&a.words)
+            .zip(&met)
             .map(|(qt, (at, sim))| {
                 let matched = at.map(|i| &n[i]);
                 let agreement = match matched {
@@ -745,7 +879,7 @@ impl Matcher {
             .collect();
         Some(Explanation {
             words,
-            joined: a.joined > a.aligned,
+            joined: joined > aligned,
             score,
             fields: self.field_weights(&Facts::new(details), &record.facts),
         })

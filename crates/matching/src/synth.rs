@@ -378,6 +378,32 @@ pub fn build(forms: &[NameForm], people: usize, found: usize, missing: usize, se
     }
 }
 
+/// A registry with duplicates: `people` made-up people, and `copies`
+/// second registrations of some of them, written as another registrar
+/// would (another script or spelling, a typo, fields missing or off). Also
+/// returns each record's true person (`record id → person`).
+pub fn build_duplicates(
+    forms: &[NameForm],
+    people: usize,
+    copies: usize,
+    seed: u64,
+) -> (Vec<Row>, BTreeMap<String, String>) {
+    let mut d = Draw::new(seed);
+    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len())).collect();
+    let mut rows: Vec<Row> = Vec::with_capacity(people + copies);
+    let mut truth = BTreeMap::new();
+    for (i, p) in population.iter().enumerate() {
+        rows.push(registered(format!("p{i}"), p, forms));
+        truth.insert(format!("p{i}"), format!("g{i}"));
+    }
+    for k in 0..copies {
+        let i = d.below(people);
+        rows.push(query(format!("d{k}"), &population[i], forms, &mut d));
+        truth.insert(format!("d{k}"), format!("g{i}"));
+    }
+    (rows, truth)
+}
+
 /// The yardstick's measures (the definitions of `match-eval.py`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quality {
