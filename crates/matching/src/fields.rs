@@ -371,22 +371,32 @@ pub(crate) fn weight(m: f64, u: f64) -> f64 {
     (m.max(FLOOR) / u.max(FLOOR * 0.01)).log2()
 }
 
-/// How the names' probability, the fields' weight and the number of
+/// How the names' probability, the fields' weights and the number of
 /// namesakes make the probability returned: `log2 odds = A·log2
-/// odds(names) + B·weight + C + D·log2(1 + namesakes)`. The names'
-/// calibration was fitted on name lists where every name is someone else;
-/// in a registry many people share a name, and a name shared by many proves
-/// less (the term frequency of the name): `A`, `C` and `D` correct for
-/// that, `B` says how far fields that are not quite independent count.
-/// Fitted by logistic regression on the record-level set built from the
-/// `*.fit` name files (`match-fit fit`).
-pub const COMBINE: [f64; 4] = [0.7355, 0.7114, 1.0699, -0.9526];
+/// odds(names) + B·agreement + B'·disagreement + C + D·log2(1 +
+/// namesakes)`, where `agreement` sums the positive field weights and
+/// `disagreement` the negative ones (in bits). The names' calibration was
+/// fitted on name lists where every name is someone else; in a registry
+/// many people share a name, and a name shared by many proves less (the
+/// term frequency of the name): `A`, `C` and `D` correct for that. `B` and
+/// `B'` say how far agreeing and disagreeing fields count: fields that are
+/// not quite independent agree together by chance more often than their
+/// weights say, while one firm disagreement (a birth twenty years apart)
+/// tells two namesakes apart. Fitted by logistic regression on the
+/// record-level set built from the `*.fit` name files (`match-fit fit`).
+pub const COMBINE: [f64; 5] = [0.7009, 0.6438, 0.9531, 1.9263, -0.9347];
 
-/// The probability of a candidate from its names' probability, its
-/// fields' weight in bits and its number of namesakes (see [`COMBINE`]).
-pub fn combine(names: f64, weight: f64, namesakes: u32) -> f64 {
-    let [a, b, c, d] = COMBINE;
-    let logit = a * log2_odds(names) + b * weight + c + d * (f64::from(namesakes) + 1.0).log2();
+// The search leaves candidates out by an upper bound that holds only if
+// the probability never falls with more evidence for a match.
+const _: () = assert!(COMBINE[0] > 0.0 && COMBINE[1] > 0.0 && COMBINE[2] >= 0.0);
+
+/// The probability of a candidate from its names' probability, the sums of
+/// its agreeing (≥ 0) and disagreeing (≤ 0) fields' weights in bits, and
+/// its number of namesakes (see [`COMBINE`]). Never falls as `names` or
+/// `agreement` grow, nor as `disagreement` nears 0.
+pub fn combine(names: f64, agreement: f64, disagreement: f64, namesakes: u32) -> f64 {
+    let [a, b, b2, c, d] = COMBINE;
+    let logit = a * log2_odds(names) + b * agreement + b2 * disagreement + c + d * (f64::from(namesakes) + 1.0).log2();
     1.0 / (1.0 + (-logit).exp2())
 }
 
@@ -423,8 +433,9 @@ pub struct Pair {
 /// Estimates `m` by expectation–maximisation over candidate pairs, `u`
 /// held fixed (from the registry), starting from `start`: each round gives
 /// every pair the probability of being a match from its prior and the
-/// current weights, then sets `m` to the share of each level among the
-/// pairs so weighted. Levels are smoothed by half a pair, so an unseen
+/// current weights (scaled as [`combine`] scales them, so the model
+/// estimated is the one that gives the probabilities), then sets `m` to the
+/// share of each level among the pairs so weighted. Levels are smoothed by half a pair, so an unseen
 /// level keeps a small chance.
 pub fn estimate_m(pairs: &[Pair], start: &Table, rounds: usize) -> Table {
     let mut m = *start;
@@ -434,7 +445,9 @@ pub fn estimate_m(pairs: &[Pair], start: &Table, rounds: usize) -> Table {
             let mut logit = log2_odds(p.prior);
             for (f, l) in p.levels.iter().enumerate() {
                 if let Some(l) = l {
-                    logit += COMBINE[1] * weight(m[f][*l as usize], p.u[f]);
+                    // Weighed as the probabilities returned weigh them.
+                    let w = weight(m[f][*l as usize], p.u[f]);
+                    logit += if w > 0.0 { COMBINE[1] } else { COMBINE[2] } * w;
                 }
             }
             let g = 1.0 / (1.0 + (-logit).exp2());
@@ -515,16 +528,25 @@ mod tests {
     }
 
     #[test]
+    fn the_probability_never_falls_with_more_evidence_for() {
+        // The search leaves out candidates by an upper bound that relies on
+        // this.
+        assert!(combine(0.5, 3.0, -1.0, 0) > combine(0.4, 3.0, -1.0, 0));
+        assert!(combine(0.5, 3.0, -1.0, 0) > combine(0.5, 2.0, -1.0, 0));
+        assert!(combine(0.5, 3.0, -1.0, 0) > combine(0.5, 3.0, -2.0, 0));
+    }
+
+    #[test]
     fn em_recovers_m_from_pairs() {
-        // Matches (prior 0.9) agree on sex 95 % of the time, non-matches
-        // (prior 0.1) half the time; EM starting from a poor guess gets
+        // Matches (prior 0.99) agree on sex 95 % of the time, non-matches
+        // (prior 0.01) half the time; EM starting from a poor guess gets
         // close to 0.95.
         let mut pairs = Vec::new();
         for i in 0..2000 {
             let matched = i % 2 == 0;
             let agree = if matched { i % 40 != 0 } else { i % 4 < 2 };
             pairs.push(Pair {
-                prior: if matched { 0.9 } else { 0.1 },
+                prior: if matched { 0.99 } else { 0.01 },
                 levels: [Some(u8::from(!agree)), None, None, None, None, None],
                 u: [0.5; 6],
             });

@@ -70,10 +70,9 @@ pub struct Token {
     /// Written in Arabic script.
     pub arabic: bool,
     /// The word's characters, kept for comparisons (which run millions of
-    /// times and should not decode UTF-8 each time).
-    pub(crate) chars: Vec<char>,
-    /// The skeleton's characters.
-    pub(crate) skeleton_chars: Vec<char>,
+    /// times and should not decode UTF-8 each time; the skeleton is ASCII
+    /// and compared as bytes).
+    pub(crate) chars: Box<[char]>,
 }
 
 /// Splits a name into tokens. Attached particles are split off (`al-Tamimi`,
@@ -101,7 +100,6 @@ fn token(text: &str) -> Token {
         particle: PARTICLES.contains(&text),
         arabic: is_arabic(text),
         chars: text.chars().collect(),
-        skeleton_chars: skeleton.chars().collect(),
         skeleton,
         text: text.to_string(),
     }

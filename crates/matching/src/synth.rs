@@ -145,7 +145,7 @@ const NATIONALITIES: [(&str, u32); 8] = [
 /// How many different birth places the people come from.
 const PLACES: usize = 400;
 
-fn person(d: &mut Draw, names: usize) -> Person {
+fn person(d: &mut Draw, names: usize, arabic: f64) -> Person {
     let mut total = d.below(100) as u32;
     let nationality = NATIONALITIES
         .iter()
@@ -174,7 +174,7 @@ fn person(d: &mut Draw, names: usize) -> Person {
         father: d.zipf(names),
         mother: d.zipf(names),
         mother_family: d.zipf(names),
-        arabic: d.chance(0.5),
+        arabic: d.chance(arabic),
         alias: d.chance(0.3),
     }
 }
@@ -247,7 +247,7 @@ fn full_of(forms: &[NameForm], given: usize, family: usize, s: Script) -> String
 
 /// A query for a person: written as a family member or a partner
 /// organisation would, with what they remember.
-fn query(id: String, p: &Person, forms: &[NameForm], d: &mut Draw) -> Row {
+fn query(id: String, p: &Person, forms: &[NameForm], d: &mut Draw, arabic: f64) -> Row {
     // The other script more often than not, or another Latin spelling.
     let script = if p.arabic {
         if d.chance(0.7) {
@@ -255,7 +255,7 @@ fn query(id: String, p: &Person, forms: &[NameForm], d: &mut Draw) -> Row {
         } else {
             Script::Arabic
         }
-    } else if d.chance(0.5) {
+    } else if d.chance(arabic) {
         Script::Arabic
     } else {
         Script::Latin(1 + d.below(3))
@@ -346,8 +346,15 @@ pub struct Set {
 /// `missing` queries for people not registered (a third of them sharing the
 /// names of someone registered).
 pub fn build(forms: &[NameForm], people: usize, found: usize, missing: usize, seed: u64) -> Set {
+    build_with(forms, people, found, missing, seed, 0.5)
+}
+
+/// [`build`] with `arabic` the share of people registered in Arabic script
+/// (and of queries in Arabic script for those registered in Latin): 0.5 by
+/// default, lower for a registry kept mostly in Latin letters.
+pub fn build_with(forms: &[NameForm], people: usize, found: usize, missing: usize, seed: u64, arabic: f64) -> Set {
     let mut d = Draw::new(seed);
-    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len())).collect();
+    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len(), arabic)).collect();
     let registry: Vec<Row> = population
         .iter()
         .enumerate()
@@ -357,18 +364,18 @@ pub fn build(forms: &[NameForm], people: usize, found: usize, missing: usize, se
     for q in 0..found {
         let i = d.below(people);
         let id = format!("q{q}");
-        queries.push(query(id.clone(), &population[i], forms, &mut d));
+        queries.push(query(id.clone(), &population[i], forms, &mut d, arabic));
         truth.push((id, Some(format!("p{i}"))));
     }
     for q in 0..missing {
-        let mut p = person(&mut d, forms.len());
+        let mut p = person(&mut d, forms.len(), arabic);
         if q % 3 == 0 {
             let namesake = &population[d.below(people)];
             p.given = namesake.given;
             p.family = namesake.family;
         }
         let id = format!("n{q}");
-        queries.push(query(id.clone(), &p, forms, &mut d));
+        queries.push(query(id.clone(), &p, forms, &mut d, arabic));
         truth.push((id, None));
     }
     Set {
@@ -389,7 +396,7 @@ pub fn build_duplicates(
     seed: u64,
 ) -> (Vec<Row>, BTreeMap<String, String>) {
     let mut d = Draw::new(seed);
-    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len())).collect();
+    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len(), 0.5)).collect();
     let mut rows: Vec<Row> = Vec::with_capacity(people + copies);
     let mut truth = BTreeMap::new();
     for (i, p) in population.iter().enumerate() {
@@ -398,7 +405,7 @@ pub fn build_duplicates(
     }
     for k in 0..copies {
         let i = d.below(people);
-        rows.push(query(format!("d{k}"), &population[i], forms, &mut d));
+        rows.push(query(format!("d{k}"), &population[i], forms, &mut d, 0.5));
         truth.insert(format!("d{k}"), format!("g{i}"));
     }
     (rows, truth)

@@ -1,7 +1,7 @@
 //! Builds record-level evaluation sets and fits the field weights.
 //!
 //! ```sh
-//! match-fit record-set --wikidata W.tsv --google G.txt --out DIR [--people N --found N --missing N --seed S]
+//! match-fit record-set --wikidata W.tsv --google G.txt --out DIR [--people N --found N --missing N --seed S --arabic P]
 //! match-fit fit --wikidata W.fit.tsv --google G.fit.txt
 //! ```
 //!
@@ -30,6 +30,7 @@ struct Args {
     found: usize,
     missing: usize,
     seed: u64,
+    arabic: f64,
 }
 
 fn args() -> Result<Args, String> {
@@ -43,6 +44,7 @@ fn args() -> Result<Args, String> {
         found: 2_000,
         missing: 1_000,
         seed: 1,
+        arabic: 0.5,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag}: a value is needed"))?;
@@ -59,6 +61,13 @@ fn args() -> Result<Args, String> {
             "--found" => a.found = number()?,
             "--missing" => a.missing = number()?,
             "--seed" => a.seed = number()? as u64,
+            "--arabic" => {
+                a.arabic = value
+                    .parse()
+                    .ok()
+                    .filter(|p| (0.0..=1.0).contains(p))
+                    .ok_or("--arabic: a share from 0 to 1 is needed")?
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -79,7 +88,7 @@ fn run() -> Result<(), String> {
     if forms.len() < 100 {
         return Err(format!("only {} names read: give both name files", forms.len()));
     }
-    let set = synth::build(&forms, a.people, a.found, a.missing, a.seed);
+    let set = synth::build_with(&forms, a.people, a.found, a.missing, a.seed, a.arabic);
     match a.command.as_str() {
         "record-set" => write_set(&set, &a.out),
         "fit" => {
@@ -146,7 +155,13 @@ fn fit(set: &synth::Set) {
         for c in m.search_with(&names, &q.details, 10) {
             let y = truth.get(q.id.as_str()) == Some(&c.id.as_str());
             rows.push((
-                [log2_odds(c.names), c.weight, 1.0, f64::from(c.namesakes).ln_1p() / LN_2],
+                [
+                    log2_odds(c.names),
+                    c.weight - c.against,
+                    c.against,
+                    1.0,
+                    f64::from(c.namesakes).ln_1p() / LN_2,
+                ],
                 y,
             ));
         }
@@ -160,7 +175,7 @@ fn fit(set: &synth::Set) {
     }
     println!("];");
     let c: Vec<String> = w.iter().map(|v| format!("{:.4}", v / LN_2)).collect();
-    println!("pub const COMBINE: [f64; 4] = [{}];", c.join(", "));
+    println!("pub const COMBINE: [f64; 5] = [{}];", c.join(", "));
 }
 
 /// Logistic regression by Newton's method (natural-log odds).
@@ -188,7 +203,7 @@ fn logistic(rows: &[([f64; N], bool)]) -> [f64; N] {
 }
 
 /// Features of the second stage.
-const N: usize = 4;
+const N: usize = 5;
 
 /// Solves an N×N system by Gaussian elimination with partial pivoting.
 fn solve(mut a: [[f64; N]; N], mut b: [f64; N]) -> [f64; N] {
