@@ -73,6 +73,82 @@ pub struct Token {
     /// times and should not decode UTF-8 each time; the skeleton is ASCII
     /// and compared as bytes).
     pub(crate) chars: Box<[char]>,
+    /// The name-dictionary groups the word belongs to (see [`groups`]; 0
+    /// when the dictionary does not know it).
+    pub(crate) groups: u32,
+}
+
+impl Token {
+    /// True when the dictionary knows both words as forms of one name
+    /// (مسعود and Massoud; Mohammad-Taghi and محمدتقی).
+    pub fn same_name(&self, other: &Token) -> bool {
+        let d = dictionary();
+        match (d.sets.get(self.groups as usize), d.sets.get(other.groups as usize)) {
+            (Some(a), Some(b)) if self.groups != 0 && other.groups != 0 => a.iter().any(|g| b.contains(g)),
+            _ => false,
+        }
+    }
+
+    /// The dictionary groups of this word (empty when it knows none).
+    pub(crate) fn group_ids(&self) -> &'static [u32] {
+        dictionary().sets.get(self.groups as usize).map_or(&[], |s| &s[..])
+    }
+}
+
+/// The name-equivalence dictionary: person names with their Arabic-script
+/// and Latin-script forms, derived from Wikidata by the rigour package
+/// (`data/name-groups.txt`, `tools/derive-name-groups.py`; MIT licence,
+/// `data/LICENSE.rigour-mit.txt`).
+const GROUPS: &str = include_str!("../data/name-groups.txt");
+
+/// The dictionary, read once: for each normalised word, the index of its
+/// set of groups.
+struct Dictionary {
+    by_word: std::collections::HashMap<String, u32>,
+    /// Sets of group numbers; index 0 is the empty set.
+    sets: Vec<Box<[u32]>>,
+}
+
+fn dictionary() -> &'static Dictionary {
+    static D: std::sync::OnceLock<Dictionary> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let mut groups_of: std::collections::HashMap<String, Vec<u32>> = std::collections::HashMap::new();
+        let lines = GROUPS.lines().filter(|l| !l.starts_with('#') && !l.is_empty());
+        for (g, line) in lines.enumerate() {
+            for form in line.split(',') {
+                let key = search_key(form);
+                if key.is_empty() || key.contains(' ') {
+                    continue;
+                }
+                let word = without_article(&key).1.to_string();
+                let set = groups_of.entry(word).or_default();
+                if !set.contains(&(g as u32)) {
+                    set.push(g as u32);
+                }
+            }
+        }
+        let mut sets: Vec<Box<[u32]>> = vec![Box::new([])];
+        let mut index: std::collections::HashMap<Vec<u32>, u32> = std::collections::HashMap::new();
+        let mut by_word = std::collections::HashMap::with_capacity(groups_of.len());
+        for (word, set) in groups_of {
+            let i = *index.entry(set.clone()).or_insert_with(|| {
+                sets.push(set.into_boxed_slice());
+                (sets.len() - 1) as u32
+            });
+            by_word.insert(word, i);
+        }
+        Dictionary { by_word, sets }
+    })
+}
+
+/// A word with the Arabic definite article written together split off:
+/// whether it was there, and the rest (`التمیمی` → `تمیمی`); short words
+/// such as `الله` keep it.
+fn without_article(word: &str) -> (bool, &str) {
+    match word.strip_prefix("ال") {
+        Some(rest) if rest.chars().count() >= 3 => (true, rest),
+        _ => (false, word),
+    }
 }
 
 /// Splits a name into tokens. Attached particles are split off (`al-Tamimi`,
@@ -81,13 +157,10 @@ pub fn tokens(name: &str) -> Vec<Token> {
     let key = search_key(name);
     let mut out = Vec::new();
     for word in key.split(' ').filter(|w| !w.is_empty()) {
-        let mut rest = word;
         // Arabic definite article written together with the word.
-        if let Some(stripped) = rest.strip_prefix("ال") {
-            if stripped.chars().count() >= 3 {
-                out.push(token("ال"));
-                rest = stripped;
-            }
+        let (article, rest) = without_article(word);
+        if article {
+            out.push(token("ال"));
         }
         out.push(token(rest));
     }
@@ -100,6 +173,7 @@ fn token(text: &str) -> Token {
         particle: PARTICLES.contains(&text),
         arabic: is_arabic(text),
         chars: text.chars().collect(),
+        groups: dictionary().by_word.get(text).copied().unwrap_or(0),
         skeleton,
         text: text.to_string(),
     }
@@ -261,6 +335,33 @@ mod tests {
         assert_eq!(sk("علي"), sk("علی"));
         assert_eq!(sk("كريم"), sk("کریم"));
         assert_eq!(sk("مُحَمَّد"), sk("محمد"));
+    }
+
+    #[test]
+    fn the_name_dictionary_joins_forms_of_one_name_across_scripts() {
+        let word = |s: &str| tokens(s).remove(0);
+        // Forms the skeleton alone would not join (a vowel written as a
+        // consonant, a French spelling).
+        assert!(word("Messaoud").same_name(&word("مسعود")));
+        assert!(word("Masoud").same_name(&word("مسعود")));
+        assert!(
+            word("masʻūd").same_name(&word("Massoud")),
+            "marks and modifier letters fold"
+        );
+        assert!(!word("Masoud").same_name(&word("Mahmoud")));
+        assert!(
+            !word("Zzyzzyx").same_name(&word("Zzyzzyx")),
+            "unknown words are in no group"
+        );
+        // Every line of the derived file has an Arabic-script form first and
+        // a Latin one after it.
+        for line in GROUPS.lines().filter(|l| !l.starts_with('#')) {
+            let forms: Vec<&str> = line.split(',').collect();
+            assert!(
+                forms.len() >= 2 && is_arabic(forms[0]) && !is_arabic(forms[forms.len() - 1]),
+                "{line}"
+            );
+        }
     }
 
     #[test]

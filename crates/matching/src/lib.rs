@@ -86,7 +86,14 @@ const CAL_C: f64 = -14.94;
 /// more classes each variant with one class deleted, so a missing or extra
 /// consonant still meets.
 fn token_keys(t: &Token, out: &mut HashSet<String>) {
-    if t.particle || t.skeleton.is_empty() {
+    if t.particle {
+        return;
+    }
+    // Forms of one name in the dictionary meet whatever their spelling.
+    for g in t.group_ids() {
+        out.insert(format!("#{g}"));
+    }
+    if t.skeleton.is_empty() {
         return;
     }
     out.insert(t.skeleton.clone());
@@ -698,6 +705,10 @@ pub fn calibrate(score: f64, margin: f64) -> f64 {
     1.0 / (1.0 + (-(CAL_A * score + CAL_B * margin + CAL_C)).exp())
 }
 
+/// The similarity of two words the name dictionary knows as one name (at
+/// least): as good as the same consonants, short of the same spelling.
+const SAME_NAME: f64 = 0.95;
+
 /// Similarity of two tokens, 0 to 1.
 fn token_similarity(a: &Token, b: &Token) -> f64 {
     let skeleton = if a.skeleton.is_empty() || b.skeleton.is_empty() {
@@ -707,11 +718,16 @@ fn token_similarity(a: &Token, b: &Token) -> f64 {
     };
     // Same script: the spelling itself is evidence too (the skeleton drops
     // vowels, which tell Mina from Mona).
-    if a.arabic == b.arabic {
+    let similarity = if a.arabic == b.arabic {
         let spelling = jaro_winkler_slices(&a.chars, &b.chars);
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
         skeleton
+    };
+    if a.same_name(b) {
+        similarity.max(SAME_NAME)
+    } else {
+        similarity
     }
 }
 
@@ -788,6 +804,8 @@ pub enum Agreement {
     Same,
     /// The same consonants: another spelling, or the other script.
     SameSkeleton,
+    /// Forms of one name in the name dictionary (Masoud, Messaoud, مسعود).
+    SameName,
     /// A close spelling (similarity of at least 0.85).
     Close,
     /// Some resemblance only.
@@ -802,6 +820,7 @@ impl Agreement {
         match self {
             Agreement::Same => "same",
             Agreement::SameSkeleton => "same-skeleton",
+            Agreement::SameName => "same-name",
             Agreement::Close => "close",
             Agreement::Weak => "weak",
             Agreement::Absent => "absent",
@@ -872,6 +891,7 @@ impl Matcher {
                     None => Agreement::Absent,
                     Some(m) if m.text == qt.text => Agreement::Same,
                     Some(m) if !m.skeleton.is_empty() && m.skeleton == qt.skeleton => Agreement::SameSkeleton,
+                    Some(m) if m.same_name(qt) => Agreement::SameName,
                     Some(_) if *sim >= 0.85 => Agreement::Close,
                     Some(_) => Agreement::Weak,
                 };
@@ -1059,6 +1079,9 @@ mod tests {
         // The score explained is the one the search ranked by.
         let found = m.search(&["Massoud Karimi Tehrani"], 1);
         assert_eq!((found[0].id.as_str(), found[0].score), ("p1", e.score));
+        // A spelling the dictionary knows, with other consonants (Turkish).
+        let french = m.explain(&["Mesut Karimi"], "p1").unwrap();
+        assert_eq!(french.words[0].agreement, Agreement::SameName, "{french:?}");
         let joined = m.explain(&["Masoudkarimi"], "p1").unwrap();
         assert!(joined.joined);
         assert!(m.explain(&["x"], "nobody").is_none());

@@ -72,10 +72,10 @@ fn other_fields_make_the_engine_better_than_names_alone() {
 
 /// The floors.
 const FLOOR: Quality = Quality {
-    recall_at_1: 0.91,
-    recall_at_10: 0.95,
+    recall_at_1: 0.92,
+    recall_at_10: 0.96,
     precision: 0.97,
-    false_alarms: 110.0,
+    false_alarms: 100.0,
     ece: 0.03,
 };
 
@@ -95,9 +95,9 @@ fn deduplication_finds_second_registrations_without_chaining_namesakes() {
         out.clusters.len(),
         out.review.len()
     );
-    // Floors a little below what is reached (0.976 and 0.879).
+    // Floors a little below what is reached (0.977 and 0.906).
     assert!(precision >= 0.95, "precision {precision:.3}");
-    assert!(recall >= 0.85, "recall {recall:.3}");
+    assert!(recall >= 0.87, "recall {recall:.3}");
     assert!(out
         .clusters
         .iter()

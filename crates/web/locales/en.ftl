@@ -868,6 +868,7 @@ field-request-notes = Notes
 tracing-why = Why
 agreement-same = the same name
 agreement-same-skeleton = same consonants (another spelling or script)
+agreement-same-name = the same name (name dictionary)
 agreement-close = close spelling
 agreement-weak = little resemblance
 agreement-absent = not in the record (no evidence either way)

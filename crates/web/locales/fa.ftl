@@ -861,6 +861,7 @@ field-request-notes = یادداشت‌ها
 tracing-why = چرا
 agreement-same = همان نام
 agreement-same-skeleton = همان حروفِ بی‌صدا (املا یا خطِ دیگر)
+agreement-same-name = همان نام (فرهنگ نام‌ها)
 agreement-close = املای نزدیک
 agreement-weak = شباهتِ اندک
 agreement-absent = در پرونده نیست (نه دلیلِ له و نه علیه)

@@ -77,7 +77,7 @@ pub struct WhyOut {
 pub struct WordOut {
     query: String,
     matched: Option<String>,
-    /// `same`, `same-skeleton`, `close`, `weak` or `absent`.
+    /// `same`, `same-skeleton`, `same-name`, `close`, `weak` or `absent`.
     agreement: String,
 }
 
