@@ -13,11 +13,11 @@
 //! `u` comes from the registry itself ([`Matcher`](crate::Matcher) draws
 //! random pairs of its records), and for places and nationalities from how
 //! often the very value occurs there: being born in a town few registered
-//! people come from proves more than sharing the capital. `m` is estimated
-//! by expectation–maximisation ([`estimate_m`]) over candidate pairs, with
-//! the names' probability as the prior; the defaults ([`DEFAULT_M`]) were
-//! estimated that way on the record-level set built from the `*.fit` name
-//! files.
+//! people come from proves more than sharing the capital. The default `m`
+//! ([`DEFAULT_M`]) comes from labelled pairs of the record-level set built
+//! from the `*.fit` name files; [`estimate_m`] re-estimates it by
+//! expectation–maximisation over candidate pairs, with the names'
+//! probability as the prior.
 
 use crate::keys::{tokens, Token};
 
@@ -308,22 +308,23 @@ fn similarity_level(a: &[Token], b: &[Token]) -> u8 {
 pub type Table = [[f64; LEVELS]; 6];
 
 /// `m`: the chance of each level when the two records are the same person,
-/// estimated by [`estimate_m`] on the record-level set built from the
-/// `*.fit` name files (`lantern-bench record-sets`, then `lantern match
-/// batch --fit`); rerun it when comparisons change.
+/// counted over the labelled pairs (each query beside the person it is for)
+/// of the record-level set built from the `*.fit` name files by `match-fit
+/// fit`; rerun it when comparisons change.
 pub const DEFAULT_M: Table = [
     [0.9900, 0.0100, 0.0000, 0.0000, 0.0000, 0.0000],
     [0.1506, 0.4445, 0.2050, 0.1156, 0.0655, 0.0188],
-    [0.7556, 0.0375, 0.2069, 0.0000, 0.0000, 0.0000],
+    [0.7677, 0.0379, 0.1945, 0.0000, 0.0000, 0.0000],
     [0.9569, 0.0002, 0.0429, 0.0000, 0.0000, 0.0000],
-    [0.7842, 0.1011, 0.1147, 0.0000, 0.0000, 0.0000],
-    [0.7668, 0.0690, 0.1642, 0.0000, 0.0000, 0.0000],
+    [0.8127, 0.0883, 0.0990, 0.0000, 0.0000, 0.0000],
+    [0.7840, 0.0802, 0.1359, 0.0000, 0.0000, 0.0000],
 ];
 
-/// `u` for a registry too small to draw pairs from, and the prior the drawn
-/// pairs are blended with (so ten records do not decide the weights alone):
-/// half the people of each sex, births spread over seventy years, few places
-/// and parents' names in common.
+/// `u` for a registry too small to draw pairs from, and the weak prior the
+/// drawn pairs are blended with (worth 50 pairs, so ten records do not
+/// decide the weights alone): half the people of each sex, births spread
+/// over seventy years, few places and parents' names in common. In a
+/// registry of thousands the drawn pairs outweigh it.
 pub const PRIOR_U: Table = [
     [0.5, 0.5, 0.0, 0.0, 0.0, 0.0],
     [0.0005, 0.014, 0.028, 0.055, 0.05, 0.85],
@@ -384,7 +385,7 @@ pub(crate) fn weight(m: f64, u: f64) -> f64 {
 /// weights say, while one firm disagreement (a birth twenty years apart)
 /// tells two namesakes apart. Fitted by logistic regression on the
 /// record-level set built from the `*.fit` name files (`match-fit fit`).
-pub const COMBINE: [f64; 5] = [0.7009, 0.6438, 0.9531, 1.9263, -0.9347];
+pub const COMBINE: [f64; 5] = [0.6985, 0.6520, 0.9553, 1.9172, -0.9656];
 
 // The search leaves candidates out by an upper bound that holds only if
 // the probability never falls with more evidence for a match.
