@@ -11,9 +11,10 @@
 //! fields disagree independently of each other given the truth.
 //!
 //! `u` comes from the registry itself ([`Matcher`](crate::Matcher) draws
-//! random pairs of its records), and for places and nationalities from how
-//! often the very value occurs there: being born in a town few registered
-//! people come from proves more than sharing the capital. The default `m`
+//! random pairs of its records), and for places, nationalities and parents'
+//! names from how often the very value (for a parent, the first word of the
+//! name) occurs there: being born in a town few registered people come from
+//! proves more than sharing the capital. The default `m`
 //! ([`DEFAULT_M`]) comes from labelled pairs of the record-level set built
 //! from the `*.fit` name files; [`estimate_m`] re-estimates it by
 //! expectation–maximisation over candidate pairs, with the names'
@@ -194,6 +195,22 @@ pub(crate) struct Facts {
     pub(crate) nationality: Option<Value>,
     father: Vec<Token>,
     mother: Vec<Token>,
+    /// The first word of the father's and of the mother's name (its
+    /// skeleton), the part that tells fathers apart: the family name
+    /// mostly repeats the person's own.
+    pub(crate) father_key: Option<String>,
+    pub(crate) mother_key: Option<String>,
+}
+
+/// The skeleton (else the spelling) of a name's first word that is not a
+/// particle.
+fn first_word_key(name: &[Token]) -> Option<String> {
+    let t = name.iter().find(|t| !t.particle)?;
+    Some(if t.skeleton.is_empty() {
+        t.text.clone()
+    } else {
+        t.skeleton.clone()
+    })
 }
 
 impl Facts {
@@ -213,7 +230,16 @@ impl Facts {
             nationality: text(&d.nationality).and_then(Value::new),
             father: text(&d.father_name).map(tokens).unwrap_or_default(),
             mother: text(&d.mother_name).map(tokens).unwrap_or_default(),
+            father_key: None,
+            mother_key: None,
         }
+        .with_keys()
+    }
+
+    fn with_keys(mut self) -> Facts {
+        self.father_key = first_word_key(&self.father);
+        self.mother_key = first_word_key(&self.mother);
+        self
     }
 
     /// True when nothing is known besides names.
@@ -385,7 +411,7 @@ pub(crate) fn weight(m: f64, u: f64) -> f64 {
 /// weights say, while one firm disagreement (a birth twenty years apart)
 /// tells two namesakes apart. Fitted by logistic regression on the
 /// record-level set built from the `*.fit` name files (`match-fit fit`).
-pub const COMBINE: [f64; 5] = [0.6985, 0.6520, 0.9553, 1.9172, -0.9656];
+pub const COMBINE: [f64; 5] = [0.6850, 0.8807, 0.9322, 1.1206, -1.0048];
 
 // The search leaves candidates out by an upper bound that holds only if
 // the probability never falls with more evidence for a match.

@@ -194,6 +194,9 @@ pub struct Matcher {
     /// [`fields`] key), for term-frequency `u`.
     places: Counts,
     nationalities: Counts,
+    /// … and each first word of a father's and of a mother's name.
+    fathers: Counts,
+    mothers: Counts,
     /// `m` per field and level.
     m: Table,
     /// `u` per field and level from random pairs, with the number of
@@ -211,6 +214,8 @@ impl Default for Matcher {
             index: HashMap::new(),
             places: Counts::default(),
             nationalities: Counts::default(),
+            fathers: Counts::default(),
+            mothers: Counts::default(),
             m: fields::DEFAULT_M,
             u: OnceLock::new(),
         }
@@ -272,9 +277,7 @@ impl Matcher {
     /// Adds a record, replacing any record with the same id.
     pub fn add(&mut self, record: Record) {
         self.remove(&record.id);
-        self.places.add(record.facts.place.as_ref().map(|v| v.key.as_str()));
-        self.nationalities
-            .add(record.facts.nationality.as_ref().map(|v| v.key.as_str()));
+        self.count(&record.facts, Counts::add);
         let n = self.records.len() as u32;
         self.slot_of.insert(record.id.clone(), n);
         self.alive.push(true);
@@ -293,11 +296,37 @@ impl Matcher {
     pub fn remove(&mut self, id: &str) {
         if let Some(slot) = self.slot_of.remove(id) {
             self.alive[slot as usize] = false;
-            let facts = &self.records[slot as usize].facts;
-            self.places.remove(facts.place.as_ref().map(|v| v.key.as_str()));
-            self.nationalities
-                .remove(facts.nationality.as_ref().map(|v| v.key.as_str()));
+            // The record stays in its slot (dead), its values leave the counts.
+            let facts = self.records[slot as usize].facts.clone();
+            self.count(&facts, Counts::remove);
             self.forget_stale_u();
+        }
+    }
+
+    /// Adds a record's values to the value counts, or takes them off.
+    fn count(&mut self, facts: &Facts, change: fn(&mut Counts, Option<&str>)) {
+        change(&mut self.places, facts.place.as_ref().map(|v| v.key.as_str()));
+        change(
+            &mut self.nationalities,
+            facts.nationality.as_ref().map(|v| v.key.as_str()),
+        );
+        change(&mut self.fathers, facts.father_key.as_deref());
+        change(&mut self.mothers, facts.mother_key.as_deref());
+    }
+
+    /// Where an agreeing value of this field is counted, and the query's
+    /// value: a place or nationality by itself, a parent's name by its first
+    /// word (a one-word father's name meets every father of that name).
+    fn counted<'a>(&'a self, field: fields::Field, query: &'a Facts) -> Option<(&'a Counts, &'a str)> {
+        match field {
+            fields::Field::BirthPlace => query.place.as_ref().map(|v| (&self.places, v.key.as_str())),
+            fields::Field::Nationality => query
+                .nationality
+                .as_ref()
+                .map(|v| (&self.nationalities, v.key.as_str())),
+            fields::Field::FatherName => query.father_key.as_deref().map(|k| (&self.fathers, k)),
+            fields::Field::MotherName => query.mother_key.as_deref().map(|k| (&self.mothers, k)),
+            fields::Field::Sex | fields::Field::BirthDate => None,
         }
     }
 
@@ -352,8 +381,9 @@ impl Matcher {
     }
 
     /// The level of each field the query and the record both give, with
-    /// its `u`: an agreeing place or nationality takes the `u` of that very
-    /// value (how often it occurs), the rest the `u` of random pairs.
+    /// its `u`: an agreeing place, nationality or parent's name takes the `u`
+    /// of that very value (how often it occurs; for a parent's name, its
+    /// first word), the rest the `u` of random pairs.
     fn levels(&self, query: &Facts, record: &Facts) -> [Option<(usize, f64)>; 6] {
         self.levels_some(query, record, fields::Part::All)
     }
@@ -364,10 +394,10 @@ impl Matcher {
         let mut out = [None; 6];
         for (f, level) in fields::compare_some(query, record, part).iter().enumerate() {
             let Some(level) = level.map(usize::from) else { continue };
-            let value = match (FIELDS[f], level) {
-                (fields::Field::BirthPlace, 0) => record.place.as_ref().map(|v| (&self.places, &v.key)),
-                (fields::Field::Nationality, 0) => record.nationality.as_ref().map(|v| (&self.nationalities, &v.key)),
-                _ => None,
+            let value = if level == 0 {
+                self.counted(FIELDS[f], query)
+            } else {
+                None
             };
             let uf = match value {
                 Some((counts, key)) => counts.u(key, fields::PRIOR_U[f][0]),
@@ -637,13 +667,7 @@ impl Matcher {
             let field = FIELDS[f];
             let best = (0..field.levels().len())
                 .map(|l| {
-                    let value = match (field, l) {
-                        (fields::Field::BirthPlace, 0) => query.place.as_ref().map(|v| (&self.places, &v.key)),
-                        (fields::Field::Nationality, 0) => {
-                            query.nationality.as_ref().map(|v| (&self.nationalities, &v.key))
-                        }
-                        _ => None,
-                    };
+                    let value = if l == 0 { self.counted(field, query) } else { None };
                     let uf = match value {
                         // The query's own value may not be registered at
                         // all; its count then is 0 (`Counts::u` takes one
