@@ -1112,6 +1112,49 @@ mod tests {
     }
 
     #[test]
+    fn a_common_value_proves_less_than_a_rare_one() {
+        let mut m = Matcher::new();
+        let with = |father: &str, place: &str| Details {
+            father_name: Some(father.into()),
+            birth_place: Some(place.into()),
+            ..Details::default()
+        };
+        for i in 0..200 {
+            m.add(Record::with_details(
+                format!("c{i}"),
+                &[&format!("Reza {}", family_name(i))],
+                &with("Ali Rezaei", "Tehran"),
+            ));
+        }
+        m.add(Record::with_details(
+            "rare",
+            &["Reza Kianpour"],
+            &with("Kaveh Kianpour", "Bam"),
+        ));
+        m.add(Record::with_details(
+            "common",
+            &["Reza Kianpur"],
+            &with("Ali Kianpur", "Tehran"),
+        ));
+        let weight = |id: &str, d: &Details, field: fields::Field| {
+            m.explain_with(&["Reza Kianpour"], d, id)
+                .unwrap()
+                .fields
+                .into_iter()
+                .find(|w| w.field == field)
+                .unwrap()
+        };
+        // One word of the father's name: Kaveh is rarer among fathers than Ali.
+        let kaveh = weight("rare", &with("Kaveh", "Bam"), fields::Field::FatherName);
+        let ali = weight("common", &with("Ali", "Tehran"), fields::Field::FatherName);
+        assert_eq!((kaveh.level, ali.level), ("same", "same"));
+        assert!(kaveh.weight > ali.weight + 2.0, "{kaveh:?} {ali:?}");
+        let bam = weight("rare", &with("Kaveh", "Bam"), fields::Field::BirthPlace);
+        let tehran = weight("common", &with("Ali", "Tehran"), fields::Field::BirthPlace);
+        assert!(bam.weight > tehran.weight + 2.0, "{bam:?} {tehran:?}");
+    }
+
+    #[test]
     fn records_are_replaced_and_removed_without_a_rebuild() {
         let mut m = Matcher::new();
         m.add(Record::new("p1", &["مسعود"]));
