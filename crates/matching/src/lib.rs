@@ -425,8 +425,8 @@ impl Matcher {
             .collect()
     }
 
-    /// The sum of [`Matcher::field_weights`] over some of the fields.
-    /// As the sums of the positive and of the negative weights.
+    /// [`Matcher::field_weights`] over some of the fields, summed: the
+    /// positive weights and the negative ones apart.
     fn total_weight(&self, query: &Facts, record: &Facts, part: fields::Part) -> (f64, f64) {
         self.levels_some(query, record, part)
             .iter()
