@@ -255,11 +255,6 @@ impl Counts {
         let n = f64::from(self.by_key.get(key).copied().unwrap_or(0).saturating_sub(1));
         (n + U_PRIOR_PAIRS * prior) / (f64::from(self.total) + U_PRIOR_PAIRS)
     }
-
-    /// The smallest [`Counts::u`] any value can have.
-    fn u_absent(&self, prior: f64) -> f64 {
-        U_PRIOR_PAIRS * prior / (f64::from(self.total) + U_PRIOR_PAIRS)
-    }
 }
 
 /// Pseudo-pairs of the prior `u` blended into value counts.
@@ -267,6 +262,9 @@ const U_PRIOR_PAIRS: f64 = 50.0;
 
 /// Random pairs drawn to estimate `u`.
 const U_PAIRS: usize = 20_000;
+
+/// The seed of those draws: fixed, so results repeat.
+const U_SEED: u64 = 2_545;
 
 impl Matcher {
     /// An empty matcher.
@@ -359,16 +357,9 @@ impl Matcher {
                     .collect();
                 let mut counts = fields::LevelCounts::default();
                 if live.len() >= 2 {
-                    let mut state = 0x2545_F491_4F6C_DD1Du64;
-                    let mut next = || {
-                        // xorshift64 (Marsaglia 2003): reproducible draws.
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        (state % live.len() as u64) as usize
-                    };
+                    let mut draw = synth::Draw::new(U_SEED);
                     for _ in 0..U_PAIRS.min(live.len() * (live.len() - 1) / 2) {
-                        let (a, b) = (next(), next());
+                        let (a, b) = (draw.below(live.len()), draw.below(live.len()));
                         if a != b {
                             let (ra, rb) = (&self.records[live[a] as usize], &self.records[live[b] as usize]);
                             counts.add(&fields::compare(&ra.facts, &rb.facts));
@@ -388,21 +379,24 @@ impl Matcher {
         self.levels_some(query, record, fields::Part::All)
     }
 
+    /// The `u` of field `f` at `level` for this query: of the query's own
+    /// value when the level is agreement and the value is counted, else of
+    /// random pairs. The same for every record, so the search's upper bound
+    /// ([`Matcher::max_weights`]) is exact.
+    fn level_u(&self, f: usize, level: usize, query: &Facts, u: &Table) -> f64 {
+        match self.counted(FIELDS[f], query).filter(|_| level == 0) {
+            Some((counts, key)) => counts.u(key, fields::PRIOR_U[f][0]),
+            None => u[f][level],
+        }
+    }
+
     /// [`Matcher::levels`] on some of the fields.
     fn levels_some(&self, query: &Facts, record: &Facts, part: fields::Part) -> [Option<(usize, f64)>; 6] {
         let u = self.u();
         let mut out = [None; 6];
         for (f, level) in fields::compare_some(query, record, part).iter().enumerate() {
             let Some(level) = level.map(usize::from) else { continue };
-            let value = if level == 0 {
-                self.counted(FIELDS[f], query)
-            } else {
-                None
-            };
-            let uf = match value {
-                Some((counts, key)) => counts.u(key, fields::PRIOR_U[f][0]),
-                None => u[f][level],
-            };
+            let uf = self.level_u(f, level, query, u);
             out[f] = Some((level, uf));
         }
         out
@@ -666,19 +660,7 @@ impl Matcher {
             }
             let field = FIELDS[f];
             let best = (0..field.levels().len())
-                .map(|l| {
-                    let value = if l == 0 { self.counted(field, query) } else { None };
-                    let uf = match value {
-                        // The query's own value may not be registered at
-                        // all; its count then is 0 (`Counts::u` takes one
-                        // off for the record itself).
-                        Some((counts, key)) => counts
-                            .u(key, fields::PRIOR_U[f][0])
-                            .min(counts.u_absent(fields::PRIOR_U[f][0])),
-                        None => u[f][l],
-                    };
-                    fields::weight(self.m[f][l], uf)
-                })
+                .map(|l| fields::weight(self.m[f][l], self.level_u(f, l, query, u)))
                 .fold(f64::MIN, f64::max);
             most[f] = best.max(0.0);
         }

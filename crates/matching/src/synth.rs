@@ -73,7 +73,8 @@ fn capitalise(word: &str) -> String {
 }
 
 /// A small reproducible random source (xorshift64*, Vigna 2016): the sets
-/// must come out the same on every machine.
+/// must come out the same on every machine, and so must the random pairs
+/// the matcher draws to estimate `u`.
 pub struct Draw(u64);
 
 impl Draw {
