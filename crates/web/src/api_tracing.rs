@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::{rfc3339, ApiJson, ApiQuery, ErrorBody};
 use crate::authz::{need, require_transition, Authz};
 use crate::error::AppError;
-use crate::pages::tracing::{consent_form, engine_candidates, request_form, sought_form};
+use crate::pages::tracing::{consent_form, request_form, sought_form};
 use crate::pages::Pairs;
 use crate::AppState;
 
@@ -461,7 +461,7 @@ async fn search(
             .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
             .await?;
     }
-    let found = engine_candidates(&state, &r.sought).await?;
+    let found = state.candidates_for(&r.sought).await?;
     let audit = auth.ctx.audit(state.clock.now());
     let r = state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
     Ok(Json(out(&state, r, auth.user.role)))

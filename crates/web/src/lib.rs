@@ -255,12 +255,8 @@ impl AppState {
             let mut r = self.requests.write().unwrap_or_else(|e| e.into_inner());
             r.add(query.record(request.to_string()));
         }
-        let found = match self.similar(&query, CANDIDATES).await {
-            Ok(found) => found
-                .into_iter()
-                .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
-                .map(|(s, p)| (s.id, p))
-                .collect(),
+        let found = match self.candidates_for(sought).await {
+            Ok(found) => found,
             Err(e) => {
                 tracing::warn!(%request, "automatic search failed: {e}");
                 return;
@@ -327,6 +323,21 @@ impl AppState {
         } else {
             Vec::new()
         })
+    }
+
+    /// The candidates the engine finds for what a request gives of the
+    /// person sought (from [`CANDIDATE_FLOOR`], at most [`CANDIDATES`]).
+    pub async fn candidates_for(
+        &self,
+        sought: &lantern_store::SoughtPerson,
+    ) -> Result<Vec<(lantern_domain::person::PersonId, f64)>, AppError> {
+        Ok(self
+            .similar(&engine::Query::sought(sought), CANDIDATES)
+            .await?
+            .into_iter()
+            .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
+            .map(|(s, p)| (s.id, p))
+            .collect())
     }
 
     /// The engine's explanation of each of a request's candidates still in

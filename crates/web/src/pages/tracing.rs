@@ -30,8 +30,6 @@ use crate::security::{random_token, token_hash};
 use crate::view::{render, render_status, Page};
 use crate::AppState;
 
-use crate::{CANDIDATES, CANDIDATE_FLOOR};
-
 fn request_id(raw: &str) -> Result<RequestId, AppError> {
     RequestId::parse("id", raw).map_err(|_| AppError::NotFound)
 }
@@ -810,7 +808,7 @@ pub(crate) async fn search(
             .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
             .await?;
     }
-    let found = engine_candidates(&state, &r.sought).await?;
+    let found = state.candidates_for(&r.sought).await?;
     let audit = auth.ctx.audit(state.clock.now());
     state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;
     Ok(Redirect::to(&format!("/tracing/{id}")).into_response())
@@ -894,21 +892,6 @@ pub(crate) fn consent_form(form: &Pairs) -> Result<ConsentInput, FieldErrors> {
         }),
         _ => Err(errors),
     }
-}
-
-/// The candidates the engine finds for what a request gives of the person
-/// sought.
-pub(crate) async fn engine_candidates(
-    state: &AppState,
-    sought: &lantern_store::SoughtPerson,
-) -> Result<Vec<(PersonId, f64)>, AppError> {
-    Ok(state
-        .similar(&crate::engine::Query::sought(sought), CANDIDATES)
-        .await?
-        .into_iter()
-        .filter(|(_, p)| *p >= CANDIDATE_FLOOR)
-        .map(|(s, p)| (s.id, p))
-        .collect())
 }
 
 /// Records consent from the request page. A signed consent comes with its
