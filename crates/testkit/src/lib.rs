@@ -401,3 +401,109 @@ pub fn csrf_in(html: &str) -> Option<String> {
     let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
     Some(rest[..rest.find('"')?].to_string())
 }
+
+/// The fields a browser would submit from the form of a page whose
+/// `action` is this path: text and hidden inputs, checked boxes, the
+/// selected option of each select (the first when none is marked) and
+/// textareas, in page order, with HTML character references decoded.
+/// `None` when the page has no such form. Enough for the server's own
+/// templates (attributes in double quotes), not a general HTML parser.
+pub fn form_fields(html: &str, action: &str) -> Option<Vec<(String, String)>> {
+    let start = html.find(&format!("action=\"{action}\""))?;
+    let body = &html[start..];
+    let body = &body[..body.find("</form>").unwrap_or(body.len())];
+    let mut fields = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let tag_end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..tag_end];
+        let after = &rest[(tag_end + 1).min(rest.len())..];
+        let Some(name) = attribute(tag, "name") else { continue };
+        if tag.starts_with("input") {
+            let kind = attribute(tag, "type").unwrap_or_default();
+            let checked = has_flag(tag, "checked");
+            let value = attribute(tag, "value").unwrap_or_default();
+            match kind.as_str() {
+                "submit" | "button" | "file" | "reset" => {}
+                "checkbox" | "radio" if !checked => {}
+                _ => fields.push((name, value)),
+            }
+        } else if tag.starts_with("textarea") {
+            let text = &after[..after.find("</textarea>").unwrap_or(after.len())];
+            fields.push((name, unescape(text)));
+        } else if tag.starts_with("select") {
+            let options = &after[..after.find("</select>").unwrap_or(after.len())];
+            let mut first = None;
+            let mut chosen = None;
+            for option in options.split("<option").skip(1) {
+                let option_tag = &option[..option.find('>').unwrap_or(option.len())];
+                let value = attribute(option_tag, "value").unwrap_or_default();
+                first.get_or_insert_with(|| value.clone());
+                if has_flag(option_tag, "selected") {
+                    chosen = Some(value);
+                }
+            }
+            fields.push((name, chosen.or(first).unwrap_or_default()));
+        }
+    }
+    Some(fields)
+}
+
+/// The decoded value of `name="…"` in a tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let at = tag.find(&key)? + key.len();
+    let end = tag[at..].find('"')? + at;
+    Some(unescape(&tag[at..end]))
+}
+
+/// Whether a tag carries a bare attribute such as `checked`.
+fn has_flag(tag: &str, flag: &str) -> bool {
+    tag.split(|c: char| c.is_whitespace() || c == '>')
+        .any(|word| word == flag || word.starts_with(&format!("{flag}=")))
+}
+
+/// Decodes the character references askama's HTML escaping writes.
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_fields;
+
+    #[test]
+    fn form_fields_reads_what_a_browser_submits() {
+        let html = r#"<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="x"></form>
+<form method="post" action="/people/1/edit">
+<input type="hidden" name="csrf_token" value="t&amp;k">
+<input id="a" name="names[0].text" value="Mas&#39;ud &quot;K&quot;" dir="auto">
+<select id="sex" name="sex"><option value="female">F</option><option value="male" selected>M</option></select>
+<select name="site_id"><option value="">none</option><option value="s1">One</option></select>
+<textarea id="notes" name="notes" rows="4">a &lt;b&gt;</textarea>
+<input type="checkbox" name="not_to_be_traced" value="yes">
+<input type="checkbox" name="confirmed" value="yes" checked>
+<button type="submit">Save</button></form>"#;
+        let fields = form_fields(html, "/people/1/edit").expect("form");
+        let expected: Vec<(String, String)> = [
+            ("csrf_token", "t&k"),
+            ("names[0].text", "Mas'ud \"K\""),
+            ("sex", "male"),
+            ("site_id", ""),
+            ("notes", "a <b>"),
+            ("confirmed", "yes"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(fields, expected);
+        assert!(form_fields(html, "/nowhere").is_none());
+    }
+}

@@ -1,13 +1,19 @@
 //! Registry load benchmark: prints latencies, asserts nothing.
 //!
 //! Fills a fresh SQLite registry with a synthetic population, starts the
-//! real server on a loopback port, logs in as a registrar and runs
-//! concurrent clients against the people list, name search, person view and
-//! the registration form. Prints median, p99 and throughput per operation.
+//! real server on a loopback port, logs clients in (each as a registrar and
+//! as a caseworker) and runs them concurrently through a mix of pages.
+//! Prints median, p99 and throughput per operation.
 //!
 //! ```sh
 //! cargo run --release -p lantern-testkit --bin lantern-bench -- --people 100000 --clients 20 --seconds 20
 //! ```
+//!
+//! `--mix registry` (the default) is issue 2's registration desk: list
+//! pages, name searches, person views, registrations. `--mix scale` is
+//! issue 3's: name searches, list pages, person views, edits and tracing
+//! requests filed. `--fill-requests N` first files synthetic tracing
+//! requests until N are open (the requests every edit is matched against).
 //!
 //! With `--cases`, it measures the resettlement pipeline instead: the
 //! dashboard page, sequentially, and bulk scheduling of 500 waiting cases;
@@ -28,11 +34,14 @@ use std::time::{Duration, Instant};
 use lantern_domain::clock::{Clock, SystemClock};
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
-use lantern_store::{AuditContext, NewUser, PageRequest, PersonQuery, Store};
+use lantern_store::{AuditContext, NewUser, PageRequest, Store};
 use lantern_testkit::csrf_in;
 use lantern_web::{AppState, WebConfig};
 
+#[derive(Clone)]
 struct Args {
+    mix: Mix,
+    fill_requests: Option<usize>,
     keep: Option<std::path::PathBuf>,
     postgres: Option<String>,
     cases: bool,
@@ -46,6 +55,8 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
+        mix: Mix::Registry,
+        fill_requests: None,
         keep: None,
         postgres: None,
         cases: false,
@@ -56,8 +67,16 @@ fn args() -> Args {
         clients: 20,
         seconds: 20,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = std::env::args().skip(1).peekable();
     while let Some(flag) = it.next() {
+        if flag == "--mix" {
+            a.mix = match it.next().as_deref() {
+                Some("registry") => Mix::Registry,
+                Some("scale") => Mix::Scale,
+                _ => usage(),
+            };
+            continue;
+        }
         if flag == "--keep" {
             a.keep = it.next().map(Into::into);
             continue;
@@ -75,7 +94,9 @@ fn args() -> Args {
             continue;
         }
         if flag == "--fill-cases" {
-            a.fill_cases = Some(it.next().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX));
+            // The count is optional: the next argument is only taken when it is one.
+            let n = it.next_if(|v| v.parse::<u64>().is_ok());
+            a.fill_cases = Some(n.and_then(|v| v.parse().ok()).unwrap_or(u64::MAX));
             continue;
         }
         let value = it.next().and_then(|v| v.parse::<u64>().ok());
@@ -84,15 +105,53 @@ fn args() -> Args {
             ("--requests", Some(v)) => a.requests = v as usize,
             ("--clients", Some(v)) => a.clients = v as usize,
             ("--seconds", Some(v)) => a.seconds = v,
-            _ => {
-                eprintln!(
-                    "usage: lantern-bench [--keep DIR] [--postgres URL] [--cases [--fill-cases N]] [--tracing [--requests N]] [--people N] [--clients N] [--seconds N]"
-                );
-                std::process::exit(2);
-            }
+            ("--fill-requests", Some(v)) => a.fill_requests = Some(v as usize),
+            _ => usage(),
         }
     }
     a
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: lantern-bench [--keep DIR] [--postgres URL] [--people N] [--fill-cases [N]] [--fill-requests N] \
+         [--cases | --tracing [--requests N] | --mix registry|scale] [--clients N] [--seconds N]"
+    );
+    std::process::exit(2);
+}
+
+/// The operations each client cycles through.
+#[derive(Clone, Copy, Debug)]
+enum Mix {
+    /// Issue 2's working day at a registration desk, per 13 operations:
+    /// 4 list pages, 4 name searches, 4 person views, 1 registration.
+    Registry,
+    /// Issue 3's mix across the product, per 10 operations: 3 name
+    /// searches, 1 list page, 4 person views, 1 edit (form and save) as a
+    /// registrar, 1 tracing request filed (matched on filing) as a
+    /// caseworker.
+    Scale,
+}
+
+impl Mix {
+    /// The `i`-th operation of a client.
+    fn op(self, i: usize) -> Op {
+        match self {
+            Mix::Registry => match i % 13 {
+                0..=3 => Op::List,
+                4..=7 => Op::Search,
+                8..=11 => Op::View,
+                _ => Op::Register,
+            },
+            Mix::Scale => match i % 10 {
+                0..=2 => Op::Search,
+                3 => Op::List,
+                4..=7 => Op::View,
+                8 => Op::Edit,
+                _ => Op::File,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -101,9 +160,11 @@ enum Op {
     Search,
     View,
     Register,
+    Edit,
+    File,
 }
 
-const OPS: [Op; 4] = [Op::List, Op::Search, Op::View, Op::Register];
+const OPS: [Op; 6] = [Op::List, Op::Search, Op::View, Op::Register, Op::Edit, Op::File];
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -173,45 +234,43 @@ fn tracing_bench(people: usize, requests: usize) {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let a = args();
-    if a.tracing {
-        tracing_bench(a.people, a.requests);
-        return;
-    }
-    // A kept folder is reused: the population is loaded only once.
-    let temp = tempfile::tempdir().expect("temp dir");
-    let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    lantern_app::prepare_data_dir(&dir).expect("data dir");
-    let (keys, _) = lantern_app::load_or_create_keys(&dir).expect("keys");
+/// The registry the load runs against, prepared before the async runtime
+/// starts (the PostgreSQL client blocks, and may not run on it).
+struct Prepared {
+    store: Arc<dyn Store>,
+    vault: lantern_vault::objects::ObjectVault,
+    /// Live people.
+    people: u64,
+    /// People to view and edit, spread evenly over the registry.
+    ids: Vec<String>,
+    /// The primary names of some of them: searches for one person.
+    names: Vec<String>,
+}
+
+/// The bench users' password (test data: the bench's own registry).
+const PASSWORD: &str = "bench passphrase long enough";
+
+/// People sampled for views, edits and searches.
+const SAMPLE: usize = 5_000;
+
+fn prepare(a: &Args, dir: &std::path::Path, clock: &dyn Clock) -> Prepared {
+    lantern_app::prepare_data_dir(dir).expect("data dir");
+    let (keys, _) = lantern_app::load_or_create_keys(dir).expect("keys");
     let keys = Arc::new(keys);
     let vault = lantern_vault::objects::ObjectVault::open(
         &lantern_vault::objects::Location::Local(dir.join("objects")),
         keys.clone(),
     )
     .expect("vault");
-    let store: Arc<dyn Store> = match a.postgres.clone() {
-        Some(url) => tokio::task::spawn_blocking(move || {
-            Arc::new(lantern_store_postgres::open(&url, keys).expect("store")) as Arc<dyn Store>
-        })
-        .await
-        .expect("join"),
+    let store: Arc<dyn Store> = match &a.postgres {
+        Some(url) => Arc::new(lantern_store_postgres::open(url, keys).expect("store")),
         None => Arc::new(lantern_store_sqlite::open(&dir.join("lantern.db"), keys).expect("store")),
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-
     let started = Instant::now();
     let existing = store.stats().expect("stats").people as usize;
     if existing == 0 {
-        let (s, c, n) = (store.clone(), clock.clone(), a.people);
-        let summary = tokio::task::spawn_blocking(move || {
-            let ctx = AuditContext::system("bench", c.now());
-            lantern_app::demo::load(s.as_ref(), n, 11, &ctx)
-        })
-        .await
-        .expect("join")
-        .expect("population");
+        let ctx = AuditContext::system("bench", clock.now());
+        let summary = lantern_app::demo::load(store.as_ref(), a.people, 11, &ctx).expect("population");
         println!(
             "population: {} people in {} households, {} links, loaded in {:.1} s",
             summary.people,
@@ -222,31 +281,75 @@ async fn main() {
     } else {
         println!("population: {existing} people already in {}", dir.display());
     }
-    let people = store.stats().expect("stats").people;
+    for (name, role) in [("bench", Role::Registrar), ("bench-caseworker", Role::Caseworker)] {
+        if store.user_credentials(name).expect("user").is_none() {
+            store
+                .create_user(
+                    NewUser {
+                        username: Username::parse("u", name).expect("name"),
+                        display_name: name.into(),
+                        role,
+                        language: UiLanguage::En,
+                        password_hash: lantern_web::security::hash_password(PASSWORD).expect("hash"),
+                        must_change_password: false,
+                    },
+                    &AuditContext::system("bench", clock.now()),
+                )
+                .expect("bench user");
+        }
+    }
+    if let Some(target) = a.fill_cases {
+        let t = Instant::now();
+        let opened = fill_cases(store.as_ref(), clock, target);
+        println!("opened {opened} more cases in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    if let Some(target) = a.fill_requests {
+        let t = Instant::now();
+        let filed = fill_requests(store.as_ref(), clock, target);
+        println!(
+            "filed {filed} more tracing requests in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let everyone = store.match_people().expect("people");
+    let step = (everyone.len() / SAMPLE).max(1);
+    let sample: Vec<_> = everyone.iter().step_by(step).take(SAMPLE).collect();
+    Prepared {
+        people: store.stats().expect("stats").people,
+        ids: sample.iter().map(|(id, _)| id.to_string()).collect(),
+        names: sample
+            .iter()
+            .filter_map(|(_, core)| core.names.first().map(|n| n.text.as_str().to_string()))
+            .collect(),
+        store,
+        vault,
+    }
+}
 
-    let password = "bench passphrase long enough";
-    let _ = store.create_user(
-        NewUser {
-            username: Username::parse("u", "bench").expect("name"),
-            display_name: "Bench".into(),
-            role: Role::Registrar,
-            language: UiLanguage::En,
-            password_hash: lantern_web::security::hash_password(password).expect("hash"),
-            must_change_password: false,
-        },
-        &AuditContext::system("bench", clock.now()),
-    );
-    let ids: Vec<String> = store
-        .search_people(&PersonQuery {
-            page: PageRequest::new(1, 200),
-            ..Default::default()
-        })
-        .expect("ids")
-        .items
-        .iter()
-        .map(|p| p.id.to_string())
-        .collect();
-
+#[tokio::main]
+async fn main() {
+    let a = args();
+    if a.tracing {
+        tracing_bench(a.people, a.requests);
+        return;
+    }
+    // A kept folder is reused: the population is loaded only once.
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let prepared = {
+        let (c, args) = (clock.clone(), a.clone());
+        tokio::task::spawn_blocking(move || prepare(&args, &dir, c.as_ref()))
+            .await
+            .expect("join")
+    };
+    let Prepared {
+        store,
+        vault,
+        people,
+        ids,
+        names,
+    } = prepared;
     let (s, c) = (store.clone(), clock.clone());
     let state = tokio::task::spawn_blocking(move || AppState::new(s, vault, c, WebConfig::default()))
         .await
@@ -255,105 +358,92 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(lantern_app::serve(listener, state, std::future::pending()));
-    if let Some(target) = a.fill_cases {
-        let (s, c) = (store.clone(), clock.clone());
-        let t = Instant::now();
-        let opened = tokio::task::spawn_blocking(move || fill_cases(s.as_ref(), c.as_ref(), target))
-            .await
-            .expect("join");
-        println!("opened {opened} more cases in {:.1} s", t.elapsed().as_secs_f64());
-    }
     if a.cases {
-        cases_bench(store, clock, &base, password, people).await;
+        cases_bench(store, clock, &base, PASSWORD, people).await;
         return;
     }
 
-    let searches = [
-        "hoss",
-        "mohammad",
-        "zahra",
-        "karimi",
-        "محمد",
-        "حسینی",
-        "fatemeh",
-        "rezaei",
-        "ali",
-        "masoud",
-        "mousavi",
-        "مریم",
-        "ahmadi",
-        "heidari",
-        "jafar",
-    ];
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let ids = Arc::new(ids);
+    let names = Arc::new(names);
     let mut tasks = Vec::new();
     for client_no in 0..a.clients {
-        let base = base.clone();
-        let ids = ids.clone();
+        let (base, ids, names, mix, clients) = (base.clone(), ids.clone(), names.clone(), a.mix, a.clients);
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client");
-            let login_page = client.get(format!("{base}/login")).send().await.expect("login page");
-            let token = csrf_in(&login_page.text().await.expect("body")).expect("csrf");
-            let r = client
-                .post(format!("{base}/login"))
-                .form(&[
-                    ("csrf_token", token.as_str()),
-                    ("username", "bench"),
-                    ("password", password),
-                ])
+            let registrar = logged_in_as(&base, "bench", PASSWORD).await;
+            let caseworker = logged_in_as(&base, "bench-caseworker", PASSWORD).await;
+            let page = registrar.get(format!("{base}/people/new")).send().await.expect("form");
+            let csrf = csrf_in(&page.text().await.expect("body")).expect("csrf");
+            let page = caseworker
+                .get(format!("{base}/tracing/new"))
                 .send()
                 .await
-                .expect("login");
-            assert_eq!(r.status(), 303, "login failed");
-            let page = client.get(format!("{base}/people/new")).send().await.expect("form");
-            let csrf = csrf_in(&page.text().await.expect("body")).expect("csrf");
+                .expect("form");
+            let tracing_csrf = csrf_in(&page.text().await.expect("body")).expect("csrf");
+            // Each client edits its own people, so two clients never edit
+            // the same record at once (that would be a conflict, not load).
+            let mine: Vec<&String> = ids.iter().skip(client_no).step_by(clients).collect();
             let mut samples: Vec<(Op, Duration, bool)> = Vec::new();
             let mut i = client_no;
             while Instant::now() < deadline {
-                // Mostly reads, as on a working day: 4 lists, 4 searches, 4 views, 1 registration.
-                let op = match i % 13 {
-                    0..=3 => Op::List,
-                    4..=7 => Op::Search,
-                    8..=11 => Op::View,
-                    _ => Op::Register,
-                };
+                let op = mix.op(i);
                 let t = Instant::now();
-                let response = match op {
-                    Op::List => client.get(format!("{base}/people?page={}", 1 + i % 50)).send().await,
-                    Op::Search => {
-                        let q = searches[i % searches.len()];
-                        client.get(format!("{base}/people")).query(&[("q", q)]).send().await
+                let ok = match op {
+                    Op::List => {
+                        ok(
+                            registrar.get(format!("{base}/people?page={}", 1 + i % 50)).send().await,
+                            200,
+                        )
+                        .await
                     }
-                    Op::View => client.get(format!("{base}/people/{}", ids[i % ids.len()])).send().await,
+                    Op::Search => {
+                        // Alternately a common word and one person's full name.
+                        let q = if i % 2 == 0 {
+                            SEARCHES[(i / 2) % SEARCHES.len()]
+                        } else {
+                            names[i % names.len()].as_str()
+                        };
+                        ok(
+                            registrar.get(format!("{base}/people")).query(&[("q", q)]).send().await,
+                            200,
+                        )
+                        .await
+                    }
+                    Op::View => {
+                        ok(
+                            registrar
+                                .get(format!("{base}/people/{}", ids[i % ids.len()]))
+                                .send()
+                                .await,
+                            200,
+                        )
+                        .await
+                    }
                     Op::Register => {
                         let name = format!("Bench Person {client_no} {i}");
-                        client
-                            .post(format!("{base}/people"))
-                            .form(&[
-                                ("csrf_token", csrf.as_str()),
-                                ("names[0].text", "نام آزمایشی"),
-                                ("names[1].text", name.as_str()),
-                                ("birth_date", "1980"),
-                            ])
-                            .send()
-                            .await
+                        let form = [
+                            ("csrf_token", csrf.as_str()),
+                            ("names[0].text", "نام آزمایشی"),
+                            ("names[1].text", name.as_str()),
+                            ("birth_date", "1980"),
+                        ];
+                        ok(registrar.post(format!("{base}/people")).form(&form).send().await, 303).await
                     }
-                };
-                let ok = match response {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        if op == Op::Register {
-                            status == 303
-                        } else {
-                            status == 200
-                        }
+                    Op::Edit => edit(&registrar, &base, mine[(i / 10) % mine.len().max(1)], i).await,
+                    Op::File => {
+                        let sought = names[(i * 7 + 3) % names.len()].as_str();
+                        let form = [
+                            ("csrf_token", tracing_csrf.as_str()),
+                            ("kind", "find"),
+                            ("channel", "gate"),
+                            ("names", sought),
+                            ("birth_date", "1975"),
+                            ("requester_name", "Bench Requester"),
+                            ("relationship", "sister"),
+                            ("contact", "+00 555 0100"),
+                        ];
+                        ok(caseworker.post(format!("{base}/tracing")).form(&form).send().await, 200).await
                     }
-                    Err(_) => false,
                 };
                 samples.push((op, t.elapsed(), ok));
                 i += 1;
@@ -366,10 +456,12 @@ async fn main() {
         all.extend(t.await.expect("client task"));
     }
     println!(
-        "load: {} clients for {} s against {} people (server and clients in one process, {} cores)",
+        "load ({:?} mix): {} clients for {} s against {} people on {} (server and clients in one process, {} cores)",
+        a.mix,
         a.clients,
         a.seconds,
         people,
+        if a.postgres.is_some() { "PostgreSQL" } else { "SQLite" },
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     println!(
@@ -378,6 +470,9 @@ async fn main() {
     );
     for op in OPS {
         let mut d: Vec<Duration> = all.iter().filter(|s| s.0 == op).map(|s| s.1).collect();
+        if d.is_empty() {
+            continue;
+        }
         let errors = all.iter().filter(|s| s.0 == op && !s.2).count();
         d.sort();
         println!(
@@ -390,10 +485,76 @@ async fn main() {
             d.len() as f64 / a.seconds as f64
         );
     }
+    println!(
+        "all: {:.1} operations per s; peak resident memory of the process: {}",
+        all.len() as f64 / a.seconds as f64,
+        peak_memory()
+    );
 }
 
-/// Logs a client in as the bench user.
-async fn logged_in(base: &str, password: &str) -> reqwest::Client {
+/// Name searches: common and rare words, Latin and Persian script.
+const SEARCHES: [&str; 15] = [
+    "hoss",
+    "mohammad",
+    "zahra",
+    "karimi",
+    "محمد",
+    "حسینی",
+    "fatemeh",
+    "rezaei",
+    "ali",
+    "masoud",
+    "mousavi",
+    "مریم",
+    "ahmadi",
+    "heidari",
+    "jafar",
+];
+
+/// Whether a request got through with the expected status (its body read).
+async fn ok(response: reqwest::Result<reqwest::Response>, expected: u16) -> bool {
+    match response {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            r.bytes().await.is_ok() && status == expected
+        }
+        Err(_) => false,
+    }
+}
+
+/// One edit as a registrar makes it: the form (with the protected fields,
+/// an audited read), then the save, with a changed note.
+async fn edit(client: &reqwest::Client, base: &str, id: &str, i: usize) -> bool {
+    let path = format!("/people/{id}/edit");
+    let Ok(page) = client.get(format!("{base}{path}")).send().await else {
+        return false;
+    };
+    let Ok(html) = page.text().await else { return false };
+    let Some(mut fields) = lantern_testkit::form_fields(&html, &path) else {
+        return false;
+    };
+    for (name, value) in &mut fields {
+        if name == "notes" {
+            *value = format!("Checked at the bench, round {i}.");
+        }
+    }
+    ok(client.post(format!("{base}{path}")).form(&fields).send().await, 303).await
+}
+
+/// The process's peak resident memory, from /proc (Linux).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Logs a client in as one of the bench users.
+async fn logged_in_as(base: &str, username: &str, password: &str) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -405,7 +566,7 @@ async fn logged_in(base: &str, password: &str) -> reqwest::Client {
         .post(format!("{base}/login"))
         .form(&[
             ("csrf_token", token.as_str()),
-            ("username", "bench"),
+            ("username", username),
             ("password", password),
         ])
         .send()
@@ -426,7 +587,7 @@ async fn cases_bench(store: Arc<dyn Store>, clock: Arc<dyn Clock>, base: &str, p
             .expect("pipeline")
             .total
     };
-    let client = logged_in(base, password).await;
+    let client = logged_in_as(base, "bench", password).await;
     let mut d = Vec::new();
     for _ in 0..31 {
         let t = Instant::now();
@@ -604,4 +765,32 @@ fn fill_cases(store: &dyn Store, clock: &dyn Clock, target: u64) -> usize {
         }
     }
     opened
+}
+
+/// Files tracing requests straight into the store until `target` are open
+/// (`--fill-requests N`): the open requests every edit is matched against.
+/// Names sought are synthetic, one Latin spelling each, as at the gate.
+fn fill_requests(store: &dyn Store, clock: &dyn Clock, target: usize) -> usize {
+    let open = store.searching_requests().expect("requests").len();
+    let missing = target.saturating_sub(open);
+    let ctx = AuditContext::system("bench", clock.now());
+    let names = lantern_app::demo::synthetic_names(2 + open as u64, missing);
+    for (n, name) in names.iter().enumerate() {
+        let request = lantern_store::NewTracingRequest {
+            kind: lantern_domain::tracing::RequestKind::Find,
+            channel: lantern_domain::tracing::Channel::Gate,
+            requester: lantern_store::Requester {
+                name: "Bench Requester".into(),
+                relationship: "sibling".into(),
+                contact: String::new(),
+            },
+            sought: lantern_store::SoughtPerson {
+                names: vec![name[1].clone()],
+                birth_date: Some(format!("{}", 1950 + n % 50)),
+                ..Default::default()
+            },
+        };
+        store.file_request(&request, "not used", &ctx).expect("request");
+    }
+    missing
 }
