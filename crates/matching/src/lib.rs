@@ -203,7 +203,65 @@ pub struct Matcher {
     /// records it was drawn from; drawn again when the registry has
     /// changed size by a tenth.
     u: OnceLock<(usize, Table)>,
+    /// The distinct words of the live records' names, for
+    /// [`Matcher::spellings`].
+    words: Vocabulary,
 }
+
+/// The distinct words of the registered names, each with the number of
+/// live records using it, and their own blocking index: tens of thousands
+/// of words stand for millions of records, so finding the other spellings
+/// of one word costs little however common it is.
+#[derive(Debug, Default)]
+struct Vocabulary {
+    words: Vec<(Token, u32)>,
+    slot_of: HashMap<String, u32>,
+    index: HashMap<String, Vec<u32>>,
+}
+
+impl Vocabulary {
+    /// Counts a record's words in (`add`) or out.
+    fn count(&mut self, names: &[Vec<Token>], add: bool) {
+        let mut seen = HashSet::new();
+        for t in names.iter().flatten().filter(|t| !t.particle) {
+            if !seen.insert(t.text.as_str()) {
+                continue;
+            }
+            let slot = match self.slot_of.get(&t.text) {
+                Some(&slot) => slot,
+                None if add => {
+                    let slot = self.words.len() as u32;
+                    self.slot_of.insert(t.text.clone(), slot);
+                    let mut keys = HashSet::new();
+                    token_keys(t, &mut keys);
+                    for k in keys {
+                        self.index.entry(k).or_default().push(slot);
+                    }
+                    self.words.push((t.clone(), 0));
+                    slot
+                }
+                None => continue,
+            };
+            let n = &mut self.words[slot as usize].1;
+            *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        }
+    }
+}
+
+/// A word of the registered names written close to a searched word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spelling {
+    /// The word, normalised (lower case, letter variants unified).
+    pub text: String,
+    /// How many live records have it in one of their names.
+    pub records: u32,
+    /// Its similarity to the searched word, 0 to 1 (0.95 or more for forms
+    /// of one name the dictionary knows).
+    pub similarity: f64,
+}
+
+/// The least similarity of a word listed by [`Matcher::spellings`].
+pub const SPELLING_FLOOR: f64 = 0.85;
 
 impl Default for Matcher {
     fn default() -> Self {
@@ -218,6 +276,7 @@ impl Default for Matcher {
             mothers: Counts::default(),
             m: fields::DEFAULT_M,
             u: OnceLock::new(),
+            words: Vocabulary::default(),
         }
     }
 }
@@ -286,6 +345,7 @@ impl Matcher {
         for k in keys {
             self.index.entry(k).or_default().push(n);
         }
+        self.words.count(&record.names, true);
         self.records.push(record);
         self.forget_stale_u();
     }
@@ -297,6 +357,7 @@ impl Matcher {
             // The record stays in its slot (dead), its values leave the counts.
             let facts = self.records[slot as usize].facts.clone();
             self.count(&facts, Counts::remove);
+            self.words.count(&self.records[slot as usize].names, false);
             self.forget_stale_u();
         }
     }
@@ -510,6 +571,48 @@ impl Matcher {
             found.truncate(MAX_SCORED);
         }
         found.into_iter().map(|(i, _, _)| i).collect()
+    }
+
+    /// Other spellings of one word among the registered names, in any
+    /// script (for "masoud": massoud, mas'ud written masud, مسعود), most
+    /// similar first, then most used; at most `top`, none below
+    /// [`SPELLING_FLOOR`]. Empty unless `word` is one word (particles
+    /// aside). Costs the same for the commonest name as for a rare one: it
+    /// looks at distinct words, not at the records that use them.
+    pub fn spellings(&self, word: &str, top: usize) -> Vec<Spelling> {
+        let query: Vec<Token> = tokens(word).into_iter().filter(|t| !t.particle).collect();
+        let [q] = query.as_slice() else {
+            return Vec::new();
+        };
+        let mut keys = HashSet::new();
+        token_keys(q, &mut keys);
+        let mut slots: Vec<u32> = keys
+            .iter()
+            .filter_map(|k| self.words.index.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let mut found: Vec<Spelling> = slots
+            .into_iter()
+            .map(|slot| &self.words.words[slot as usize])
+            .filter(|(t, n)| *n > 0 && t.text != q.text)
+            .map(|(t, n)| Spelling {
+                text: t.text.clone(),
+                records: *n,
+                similarity: token_similarity(q, t),
+            })
+            .filter(|s| s.similarity >= SPELLING_FLOOR)
+            .collect();
+        found.sort_by(|a, b| {
+            b.similarity
+                .total_cmp(&a.similarity)
+                .then(b.records.cmp(&a.records))
+                .then_with(|| a.text.cmp(&b.text))
+        });
+        found.truncate(top);
+        found
     }
 
     /// The best `top` candidates for a query with these names.
@@ -1006,6 +1109,50 @@ mod tests {
             jaro_winkler_slices(b"MARTHA", b"MARHTA"),
             jaro_winkler("MARTHA", "MARHTA")
         );
+    }
+
+    #[test]
+    fn spellings_lists_other_spellings_and_scripts_with_their_counts() {
+        let mut m = Matcher::new();
+        m.add(Record::new("p1", &["Masoud Karimi"]));
+        m.add(Record::new("p2", &["Massoud Rezaei"]));
+        m.add(Record::new("p3", &["Massoud Ahmadi", "مسعود احمدی"]));
+        m.add(Record::new("p4", &["Mas'ud Heidari"]));
+        m.add(Record::new("p5", &["Zahra Mousavi"]));
+        let found = m.spellings("Masoud", 10);
+        let texts: Vec<&str> = found.iter().map(|s| s.text.as_str()).collect();
+        assert!(texts.contains(&"massoud") && texts.contains(&"مسعود"), "{found:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("mas") && t.ends_with("ud") && t.len() == 5),
+            "{found:?}"
+        );
+        assert!(!texts.contains(&"masoud"), "the word itself is not another spelling");
+        assert!(!texts.contains(&"zahra") && !texts.contains(&"karimi"), "{found:?}");
+        let massoud = found.iter().find(|s| s.text == "massoud").expect("massoud");
+        assert_eq!(massoud.records, 2);
+        assert!(found.iter().all(|s| s.similarity >= SPELLING_FLOOR));
+        assert!(found.windows(2).all(|w| w[0].similarity >= w[1].similarity));
+        // Counts follow removals and replacements; unused words drop out.
+        m.remove("p2");
+        assert_eq!(
+            m.spellings("Masoud", 10)
+                .iter()
+                .find(|s| s.text == "massoud")
+                .map(|s| s.records),
+            Some(1)
+        );
+        m.add(Record::new("p3", &["Zahra Ahmadi"]));
+        let texts: Vec<String> = m.spellings("Masoud", 10).into_iter().map(|s| s.text).collect();
+        assert!(
+            !texts.contains(&"massoud".to_string()) && !texts.contains(&"مسعود".to_string()),
+            "{texts:?}"
+        );
+        // One word only; the top is a bound.
+        assert!(m.spellings("Masoud Karimi", 10).is_empty());
+        assert!(m.spellings("", 10).is_empty());
+        assert!(m.spellings("Masoud", 1).len() <= 1);
     }
 
     #[test]

@@ -1381,6 +1381,27 @@ async fn registering_warns_about_the_same_person_in_another_script() {
     let html = reg.get("/people?q=Masoud+Hosseini").await.text().await.unwrap();
     let similar = &html[html.find("id=\"similar\"").expect("similar names section")..];
     assert!(similar.contains(&format!("/people/{first}")), "{similar}");
+    // One word: the other spellings registered, each with its count and a
+    // search of its own; the word itself and its prefix matches are not
+    // among them.
+    let html = reg.get("/people?q=masoud").await.text().await.unwrap();
+    assert!(!html.contains("id=\"similar\""), "one word lists spellings, not people");
+    let start = html.find("id=\"spellings\"").expect("spellings section");
+    let spellings = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(spellings.contains("href=\"/people?q=massoud\""), "{spellings}");
+    assert!(
+        spellings.contains("href=\"/people?q=%D9%85%D8%B3%D8%B9%D9%88%D8%AF\""),
+        "مسعود: {spellings}"
+    );
+    assert!(
+        spellings.contains(">massoud</a> <small>1 person</small>"),
+        "{spellings}"
+    );
+    assert!(!spellings.contains("q=masoud\""), "{spellings}");
+    assert!(!spellings.contains("leila"), "{spellings}");
+    // A spelling the prefix search covers is not offered again.
+    let html = reg.get("/people?q=mas").await.text().await.unwrap();
+    assert!(!html.contains("q=massoud\""), "massoud starts with mas");
 }
 
 async fn totp_enabled(srv: &TestServer, user: &'static str) -> bool {

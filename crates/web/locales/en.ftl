@@ -320,6 +320,12 @@ password-change-required = Choose your own password before you continue: the one
 http-password_change_required-title = Choose your password
 http-password_change_required = Change the password you were given (My account) before doing anything else.
 people-count-more = More than { $count } people found: add a word, a birth year or a status to narrow the search.
+spellings-title = Other spellings in the registry
+spellings-help = The same word written otherwise, in Latin or Arabic script, and how many people have it in a name. Each is a search of its own.
+spellings-people = { $count ->
+    [one] 1 person
+   *[other] { $count } people
+}
 similar-title = Similar names in other spellings and scripts
 similar-help = Found by the matching engine: the percentage is its estimate that this is the person you searched for.
 similar-probability = Likelihood

@@ -383,6 +383,13 @@ impl AppState {
             .collect())
     }
 
+    /// Other spellings of one searched word among the registered names
+    /// (see [`lantern_matching::Matcher::spellings`]).
+    pub fn spellings(&self, word: &str, top: usize) -> Vec<lantern_matching::Spelling> {
+        let m = self.matcher.read().unwrap_or_else(|e| e.into_inner());
+        m.spellings(word, top)
+    }
+
     /// Gives the state the log's signing key (once; later calls are ignored).
     pub fn set_signer(&self, signer: Arc<lantern_ledger::note::NoteSigner>) {
         let _ = self.signer.set(signer);

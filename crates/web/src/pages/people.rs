@@ -11,6 +11,7 @@ use lantern_domain::person::{
     DocumentInput, DocumentKind, HouseholdId, NameInput, PersonId, PersonInput, Photo, ProtectedFields,
     ResidenceStatus, Sex, SiteId,
 };
+use lantern_domain::text::search_key;
 use lantern_domain::{FieldError, FieldErrors, Reason};
 use lantern_store::{
     Household, Page as ResultPage, PageRequest, Person, PersonQuery, PersonSummary, PersonVersion, Site,
@@ -107,11 +108,20 @@ struct ListPage {
     /// People with similar names in other spellings or scripts (name-only
     /// searches), with the probability of being the same person.
     similar: Vec<(PersonSummary, f64)>,
+    /// Other spellings of a one-word search among the registered names.
+    spellings: Vec<SpellingLink>,
     q: ListQuery,
     sites: Vec<Site>,
     result: ResultPage<PersonSummary>,
     statuses: Vec<&'static str>,
     query_string: String,
+}
+
+/// A registered spelling of a searched word, with the search for it.
+struct SpellingLink {
+    text: String,
+    records: u32,
+    href: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -187,19 +197,49 @@ pub(crate) async fn list(
     let name = query.name.clone();
     let sites = state.db(|s| s.sites()).await?;
     let result = state.db(move |s| s.search_people(&query)).await?;
-    let similar = match name {
-        Some(n) if name_only && result.page == 1 => state
-            .similar(&crate::engine::Query::names(vec![n]), 20)
-            .await?
-            .into_iter()
-            .filter(|(s, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == s.id))
-            .take(10)
-            .collect(),
-        _ => Vec::new(),
-    };
+    // Beside the exact and prefix matches, on the first page of a search
+    // by name only: for one word, the other spellings of it registered
+    // (each a search of its own: a common name has thousands of people,
+    // a list of some of them would tell nothing); for a longer name, the
+    // people the matching engine finds most likely.
+    let one_word = name.as_deref().is_some_and(|n| n.split_whitespace().count() == 1);
+    let (mut similar, mut spellings) = (Vec::new(), Vec::new());
+    match name {
+        Some(n) if name_only && result.page == 1 && one_word => {
+            let searched = search_key(&n);
+            spellings = state
+                .spellings(&n, 20)
+                .into_iter()
+                // Those the prefix search found already are not other spellings.
+                .filter(|s| !search_key(&s.text).starts_with(&searched))
+                .take(10)
+                .map(|s| SpellingLink {
+                    href: format!(
+                        "/people?{}",
+                        form_urlencoded::Serializer::new(String::new())
+                            .append_pair("q", &s.text)
+                            .finish()
+                    ),
+                    text: s.text,
+                    records: s.records,
+                })
+                .collect();
+        }
+        Some(n) if name_only && result.page == 1 => {
+            similar = state
+                .similar(&crate::engine::Query::names(vec![n]), 20)
+                .await?
+                .into_iter()
+                .filter(|(s, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == s.id))
+                .take(10)
+                .collect();
+        }
+        _ => {}
+    }
     Ok(render(&ListPage {
         c: Page::new(&state, &auth.ctx, "people-title"),
         similar,
+        spellings,
         query_string: q.query_string(),
         q,
         sites,
