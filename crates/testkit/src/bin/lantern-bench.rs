@@ -383,6 +383,7 @@ async fn main() {
             // Each client edits its own people, so two clients never edit
             // the same record at once (that would be a conflict, not load).
             let mine: Vec<&String> = ids.iter().skip(client_no).step_by(clients).collect();
+            let newcomers = lantern_app::demo::synthetic_names(1_000 + client_no as u64, 500);
             let mut samples: Vec<(Op, Duration, bool)> = Vec::new();
             let mut i = client_no;
             while Instant::now() < deadline {
@@ -420,14 +421,26 @@ async fn main() {
                         .await
                     }
                     Op::Register => {
-                        let name = format!("Bench Person {client_no} {i}");
-                        let form = [
+                        // New people with names like everyone else's; when
+                        // the duplicate check warns about namesakes, the
+                        // registrar confirms, as at the desk (both posts timed).
+                        let name = &newcomers[(i / 13) % newcomers.len()];
+                        let born = (1950 + i % 50).to_string();
+                        let mut form = vec![
                             ("csrf_token", csrf.as_str()),
-                            ("names[0].text", "نام آزمایشی"),
-                            ("names[1].text", name.as_str()),
-                            ("birth_date", "1980"),
+                            ("names[0].text", name[0].as_str()),
+                            ("names[1].text", name[1].as_str()),
+                            ("birth_date", born.as_str()),
                         ];
-                        ok(registrar.post(format!("{base}/people")).form(&form).send().await, 303).await
+                        let url = format!("{base}/people");
+                        match registrar.post(&url).form(&form).send().await {
+                            Ok(r) if r.status() == 200 => {
+                                let warned = r.text().await.is_ok_and(|html| html.contains("id=\"duplicates\""));
+                                form.push(("confirmed_new", "yes"));
+                                warned && ok(registrar.post(&url).form(&form).send().await, 303).await
+                            }
+                            other => ok(other, 303).await,
+                        }
                     }
                     Op::Edit => edit(&registrar, &base, mine[(i / 10) % mine.len().max(1)], i).await,
                     Op::File => {
