@@ -149,3 +149,19 @@ fn concurrent_writers_keep_the_log_whole() {
     assert_eq!(store.ledger_root(size).unwrap(), lantern_ledger::root(&leaves));
     assert!(store.check_records().unwrap().is_empty());
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn a_copy_read_in_small_chunks_is_whole() {
+    let (_, store) = fresh();
+    lantern_store::conformance::sample_registry(&store, 12);
+    // Chunks of 7 rows: reads after the first compare row values of one and
+    // of several key columns, typed by PostgreSQL.
+    let target_url = fresh_test_database()
+        .expect("create a test database")
+        .unwrap_or_else(|| panic!("{NEEDS}"));
+    let target = lantern_store_postgres::Postgres::connect(&target_url).expect("target");
+    let copied = lantern_store_sql::copy::copy_records_chunked(store.backend(), &target, 7).unwrap();
+    assert_eq!(copied, lantern_store_sql::copy::census(&target).unwrap());
+    assert!(copied.rows("name_tokens") > 14 && copied.rows("family_links") > 7);
+}

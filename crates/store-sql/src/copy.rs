@@ -12,7 +12,7 @@ use lantern_ledger::Hash;
 use lantern_store::{StoreError, StoreResult};
 
 use crate::ledger::TxNodes;
-use crate::sql::{Backend, Conn, ConnExt};
+use crate::sql::{Backend, Conn, ConnExt, Value};
 
 /// What is copied: every table but the live secrets (sessions and the
 /// first-run setup token), parents before children, each with its columns
@@ -244,6 +244,13 @@ fn refuse(what: String) -> StoreError {
 /// returns what was copied. Nothing is written unless the whole copy
 /// matches the source.
 pub fn copy_records<S: Backend, D: Backend>(src: &S, dst: &D) -> StoreResult<Census> {
+    copy_records_chunked(src, dst, CHUNK)
+}
+
+/// [`copy_records`], reading `chunk` rows per query (tests use a small
+/// chunk so that every table crosses chunk boundaries).
+pub fn copy_records_chunked<S: Backend, D: Backend>(src: &S, dst: &D, chunk: usize) -> StoreResult<Census> {
+    let chunk = chunk.max(1);
     src.read(|from| {
         dst.write(|to| {
             let before = census_in(to)?;
@@ -253,7 +260,7 @@ pub fn copy_records<S: Backend, D: Backend>(src: &S, dst: &D) -> StoreResult<Cen
                 )));
             }
             for (table, columns, key) in TABLES {
-                copy_table(from, to, table, columns, key)?;
+                copy_table(from, to, table, columns, key, chunk)?;
             }
             let source = census_in(from)?;
             let copied = census_in(to)?;
@@ -266,22 +273,44 @@ pub fn copy_records<S: Backend, D: Backend>(src: &S, dst: &D) -> StoreResult<Cen
     })
 }
 
-fn copy_table(from: &dyn Conn, to: &dyn Conn, table: &str, columns: &str, key: &str) -> StoreResult<()> {
-    let width = columns.split(',').count();
-    let placeholders: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+/// Copies one table, `chunk` rows per read. Each read starts after the
+/// last key copied (keyset pagination): with `OFFSET`, every read would
+/// step over all the rows before it, and a copy of a national registry's
+/// tens of millions of log rows would take time quadratic in their number.
+fn copy_table(from: &dyn Conn, to: &dyn Conn, table: &str, columns: &str, key: &str, chunk: usize) -> StoreResult<()> {
+    let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+    let key_at = key
+        .split(',')
+        .map(str::trim)
+        .map(|k| {
+            names
+                .iter()
+                .position(|c| *c == k)
+                .ok_or_else(|| refuse(format!("{table}: key column {k} is not copied")))
+        })
+        .collect::<StoreResult<Vec<usize>>>()?;
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     let insert = format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders.join(", "));
-    let mut offset = 0;
+    let after: Vec<String> = (1..=key_at.len()).map(|i| format!("?{i}")).collect();
+    let first = format!("SELECT {columns} FROM {table} ORDER BY {key} LIMIT {chunk}");
+    // Row values compare column by column, as ORDER BY sorts (SQLite 3.15+,
+    // PostgreSQL).
+    let next = format!(
+        "SELECT {columns} FROM {table} WHERE ({key}) > ({}) ORDER BY {key} LIMIT {chunk}",
+        after.join(", ")
+    );
+    let mut last: Option<Vec<Value>> = None;
     loop {
-        let rows = from.query(
-            &format!("SELECT {columns} FROM {table} ORDER BY {key} LIMIT {CHUNK} OFFSET {offset}"),
-            &[],
-        )?;
+        let rows = match &last {
+            None => from.query(&first, &[])?,
+            Some(key) => from.query(&next, key)?,
+        };
         for row in &rows {
             to.execute(&insert, &row.0)?;
         }
-        if rows.len() < CHUNK {
-            return Ok(());
+        match rows.last() {
+            Some(row) if rows.len() == chunk => last = Some(key_at.iter().map(|&i| row.0[i].clone()).collect()),
+            _ => return Ok(()),
         }
-        offset += CHUNK;
     }
 }

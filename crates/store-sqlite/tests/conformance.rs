@@ -159,3 +159,24 @@ fn edited_rows_are_found_by_comparing_with_the_log() {
     );
     assert_eq!(found.len(), 3, "{said:?}");
 }
+
+#[test]
+fn a_copy_read_in_small_chunks_is_whole() {
+    let (_dir, store) = fresh();
+    lantern_store::conformance::sample_registry(&store, 12);
+    // Chunks of 1 and 7 rows: every table, and keys of one and of several
+    // columns (name tokens shared by many people), cross chunk boundaries.
+    for chunk in [1, 7] {
+        let target_dir = tempfile::tempdir().unwrap();
+        let target = lantern_store_sqlite::Sqlite::open(&target_dir.path().join("copy.db")).unwrap();
+        let copied = lantern_store_sql::copy::copy_records_chunked(store.backend(), &target, chunk).unwrap();
+        assert_eq!(
+            copied,
+            lantern_store_sql::copy::census(&target).unwrap(),
+            "chunk {chunk}"
+        );
+        assert_eq!(copied, lantern_store_sql::copy::census(store.backend()).unwrap());
+        assert!(copied.rows("name_tokens") > 2 * chunk as u64 && copied.rows("family_links") > chunk as u64);
+        assert!(copied.ledger_size > 7);
+    }
+}

@@ -243,6 +243,29 @@ fn ctx(name: &str) -> AuditContext {
     }
 }
 
+/// Registers `people` siblings who share name words (so tables keyed by
+/// several columns hold runs of equal leading keys), for tests of what
+/// copies whole databases.
+pub fn sample_registry(store: &dyn Store, people: usize) {
+    let ctx = ctx("copy");
+    let mut ids = Vec::new();
+    for i in 0..people {
+        let latin = format!("Masoud Karimi {}", "a".repeat(i + 1));
+        let p = store
+            .create_person(&draft(&[&latin, "مسعود کریمی"], "1970"), &ctx)
+            .expect("person");
+        ids.push(p.id);
+    }
+    for pair in ids.windows(2) {
+        let link = FamilyLink {
+            person: pair[0],
+            relative: pair[1],
+            kind: LinkKind::Sibling,
+        };
+        store.add_link(link, &ctx).expect("link");
+    }
+}
+
 fn draft(names: &[&str], birth: &str) -> PersonDraft {
     PersonInput {
         names: names
