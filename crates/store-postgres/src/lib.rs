@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_testimonies.sql"),
     include_str!("../migrations/0013_candidate_data.sql"),
     include_str!("../migrations/0014_request_photos.sql"),
+    include_str!("../migrations/0015_token_order.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

@@ -37,7 +37,7 @@ const TABLES: &[(&str, &str, &str)] = &[
          birth_to, created_at, updated_at, deleted_at",
         "id",
     ),
-    ("name_tokens", "token, person_id", "token, person_id"),
+    ("name_tokens", "token, person_id, sort_key", "token, person_id"),
     ("family_links", "person_id, relative_id, kind", "person_id, relative_id"),
     (
         "person_versions",

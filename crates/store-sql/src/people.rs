@@ -188,10 +188,11 @@ impl<B: Backend> SqlStore<B> {
             .collect();
         tokens.sort_unstable();
         tokens.dedup();
+        let sort_key = primary.text.key();
         for token in tokens {
             tx.execute(
-                "INSERT INTO name_tokens (token, person_id) VALUES (?1, ?2)",
-                params![token, id_text.as_str()],
+                "INSERT INTO name_tokens (token, person_id, sort_key) VALUES (?1, ?2, ?3)",
+                params![token, id_text.as_str(), sort_key.as_str()],
             )?;
         }
         tx.execute(
@@ -533,9 +534,10 @@ impl<B: Backend> SqlStore<B> {
         let page = q.page;
         self.read(|tx| {
             // Each word must start a word of one of the person's names. Few
-            // matches: collect them through the token index and sort them.
-            // Many matches (a common name): walk the people in name order and
-            // test each, stopping after one page.
+            // matches: by name alone, the token table gives them in list
+            // order; with other filters, collect them through the token index
+            // and sort them. Many matches (a common name): walk the people in
+            // name order and test each, stopping after one page.
             // The longest word is the likeliest to be rare; the token index
             // counts its people cheaply (deleted people have no tokens).
             let estimate = match tokens.iter().max_by_key(|t| t.len()) {
@@ -547,6 +549,9 @@ impl<B: Backend> SqlStore<B> {
                 )?),
             };
             let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
+            if few && filters.len() == 1 {
+                return names_only_page(tx, &tokens, page, estimate.unwrap_or(0));
+            }
             let mut args = args.clone();
             // Two forms of the same condition per word: through the token
             // index (IN: cheap to count, and to sort when few match) and per
@@ -868,4 +873,83 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
     rows.into_iter()
         .map(|r| Ok(PersonId(parse_id(&r.get::<String>(0)?)?)))
         .collect()
+}
+
+/// A page of a search by name alone whose rarest word few people have:
+/// the page's people in list order come from the token table alone (each
+/// token carries its person's sort key), then only they are read. `tokens`
+/// are the query's words; `rarest_count` the people with the longest one.
+fn names_only_page(
+    tx: &dyn Conn,
+    tokens: &[String],
+    page: PageRequest,
+    rarest_count: u64,
+) -> StoreResult<Page<PersonSummary>> {
+    // The longest word drives the range scan; the others must match too.
+    let mut ordered: Vec<&String> = tokens.iter().collect();
+    ordered.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let mut args: Vec<Value> = Vec::new();
+    let mut conditions = Vec::new();
+    for (i, token) in ordered.iter().enumerate() {
+        args.push(token.as_str().into());
+        args.push(prefix_end(token).into());
+        let n = args.len();
+        conditions.push(if i == 0 {
+            format!("t.token >= ?{} AND t.token < ?{n}", n - 1)
+        } else {
+            format!(
+                "t.person_id IN (SELECT person_id FROM name_tokens WHERE token >= ?{} AND token < ?{n})",
+                n - 1
+            )
+        });
+    }
+    let conditions = conditions.join(" AND ");
+    let counted = if ordered.len() == 1 {
+        rarest_count
+    } else {
+        tx.query_value::<u64>(
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT t.person_id FROM name_tokens t WHERE {conditions} LIMIT {})
+                 AS matched",
+                SEARCH_COUNT_CAP + 1
+            ),
+            &args,
+        )?
+    };
+    let ids: Vec<Value> = tx
+        .query(
+            &format!(
+                "SELECT DISTINCT t.sort_key, t.person_id FROM name_tokens t WHERE {conditions}
+                 ORDER BY t.sort_key, t.person_id LIMIT {} OFFSET {}",
+                page.size,
+                page.offset()
+            ),
+            &args,
+        )?
+        .into_iter()
+        .map(|r| Ok(Value::Text(r.get::<String>(1)?)))
+        .collect::<StoreResult<_>>()?;
+    let items = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+        tx.query(
+            &format!(
+                "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
+                 WHERE p.deleted_at IS NULL AND p.id IN ({}) ORDER BY p.sort_key, p.id",
+                placeholders.join(", ")
+            ),
+            &ids,
+        )?
+        .into_iter()
+        .map(|r| summary_row(&r))
+        .collect::<StoreResult<Vec<_>>>()?
+    };
+    Ok(Page {
+        items,
+        page: page.page,
+        size: page.size,
+        total: counted.min(SEARCH_COUNT_CAP),
+        total_is_lower_bound: counted > SEARCH_COUNT_CAP,
+    })
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0017_testimonies.sql"),
     include_str!("../migrations/0018_candidate_data.sql"),
     include_str!("../migrations/0019_request_photos.sql"),
+    include_str!("../migrations/0020_token_order.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -30,6 +30,7 @@ pub const CASES: &[Case] = &[
     ("links_are_kept_in_both_directions", links_are_kept_in_both_directions),
     ("refused_changes_write_nothing", refused_changes_write_nothing),
     ("search_by_name_status_site_year", search_by_name_status_site_year),
+    ("name_search_pages_in_list_order", name_search_pages_in_list_order),
     ("delete_hides_and_unlinks", delete_hides_and_unlinks),
     ("setup_token_is_single_use", setup_token_is_single_use),
     ("users_and_sessions", users_and_sessions),
@@ -523,6 +524,57 @@ fn search_by_name_status_site_year(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!((page.total, page.items.len(), page.pages()), (3, 1, 2));
+}
+
+fn name_search_pages_in_list_order(store: &dyn Store) {
+    // Five Hosseinis, one of them with two words the prefix meets.
+    let mut ids = Vec::new();
+    for name in [
+        "Hosseini Zahra",
+        "Hosseini Ali",
+        "Hosseini Hossein",
+        "Hosseini Maryam",
+        "Hosseini Reza",
+    ] {
+        ids.push(store.create_person(&draft(&[name], "1970"), &ctx("r")).unwrap().id);
+    }
+    store.create_person(&draft(&["Karimi Ali"], "1970"), &ctx("r")).unwrap();
+    // A rename moves a person in the list order.
+    let zahra = store.person(ids[0]).unwrap().unwrap();
+    store
+        .update_person(ids[0], zahra.version, &draft(&["Hosseini Aida"], "1970"), &ctx("r"))
+        .unwrap();
+    let names = |query: &str, page: u32| {
+        let found = store
+            .search_people(&PersonQuery {
+                name: Some(query.into()),
+                page: PageRequest::new(page, 2),
+                ..Default::default()
+            })
+            .unwrap();
+        let names: Vec<String> = found
+            .items
+            .iter()
+            .map(|p| p.primary_name.text.as_str().to_string())
+            .collect();
+        (found.total, names)
+    };
+    assert_eq!(
+        names("hoss", 1),
+        (5, vec!["Hosseini Aida".into(), "Hosseini Ali".into()])
+    );
+    assert_eq!(
+        names("hoss", 2),
+        (5, vec!["Hosseini Hossein".into(), "Hosseini Maryam".into()])
+    );
+    assert_eq!(names("hoss", 3), (5, vec!["Hosseini Reza".into()]));
+    assert_eq!(names("hoss", 4), (5, vec![]));
+    assert_eq!(names("ali hoss", 1), (1, vec!["Hosseini Ali".into()]));
+    assert_eq!(names("ali", 1), (2, vec!["Hosseini Ali".into(), "Karimi Ali".into()]));
+    // A deleted person leaves the search.
+    let reza = store.person(ids[4]).unwrap().unwrap();
+    store.delete_person(ids[4], reza.version, &ctx("r")).unwrap();
+    assert_eq!(names("hoss", 3), (4, vec![]));
 }
 
 fn delete_hides_and_unlinks(store: &dyn Store) {
