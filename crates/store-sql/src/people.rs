@@ -549,7 +549,11 @@ impl<B: Backend> SqlStore<B> {
                 )?),
             };
             let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
-            if few && filters.len() == 1 {
+            // By name alone, from the token table: when the rarest word is
+            // rare enough to sort its people, and always for several words
+            // (their people together may be few even when each word is
+            // common; walking the list in order would then read most of it).
+            if filters.len() == 1 && (few || tokens.len() > 1) {
                 return names_only_page(tx, &tokens, page, estimate.unwrap_or(0));
             }
             let mut args = args.clone();
@@ -875,30 +879,49 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
         .collect()
 }
 
-/// A page of a search by name alone whose rarest word few people have:
-/// the page's people in list order come from the token table alone (each
-/// token carries its person's sort key), then only they are read. `tokens`
-/// are the query's words; `rarest_count` the people with the longest one.
+/// A page of a search by name alone: the page's people in list order come
+/// from the token table alone (each token carries its person's sort key),
+/// then only they are read. `tokens` are the query's words; `rarest_count`
+/// the people with the longest one (up to [`SORT_LIMIT`] + 1).
 fn names_only_page(
     tx: &dyn Conn,
     tokens: &[String],
     page: PageRequest,
     rarest_count: u64,
 ) -> StoreResult<Page<PersonSummary>> {
-    // The longest word drives the range scan; the others must match too.
-    let mut ordered: Vec<&String> = tokens.iter().collect();
-    ordered.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    // The word fewest people have drives the range scan (counted up to
+    // SORT_LIMIT + 1 each, cheaply, in the token index); the others must
+    // match too.
+    let mut ordered: Vec<(u64, &String)> = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let n = if tokens.len() == 1 {
+            rarest_count
+        } else {
+            tx.query_value::<u64>(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
+                 WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
+                params![token.as_str(), prefix_end(token), SORT_LIMIT as i64 + 1],
+            )?
+        };
+        ordered.push((n, token));
+    }
+    ordered.sort_by_key(|(n, t)| (*n, std::cmp::Reverse(t.len())));
+    let ordered: Vec<&String> = ordered.into_iter().map(|(_, t)| t).collect();
     let mut args: Vec<Value> = Vec::new();
     let mut conditions = Vec::new();
     for (i, token) in ordered.iter().enumerate() {
         args.push(token.as_str().into());
         args.push(prefix_end(token).into());
         let n = args.len();
+        // The others are probed per person found (an index on person_id):
+        // the cost follows the rarest word's people, however common the
+        // other words are.
         conditions.push(if i == 0 {
             format!("t.token >= ?{} AND t.token < ?{n}", n - 1)
         } else {
             format!(
-                "t.person_id IN (SELECT person_id FROM name_tokens WHERE token >= ?{} AND token < ?{n})",
+                "EXISTS (SELECT 1 FROM name_tokens o WHERE o.person_id = t.person_id
+                         AND o.token >= ?{} AND o.token < ?{n})",
                 n - 1
             )
         });

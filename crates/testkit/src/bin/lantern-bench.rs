@@ -442,7 +442,10 @@ async fn main() {
                             other => ok(other, 303).await,
                         }
                     }
-                    Op::Edit => edit(&registrar, &base, mine[(i / 10) % mine.len().max(1)], i).await,
+                    Op::Edit => match mine.get((i / 10) % mine.len().max(1)) {
+                        Some(id) => edit(&registrar, &base, id, i).await,
+                        None => false,
+                    },
                     Op::File => {
                         let sought = names[(i * 7 + 3) % names.len()].as_str();
                         let form = [
