@@ -549,12 +549,13 @@ impl<B: Backend> SqlStore<B> {
                 )?),
             };
             let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
-            // By name alone, from the token table: when the rarest word is
-            // rare enough to sort its people, and always for several words
-            // (their people together may be few even when each word is
-            // common; walking the list in order would then read most of it).
-            if filters.len() == 1 && (few || tokens.len() > 1) {
-                return names_only_page(tx, &tokens, page, estimate.unwrap_or(0));
+            // By name alone, from the token table (see names_only_page);
+            // walking the list in order is left for a word so short that its
+            // prefix covers many different words.
+            if filters.len() == 1 && !tokens.is_empty() {
+                if let Some(found) = names_only_page(tx, &tokens, page, estimate.unwrap_or(0))? {
+                    return Ok(found);
+                }
             }
             let mut args = args.clone();
             // Two forms of the same condition per word: through the token
@@ -879,83 +880,112 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
         .collect()
 }
 
-/// A page of a search by name alone: the page's people in list order come
-/// from the token table alone (each token carries its person's sort key),
-/// then only they are read. `tokens` are the query's words; `rarest_count`
-/// the people with the longest one (up to [`SORT_LIMIT`] + 1).
+/// A page of a search by name alone, from the token table (each token
+/// carries its person's sort key, so the people come in list order without
+/// reading `people`; only the page's people are read). `tokens` are the
+/// query's words; `rarest_count` the people with the longest one, counted
+/// up to [`SORT_LIMIT`] + 1.
+///
+/// - One word: per word its prefix covers, the run of people in list order
+///   (index `name_tokens_sorted`), as far as the page reaches, merged. When
+///   the prefix covers more than [`MAX_RUNS`] words: all its people, sorted,
+///   if few have it; else `None` (the caller walks the list instead).
+/// - Several words (or one whose prefix covers many words but few people):
+///   each word's people from one range scan, intersected, then counted,
+///   sorted and paged here.
 fn names_only_page(
     tx: &dyn Conn,
     tokens: &[String],
     page: PageRequest,
     rarest_count: u64,
-) -> StoreResult<Page<PersonSummary>> {
-    // The word fewest people have drives the range scan (counted up to
-    // SORT_LIMIT + 1 each, cheaply, in the token index); the others must
-    // match too.
-    let mut ordered: Vec<(u64, &String)> = Vec::with_capacity(tokens.len());
-    for token in tokens {
-        let n = if tokens.len() == 1 {
-            rarest_count
-        } else {
-            tx.query_value::<u64>(
-                "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
-                 WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
-                params![token.as_str(), prefix_end(token), SORT_LIMIT as i64 + 1],
-            )?
-        };
-        ordered.push((n, token));
+) -> StoreResult<Option<Page<PersonSummary>>> {
+    let wanted = page.offset() as usize + page.size as usize;
+    // The distinct words the prefix covers, one index seek each (a common
+    // word has tens of thousands of rows, but few distinct longer forms).
+    let mut words: Vec<String> = Vec::new();
+    if let [token] = tokens {
+        let end = prefix_end(token);
+        let mut next = tx.query(
+            "SELECT token FROM name_tokens WHERE token >= ?1 AND token < ?2 ORDER BY token LIMIT 1",
+            params![token.as_str(), end.as_str()],
+        )?;
+        while let Some(row) = next.first() {
+            let word: String = row.get(0)?;
+            words.push(word.clone());
+            if words.len() > MAX_RUNS {
+                break;
+            }
+            next = tx.query(
+                "SELECT token FROM name_tokens WHERE token > ?1 AND token < ?2 ORDER BY token LIMIT 1",
+                params![word, end.as_str()],
+            )?;
+        }
     }
-    ordered.sort_by_key(|(n, t)| (*n, std::cmp::Reverse(t.len())));
-    let ordered: Vec<&String> = ordered.into_iter().map(|(_, t)| t).collect();
-    let mut args: Vec<Value> = Vec::new();
-    let mut conditions = Vec::new();
-    for (i, token) in ordered.iter().enumerate() {
-        args.push(token.as_str().into());
-        args.push(prefix_end(token).into());
-        let n = args.len();
-        // The others are probed per person found (an index on person_id):
-        // the cost follows the rarest word's people, however common the
-        // other words are.
-        conditions.push(if i == 0 {
-            format!("t.token >= ?{} AND t.token < ?{n}", n - 1)
-        } else {
-            format!(
-                "EXISTS (SELECT 1 FROM name_tokens o WHERE o.person_id = t.person_id
-                         AND o.token >= ?{} AND o.token < ?{n})",
-                n - 1
-            )
-        });
+    let runs = tokens.len() == 1 && words.len() <= MAX_RUNS;
+    if tokens.len() == 1 && !runs && rarest_count > SORT_LIMIT {
+        return Ok(None);
     }
-    let conditions = conditions.join(" AND ");
-    let counted = if ordered.len() == 1 {
-        rarest_count
+    let (counted, ids): (u64, Vec<String>) = if runs {
+        let mut run: Vec<(String, String)> = Vec::new();
+        for word in &words {
+            for r in tx.query(
+                "SELECT sort_key, person_id FROM name_tokens WHERE token = ?1
+                 ORDER BY sort_key, person_id LIMIT ?2",
+                params![word.as_str(), wanted as i64],
+            )? {
+                run.push((r.get(0)?, r.get(1)?));
+            }
+        }
+        // A person whose names hold two of the words is in two runs.
+        run.sort_unstable();
+        run.dedup();
+        (
+            rarest_count,
+            run.into_iter()
+                .skip(page.offset() as usize)
+                .take(page.size as usize)
+                .map(|(_, id)| id)
+                .collect(),
+        )
     } else {
-        tx.query_value::<u64>(
-            &format!(
-                "SELECT COUNT(*) FROM (SELECT DISTINCT t.person_id FROM name_tokens t WHERE {conditions} LIMIT {})
-                 AS matched",
-                SEARCH_COUNT_CAP + 1
-            ),
-            &args,
-        )?
+        // Each word's people from one range scan of the token table
+        // (index-only), intersected here: cheaper than probing the other
+        // words per person, which reads the index at random.
+        let mut matched: Option<std::collections::HashMap<String, String>> = None;
+        for token in tokens {
+            let rows = tx.query(
+                "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
+                params![token.as_str(), prefix_end(token)],
+            )?;
+            let mut these = std::collections::HashMap::with_capacity(rows.len());
+            for r in rows {
+                let id: String = r.get(0)?;
+                if matched.as_ref().is_none_or(|m| m.contains_key(&id)) {
+                    these.insert(id, r.get::<String>(1)?);
+                }
+            }
+            matched = Some(these);
+        }
+        let mut all: Vec<(String, String)> = matched
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, key)| (key, id))
+            .collect();
+        all.sort_unstable();
+        (
+            all.len() as u64,
+            all.into_iter()
+                .skip(page.offset() as usize)
+                .take(page.size as usize)
+                .map(|(_, id)| id)
+                .collect(),
+        )
     };
-    let ids: Vec<Value> = tx
-        .query(
-            &format!(
-                "SELECT DISTINCT t.sort_key, t.person_id FROM name_tokens t WHERE {conditions}
-                 ORDER BY t.sort_key, t.person_id LIMIT {} OFFSET {}",
-                page.size,
-                page.offset()
-            ),
-            &args,
-        )?
-        .into_iter()
-        .map(|r| Ok(Value::Text(r.get::<String>(1)?)))
-        .collect::<StoreResult<_>>()?;
     let items = if ids.is_empty() {
         Vec::new()
     } else {
         let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+        let ids: Vec<Value> = ids.into_iter().map(Value::Text).collect();
         tx.query(
             &format!(
                 "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
@@ -968,11 +998,15 @@ fn names_only_page(
         .map(|r| summary_row(&r))
         .collect::<StoreResult<Vec<_>>>()?
     };
-    Ok(Page {
+    Ok(Some(Page {
         items,
         page: page.page,
         size: page.size,
         total: counted.min(SEARCH_COUNT_CAP),
         total_is_lower_bound: counted > SEARCH_COUNT_CAP,
-    })
+    }))
 }
+
+/// The most distinct words one searched prefix may cover for a search by
+/// name to merge their ordered runs.
+const MAX_RUNS: usize = 32;

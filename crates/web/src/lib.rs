@@ -229,10 +229,17 @@ impl AppState {
     /// the change is committed; a failure is logged, the next search finds
     /// them anyway.
     async fn match_person_to_requests(&self, person: lantern_domain::person::PersonId, query: &engine::Query) {
-        let found = {
-            let r = self.requests.read().unwrap_or_else(|e| e.into_inner());
-            r.search_with(&query.name_refs(), &query.details, CANDIDATES)
-        };
+        let query = query.clone();
+        let found = self
+            .engine(move |state| {
+                let r = state.requests.read().unwrap_or_else(|e| e.into_inner());
+                r.search_with(&query.name_refs(), &query.details, CANDIDATES)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(%person, "automatic matching failed: {e}");
+                Vec::new()
+            });
         for c in found.into_iter().filter(|c| c.probability >= CANDIDATE_FLOOR) {
             let Ok(request) = lantern_domain::tracing::RequestId::parse("id", &c.id) else {
                 continue;
@@ -365,10 +372,13 @@ impl AppState {
         query: &engine::Query,
         top: usize,
     ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
-        let found = {
-            let m = self.matcher.read().unwrap_or_else(|e| e.into_inner());
-            m.search_with(&query.name_refs(), &query.details, top)
-        };
+        let query = query.clone();
+        let found = self
+            .engine(move |state| {
+                let m = state.matcher.read().unwrap_or_else(|e| e.into_inner());
+                m.search_with(&query.name_refs(), &query.details, top)
+            })
+            .await?;
         let ids: Vec<lantern_domain::person::PersonId> = found
             .iter()
             .filter_map(|c| lantern_domain::person::PersonId::parse("id", &c.id).ok())
@@ -393,6 +403,19 @@ impl AppState {
     /// Gives the state the log's signing key (once; later calls are ignored).
     pub fn set_signer(&self, signer: Arc<lantern_ledger::note::NoteSigner>) {
         let _ = self.signer.set(signer);
+    }
+
+    /// Runs work of the matching engine on the blocking pool: a search of a
+    /// large registry takes tens of milliseconds, which on an async worker
+    /// would hold up every other request that worker serves.
+    pub async fn engine<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppInner) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// Runs a store call on the blocking pool (the store is synchronous).
