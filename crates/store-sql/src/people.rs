@@ -16,10 +16,11 @@ use crate::{insert_audit, params, SqlStore};
 
 /// Name searches count matches up to this many.
 const SEARCH_COUNT_CAP: u64 = 1_000;
-/// Up to this many people with the rarest word, a search collects and sorts
-/// them; with more, it walks the people in name order (measured on 100,000
-/// people: sorting 6,000 matches takes about 20 ms, walking is faster only
-/// when matches are dense).
+/// Up to this many people with the rarest word, a search with other filters
+/// collects and sorts them, and so does a search by one word whose prefix
+/// covers many different words; with more, it walks the people in name
+/// order (measured on 100,000 people: sorting 6,000 matches takes about
+/// 20 ms, walking is faster only when matches are dense).
 const SORT_LIMIT: u64 = 8_000;
 /// Lists without a name count up to this many.
 const BROWSE_COUNT_CAP: u64 = 10_000;
@@ -533,14 +534,17 @@ impl<B: Backend> SqlStore<B> {
         }
         let page = q.page;
         self.read(|tx| {
-            // Each word must start a word of one of the person's names. Few
-            // matches: by name alone, the token table gives them in list
-            // order; with other filters, collect them through the token index
-            // and sort them. Many matches (a common name): walk the people in
-            // name order and test each, stopping after one page.
+            // Each word must start a word of one of the person's names. By
+            // name alone, the token table gives the people in list order
+            // (names_only_page). With other filters: few matches are collected
+            // through the token index and sorted; many (a common name) are
+            // found by walking the people in name order, testing each and
+            // stopping after one page.
             // The longest word is the likeliest to be rare; the token index
             // counts its people cheaply (deleted people have no tokens).
+            let several_names_only = filters.len() == 1 && tokens.len() > 1;
             let estimate = match tokens.iter().max_by_key(|t| t.len()) {
+                Some(_) if several_names_only => None,
                 None => None,
                 Some(rarest) => Some(tx.query_value::<u64>(
                     "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
@@ -549,8 +553,7 @@ impl<B: Backend> SqlStore<B> {
                 )?),
             };
             let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
-            // By name alone, from the token table (see names_only_page);
-            // walking the list in order is left for a word so short that its
+            // Walking the list in order is left to a word so short that its
             // prefix covers many different words.
             if filters.len() == 1 && !tokens.is_empty() {
                 if let Some(found) = names_only_page(tx, &tokens, page, estimate.unwrap_or(0))? {
@@ -883,8 +886,8 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
 /// A page of a search by name alone, from the token table (each token
 /// carries its person's sort key, so the people come in list order without
 /// reading `people`; only the page's people are read). `tokens` are the
-/// query's words; `rarest_count` the people with the longest one, counted
-/// up to [`SORT_LIMIT`] + 1.
+/// query's words; `rarest_count`, for one word, its people counted up to
+/// [`SORT_LIMIT`] + 1 (not used for several).
 ///
 /// - One word: per word its prefix covers, the run of people in list order
 ///   (index `name_tokens_sorted`), as far as the page reaches, merged. When
