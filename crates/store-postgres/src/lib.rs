@@ -83,6 +83,19 @@ impl std::fmt::Debug for Postgres {
     }
 }
 
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // Closing a connection blocks on the client's own runtime, which
+        // tokio refuses on a thread that drives async tasks; that is where
+        // the server's state, with this pool, is dropped at shutdown. The
+        // idle connections are closed on a thread of their own.
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
 fn db(e: postgres::Error) -> StoreError {
     StoreError::backend(e)
 }

@@ -165,3 +165,22 @@ fn a_copy_read_in_small_chunks_is_whole() {
     assert_eq!(copied, lantern_store_sql::copy::census(&target).unwrap());
     assert!(copied.rows("name_tokens") > 14 && copied.rows("family_links") > 7);
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn the_store_can_be_dropped_where_async_tasks_run() {
+    // The server's state, and the store in it, is dropped on a thread that
+    // drives async tasks when the server shuts down; closing the pooled
+    // connections there must not panic (it aborted `lantern serve` on Ctrl-C).
+    let (_, store) = fresh();
+    store.stats().expect("a pooled connection");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        tokio::spawn(async move { drop(store) })
+            .await
+            .expect("dropped without a panic");
+    });
+}
