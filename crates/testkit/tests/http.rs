@@ -1399,6 +1399,9 @@ async fn registering_warns_about_the_same_person_in_another_script() {
     );
     assert!(!spellings.contains("q=masoud\""), "{spellings}");
     assert!(!spellings.contains("leila"), "{spellings}");
+    // A hyphenated compound is two words: similar people, not spellings.
+    let html = reg.get("/people?q=Masoud-Hosseini").await.text().await.unwrap();
+    assert!(html.contains("id=\"similar\"") && !html.contains("id=\"spellings\""));
     // A spelling the prefix search covers is not offered again.
     let html = reg.get("/people?q=mas").await.text().await.unwrap();
     assert!(!html.contains("q=massoud\""), "massoud starts with mas");

@@ -202,7 +202,8 @@ pub(crate) async fn list(
     // (each a search of its own: a common name has thousands of people,
     // a list of some of them would tell nothing); for a longer name, the
     // people the matching engine finds most likely.
-    let one_word = name.as_deref().is_some_and(|n| n.split_whitespace().count() == 1);
+    // Words as the search splits them (Mohammad-Reza is two).
+    let one_word = name.as_deref().is_some_and(|n| search_key(n).split(' ').count() == 1);
     let (mut similar, mut spellings) = (Vec::new(), Vec::new());
     match name {
         Some(n) if name_only && result.page == 1 && one_word => {
