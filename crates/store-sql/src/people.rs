@@ -489,20 +489,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(crate) fn summaries(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>> {
-        self.read(|tx| {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                let row = tx.query_opt(
-                    "SELECT p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
-                     WHERE p.id = ?1 AND p.deleted_at IS NULL",
-                    params![id.to_string()],
-                )?;
-                if let Some(row) = row {
-                    out.push(summary(*id, &row.get::<String>(0)?, row.get(1)?)?);
-                }
-            }
-            Ok(out)
-        })
+        self.read(|tx| summaries_in(tx, ids))
     }
 
     pub(crate) fn search(&self, q: &PersonQuery) -> StoreResult<Page<PersonSummary>> {
@@ -883,6 +870,23 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
         .collect()
 }
 
+/// Summaries of these people, in the given order (missing or deleted ones
+/// left out): one lookup by key each.
+fn summaries_in(tx: &dyn Conn, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = tx.query_opt(
+            "SELECT p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
+             WHERE p.id = ?1 AND p.deleted_at IS NULL",
+            params![id.to_string()],
+        )?;
+        if let Some(row) = row {
+            out.push(summary(*id, &row.get::<String>(0)?, row.get(1)?)?);
+        }
+    }
+    Ok(out)
+}
+
 /// A page of a search by name alone, from the token table (each token
 /// carries its person's sort key, so the people come in list order without
 /// reading `people`; only the page's people are read). `tokens` are the
@@ -908,20 +912,20 @@ fn names_only_page(
     let mut words: Vec<String> = Vec::new();
     if let [token] = tokens {
         let end = prefix_end(token);
-        let mut next = tx.query(
-            "SELECT token FROM name_tokens WHERE token >= ?1 AND token < ?2 ORDER BY token LIMIT 1",
-            params![token.as_str(), end.as_str()],
-        )?;
-        while let Some(row) = next.first() {
+        // The first word may be the prefix itself; each next one follows the last.
+        let mut from = (">=", token.clone());
+        while words.len() <= MAX_RUNS {
+            let next = tx.query_opt(
+                &format!(
+                    "SELECT token FROM name_tokens WHERE token {} ?1 AND token < ?2 ORDER BY token LIMIT 1",
+                    from.0
+                ),
+                params![from.1.as_str(), end.as_str()],
+            )?;
+            let Some(row) = next else { break };
             let word: String = row.get(0)?;
             words.push(word.clone());
-            if words.len() > MAX_RUNS {
-                break;
-            }
-            next = tx.query(
-                "SELECT token FROM name_tokens WHERE token > ?1 AND token < ?2 ORDER BY token LIMIT 1",
-                params![word, end.as_str()],
-            )?;
+            from = (">", word);
         }
     }
     let runs = tokens.len() == 1 && words.len() <= MAX_RUNS;
@@ -984,25 +988,12 @@ fn names_only_page(
                 .collect(),
         )
     };
-    let items = if ids.is_empty() {
-        Vec::new()
-    } else {
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
-        let ids: Vec<Value> = ids.into_iter().map(Value::Text).collect();
-        tx.query(
-            &format!(
-                "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
-                 WHERE p.deleted_at IS NULL AND p.id IN ({}) ORDER BY p.sort_key, p.id",
-                placeholders.join(", ")
-            ),
-            &ids,
-        )?
-        .into_iter()
-        .map(|r| summary_row(&r))
-        .collect::<StoreResult<Vec<_>>>()?
-    };
+    let ids = ids
+        .iter()
+        .map(|id| Ok(PersonId(parse_id(id)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(Some(Page {
-        items,
+        items: summaries_in(tx, &ids)?,
         page: page.page,
         size: page.size,
         total: counted.min(SEARCH_COUNT_CAP),
