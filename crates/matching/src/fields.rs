@@ -256,7 +256,7 @@ impl Facts {
 /// The level two records reach on each field; `None` when either side
 /// lacks it.
 pub(crate) fn compare(a: &Facts, b: &Facts) -> [Option<u8>; 6] {
-    compare_some(a, b, Part::All)
+    compare_some(a, b, Part::All, None)
 }
 
 /// Which fields to compare: the parents' names cost most, and are left
@@ -272,19 +272,25 @@ pub(crate) enum Part {
 }
 
 /// [`compare`] on some of the fields.
-pub(crate) fn compare_some(a: &Facts, b: &Facts, part: Part) -> [Option<u8>; 6] {
+pub(crate) fn compare_some<'a>(
+    a: &Facts,
+    b: &'a Facts,
+    part: Part,
+    mut memo: Option<&mut FieldMemo<'a>>,
+) -> [Option<u8>; 6] {
+    // Field `k` of the memo: 0 place, 1 nationality, 2 father, 3 mother.
+    let mut level = |k: usize, x: &[Token], y: &'a [Token]| match memo.as_deref_mut() {
+        Some(m) => m.seen[k].get(y, crate::name_hash(y), || similarity_level(x, y)),
+        None => similarity_level(x, y),
+    };
+    let parents = part != Part::Cheap;
+    let mut name =
+        |k: usize, x: &[Token], y: &'a [Token]| (parents && !x.is_empty() && !y.is_empty()).then(|| level(k, x, y));
+    let father = name(2, &a.father, &b.father);
+    let mother = name(3, &a.mother, &b.mother);
     if part == Part::Parents {
-        let name = |x: &[Token], y: &[Token]| (!x.is_empty() && !y.is_empty()).then(|| similarity_level(x, y));
-        return [
-            None,
-            None,
-            None,
-            None,
-            name(&a.father, &b.father),
-            name(&a.mother, &b.mother),
-        ];
+        return [None, None, None, None, father, mother];
     }
-    let parents = part == Part::All;
     let sex = match (a.sex, b.sex) {
         (Some(x), Some(y)) => Some(u8::from(x != y)),
         _ => None,
@@ -300,20 +306,22 @@ pub(crate) fn compare_some(a: &Facts, b: &Facts, part: Part) -> [Option<u8>; 6] 
         }),
         _ => None,
     };
-    let value = |x: &Option<Value>, y: &Option<Value>| match (x, y) {
+    let mut value = |k: usize, x: &Option<Value>, y: &'a Option<Value>| match (x, y) {
         (Some(x), Some(y)) if x.key == y.key => Some(0),
-        (Some(x), Some(y)) => Some(similarity_level(&x.tokens, &y.tokens)),
+        (Some(x), Some(y)) => Some(level(k, &x.tokens, &y.tokens)),
         _ => None,
     };
-    let name = |x: &[Token], y: &[Token]| (parents && !x.is_empty() && !y.is_empty()).then(|| similarity_level(x, y));
-    [
-        sex,
-        birth,
-        value(&a.place, &b.place),
-        value(&a.nationality, &b.nationality),
-        name(&a.father, &b.father),
-        name(&a.mother, &b.mother),
-    ]
+    let place = value(0, &a.place, &b.place);
+    let nationality = value(1, &a.nationality, &b.nationality);
+    [sex, birth, place, nationality, father, mother]
+}
+
+/// The levels of one query's names and places already compared with
+/// candidates' (see `Seen` in the crate root): place, nationality,
+/// father's and mother's names.
+#[derive(Default)]
+pub(crate) struct FieldMemo<'a> {
+    seen: [crate::Seen<'a, u8>; 4],
 }
 
 /// Same (0), close (1) or different (2), by name similarity taken both ways

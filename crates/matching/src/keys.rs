@@ -76,6 +76,9 @@ pub struct Token {
     /// The name-dictionary groups the word belongs to (see [`groups`]; 0
     /// when the dictionary does not know it).
     pub(crate) groups: u32,
+    /// A hash of the text, for remembering comparisons within one query
+    /// (see `Seen` in the crate root).
+    pub(crate) hash: u64,
 }
 
 impl Token {
@@ -168,8 +171,12 @@ pub fn tokens(name: &str) -> Vec<Token> {
 }
 
 fn token(text: &str) -> Token {
+    use std::hash::{Hash, Hasher};
     let skeleton = skeleton(text);
+    let mut hash = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hash);
     Token {
+        hash: hash.finish(),
         particle: PARTICLES.contains(&text),
         arabic: is_arabic(text),
         chars: text.chars().collect(),

@@ -29,6 +29,11 @@ pub struct Record {
     pub id: String,
     /// The person's names (primary first, then aliases), already tokenised.
     names: Vec<Vec<Token>>,
+    /// A hash of each name's words (see [`Seen`]).
+    hashes: Vec<u64>,
+    /// The id's first eight bytes, big-endian, zero-padded: compared as a
+    /// number, in the order of the ids (see `Matcher::scored_parsed`).
+    order: u64,
     /// The other fields, parsed.
     facts: Facts,
 }
@@ -41,12 +46,102 @@ impl Record {
 
     /// A record from its names and other fields.
     pub fn with_details(id: impl Into<String>, names: &[&str], details: &Details) -> Record {
+        let names: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
+        let id: String = id.into();
+        let mut prefix = [0u8; 8];
+        for (p, b) in prefix.iter_mut().zip(id.as_bytes()) {
+            *p = *b;
+        }
         Record {
-            id: id.into(),
-            names: names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect(),
+            order: u64::from_be_bytes(prefix),
+            id,
+            hashes: names.iter().map(|n| name_hash(n)).collect(),
+            names,
             facts: Facts::new(details),
         }
     }
+}
+
+/// A hash of a name's words. A word's other forms (skeleton, dictionary
+/// groups) follow from its text, so names with the same words compare
+/// alike.
+pub(crate) fn name_hash(name: &[Token]) -> u64 {
+    name.iter().fold(0xCBF2_9CE4_8422_2325, |h: u64, t| {
+        (h ^ t.hash).wrapping_mul(0x100_0000_01B3)
+    })
+}
+
+/// Results already computed within one query, each keyed by a hash of the
+/// other side's words: in a large registry thousands of candidates share a
+/// common name (Zahra Hosseini), a word, a father's name or a place, and
+/// each distinct one is compared once per query instead of once per
+/// record. A hit is checked word by word, so a collision of hashes costs a
+/// comparison, never a wrong result.
+pub(crate) struct Seen<'a, T> {
+    map: HashMap<u64, (&'a [Token], T), BuildSlot>,
+}
+
+impl<T> Default for Seen<'_, T> {
+    fn default() -> Self {
+        Seen {
+            map: HashMap::default(),
+        }
+    }
+}
+
+impl<'a, T: Copy> Seen<'a, T> {
+    /// The result for `words` (whose [`name_hash`] is `hash`), computed by
+    /// `compute` the first time.
+    pub(crate) fn get(&mut self, words: &'a [Token], hash: u64, compute: impl FnOnce() -> T) -> T {
+        match self.map.get(&hash) {
+            Some((known, v)) if same_words(known, words) => *v,
+            Some(_) => compute(),
+            None => {
+                let v = compute();
+                self.map.insert(hash, (words, v));
+                v
+            }
+        }
+    }
+}
+
+/// What one query has compared: its names with candidates' names, and
+/// each of its words with candidates' words.
+#[derive(Default)]
+struct NameMemo<'a> {
+    /// Per query name.
+    names: Vec<Seen<'a, f64>>,
+    /// Per query name, per word.
+    words: Vec<Vec<Seen<'a, f64>>>,
+}
+
+impl<'a> NameMemo<'a> {
+    fn new(query: &[Vec<Token>]) -> Self {
+        NameMemo {
+            names: query.iter().map(|_| Seen::default()).collect(),
+            words: query
+                .iter()
+                .map(|q| q.iter().map(|_| Seen::default()).collect())
+                .collect(),
+        }
+    }
+
+    /// [`name_similarity`] of query name `qi` (`query`) and `name`.
+    fn similarity(&mut self, qi: usize, query: &[Token], name: &'a [Token], hash: u64) -> f64 {
+        let NameMemo { names, words } = self;
+        let words = &mut words[qi];
+        names[qi].get(name, hash, || {
+            let (aligned, joined) = align_with(query, name, None, &mut |w, c| {
+                words[w].get(std::slice::from_ref(c), c.hash, || token_similarity(&query[w], c))
+            });
+            aligned.max(joined)
+        })
+    }
+}
+
+/// True when two names have the same words in the same order.
+fn same_words(a: &[Token], b: &[Token]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.text == y.text)
 }
 
 /// One proposed match.
@@ -171,6 +266,9 @@ impl std::hash::Hasher for SlotHasher {
     fn write_u32(&mut self, i: u32) {
         // Fibonacci hashing (Knuth, TAOCP vol. 3, 6.4).
         self.0 = u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
@@ -437,7 +535,7 @@ impl Matcher {
     /// of that very value (how often it occurs; for a parent's name, its
     /// first word), the rest the `u` of random pairs.
     fn levels(&self, query: &Facts, record: &Facts) -> [Option<(usize, f64)>; 6] {
-        self.levels_some(query, record, fields::Part::All)
+        self.levels_some(query, record, fields::Part::All, None)
     }
 
     /// The `u` of field `f` at `level` for this query: of the query's own
@@ -452,10 +550,16 @@ impl Matcher {
     }
 
     /// [`Matcher::levels`] on some of the fields.
-    fn levels_some(&self, query: &Facts, record: &Facts, part: fields::Part) -> [Option<(usize, f64)>; 6] {
+    fn levels_some<'a>(
+        &self,
+        query: &Facts,
+        record: &'a Facts,
+        part: fields::Part,
+        memo: Option<&mut fields::FieldMemo<'a>>,
+    ) -> [Option<(usize, f64)>; 6] {
         let u = self.u();
         let mut out = [None; 6];
-        for (f, level) in fields::compare_some(query, record, part).iter().enumerate() {
+        for (f, level) in fields::compare_some(query, record, part, memo).iter().enumerate() {
             let Some(level) = level.map(usize::from) else { continue };
             let uf = self.level_u(f, level, query, u);
             out[f] = Some((level, uf));
@@ -482,8 +586,14 @@ impl Matcher {
 
     /// [`Matcher::field_weights`] over some of the fields, summed: the
     /// positive weights and the negative ones apart.
-    fn total_weight(&self, query: &Facts, record: &Facts, part: fields::Part) -> (f64, f64) {
-        self.levels_some(query, record, part)
+    fn total_weight<'a>(
+        &self,
+        query: &Facts,
+        record: &'a Facts,
+        part: fields::Part,
+        memo: &mut fields::FieldMemo<'a>,
+    ) -> (f64, f64) {
+        self.levels_some(query, record, part, Some(memo))
             .iter()
             .enumerate()
             .filter_map(|(f, l)| l.map(|(level, u)| fields::weight(self.m[f][level], u)))
@@ -664,21 +774,33 @@ impl Matcher {
         exclude: Option<u32>,
         top: usize,
     ) -> Vec<(u32, Candidate)> {
+        let mut memo = NameMemo::new(query);
+        let mut field_memo = fields::FieldMemo::default();
         let mut scored: Vec<(u32, f64)> = self
             .block(query)
             .into_iter()
             .filter(|i| Some(*i) != exclude)
             .map(|i| {
                 let r = &self.records[i as usize];
-                let score = query
-                    .iter()
-                    .flat_map(|q| r.names.iter().map(move |n| name_similarity(q, n)))
-                    .fold(0.0, f64::max);
+                let mut score = 0.0f64;
+                for (qi, q) in query.iter().enumerate() {
+                    for (n, h) in r.names.iter().zip(&r.hashes) {
+                        score = score.max(memo.similarity(qi, q, n, *h));
+                    }
+                }
                 (i, score)
             })
             .collect();
         let id = |i: u32| self.records[i as usize].id.as_str();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(id(b.0))));
+        // Equal scores in the order of the ids (namesakes tie by the
+        // thousand): their first bytes first, the whole ids only when those
+        // are equal. Ids are unique, so the order is total and an unstable
+        // sort gives the one result.
+        let by_id = |a: u32, b: u32| {
+            let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
+            ra.order.cmp(&rb.order).then_with(|| ra.id.cmp(&rb.id))
+        };
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| by_id(a.0, b.0)));
         let first = scored.first().map_or(0.0, |c| c.1);
         let second = scored.get(1).map_or(0.0, |c| c.1);
         let with_fields = !facts.is_empty();
@@ -712,7 +834,8 @@ impl Matcher {
                 hi += 1;
             }
             let mut c = Candidate {
-                id: id(slot).to_string(),
+                // Set below for those kept.
+                id: String::new(),
                 score,
                 weight: 0.0,
                 against: 0.0,
@@ -722,13 +845,13 @@ impl Matcher {
             };
             if with_fields {
                 let record = &self.records[slot as usize].facts;
-                let (pos, neg) = self.total_weight(facts, record, fields::Part::Cheap);
+                let (pos, neg) = self.total_weight(facts, record, fields::Part::Cheap, &mut field_memo);
                 // The parents' names cost most to compare: only when they
                 // could still bring the candidate among the best.
                 if best.len() >= top && fields::combine(names, pos + parents_most, neg, c.namesakes) <= best[top - 1] {
                     continue;
                 }
-                let (ppos, pneg) = self.total_weight(facts, record, fields::Part::Parents);
+                let (ppos, pneg) = self.total_weight(facts, record, fields::Part::Parents, &mut field_memo);
                 c.against = neg + pneg;
                 c.weight = pos + ppos + c.against;
                 c.probability = fields::combine(c.names, pos + ppos, c.against, c.namesakes);
@@ -739,14 +862,17 @@ impl Matcher {
             out.push((slot, c));
         }
         if with_fields {
-            out.sort_by(|(_, a), (_, b)| {
+            out.sort_by(|(sa, a), (sb, b)| {
                 b.probability
                     .total_cmp(&a.probability)
                     .then(b.score.total_cmp(&a.score))
-                    .then_with(|| a.id.cmp(&b.id))
+                    .then_with(|| by_id(*sa, *sb))
             });
         }
         out.truncate(top);
+        for (slot, c) in &mut out {
+            c.id = id(*slot).to_string();
+        }
         out
     }
 
@@ -859,10 +985,21 @@ const MAX_JOINED: usize = 96;
 /// of the words' similarities, and the similarity of the two names joined
 /// into one word each. With `words`, also records for each query word the
 /// candidate word it met and how closely.
-fn align(query: &[Token], candidate: &[Token], mut words: Option<&mut Vec<(Option<usize>, f64)>>) -> (f64, f64) {
+fn align(query: &[Token], candidate: &[Token], words: Option<&mut Vec<(Option<usize>, f64)>>) -> (f64, f64) {
+    align_with(query, candidate, words, &mut |w, c| token_similarity(&query[w], c))
+}
+
+/// [`align`] with the words' similarities from `similarity` (the query's
+/// word number and a candidate's word), which may remember them.
+fn align_with<'a>(
+    query: &[Token],
+    candidate: &'a [Token],
+    mut words: Option<&mut Vec<(Option<usize>, f64)>>,
+    similarity: &mut dyn FnMut(usize, &'a Token) -> f64,
+) -> (f64, f64) {
     let mut used = 0u64;
     let (mut total, mut weight) = (0.0, 0.0);
-    for q in query {
+    for (qw, q) in query.iter().enumerate() {
         let w = if q.particle {
             0.2
         } else {
@@ -873,7 +1010,7 @@ fn align(query: &[Token], candidate: &[Token], mut words: Option<&mut Vec<(Optio
             .take(MAX_WORDS)
             .enumerate()
             .filter(|(i, _)| used & (1 << i) == 0)
-            .map(|(i, c)| (i, token_similarity(q, c)))
+            .map(|(i, c)| (i, similarity(qw, c)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((i, s)) = best {
             used |= 1 << i;
