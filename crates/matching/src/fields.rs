@@ -316,6 +316,23 @@ pub(crate) fn compare_some<'a>(
     [sex, birth, place, nationality, father, mother]
 }
 
+/// How far a record's cheapest fields stand from the query's, for choosing
+/// which of too many blocked records to score: the years between the birth
+/// dates (5 when either is unknown, at most 10), plus 5 when the sexes
+/// differ. Lower is nearer. A rough order only: the record's weight is
+/// computed from every field once it is scored.
+pub(crate) fn nearness(a: &Facts, b: &Facts) -> u8 {
+    let years = match (a.birth, b.birth) {
+        (Some(x), Some(y)) => x.distance(&y).clamp(0, 10) as u8,
+        _ => 5,
+    };
+    let sex = match (a.sex, b.sex) {
+        (Some(x), Some(y)) if x != y => 5,
+        _ => 0,
+    };
+    years + sex
+}
+
 /// The levels of one query's names and places already compared with
 /// candidates' (see `Seen` in the crate root): place, nationality,
 /// father's and mother's names.

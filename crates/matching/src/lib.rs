@@ -234,14 +234,25 @@ pub const FREQUENT: usize = 2_000;
 pub const MAX_SCORED: usize = 5_000;
 
 /// What the blocking keys of a query found for one record.
-#[derive(Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Hit {
     /// One bit per word of the query met (all bits for a whole-name key).
-    words: u64,
+    words: u32,
     /// How many keys met.
     keys: u16,
     /// Met by a key few records share.
     rare: bool,
+}
+
+/// Blocking's working memory: one [`Hit`] per record slot, and the slots
+/// touched. A query in a registry of millions counts hundreds of thousands
+/// of hits; in an array reused from query to query they cost one write
+/// each, where a hash map built per query spent most of the search
+/// hashing, growing and faulting in fresh pages.
+#[derive(Debug, Default)]
+struct Scratch {
+    hits: Vec<Hit>,
+    touched: Vec<u32>,
 }
 
 /// Hashes record slots (already well spread small integers) with one
@@ -304,6 +315,9 @@ pub struct Matcher {
     /// The distinct words of the live records' names, for
     /// [`Matcher::spellings`].
     words: Vocabulary,
+    /// Blocking's working memory, one per search running at once (taken
+    /// and given back by each search; the lock is held for neither).
+    scratch: std::sync::Mutex<Vec<Scratch>>,
 }
 
 /// The distinct words of the registered names, each with the number of
@@ -375,6 +389,7 @@ impl Default for Matcher {
             m: fields::DEFAULT_M,
             u: OnceLock::new(),
             words: Vocabulary::default(),
+            scratch: std::sync::Mutex::default(),
         }
     }
 }
@@ -636,17 +651,21 @@ impl Matcher {
     /// Mohammad in a large registry) proposes nobody on its own: a record
     /// it yields is kept only when it also meets a second part of the
     /// query (another word, or a rare key). When more records qualify than
-    /// can be scored, those meeting the most words of the query, then the
-    /// most keys, go first.
-    fn block(&self, query: &[Vec<Token>]) -> Vec<u32> {
-        let mut keyed: Vec<(String, u64)> = Vec::new();
+    /// can be scored, those meeting the most words of the query go first,
+    /// then those whose birth date and sex are nearest the query's
+    /// (`facts`; see [`fields::nearness`]), then those meeting the most
+    /// keys: in a registry of millions a common name is shared by more
+    /// people than can be scored, and the person sought must not be left
+    /// out by the order of registration.
+    fn block(&self, query: &[Vec<Token>], facts: &Facts) -> Vec<u32> {
+        let mut keyed: Vec<(String, u32)> = Vec::new();
         let mut word = 0u32;
         for name in query {
             for t in name {
                 let mut keys = HashSet::new();
                 token_keys(t, &mut keys);
                 if !keys.is_empty() {
-                    let bit = 1u64 << word.min(62);
+                    let bit = 1u32 << word.min(30);
                     keyed.extend(keys.into_iter().map(|k| (k, bit)));
                     word += 1;
                 }
@@ -654,31 +673,61 @@ impl Matcher {
             let joined = joined_skeleton(name);
             if !joined.is_empty() {
                 // The whole name: as good as every word at once.
-                keyed.push((format!("={joined}"), u64::MAX));
+                keyed.push((format!("={joined}"), u32::MAX));
             }
         }
         let words = word.clamp(1, 2);
-        let mut hits: HashMap<u32, Hit, BuildSlot> = HashMap::default();
+        let mut scratch = self
+            .scratch
+            .lock()
+            .map(|mut pool| pool.pop())
+            .unwrap_or_default()
+            .unwrap_or_default();
+        let Scratch { hits, touched } = &mut scratch;
+        if hits.len() < self.records.len() {
+            hits.resize(self.records.len(), Hit::default());
+        }
         for (key, bit) in &keyed {
             let Some(ids) = self.index.get(key) else { continue };
             let rare = ids.len() <= FREQUENT;
             for &i in ids {
                 if self.alive[i as usize] {
-                    let h = hits.entry(i).or_default();
+                    let h = &mut hits[i as usize];
+                    if h.keys == 0 {
+                        touched.push(i);
+                    }
                     h.words |= bit;
                     h.keys = h.keys.saturating_add(1);
                     h.rare |= rare;
                 }
             }
         }
-        let mut found: Vec<(u32, u32, u16)> = hits
-            .into_iter()
-            .filter(|(_, h)| h.rare || h.words.count_ones() >= words)
-            .map(|(i, h)| (i, h.words.count_ones(), h.keys))
+        let found: Vec<(u32, u32, u16)> = touched
+            .iter()
+            .filter_map(|&i| {
+                let h = std::mem::take(&mut hits[i as usize]);
+                let met = h.words.count_ones();
+                (h.rare || met >= words).then_some((i, met, h.keys))
+            })
             .collect();
+        touched.clear();
+        if let Ok(mut pool) = self.scratch.lock() {
+            pool.push(scratch);
+        }
         if found.len() > MAX_SCORED {
-            found.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-            found.truncate(MAX_SCORED);
+            let near = |i: u32| fields::nearness(facts, &self.records[i as usize].facts);
+            let mut ranked: Vec<(u32, u32, u8, u16)> = found
+                .into_iter()
+                .map(|(i, met, keys)| (i, met, near(i), keys))
+                .collect();
+            ranked.sort_unstable_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then(a.2.cmp(&b.2))
+                    .then(b.3.cmp(&a.3))
+                    .then(a.0.cmp(&b.0))
+            });
+            ranked.truncate(MAX_SCORED);
+            return ranked.into_iter().map(|(i, ..)| i).collect();
         }
         found.into_iter().map(|(i, _, _)| i).collect()
     }
@@ -776,8 +825,9 @@ impl Matcher {
     ) -> Vec<(u32, Candidate)> {
         let mut memo = NameMemo::new(query);
         let mut field_memo = fields::FieldMemo::default();
-        let mut scored: Vec<(u32, f64)> = self
-            .block(query)
+        let with_fields = !facts.is_empty();
+        let mut scored: Vec<(u32, f64, u8)> = self
+            .block(query, facts)
             .into_iter()
             .filter(|i| Some(*i) != exclude)
             .map(|i| {
@@ -788,22 +838,28 @@ impl Matcher {
                         score = score.max(memo.similarity(qi, q, n, *h));
                     }
                 }
-                (i, score)
+                let near = if with_fields {
+                    fields::nearness(facts, &r.facts)
+                } else {
+                    0
+                };
+                (i, score, near)
             })
             .collect();
         let id = |i: u32| self.records[i as usize].id.as_str();
-        // Equal scores in the order of the ids (namesakes tie by the
-        // thousand): their first bytes first, the whole ids only when those
-        // are equal. Ids are unique, so the order is total and an unstable
-        // sort gives the one result.
+        // Equal scores (namesakes tie by the thousand, and at most
+        // MAX_FIELDS_SCORED of them are compared field by field) those born
+        // nearest the query's date first, then in the order of the ids:
+        // their first bytes first, the whole ids only when those are equal.
+        // Ids are unique, so the order is total and an unstable sort gives
+        // the one result.
         let by_id = |a: u32, b: u32| {
             let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
             ra.order.cmp(&rb.order).then_with(|| ra.id.cmp(&rb.id))
         };
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| by_id(a.0, b.0)));
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)).then_with(|| by_id(a.0, b.0)));
         let first = scored.first().map_or(0.0, |c| c.1);
         let second = scored.get(1).map_or(0.0, |c| c.1);
-        let with_fields = !facts.is_empty();
         // The most the query's fields can add: a candidate whose names'
         // probability, even with that, cannot reach the best `top` found so
         // far is not compared field by field. Names' probabilities fall with
@@ -815,7 +871,7 @@ impl Matcher {
         let mut out: Vec<(u32, Candidate)> = Vec::new();
         // Sorted by score: those within 0.02 of a candidate lie around it.
         let (mut lo, mut hi) = (0, 0);
-        for (i, &(slot, score)) in scored.iter().enumerate() {
+        for (i, &(slot, score, _)) in scored.iter().enumerate() {
             let margin = if i == 0 { score - second } else { score - first };
             let names = calibrate(score, margin);
             if !with_fields && out.len() >= top {
@@ -1329,16 +1385,42 @@ mod tests {
         let query = |q: &str| vec![tokens(q)];
         // "Mohammad" is shared by thousands: only records meeting a second
         // word (or a rare key) are scored.
-        let found = m.block(&query("Mohammad Kianpour"));
+        let found = m.block(&query("Mohammad Kianpour"), &Facts::default());
         assert!(found.len() < 50, "{} scored", found.len());
         assert_eq!(m.search(&["Mohammad Kianpour"], 1)[0].id, "target");
         assert_eq!(m.search(&["Muhammad Kiyanpur"], 1)[0].id, "target");
         // A family name nobody has: the common word alone proposes no one.
-        assert!(m.block(&query("Mohammad Zzyzzyx")).len() < 50);
+        assert!(m.block(&query("Mohammad Zzyzzyx"), &Facts::default()).len() < 50);
         // One word only: everyone sharing it qualifies, at most MAX_SCORED scored.
-        let only = m.block(&query("Mohammad"));
+        let only = m.block(&query("Mohammad"), &Facts::default());
         assert_eq!(only.len(), MAX_SCORED);
         assert!(m.search(&["Mohammad"], 10).len() <= 10);
+    }
+
+    #[test]
+    fn among_too_many_namesakes_those_born_nearest_are_scored() {
+        let mut m = Matcher::new();
+        let born = |year: &str| Details {
+            birth_date: Some(year.into()),
+            ..Details::default()
+        };
+        // More namesakes than one search scores, all born far from 1970 and
+        // registered before the person sought.
+        for i in 0..MAX_SCORED + 200 {
+            m.add(Record::with_details(
+                format!("c{i:05}"),
+                &["Zahra Hosseini"],
+                &born(&(1930 + i % 20).to_string()),
+            ));
+        }
+        m.add(Record::with_details("sought", &["Zahra Hosseini"], &born("1970")));
+        let found = m.search_with(&["Zahra Hosseini"], &born("1971"), 10);
+        assert_eq!(found[0].id, "sought", "{found:?}");
+        // Without a birth date the order of registration decides.
+        assert!(m
+            .search(&["Zahra Hosseini"], MAX_SCORED)
+            .iter()
+            .all(|c| c.id != "sought"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ```sh
 //! match-fit record-set --wikidata W.tsv --google G.txt --out DIR [--people N --found N --missing N --seed S --arabic P]
 //! match-fit fit --wikidata W.fit.tsv --google G.fit.txt
+//! match-fit bench --wikidata W.tsv --google G.txt [--people 1000000 --found N --missing N --threads 2 --dedupe N]
 //! ```
 //!
 //! `record-set` writes `registry.csv`, `queries.csv` and `truth.csv` in the
@@ -11,8 +12,9 @@
 //! pairs (each query beside the person it is for) and fits the second-stage
 //! calibration ([`lantern_matching::fields::COMBINE`]) by logistic
 //! regression; it prints both as Rust constants to paste into
-//! `crates/matching/src/fields.rs`. A development tool: the tests never run
-//! it, and it reads only the files it is given.
+//! `crates/matching/src/fields.rs`. `bench` measures speed and memory on a
+//! large made-up registry (see [`bench`]). A development tool: the tests
+//! never run it, and it reads only the files it is given.
 
 use std::collections::BTreeMap;
 use std::f64::consts::LN_2;
@@ -31,12 +33,14 @@ struct Args {
     missing: usize,
     seed: u64,
     arabic: f64,
+    threads: usize,
+    dedupe: usize,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mut a = Args {
-        command: it.next().ok_or("a command: record-set or fit")?,
+        command: it.next().ok_or("a command: record-set, fit or bench")?,
         wikidata: PathBuf::new(),
         google: PathBuf::new(),
         out: PathBuf::new(),
@@ -45,6 +49,8 @@ fn args() -> Result<Args, String> {
         missing: 1_000,
         seed: 1,
         arabic: 0.5,
+        threads: 2,
+        dedupe: 20_000,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag}: a value is needed"))?;
@@ -61,6 +67,8 @@ fn args() -> Result<Args, String> {
             "--found" => a.found = number()?,
             "--missing" => a.missing = number()?,
             "--seed" => a.seed = number()? as u64,
+            "--threads" => a.threads = number()?.max(1),
+            "--dedupe" => a.dedupe = number()?,
             "--arabic" => {
                 a.arabic = value
                     .parse()
@@ -91,6 +99,10 @@ fn run() -> Result<(), String> {
     let set = synth::build_with(&forms, a.people, a.found, a.missing, a.seed, a.arabic);
     match a.command.as_str() {
         "record-set" => write_set(&set, &a.out),
+        "bench" => {
+            bench(&set, &a);
+            Ok(())
+        }
         "fit" => {
             fit(&set);
             Ok(())
@@ -176,6 +188,146 @@ fn fit(set: &synth::Set) {
     println!("];");
     let c: Vec<String> = w.iter().map(|v| format!("{:.4}", v / LN_2)).collect();
     println!("pub const COMBINE: [f64; 5] = [{}];", c.join(", "));
+}
+
+/// Speed and memory on `set` (issue 4's targets at 1,000,000 people:
+/// index build ≤ 60 s, one query p95 ≤ 20 ms on one core, 1,000 queries/s
+/// on two, deduplication ≤ 2 minutes, resident memory ≤ 2 GiB). Prints the
+/// index build time; each query's latency on one thread (median, p95, p99);
+/// the queries per second on `--threads` threads; the quality of the
+/// answers (so a faster engine that finds less shows it); the time
+/// deduplication spends on `--dedupe` records, and the whole registry's at
+/// that rate; and the process's peak resident memory.
+fn bench(set: &synth::Set, a: &Args) {
+    use std::time::Instant;
+    const TOP: usize = 10;
+    println!(
+        "{} registered, {} queries ({} for registered people), {} threads",
+        set.registry.len(),
+        set.queries.len(),
+        set.truth.iter().filter(|(_, p)| p.is_some()).count(),
+        a.threads
+    );
+    let start = Instant::now();
+    let m = batch::matcher(&set.registry);
+    let _ = m.u();
+    println!("index build: {:.1} s", start.elapsed().as_secs_f64());
+
+    let mut ranked = BTreeMap::new();
+    let mut times = Vec::with_capacity(set.queries.len());
+    for q in &set.queries {
+        let t = Instant::now();
+        let found = m.search_with(&names(q), &q.details, TOP);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        ranked.insert(q.id.clone(), found.into_iter().map(|c| (c.id, c.probability)).collect());
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    println!(
+        "one query, one thread: median {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({:.0} queries/s)",
+        at(0.5),
+        at(0.95),
+        at(0.99),
+        times[times.len() - 1],
+        times.len() as f64 / (times.iter().sum::<f64>() / 1e3)
+    );
+    let q = synth::evaluate(&set.truth, &ranked);
+    println!(
+        "quality: recall@1 {:.3}, recall@10 {:.3}, precision at p >= 0.5 {:.3}, false alarms {:.0} per 1,000, ECE {:.3}",
+        q.recall_at_1, q.recall_at_10, q.precision, q.false_alarms, q.ece
+    );
+
+    // Why the missed were missed: compared but ranked below ten, or never
+    // compared field by field (not proposed by the blocking index, or
+    // beyond the MAX_FIELDS_SCORED best names: asked for MAX_SCORED, a
+    // search returns every candidate it compared).
+    let (mut ranked_lower, mut not_compared) = (0, 0);
+    for (q, (_, truth)) in set.queries.iter().zip(&set.truth) {
+        let Some(truth) = truth else { continue };
+        if ranked[&q.id].iter().any(|(id, _)| id == truth) {
+            continue;
+        }
+        let all = m.search_with(&names(q), &q.details, lantern_matching::MAX_SCORED);
+        if all.iter().any(|c| &c.id == truth) {
+            ranked_lower += 1;
+        } else {
+            not_compared += 1;
+            if not_compared <= 8 {
+                let person = set
+                    .registry
+                    .iter()
+                    .find(|r| &r.id == truth)
+                    .map(|r| r.names.join(" | "));
+                println!(
+                    "  not compared: {} for {}",
+                    q.names.join(" | "),
+                    person.unwrap_or_default()
+                );
+            }
+        }
+    }
+    println!("registered people missed in the top {TOP}: {ranked_lower} ranked lower, {not_compared} never compared");
+
+    let start = Instant::now();
+    let chunk = set.queries.len().div_ceil(a.threads);
+    std::thread::scope(|s| {
+        for part in set.queries.chunks(chunk.max(1)) {
+            let m = &m;
+            s.spawn(move || {
+                for q in part {
+                    std::hint::black_box(m.search_with(&names(q), &q.details, TOP));
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{} threads: {:.0} queries/s",
+        a.threads,
+        set.queries.len() as f64 / secs
+    );
+
+    if a.dedupe > 0 {
+        let ids: Vec<&str> = m.ids().take(a.dedupe).collect();
+        let chunk = ids.len().div_ceil(a.threads).max(1);
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for part in ids.chunks(chunk) {
+                let m = &m;
+                s.spawn(move || {
+                    for id in part {
+                        std::hint::black_box(m.duplicates_of(id, TOP));
+                    }
+                });
+            }
+        });
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "deduplication searches: {} records in {:.1} s on {} threads; the whole registry at that rate: {:.0} s",
+            ids.len(),
+            secs,
+            a.threads,
+            secs * m.len() as f64 / ids.len().max(1) as f64
+        );
+    }
+    println!("peak resident memory: {}", peak_memory());
+}
+
+/// A row's names, as the matcher takes them.
+fn names(q: &batch::Row) -> Vec<&str> {
+    q.names.iter().map(String::as_str).collect()
+}
+
+/// The process's peak resident memory (`VmHWM` of `/proc/self/status`).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Logistic regression by Newton's method (natural-log odds).
