@@ -242,6 +242,15 @@ impl Facts {
         self
     }
 
+    /// Every word the fields hold (parents' names, place, nationality),
+    /// for sharing one copy of each (see [`crate::Matcher`]).
+    pub(crate) fn words_mut(&mut self) -> impl Iterator<Item = &mut Token> {
+        let values = [&mut self.place, &mut self.nationality]
+            .into_iter()
+            .flat_map(|v| v.iter_mut().flat_map(|v| v.tokens.iter_mut()));
+        self.father.iter_mut().chain(self.mother.iter_mut()).chain(values)
+    }
+
     /// True when nothing is known besides names.
     pub(crate) fn is_empty(&self) -> bool {
         self.sex.is_none()

@@ -12,6 +12,7 @@
 //! gh, k; ذ/ز/ض/ظ and z, dh).
 
 use lantern_domain::text::search_key;
+use std::sync::Arc;
 
 /// Particles and honorifics: they carry little evidence about who someone
 /// is, so they weigh little (al-, bin, ibn, seyed, haj …).
@@ -58,9 +59,23 @@ const PARTICLES: &[&str] = &[
     "شیخ",
 ];
 
-/// One word of a name.
+/// One word of a name, shared: a registry of millions uses a few tens of
+/// thousands of distinct words, and [`crate::Matcher`] keeps one copy of
+/// each (each record holds a pointer to it), so the index fits in memory
+/// and scoring reads words already in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct Token(Arc<Word>);
+
+impl std::ops::Deref for Token {
+    type Target = Word;
+    fn deref(&self) -> &Word {
+        &self.0
+    }
+}
+
+/// What a [`Token`] knows of its word.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Word {
     /// The normalised word.
     pub text: String,
     /// Its consonant skeleton.
@@ -82,6 +97,18 @@ pub struct Token {
 }
 
 impl Token {
+    /// True when both are the one shared copy of a word (see
+    /// [`crate::Matcher`]), or the same word.
+    pub(crate) fn same_word(&self, other: &Token) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.text == other.text
+    }
+
+    /// True when both are the one shared copy of a word.
+    #[cfg(test)]
+    pub(crate) fn is_shared_with(&self, other: &Token) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// True when the dictionary knows both words as forms of one name
     /// (مسعود and Massoud; Mohammad-Taghi and محمدتقی).
     pub fn same_name(&self, other: &Token) -> bool {
@@ -175,7 +202,7 @@ fn token(text: &str) -> Token {
     let skeleton = skeleton(text);
     let mut hash = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hash);
-    Token {
+    Token(Arc::new(Word {
         hash: hash.finish(),
         particle: PARTICLES.contains(&text),
         arabic: is_arabic(text),
@@ -183,7 +210,7 @@ fn token(text: &str) -> Token {
         groups: dictionary().by_word.get(text).copied().unwrap_or(0),
         skeleton,
         text: text.to_string(),
-    }
+    }))
 }
 
 /// True when the text has Arabic-script letters.

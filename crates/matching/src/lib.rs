@@ -141,7 +141,7 @@ impl<'a> NameMemo<'a> {
 
 /// True when two names have the same words in the same order.
 fn same_words(a: &[Token], b: &[Token]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.text == y.text)
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_word(y))
 }
 
 /// One proposed match.
@@ -315,6 +315,9 @@ pub struct Matcher {
     /// The distinct words of the live records' names, for
     /// [`Matcher::spellings`].
     words: Vocabulary,
+    /// One copy of every word the records use (see [`Token`]); kept when
+    /// the last record using a word goes, as the distinct words are few.
+    shared: HashMap<String, Token>,
     /// Blocking's working memory, one per search running at once (taken
     /// and given back by each search; the lock is held for neither).
     scratch: std::sync::Mutex<Vec<Scratch>>,
@@ -389,6 +392,7 @@ impl Default for Matcher {
             m: fields::DEFAULT_M,
             u: OnceLock::new(),
             words: Vocabulary::default(),
+            shared: HashMap::new(),
             scratch: std::sync::Mutex::default(),
         }
     }
@@ -445,8 +449,17 @@ impl Matcher {
     }
 
     /// Adds a record, replacing any record with the same id.
-    pub fn add(&mut self, record: Record) {
+    pub fn add(&mut self, mut record: Record) {
         self.remove(&record.id);
+        let Record { names, facts, .. } = &mut record;
+        for t in names.iter_mut().flatten().chain(facts.words_mut()) {
+            match self.shared.get(t.text.as_str()) {
+                Some(known) => *t = known.clone(),
+                None => {
+                    self.shared.insert(t.text.clone(), t.clone());
+                }
+            }
+        }
         self.count(&record.facts, Counts::add);
         let n = self.records.len() as u32;
         self.slot_of.insert(record.id.clone(), n);
@@ -1421,6 +1434,23 @@ mod tests {
             .search(&["Zahra Hosseini"], MAX_SCORED)
             .iter()
             .all(|c| c.id != "sought"));
+    }
+
+    #[test]
+    fn records_share_one_copy_of_each_word() {
+        let mut m = Matcher::new();
+        let details = Details {
+            father_name: Some("Kaveh Kianpour".into()),
+            ..Details::default()
+        };
+        m.add(Record::new("a", &["Reza Kianpour"]));
+        m.add(Record::with_details("b", &["Ali Kianpour"], &details));
+        let (a, b) = (&m.records[0], &m.records[1]);
+        assert!(a.names[0][1].is_shared_with(&b.names[0][1]));
+        assert!(!a.names[0][0].is_shared_with(&b.names[0][0]));
+        assert!(b.facts.clone().words_mut().any(|t| t.is_shared_with(&a.names[0][1])));
+        // Sharing changes no answer.
+        assert_eq!(m.search(&["Kianpour"], 2).len(), 2);
     }
 
     #[test]

@@ -165,7 +165,7 @@ pub fn keys(word: &str) -> Vec<String> {
     lantern_matching::keys::tokens(word)
         .into_iter()
         .filter(|t| !t.particle && t.skeleton.chars().count() >= MIN_KEY)
-        .map(|t| t.skeleton)
+        .map(|t| t.skeleton.clone())
         .collect()
 }
 
