@@ -62,9 +62,10 @@ impl Record {
     }
 }
 
-/// A hash of a name's words. A word's other forms (skeleton, dictionary
-/// groups) follow from its text, so names with the same words compare
-/// alike.
+/// A hash of a name's words (the FNV-1a offset basis and prime, folding
+/// whole words' hashes instead of bytes). A word's other forms (skeleton,
+/// dictionary groups) follow from its text, so names with the same words
+/// compare alike.
 pub(crate) fn name_hash(name: &[Token]) -> u64 {
     name.iter().fold(0xCBF2_9CE4_8422_2325, |h: u64, t| {
         (h ^ t.hash).wrapping_mul(0x100_0000_01B3)

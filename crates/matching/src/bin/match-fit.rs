@@ -99,6 +99,7 @@ fn run() -> Result<(), String> {
     let set = synth::build_with(&forms, a.people, a.found, a.missing, a.seed, a.arabic);
     match a.command.as_str() {
         "record-set" => write_set(&set, &a.out),
+        "bench" if set.queries.is_empty() => Err("bench: --found and --missing give no queries".into()),
         "bench" => {
             bench(&set, &a);
             Ok(())
