@@ -319,8 +319,8 @@ pub struct Matcher {
     /// One copy of every word the records use (see [`Token`]); kept when
     /// the last record using a word goes, as the distinct words are few.
     shared: HashMap<String, Token>,
-    /// Blocking's working memory, one per search running at once (taken
-    /// and given back by each search; the lock is held for neither).
+    /// Blocking's working memory, one per search running at once: each
+    /// search takes one and gives it back, holding the lock only for that.
     scratch: std::sync::Mutex<Vec<Scratch>>,
 }
 
