@@ -1,9 +1,25 @@
 //! Deduplication: clusters of records that are likely one person.
 //!
-//! Every record is searched against the others ([`Matcher::duplicates_of`]);
-//! a pair's probability is the higher of its two directions. Pairs from
-//! [`LINK`] join clusters, strongest first, by average linkage: two
-//! clusters merge only when the mean probability over all pairs between
+//! A pass of its own, not one search per record: in a registry of
+//! millions a search costs milliseconds, and a search per record would
+//! take hours. Every record gives **block keys** ([`block_keys`]): for
+//! each two words of a name, a key per pair of their forms (skeleton,
+//! skeleton with one consonant dropped, dictionary group), so two names
+//! meet whatever their script, word order or a typo in either word; the
+//! whole name joined (compounds); and each word alone, which pairs a
+//! one-word name with the longer names holding its word. A small block
+//! pairs every two of its members ([`SMALL_BLOCK`]). In a large one a
+//! record is paired only if the block is among its [`LEADS`] smallest,
+//! and then with its nearest born within [`YEARS`] years, with those whose
+//! father has the same first name, and, knowing neither, with those born
+//! in the same place ([`Block::pair`]). Each pair is scored once, both
+//! ways, as a search would score it: the names' probability from their
+//! score and its margin over the record's other proposed candidates, the
+//! other fields' weights, the number of namesakes ([`Evidence`]), combined
+//! by coefficients fitted for this pass ([`COMBINE`]).
+//!
+//! Pairs from [`LINK`] join clusters, strongest first, by average linkage:
+//! two clusters merge only when the mean probability over all pairs between
 //! them (a pair never proposed counts as 0) reaches [`LINK`] too. A chain
 //! of resemblances (A like B, B like C, A unlike C), which one very common
 //! name produces in any large registry, therefore does not make one
@@ -11,9 +27,9 @@
 //! [`REVIEW`] and [`LINK`], and links refused by those guards, are listed
 //! for a person to review rather than decided.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::Matcher;
+use crate::{calibrate, fields, joined_skeleton, token_keys, Matcher, NameMemo, Record, Token, NAMESAKE};
 
 /// The probability from which a pair links two records.
 pub const LINK: f64 = 0.5;
@@ -21,11 +37,82 @@ pub const LINK: f64 = 0.5;
 /// The probability from which an unlinked pair is listed for review.
 pub const REVIEW: f64 = 0.2;
 
+/// The second stage's coefficients for deduplication (in the order of
+/// [`fields::COMBINE`]): a pair's evidence is not a search's (its
+/// candidates are those the blocks gave, not every record sharing a key),
+/// so it has its own, fitted by logistic regression on second
+/// registrations made up from the `*.fit` name files (`match-fit
+/// fit-dedupe`).
+pub const COMBINE: [f64; 5] = [0.8751, 0.6429, 1.1931, 2.8461, -1.0982];
+
 /// The most records one cluster may gather.
 pub const MAX_CLUSTER: usize = 20;
 
-/// Candidates looked at per record.
-const TOP: usize = 10;
+/// Birth years apart within which two members of a block are paired: the
+/// widest level of the birth-date comparison.
+const YEARS: u64 = 5;
+
+/// The most members of one block a record is paired with on each side of
+/// it in birth order (the nearest born first).
+const NEIGHBOURS: usize = 20;
+
+/// In how many of its large blocks (the smallest) a record is paired.
+const LEADS: usize = 4;
+
+/// How many of the records sharing one word with a longer name it is
+/// paired with: not to find it, but so that its best candidate's margin
+/// over the next is measured against partial matches too, as a search's is.
+const SAMPLE: usize = 3;
+
+/// Blocks up to this size pair every two of their members.
+const SMALL_BLOCK: usize = 30;
+
+/// The most words of one name paired with each other for block keys.
+const PAIRED_WORDS: usize = 5;
+
+/// Marks the keys of single words: they pair a one-word name with the
+/// names that contain its word, never two longer names with each other.
+const WORD: u64 = 1 << 63;
+
+/// A member's birth year when unknown (sorts last).
+const UNKNOWN: u64 = (1 << 14) - 1;
+
+/// One record in a block, packed so that sorting a block's entries orders
+/// it by birth year, then by father's name: the year (14 bits, [`UNKNOWN`]
+/// when unknown), a hash of the father's first name (17 bits, 0 when
+/// unknown), whether the name is a single word (1 bit), the slot (32 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Member(u64);
+
+impl Member {
+    const FATHER: u64 = (1 << 17) - 1;
+
+    fn new(r: &Record, single: bool, slot: u32) -> Member {
+        Member::pack(r.facts.birth_year(), r.facts.father_key.as_deref(), single, slot)
+    }
+
+    fn pack(year: Option<i32>, father: Option<&str>, single: bool, slot: u32) -> Member {
+        let year = year.map_or(UNKNOWN, |y| (y.clamp(0, 9999) + 1) as u64);
+        let father = father.map_or(0, |f| key_hash(b'F', &[f]) % Self::FATHER + 1);
+        Member(year << 50 | father << 33 | u64::from(single) << 32 | u64::from(slot))
+    }
+
+    fn year(self) -> u64 {
+        self.0 >> 50
+    }
+
+    fn father(self) -> u64 {
+        self.0 >> 33 & Self::FATHER
+    }
+
+    fn single(self) -> bool {
+        self.0 >> 32 & 1 == 1
+    }
+
+    fn slot(self) -> u32 {
+        self.0 as u32
+    }
+}
 
 /// The outcome of a deduplication.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,39 +124,443 @@ pub struct Outcome {
     pub review: Vec<(String, String, f64)>,
 }
 
-/// Clusters the matcher's records, using up to `threads` threads for the
-/// searches.
+/// Clusters the matcher's records, using up to `threads` threads.
 pub fn dedupe(m: &Matcher, threads: usize) -> Outcome {
-    let ids: Vec<&str> = m.ids().collect();
+    let threads = threads.max(1);
     // Draw u once before the threads share the matcher.
     let _ = m.u();
-    let chunk = ids.len().div_ceil(threads.max(1)).max(1);
-    let found: Vec<Vec<(usize, String, f64)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
+    let pairs = proposed_pairs(m, threads);
+    let found = evidence(m, pairs, threads, |e| e.probability() >= REVIEW);
+    let ids: Vec<&str> = m.records.iter().map(|r| r.id.as_str()).collect();
+    cluster(&ids, found.into_iter().map(|(a, b, e)| (a, b, e.probability())))
+}
+
+/// 64-bit FNV-1a over a tag and some parts, a separator between them that
+/// UTF-8 never contains.
+fn key_hash(tag: u8, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    let mut eat = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+    eat(tag);
+    for p in parts {
+        eat(0xFF);
+        p.bytes().for_each(&mut eat);
+    }
+    h
+}
+
+/// The block keys of one record, each once, with whether the record's
+/// name is a single word there (see [`WORD`]). A word's keys are those the
+/// search's index gives it (skeleton, the skeleton with one consonant
+/// dropped, dictionary groups): two names meet in a pair's block when
+/// each of two words meets, whatever the order of the words.
+fn block_keys(r: &Record) -> Vec<(u64, bool)> {
+    let mut out = Vec::new();
+    let keys = |t: &Token| -> Vec<String> {
+        let mut k = HashSet::new();
+        token_keys(t, &mut k);
+        k.into_iter().collect()
+    };
+    for name in &r.names {
+        let joined = joined_skeleton(name);
+        if !joined.is_empty() {
+            out.push((key_hash(b'J', &[&joined]) & !WORD, false));
+        }
+        let words: Vec<Vec<String>> = name
+            .iter()
+            .filter(|t| !t.particle)
+            .take(PAIRED_WORDS)
+            .map(keys)
+            .collect();
+        let single = words.len() == 1;
+        for w in &words {
+            out.extend(w.iter().map(|k| (key_hash(b'W', &[k]) | WORD, single)));
+        }
+        for (i, x) in words.iter().enumerate() {
+            for y in &words[i + 1..] {
+                for (a, b) in x.iter().flat_map(|a| y.iter().map(move |b| (a, b))) {
+                    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                    out.push((key_hash(b'P', &[a, b]) & !WORD, false));
+                }
+            }
+        }
+    }
+    // A key once, as a single word's if it is one anywhere.
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    out.dedup_by_key(|k| k.0);
+    out
+}
+
+/// The pairs of slots the blocks propose, each once (`a << 32 | b`, a < b),
+/// sorted.
+fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
+    let live: Vec<u32> = (0..m.records.len() as u32).filter(|i| m.alive[*i as usize]).collect();
+    let chunk = live.len().div_ceil(threads).max(1);
+    // A hash of each record's birth place (0 when unknown).
+    let place: Vec<u32> = m
+        .records
+        .iter()
+        .map(|r| {
+            r.facts
+                .place
+                .as_ref()
+                .map_or(0, |p| (key_hash(b'L', &[&p.key]) as u32).max(1))
+        })
+        .collect();
+    let place = &place;
+    // Block entries, by shard of the key.
+    let parts: Vec<Vec<Vec<(u64, Member)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = live
             .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
+            .map(|part| {
                 scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for (k, id) in part.iter().enumerate() {
-                        for c in m.duplicates_of(id, TOP) {
-                            if c.probability >= REVIEW {
-                                out.push((n * chunk + k, c.id, c.probability));
-                            }
+                    let mut shards = vec![Vec::new(); threads];
+                    for &slot in part {
+                        let r = &m.records[slot as usize];
+                        for (key, single) in block_keys(r) {
+                            shards[(key % threads as u64) as usize].push((key, Member::new(r, single, slot)));
                         }
                     }
-                    out
+                    shards
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let pairs = found
+    let mut shards: Vec<Vec<(u64, Member)>> = vec![Vec::new(); threads];
+    for part in parts {
+        for (s, entries) in part.into_iter().enumerate() {
+            shards[s].extend(entries);
+        }
+    }
+    // Each shard sorted: a block is a run of entries with one key.
+    let shards: Vec<Vec<(u64, Member)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .into_iter()
+            .map(|mut entries| {
+                scope.spawn(move || {
+                    entries.sort_unstable();
+                    entries
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let lead = leading_blocks(m.records.len(), &shards);
+    let lead = &lead;
+    let found: Vec<Vec<u64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .iter()
+            .map(|entries| {
+                scope.spawn(move || {
+                    let mut pairs = Vec::new();
+                    for run in entries.chunk_by(|a, b| a.0 == b.0) {
+                        let block = Block {
+                            run,
+                            word: run[0].0 & WORD != 0,
+                            place,
+                            lead,
+                        };
+                        block.pair(&mut |a, b| {
+                            let (a, b) = (a.min(b), a.max(b));
+                            pairs.push(u64::from(a) << 32 | u64::from(b));
+                        });
+                    }
+                    pairs.sort_unstable();
+                    pairs.dedup();
+                    pairs
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut pairs: Vec<u64> = found.concat();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// For each slot, the size of the largest large block (more than
+/// [`SMALL_BLOCK`] members) in which the record leads: its [`LEADS`]
+/// smallest large blocks (0 when it is in none). A record's larger blocks
+/// hold what its smaller ones do and more of everyone else; pairing it in
+/// every one of them would cost most of the pass and find little more.
+fn leading_blocks(slots: usize, shards: &[Vec<(u64, Member)>]) -> Vec<u32> {
+    let mut sizes: Vec<(u32, u32)> = shards
+        .iter()
+        .flat_map(|entries| entries.chunk_by(|a, b| a.0 == b.0))
+        .filter(|run| run.len() > SMALL_BLOCK)
+        .flat_map(|run| run.iter().map(move |e| (e.1.slot(), run.len() as u32)))
+        .collect();
+    sizes.sort_unstable();
+    let mut lead = vec![0u32; slots];
+    for one in sizes.chunk_by(|a, b| a.0 == b.0) {
+        lead[one[0].0 as usize] = one[one.len().min(LEADS) - 1].1;
+    }
+    lead
+}
+
+/// One block: its entries (sorted by birth year, unknown last, then by
+/// father's name; see [`Member`]), whether it is a single word's (see
+/// [`WORD`]), each slot's birth place and [`leading_blocks`].
+struct Block<'a> {
+    run: &'a [(u64, Member)],
+    word: bool,
+    place: &'a [u32],
+    lead: &'a [u32],
+}
+
+impl Block<'_> {
+    /// Pairs the members. A small block pairs all its members, whatever
+    /// their birth years (a year off by ten is for the scoring to weigh).
+    /// In a large one a member that leads there ([`leading_blocks`]) is
+    /// paired with its nearest born within [`YEARS`], at most
+    /// [`NEIGHBOURS`] on each side, and with up to as many of those whose
+    /// father's first name is the same (the way in for a member of unknown
+    /// birth year), or, knowing neither, born in the same place. In a
+    /// large block of one word (a common given or family name) a one-word
+    /// name is paired with its nearest born, a longer name with [`SAMPLE`]
+    /// others.
+    fn pair(&self, emit: &mut impl FnMut(u32, u32)) {
+        let run = self.run;
+        let member = |i: usize| run[i].1;
+        let n = run.len();
+        if n <= SMALL_BLOCK {
+            for i in 0..n {
+                for j in i + 1..n {
+                    emit(member(i).slot(), member(j).slot());
+                }
+            }
+            return;
+        }
+        let known = run.partition_point(|e| e.1.year() != UNKNOWN);
+        let mut near = |i: usize, others: &mut dyn Iterator<Item = usize>, most: usize| {
+            for j in others.take(most) {
+                if member(i).year().abs_diff(member(j).year()) > YEARS {
+                    break;
+                }
+                emit(member(i).slot(), member(j).slot());
+            }
+        };
+        let leads = |m: Member| n as u32 <= self.lead[m.slot() as usize];
+        for i in 0..known {
+            match (self.word, member(i).single()) {
+                (true, false) => near(i, &mut (i + 1..known), SAMPLE),
+                (false, _) if !leads(member(i)) => {}
+                _ => {
+                    near(i, &mut (i + 1..known), NEIGHBOURS);
+                    near(i, &mut (0..i).rev(), NEIGHBOURS);
+                }
+            }
+        }
+        if self.word {
+            return;
+        }
+        // Those with the same father's first name; knowing neither birth
+        // year nor father, those born in the same place.
+        type Key<'k> = &'k dyn Fn(Member) -> u32;
+        let companions = |key: Key, starts: &dyn Fn(Member) -> bool, emit: &mut dyn FnMut(u32, u32)| {
+            let mut by: Vec<(u32, Member)> = run.iter().map(|e| (key(e.1), e.1)).filter(|(k, _)| *k != 0).collect();
+            by.sort_unstable();
+            for same in by.chunk_by(|a, b| a.0 == b.0) {
+                for (i, (_, a)) in same.iter().enumerate().filter(|(_, (_, a))| starts(*a)) {
+                    for (_, b) in &same[i.saturating_sub(NEIGHBOURS)..(i + 1 + NEIGHBOURS).min(same.len())] {
+                        if b != a {
+                            emit(a.slot(), b.slot());
+                        }
+                    }
+                }
+            }
+        };
+        companions(&|m| m.father() as u32, &leads, emit);
+        companions(
+            &|m| self.place[m.slot() as usize],
+            &|m| leads(m) && m.year() == UNKNOWN && m.father() == 0,
+            emit,
+        );
+    }
+}
+
+/// What one proposed pair's probability is computed from: the evidence of
+/// a search for one of the records that met the other, taken in the
+/// direction in which the names' probability is higher.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// The names' calibrated probability ([`crate::calibrate`]) from their
+    /// score and its margin over the record's other proposed candidates.
+    pub names: f64,
+    /// The weight of the fields that agree, in bits (≥ 0).
+    pub agreement: f64,
+    /// The weight of the fields that disagree, in bits (≤ 0).
+    pub disagreement: f64,
+    /// How many of the record's other proposed candidates' names match
+    /// as well (within 0.02).
+    pub namesakes: u32,
+}
+
+impl Evidence {
+    /// The probability that the pair is one person ([`COMBINE`]).
+    pub fn probability(&self) -> f64 {
+        fields::combine_with(&COMBINE, self.names, self.agreement, self.disagreement, self.namesakes)
+    }
+}
+
+/// The pairs the blocks propose, with their evidence: for fitting
+/// [`COMBINE`] (`match-fit fit-dedupe`) and for looking into a result.
+pub fn proposals(m: &Matcher, threads: usize) -> Vec<(&str, &str, Evidence)> {
+    let threads = threads.max(1);
+    let _ = m.u();
+    let pairs = proposed_pairs(m, threads);
+    let id = |slot: usize| m.records[slot].id.as_str();
+    evidence(m, pairs, threads, |_| true)
         .into_iter()
-        .flatten()
-        .filter_map(|(a, other, p)| Some((a, *index.get(other.as_str())?, p)));
-    cluster(&ids, pairs)
+        .map(|(a, b, e)| (id(a), id(b), e))
+        .collect()
+}
+
+/// The evidence of each pair (`pairs` as [`proposed_pairs`] gives them)
+/// that `keep` keeps, with the pair's slots. Each direction is scored as a
+/// search for one record would score the other among the candidates the
+/// blocks gave it.
+fn evidence(
+    m: &Matcher,
+    pairs: Vec<u64>,
+    threads: usize,
+    keep: impl Fn(&Evidence) -> bool + Sync,
+) -> Vec<(usize, usize, Evidence)> {
+    let n = m.records.len();
+    // Each record's partners in the pairs, in the order of their slots:
+    // the pairs are sorted, so those that end at a record (partners before
+    // it) come before those that start there (partners after it).
+    let split = |p: u64| ((p >> 32) as usize, p as u32 as usize);
+    let mut start = vec![0usize; n + 1];
+    for &p in &pairs {
+        let (a, b) = split(p);
+        start[a + 1] += 1;
+        start[b + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut partners = vec![0u32; start[n]];
+    for &p in &pairs {
+        let (a, b) = split(p);
+        partners[fill[a]] = b as u32;
+        fill[a] += 1;
+        partners[fill[b]] = a as u32;
+        fill[b] += 1;
+    }
+    drop(pairs);
+    let (start, partners) = (&start, &partners);
+    let of = |q: usize| &partners[start[q]..start[q + 1]];
+    // Each record's names against each partner's, every distinct name and
+    // word met compared once (as in a search).
+    let scores: Vec<f32> = each(n, threads, |q, out| {
+        let r = &m.records[q];
+        let mut memo = NameMemo::new(&r.names);
+        for &c in of(q) {
+            let c = &m.records[c as usize];
+            let mut best = 0.0f64;
+            for (qi, x) in r.names.iter().enumerate() {
+                for (y, h) in c.names.iter().zip(&c.hashes) {
+                    best = best.max(memo.similarity(qi, x, y, *h));
+                }
+            }
+            out.push(best as f32);
+        }
+    });
+    // … and best first, for margins and namesakes.
+    let mut ranked = scores.clone();
+    for q in 0..n {
+        ranked[start[q]..start[q + 1]].sort_unstable_by(|x, y| y.total_cmp(x));
+    }
+    let ranked = &ranked;
+    // The names' probability and namesakes of record q searching, c a
+    // candidate with name score s (as `Matcher::scored_parsed` has them).
+    let direction = |q: usize, s: f32| -> (f64, u32) {
+        let list = &ranked[start[q]..start[q + 1]];
+        let first = list[0];
+        let second = list.get(1).copied().unwrap_or(0.0);
+        let margin = if s >= first { s - second } else { s - first };
+        let s64 = f64::from(s);
+        let lo = list.partition_point(|x| f64::from(*x) > s64 + NAMESAKE);
+        let hi = list.partition_point(|x| f64::from(*x) >= s64 - NAMESAKE);
+        (calibrate(s64, f64::from(margin)), hi.saturating_sub(lo + 1) as u32)
+    };
+    // The most each record's fields could add (see `Matcher::max_weights`):
+    // a pair that could not be kept even so is not compared field by field.
+    let most: Vec<(f64, f64)> = each(n, threads, |i, out| {
+        let w = m.max_weights(&m.records[i].facts);
+        out.push((w.iter().sum(), w[4] + w[5]));
+    });
+    let scores = &scores;
+    each(n, threads, |a, out| {
+        for (k, &b) in of(a).iter().enumerate() {
+            let b = b as usize;
+            if b < a {
+                continue;
+            }
+            let ab = scores[start[a] + k];
+            let Ok(back) = of(b).binary_search(&(a as u32)) else {
+                continue;
+            };
+            let ba = scores[start[b] + back];
+            let ((names, namesakes), (q, c)) = {
+                let (x, y) = (direction(a, ab), direction(b, ba));
+                if x.0 >= y.0 {
+                    (x, (a, b))
+                } else {
+                    (y, (b, a))
+                }
+            };
+            let (all, parents) = most[q];
+            let mut e = Evidence {
+                names,
+                agreement: all,
+                disagreement: 0.0,
+                namesakes,
+            };
+            if !keep(&e) {
+                continue;
+            }
+            let (rq, rc) = (&m.records[q].facts, &m.records[c].facts);
+            let mut memo = fields::FieldMemo::default();
+            let (pos, neg) = m.total_weight(rq, rc, fields::Part::Cheap, &mut memo);
+            (e.agreement, e.disagreement) = (pos + parents, neg);
+            // The parents' names cost most to compare: only when they could
+            // still make the pair kept.
+            if !keep(&e) {
+                continue;
+            }
+            let (ppos, pneg) = m.total_weight(rq, rc, fields::Part::Parents, &mut memo);
+            (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
+            if keep(&e) {
+                out.push((a, b, e));
+            }
+        }
+    })
+}
+
+/// What `f` gives for each of `0..len` (it pushes any number of results),
+/// in order, on up to `threads` threads.
+fn each<R: Send>(len: usize, threads: usize, f: impl Fn(usize, &mut Vec<R>) + Sync) -> Vec<R> {
+    let chunk = len.div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..len)
+            .step_by(chunk)
+            .map(|from| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for i in from..(from + chunk).min(len) {
+                        f(i, &mut out);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
 }
 
 /// Clusters records (`ids`) from their scored pairs (indices into `ids`).
@@ -226,6 +717,105 @@ mod tests {
         let largest = out.clusters.iter().map(Vec::len).max().unwrap_or(0);
         assert!(largest <= 2, "{out:?}");
         assert!(!out.review.is_empty(), "the refused links are left for review");
+    }
+
+    /// The pairs one block makes, as sorted `(a, b)` with a < b.
+    fn pairs_of(members: Vec<Member>, word: bool, lead: &[u32]) -> Vec<(u32, u32)> {
+        let mut run: Vec<(u64, Member)> = members.into_iter().map(|m| (7, m)).collect();
+        run.sort_unstable();
+        let place = vec![0u32; lead.len()];
+        let block = Block {
+            run: &run,
+            word,
+            place: &place,
+            lead,
+        };
+        let mut out = Vec::new();
+        block.pair(&mut |a, b| out.push((a.min(b), a.max(b))));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn a_small_block_pairs_everyone_a_large_one_the_nearest_born() {
+        let small: Vec<Member> = (0..5)
+            .map(|i| Member::pack(Some(1950 + 10 * i), None, false, i as u32))
+            .collect();
+        assert_eq!(
+            pairs_of(small, false, &[0; 5]).len(),
+            10,
+            "every two, whatever their years"
+        );
+
+        // Slot 0 born in 1970; slots 1.. a crowd born 1900-1999.
+        let n = SMALL_BLOCK * 3;
+        let mut large = vec![Member::pack(Some(1970), Some("KVH"), false, 0)];
+        large.extend((1..n).map(|i| Member::pack(Some(1900 + (i % 100) as i32), None, false, i as u32)));
+        // Slot n: birth year unknown, same father as slot 0.
+        large.push(Member::pack(None, Some("KVH"), false, n as u32));
+        // Slot n + 1: neither known.
+        large.push(Member::pack(None, None, false, n as u32 + 1));
+        let lead = vec![u32::MAX; n + 2];
+        let pairs = pairs_of(large, false, &lead);
+        let with = |slot: u32| -> Vec<u32> {
+            pairs
+                .iter()
+                .filter_map(|&(a, b)| (a == slot).then_some(b).or((b == slot).then_some(a)))
+                .collect()
+        };
+        let year = |slot: u32| 1900 + (slot as usize % 100) as i32;
+        let of_zero = with(0);
+        assert!(of_zero.contains(&(n as u32)), "same father, year unknown");
+        assert!(of_zero
+            .iter()
+            .filter(|&&s| s != n as u32)
+            .all(|&s| (year(s) - 1970).abs() <= YEARS as i32));
+        assert!(of_zero.len() <= 2 * NEIGHBOURS + 1, "{}", of_zero.len());
+        assert!(with(n as u32 + 1).is_empty(), "nothing to go by in a large block");
+
+        // Where no one leads (each has smaller blocks), no one starts a pair.
+        let mut large = vec![Member::pack(Some(1970), None, false, 0)];
+        large.extend((1..n).map(|i| Member::pack(Some(1900 + (i % 100) as i32), None, false, i as u32)));
+        let pairs = pairs_of(large, false, &vec![0; n]);
+        assert!(pairs.is_empty(), "{pairs:?}");
+    }
+
+    #[test]
+    fn a_large_block_of_one_word_pairs_one_word_names() {
+        let n = SMALL_BLOCK * 20;
+        let mut members: Vec<Member> = (0..n)
+            .map(|i| Member::pack(Some(1970 + (i % 21) as i32), None, false, i as u32))
+            .collect();
+        members.push(Member::pack(Some(1980), None, true, n as u32));
+        let pairs = pairs_of(members, true, &vec![u32::MAX; n + 1]);
+        let single = pairs.iter().filter(|(a, b)| *a == n as u32 || *b == n as u32).count();
+        assert_eq!(
+            single,
+            2 * NEIGHBOURS,
+            "the one-word name meets its nearest on each side"
+        );
+        // Each longer name meets a sample only.
+        assert!(pairs.len() <= single + n * SAMPLE, "{}", pairs.len());
+    }
+
+    #[test]
+    fn names_meet_in_a_block_whatever_their_order_script_or_a_typo() {
+        let keys = |name: &str| -> HashSet<u64> {
+            block_keys(&Record::new("x", &[name]))
+                .into_iter()
+                .filter(|(k, _)| k & WORD == 0)
+                .map(|(k, _)| k)
+                .collect()
+        };
+        let masoud = keys("Masoud Karimi");
+        for other in ["Karimi Masoud", "مسعود کریمی", "Masoud Kazimi"] {
+            assert!(!masoud.is_disjoint(&keys(other)), "{other}");
+        }
+        assert!(masoud.is_disjoint(&keys("Zahra Hosseini")));
+        // A one-word name's keys are its word's, marked as a single word.
+        let one = block_keys(&Record::new("x", &["Masoud"]));
+        assert!(!one.is_empty() && one.iter().filter(|(k, _)| k & WORD != 0).all(|(_, single)| *single));
     }
 
     #[test]

@@ -251,6 +251,11 @@ impl Facts {
         self.father.iter_mut().chain(self.mother.iter_mut()).chain(values)
     }
 
+    /// The birth year (the middle of a range), when known.
+    pub(crate) fn birth_year(&self) -> Option<i32> {
+        self.birth.map(|b| b.from + (b.to - b.from) / 2)
+    }
+
     /// True when nothing is known besides names.
     pub(crate) fn is_empty(&self) -> bool {
         self.sex.is_none()
@@ -456,7 +461,13 @@ const _: () = assert!(COMBINE[0] > 0.0 && COMBINE[1] > 0.0 && COMBINE[2] >= 0.0)
 /// its number of namesakes (see [`COMBINE`]). Never falls as `names` or
 /// `agreement` grow, nor as `disagreement` nears 0.
 pub fn combine(names: f64, agreement: f64, disagreement: f64, namesakes: u32) -> f64 {
-    let [a, b, b2, c, d] = COMBINE;
+    combine_with(&COMBINE, names, agreement, disagreement, namesakes)
+}
+
+/// [`combine`] with other coefficients (in the order of [`COMBINE`]), as
+/// deduplication fits its own (`crate::dedupe::COMBINE`).
+pub fn combine_with(coefficients: &[f64; 5], names: f64, agreement: f64, disagreement: f64, namesakes: u32) -> f64 {
+    let [a, b, b2, c, d] = *coefficients;
     let logit = a * log2_odds(names) + b * agreement + b2 * disagreement + c + d * (f64::from(namesakes) + 1.0).log2();
     1.0 / (1.0 + (-logit).exp2())
 }

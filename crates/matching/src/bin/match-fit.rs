@@ -3,7 +3,9 @@
 //! ```sh
 //! match-fit record-set --wikidata W.tsv --google G.txt --out DIR [--people N --found N --missing N --seed S --arabic P]
 //! match-fit fit --wikidata W.fit.tsv --google G.fit.txt
-//! match-fit bench --wikidata W.tsv --google G.txt [--people 1000000 --found N --missing N --threads 2 --dedupe N]
+//! match-fit bench --wikidata W.tsv --google G.txt [--people 1000000 --found N --missing N --threads 2]
+//! match-fit fit-dedupe --wikidata W.fit.tsv --google G.fit.txt [--people N --copies N]
+//! match-fit dedupe --wikidata W.tsv --google G.txt [--people 1000000 --copies N --threads 2]
 //! ```
 //!
 //! `record-set` writes `registry.csv`, `queries.csv` and `truth.csv` in the
@@ -13,7 +15,11 @@
 //! calibration ([`lantern_matching::fields::COMBINE`]) by logistic
 //! regression; it prints both as Rust constants to paste into
 //! `crates/matching/src/fields.rs`. `bench` measures speed and memory on a
-//! large made-up registry (see [`bench`]). A development tool: the tests
+//! large made-up registry (see [`bench`]). `fit-dedupe` fits
+//! deduplication's second stage ([`lantern_matching::dedupe::COMBINE`]) on
+//! a made-up registry with `--copies` second registrations; `dedupe`
+//! measures deduplication's time, memory and quality on one (see
+//! [`dedupe`]). A development tool: the tests
 //! never run it, and it reads only the files it is given.
 
 use std::collections::BTreeMap;
@@ -34,13 +40,15 @@ struct Args {
     seed: u64,
     arabic: f64,
     threads: usize,
-    dedupe: usize,
+    copies: Option<usize>,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mut a = Args {
-        command: it.next().ok_or("a command: record-set, fit or bench")?,
+        command: it
+            .next()
+            .ok_or("a command: record-set, fit, bench, fit-dedupe or dedupe")?,
         wikidata: PathBuf::new(),
         google: PathBuf::new(),
         out: PathBuf::new(),
@@ -50,7 +58,7 @@ fn args() -> Result<Args, String> {
         seed: 1,
         arabic: 0.5,
         threads: 2,
-        dedupe: 20_000,
+        copies: None,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag}: a value is needed"))?;
@@ -68,7 +76,7 @@ fn args() -> Result<Args, String> {
             "--missing" => a.missing = number()?,
             "--seed" => a.seed = number()? as u64,
             "--threads" => a.threads = number()?.max(1),
-            "--dedupe" => a.dedupe = number()?,
+            "--copies" => a.copies = Some(number()?),
             "--arabic" => {
                 a.arabic = value
                     .parse()
@@ -95,6 +103,19 @@ fn run() -> Result<(), String> {
     let forms = synth::name_forms(&read(&a.wikidata)?, &read(&a.google)?);
     if forms.len() < 100 {
         return Err(format!("only {} names read: give both name files", forms.len()));
+    }
+    // A tenth of the people registered twice, unless told otherwise.
+    let copies = a.copies.unwrap_or(a.people / 10);
+    match a.command.as_str() {
+        "fit-dedupe" => {
+            fit_dedupe(&forms, a.people, copies, a.seed, a.threads);
+            return Ok(());
+        }
+        "dedupe" => {
+            dedupe(&forms, a.people, copies, a.seed, a.threads);
+            return Ok(());
+        }
+        _ => {}
     }
     let set = synth::build_with(&forms, a.people, a.found, a.missing, a.seed, a.arabic);
     match a.command.as_str() {
@@ -193,13 +214,12 @@ fn fit(set: &synth::Set) {
 
 /// Speed and memory on `set` (issue 4's targets at 1,000,000 people:
 /// index build ≤ 60 s, one query p95 ≤ 20 ms on one core, 1,000 queries/s
-/// on two, deduplication ≤ 2 minutes, resident memory ≤ 2 GiB). Prints the
+/// on two, resident memory ≤ 2 GiB). Prints the
 /// index build time; each query's latency on one thread (median, p95, p99);
 /// the queries per second on `--threads` threads; the quality of the
-/// answers (so a faster engine that finds less shows it); the time
-/// deduplication spends on `--dedupe` records, and the whole registry's at
-/// that rate; and the process's resident memory before the index is
-/// built, after the run and at its peak.
+/// answers (so a faster engine that finds less shows it); and the
+/// process's resident memory before the index is built, after the run and
+/// at its peak. Deduplication has its own command ([`dedupe`]).
 fn bench(set: &synth::Set, a: &Args) {
     use std::time::Instant;
     const TOP: usize = 10;
@@ -292,29 +312,69 @@ fn bench(set: &synth::Set, a: &Args) {
         set.queries.len() as f64 / secs
     );
 
-    if a.dedupe > 0 {
-        let ids: Vec<&str> = m.ids().take(a.dedupe).collect();
-        let chunk = ids.len().div_ceil(a.threads).max(1);
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for part in ids.chunks(chunk) {
-                let m = &m;
-                s.spawn(move || {
-                    for id in part {
-                        std::hint::black_box(m.duplicates_of(id, TOP));
-                    }
-                });
-            }
-        });
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "deduplication searches: {} records in {:.1} s on {} threads; the whole registry at that rate: {:.0} s",
-            ids.len(),
-            secs,
-            a.threads,
-            secs * m.len() as f64 / ids.len().max(1) as f64
-        );
-    }
+    println!(
+        "resident memory after: {}, peak: {}",
+        memory("VmRSS:"),
+        memory("VmHWM:")
+    );
+}
+
+/// Fits deduplication's second stage: every pair the blocks propose in a
+/// made-up registry of `people` with `copies` second registrations, labelled
+/// by whether it is one person, by logistic regression on the features of
+/// [`lantern_matching::fields::COMBINE`]. Prints the coefficients as a
+/// Rust constant to paste into `crates/matching/src/dedupe.rs`.
+fn fit_dedupe(forms: &[synth::NameForm], people: usize, copies: usize, seed: u64, threads: usize) {
+    let (rows, truth) = synth::build_duplicates(forms, people, copies, seed);
+    let m = batch::matcher(&rows);
+    let proposed = lantern_matching::dedupe::proposals(&m, threads);
+    let rows: Vec<([f64; N], bool)> = proposed
+        .iter()
+        .map(|(a, b, e)| {
+            (
+                [
+                    log2_odds(e.names),
+                    e.agreement,
+                    e.disagreement,
+                    1.0,
+                    f64::from(e.namesakes).ln_1p() / LN_2,
+                ],
+                truth.contains_key(*a) && truth.get(*a) == truth.get(*b),
+            )
+        })
+        .collect();
+    let w = logistic(&rows);
+    println!(
+        "// {} proposed pairs, {} of one person",
+        rows.len(),
+        rows.iter().filter(|(_, y)| *y).count()
+    );
+    let c: Vec<String> = w.iter().map(|v| format!("{:.4}", v / LN_2)).collect();
+    println!("pub const COMBINE: [f64; 5] = [{}];", c.join(", "));
+}
+
+/// Deduplication on a made-up registry of `people` with `copies` second
+/// registrations (issue 4's target at 1,000,000 people: 2 minutes on two
+/// cores): prints the time to build the index and to deduplicate, the
+/// clusters and pairs to review found, their pairwise precision and recall
+/// against the truth, and the resident memory at the end and at its peak.
+fn dedupe(forms: &[synth::NameForm], people: usize, copies: usize, seed: u64, threads: usize) {
+    use std::time::Instant;
+    let (rows, truth) = synth::build_duplicates(forms, people, copies, seed);
+    println!("{people} people, {copies} registered twice, {threads} threads");
+    let start = Instant::now();
+    let m = batch::matcher(&rows);
+    drop(rows);
+    println!("index build: {:.1} s", start.elapsed().as_secs_f64());
+    let start = Instant::now();
+    let out = lantern_matching::dedupe::dedupe(&m, threads);
+    println!("deduplication: {:.1} s", start.elapsed().as_secs_f64());
+    let (precision, recall) = lantern_matching::dedupe::pairwise_quality(&out.clusters, &truth);
+    println!(
+        "{} clusters, {} pairs to review; pairwise precision {precision:.3}, recall {recall:.3}",
+        out.clusters.len(),
+        out.review.len()
+    );
     println!(
         "resident memory after: {}, peak: {}",
         memory("VmRSS:"),
