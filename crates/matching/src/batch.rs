@@ -34,6 +34,13 @@ pub struct Row {
     pub details: Details,
 }
 
+impl Row {
+    /// The names as the matcher takes them.
+    pub fn name_refs(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
+    }
+}
+
 /// A refused row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
@@ -133,7 +140,7 @@ fn valid_date(s: &str) -> bool {
 pub fn matcher(rows: &[Row]) -> Matcher {
     let mut m = Matcher::new();
     for r in rows {
-        let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
+        let names = r.name_refs();
         m.add(Record::with_details(r.id.clone(), &names, &r.details));
     }
     m
@@ -151,7 +158,7 @@ pub fn estimate(m: &mut Matcher, queries: &[Row]) -> bool {
     let with_fields: Vec<(Vec<&str>, Details)> = queries
         .iter()
         .filter(|q| !q.details.is_empty())
-        .map(|q| (q.names.iter().map(String::as_str).collect(), q.details.clone()))
+        .map(|q| (q.name_refs(), q.details.clone()))
         .collect();
     if with_fields.len() < ESTIMATE_FROM {
         return false;
@@ -218,7 +225,7 @@ pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, o
         w.write_record(["query_id", "rank", "person_id", "probability"])?;
     }
     for q in queries {
-        let names: Vec<&str> = q.names.iter().map(String::as_str).collect();
+        let names = q.name_refs();
         let found = m.search_with(&names, &q.details, top);
         let (first, second) = (
             found.first().map_or(0.0, |c| c.score),

@@ -23,7 +23,7 @@ fn run(m: &Matcher, set: &synth::Set, fields: bool) -> Quality {
     let started = std::time::Instant::now();
     let mut ranked = BTreeMap::new();
     for q in &set.queries {
-        let names: Vec<&str> = q.names.iter().map(String::as_str).collect();
+        let names = q.name_refs();
         let found = if fields {
             m.search_with(&names, &q.details, 10)
         } else {

@@ -185,7 +185,7 @@ fn fit(set: &synth::Set) {
     // The second stage: the label on (log2 odds of the names, weight, 1).
     let mut rows = Vec::new();
     for q in &set.queries {
-        let names: Vec<&str> = q.names.iter().map(String::as_str).collect();
+        let names = q.name_refs();
         for c in m.search_with(&names, &q.details, 10) {
             let y = truth.get(q.id.as_str()) == Some(&c.id.as_str());
             rows.push((
@@ -242,7 +242,7 @@ fn bench(set: &synth::Set, a: &Args) {
     let mut times = Vec::with_capacity(set.queries.len());
     for q in &set.queries {
         let t = Instant::now();
-        let found = m.search_with(&names(q), &q.details, TOP);
+        let found = m.search_with(&q.name_refs(), &q.details, TOP);
         times.push(t.elapsed().as_secs_f64() * 1e3);
         ranked.insert(q.id.clone(), found.into_iter().map(|c| (c.id, c.probability)).collect());
     }
@@ -272,7 +272,7 @@ fn bench(set: &synth::Set, a: &Args) {
         if ranked[&q.id].iter().any(|(id, _)| id == truth) {
             continue;
         }
-        let all = m.search_with(&names(q), &q.details, lantern_matching::MAX_SCORED);
+        let all = m.search_with(&q.name_refs(), &q.details, lantern_matching::MAX_SCORED);
         if all.iter().any(|c| &c.id == truth) {
             ranked_lower += 1;
         } else {
@@ -300,7 +300,7 @@ fn bench(set: &synth::Set, a: &Args) {
             let m = &m;
             s.spawn(move || {
                 for q in part {
-                    std::hint::black_box(m.search_with(&names(q), &q.details, TOP));
+                    std::hint::black_box(m.search_with(&q.name_refs(), &q.details, TOP));
                 }
             });
         }
@@ -380,11 +380,6 @@ fn dedupe(forms: &[synth::NameForm], people: usize, copies: usize, seed: u64, th
         memory("VmRSS:"),
         memory("VmHWM:")
     );
-}
-
-/// A row's names, as the matcher takes them.
-fn names(q: &batch::Row) -> Vec<&str> {
-    q.names.iter().map(String::as_str).collect()
 }
 
 /// A memory figure of this process from `/proc/self/status` (`VmRSS:`
