@@ -194,7 +194,6 @@ fn block_keys(r: &Record) -> Vec<(u64, bool)> {
 /// sorted.
 fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
     let live: Vec<u32> = (0..m.records.len() as u32).filter(|i| m.alive[*i as usize]).collect();
-    let chunk = live.len().div_ceil(threads).max(1);
     // A hash of each record's birth place (0 when unknown).
     let place: Vec<u32> = m
         .records
@@ -207,37 +206,23 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
         })
         .collect();
     let place = &place;
-    // Block entries, by shard of the key.
-    let parts: Vec<Vec<Vec<(u64, Member)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = live
-            .chunks(chunk)
-            .map(|part| {
+    // Block entries, a shard of the keys per thread, sorted: a block is a
+    // run of entries with one key. Each thread reads every record and keeps
+    // its shard's keys, so no entries are handed between threads.
+    let live = &live;
+    let shards: Vec<Vec<(u64, Member)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads as u64)
+            .map(|shard| {
                 scope.spawn(move || {
-                    let mut shards = vec![Vec::new(); threads];
-                    for &slot in part {
+                    let mut entries = Vec::new();
+                    for &slot in live {
                         let r = &m.records[slot as usize];
                         for (key, single) in block_keys(r) {
-                            shards[(key % threads as u64) as usize].push((key, Member::new(r, single, slot)));
+                            if key % threads as u64 == shard {
+                                entries.push((key, Member::new(r, single, slot)));
+                            }
                         }
                     }
-                    shards
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    let mut shards: Vec<Vec<(u64, Member)>> = vec![Vec::new(); threads];
-    for part in parts {
-        for (s, entries) in part.into_iter().enumerate() {
-            shards[s].extend(entries);
-        }
-    }
-    // Each shard sorted: a block is a run of entries with one key.
-    let shards: Vec<Vec<(u64, Member)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = shards
-            .into_iter()
-            .map(|mut entries| {
-                scope.spawn(move || {
                     entries.sort_unstable();
                     entries
                 })
