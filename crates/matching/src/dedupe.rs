@@ -29,7 +29,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::{calibrate, fields, joined_skeleton, token_keys, Matcher, NameMemo, Record, Token, NAMESAKE};
+use crate::{
+    calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Record, Token, FNV_OFFSET, NAMESAKE,
+};
 
 /// The probability from which a pair links two records.
 pub const LINK: f64 = 0.5;
@@ -44,6 +46,10 @@ pub const REVIEW: f64 = 0.2;
 /// registrations made up from the `*.fit` name files (`match-fit
 /// fit-dedupe`).
 pub const COMBINE: [f64; 5] = [0.8751, 0.6429, 1.1931, 2.8461, -1.0982];
+
+// A pair is left out by an upper bound (its fields at their most) that
+// holds only if the probability never falls with more evidence for a match.
+const _: () = assert!(COMBINE[0] > 0.0 && COMBINE[1] > 0.0 && COMBINE[2] >= 0.0);
 
 /// The most records one cluster may gather.
 pub const MAX_CLUSTER: usize = 20;
@@ -138,12 +144,9 @@ pub fn dedupe(m: &Matcher, threads: usize) -> Outcome {
 /// 64-bit FNV-1a over a tag and some parts, a separator between them that
 /// UTF-8 never contains.
 fn key_hash(tag: u8, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
-    let mut eat = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
-    eat(tag);
+    let mut h = fnv(FNV_OFFSET, u64::from(tag));
     for p in parts {
-        eat(0xFF);
-        p.bytes().for_each(&mut eat);
+        h = p.bytes().fold(fnv(h, 0xFF), |h, b| fnv(h, u64::from(b)));
     }
     h
 }

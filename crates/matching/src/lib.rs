@@ -67,9 +67,15 @@ impl Record {
 /// dictionary groups) follow from its text, so names with the same words
 /// compare alike.
 pub(crate) fn name_hash(name: &[Token]) -> u64 {
-    name.iter().fold(0xCBF2_9CE4_8422_2325, |h: u64, t| {
-        (h ^ t.hash).wrapping_mul(0x100_0000_01B3)
-    })
+    name.iter().fold(FNV_OFFSET, |h, t| fnv(h, t.hash))
+}
+
+/// The 64-bit FNV-1a offset basis (Fowler, Noll, Vo).
+pub(crate) const FNV_OFFSET: u64 = 0xCBF2_9CE4_8422_2325;
+
+/// One FNV-1a step: `x` folded into the hash `h`.
+pub(crate) fn fnv(h: u64, x: u64) -> u64 {
+    (h ^ x).wrapping_mul(0x100_0000_01B3)
 }
 
 /// Results already computed within one query, each keyed by a hash of the
@@ -803,21 +809,7 @@ impl Matcher {
     /// The best `top` candidates the blocking proposes, with their slots.
     fn scored(&self, names: &[&str], details: &Details, top: usize) -> Vec<(u32, Candidate)> {
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
-        self.scored_parsed(&query, &Facts::new(details), None, top)
-    }
-
-    /// The records that may be the same person as the record with this
-    /// id, best first (the record itself left out), at most `top`; empty
-    /// when there is no such record.
-    pub fn duplicates_of(&self, id: &str, top: usize) -> Vec<Candidate> {
-        let Some(&slot) = self.slot_of.get(id) else {
-            return Vec::new();
-        };
-        let r = &self.records[slot as usize];
-        self.scored_parsed(&r.names, &r.facts, Some(slot), top)
-            .into_iter()
-            .map(|(_, c)| c)
-            .collect()
+        self.scored_parsed(&query, &Facts::new(details), top)
     }
 
     /// The ids of the live records, in the order they were added.
@@ -829,21 +821,14 @@ impl Matcher {
             .map(|(r, _)| r.id.as_str())
     }
 
-    /// [`Matcher::scored`] for a query already parsed, leaving out one slot.
-    fn scored_parsed(
-        &self,
-        query: &[Vec<Token>],
-        facts: &Facts,
-        exclude: Option<u32>,
-        top: usize,
-    ) -> Vec<(u32, Candidate)> {
+    /// [`Matcher::scored`] for a query already parsed.
+    fn scored_parsed(&self, query: &[Vec<Token>], facts: &Facts, top: usize) -> Vec<(u32, Candidate)> {
         let mut memo = NameMemo::new(query);
         let mut field_memo = fields::FieldMemo::default();
         let with_fields = !facts.is_empty();
         let mut scored: Vec<(u32, f64, u8)> = self
             .block(query, facts)
             .into_iter()
-            .filter(|i| Some(*i) != exclude)
             .map(|i| {
                 let r = &self.records[i as usize];
                 let mut score = 0.0f64;
