@@ -527,26 +527,19 @@ impl<B: Backend> SqlStore<B> {
             // through the token index and sorted; many (a common name) are
             // found by walking the people in name order, testing each and
             // stopping after one page.
-            // The longest word is the likeliest to be rare; the token index
-            // counts its people cheaply (deleted people have no tokens).
-            let several_names_only = filters.len() == 1 && tokens.len() > 1;
-            let estimate = match tokens.iter().max_by_key(|t| t.len()) {
-                Some(_) if several_names_only => None,
-                None => None,
-                Some(rarest) => Some(tx.query_value::<u64>(
-                    "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
-                     WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
-                    params![rarest.as_str(), prefix_end(rarest), SORT_LIMIT as i64 + 1],
-                )?),
-            };
-            let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
             // Walking the list in order is left to a word so short that its
             // prefix covers many different words.
             if filters.len() == 1 && !tokens.is_empty() {
-                if let Some(found) = names_only_page(tx, &tokens, page, estimate.unwrap_or(0))? {
+                if let Some(found) = names_only_page(tx, &tokens, page)? {
                     return Ok(found);
                 }
             }
+            // The longest word is the likeliest to be rare.
+            let estimate = match tokens.iter().max_by_key(|t| t.len()) {
+                Some(rarest) => Some(people_with(tx, rarest, SORT_LIMIT)?),
+                None => None,
+            };
+            let few = estimate.is_some_and(|n| n <= SORT_LIMIT);
             let mut args = args.clone();
             // Two forms of the same condition per word: through the token
             // index (IN: cheap to count, and to sort when few match) and per
@@ -584,17 +577,21 @@ impl<B: Backend> SqlStore<B> {
             } else {
                 per_person.join(" AND ")
             };
+            // The page's ids first, then their rows: the rows skipped to
+            // reach the page are then read from the ordered index alone
+            // (a join or a column of the row for each of them, to throw it
+            // away, made a late page cost many times an early one).
             let sql = format!(
-                "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
-                 WHERE {where_sql} ORDER BY p.sort_key, p.id LIMIT {} OFFSET {}",
+                "SELECT p.id FROM people p WHERE {where_sql} ORDER BY p.sort_key, p.id LIMIT {} OFFSET {}",
                 page.size,
                 page.offset()
             );
-            let items = tx
+            let ids = tx
                 .query(&sql, &args)?
                 .into_iter()
-                .map(|r| summary_row(&r))
+                .map(|r| Ok(PersonId(parse_id(&r.get::<String>(0)?)?)))
                 .collect::<StoreResult<Vec<_>>>()?;
+            let items = summaries_in(tx, &ids)?;
             Ok(Page {
                 items,
                 page: page.page,
@@ -887,11 +884,20 @@ fn summaries_in(tx: &dyn Conn, ids: &[PersonId]) -> StoreResult<Vec<PersonSummar
     Ok(out)
 }
 
+/// The people with a word starting with `prefix`, counted up to `limit` + 1
+/// (from the token index alone; deleted people have no tokens).
+fn people_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
+    tx.query_value::<u64>(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
+         WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
+        params![prefix, prefix_end(prefix), limit as i64 + 1],
+    )
+}
+
 /// A page of a search by name alone, from the token table (each token
 /// carries its person's sort key, so the people come in list order without
 /// reading `people`; only the page's people are read). `tokens` are the
-/// query's words; `rarest_count`, for one word, its people counted up to
-/// [`SORT_LIMIT`] + 1 (not used for several).
+/// query's words.
 ///
 /// - One word: per word its prefix covers, the run of people in list order
 ///   (index `name_tokens_sorted`), as far as the page reaches, merged. When
@@ -900,12 +906,7 @@ fn summaries_in(tx: &dyn Conn, ids: &[PersonId]) -> StoreResult<Vec<PersonSummar
 /// - Several words (or one whose prefix covers many words but few people):
 ///   each word's people from one range scan, intersected, then counted,
 ///   sorted and paged here.
-fn names_only_page(
-    tx: &dyn Conn,
-    tokens: &[String],
-    page: PageRequest,
-    rarest_count: u64,
-) -> StoreResult<Option<Page<PersonSummary>>> {
+fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> StoreResult<Option<Page<PersonSummary>>> {
     let wanted = page.offset() as usize + page.size as usize;
     // The distinct words the prefix covers, one index seek each (a common
     // word has tens of thousands of rows, but few distinct longer forms).
@@ -929,8 +930,18 @@ fn names_only_page(
         }
     }
     let runs = tokens.len() == 1 && words.len() <= MAX_RUNS;
-    if tokens.len() == 1 && !runs && rarest_count > SORT_LIMIT {
-        return Ok(None);
+    // One word's people are counted only as far as the page shows the
+    // count, unless the runs cannot be merged: then whether few enough
+    // have it to sort them all.
+    let mut rarest_count = match tokens {
+        [token] => people_with(tx, token, SEARCH_COUNT_CAP)?,
+        _ => 0,
+    };
+    if tokens.len() == 1 && !runs && rarest_count > SEARCH_COUNT_CAP {
+        rarest_count = people_with(tx, &tokens[0], SORT_LIMIT)?;
+        if rarest_count > SORT_LIMIT {
+            return Ok(None);
+        }
     }
     let (counted, ids): (u64, Vec<String>) = if runs {
         let mut run: Vec<(String, String)> = Vec::new();

@@ -524,6 +524,22 @@ fn search_by_name_status_site_year(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!((page.total, page.items.len(), page.pages()), (3, 1, 2));
+    // Pages follow one another in list order.
+    let ids = |page: PageRequest| {
+        store
+            .search_people(&PersonQuery {
+                page,
+                ..Default::default()
+            })
+            .unwrap()
+            .items
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    let mut paged = ids(PageRequest::new(1, 2));
+    paged.extend(ids(PageRequest::new(2, 2)));
+    assert_eq!(paged, ids(PageRequest::new(1, 50)));
 }
 
 fn name_search_pages_in_list_order(store: &dyn Store) {
