@@ -250,6 +250,16 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
                         };
                         block.pair(&mut |a, b| {
                             let (a, b) = (a.min(b), a.max(b));
+                            // A pair comes from each key its two records
+                            // share: dropping repeats before the list
+                            // grows keeps it near the distinct pairs.
+                            if pairs.len() == pairs.capacity() && pairs.len() >= 1 << 16 {
+                                pairs.sort_unstable();
+                                pairs.dedup();
+                                if pairs.len() > pairs.capacity() / 2 {
+                                    pairs.reserve(pairs.len());
+                                }
+                            }
                             pairs.push(u64::from(a) << 32 | u64::from(b));
                         });
                     }
@@ -261,7 +271,14 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    let mut pairs: Vec<u64> = found.concat();
+    // The entries go before the pairs are joined: both at once were the
+    // pass's peak of memory.
+    drop(shards);
+    let mut found = found.into_iter();
+    let mut pairs = found.next().unwrap_or_default();
+    for more in found {
+        pairs.extend_from_slice(&more);
+    }
     pairs.sort_unstable();
     pairs.dedup();
     pairs
@@ -273,18 +290,33 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
 /// hold what its smaller ones do and more of everyone else; pairing it in
 /// every one of them would cost most of the pass and find little more.
 fn leading_blocks(slots: usize, shards: &[Vec<(u64, Member)>]) -> Vec<u32> {
-    let mut sizes: Vec<(u32, u32)> = shards
+    // Per slot its LEADS smallest large blocks so far, ascending, and how
+    // many it has (a list of every slot's blocks would be, at a million
+    // records, the pass's largest array).
+    let mut smallest = vec![([u32::MAX; LEADS], 0u8); slots];
+    for run in shards
         .iter()
         .flat_map(|entries| entries.chunk_by(|a, b| a.0 == b.0))
         .filter(|run| run.len() > SMALL_BLOCK)
-        .flat_map(|run| run.iter().map(move |e| (e.1.slot(), run.len() as u32)))
-        .collect();
-    sizes.sort_unstable();
-    let mut lead = vec![0u32; slots];
-    for one in sizes.chunk_by(|a, b| a.0 == b.0) {
-        lead[one[0].0 as usize] = one[one.len().min(LEADS) - 1].1;
+    {
+        let size = run.len() as u32;
+        for e in run {
+            let (sizes, count) = &mut smallest[e.1.slot() as usize];
+            let at = sizes.partition_point(|s| *s <= size);
+            if at < LEADS {
+                sizes.copy_within(at..LEADS - 1, at + 1);
+                sizes[at] = size;
+            }
+            *count = count.saturating_add(1);
+        }
     }
-    lead
+    smallest
+        .iter()
+        .map(|(sizes, count)| match usize::from(*count).min(LEADS) {
+            0 => 0,
+            n => sizes[n - 1],
+        })
+        .collect()
 }
 
 /// One block: its entries (sorted by birth year, unknown last, then by
@@ -443,10 +475,10 @@ fn evidence(
     let of = |q: usize| &partners[start[q]..start[q + 1]];
     // Each record's names against each partner's, every distinct name and
     // word met compared once (as in a search).
-    let scores: Vec<f32> = each(n, threads, |q, out| {
+    let scores: Vec<f32> = by_record(start, threads, |q, out: &mut [f32]| {
         let r = &m.records[q];
         let mut memo = NameMemo::new(&r.names);
-        for &c in of(q) {
+        for (&c, score) in of(q).iter().zip(out) {
             let c = &m.records[c as usize];
             let mut best = 0.0f64;
             for (qi, x) in r.names.iter().enumerate() {
@@ -454,26 +486,48 @@ fn evidence(
                     best = best.max(memo.similarity(qi, x, y, *h));
                 }
             }
-            out.push(best as f32);
+            *score = best as f32;
         }
     });
-    // … and best first, for margins and namesakes.
-    let mut ranked = scores.clone();
-    for q in 0..n {
-        ranked[start[q]..start[q + 1]].sort_unstable_by(|x, y| y.total_cmp(x));
-    }
-    let ranked = &ranked;
-    // The names' probability and namesakes of record q searching, c a
-    // candidate with name score s (as `Matcher::scored_parsed` has them).
-    let direction = |q: usize, s: f32| -> (f64, u32) {
-        let list = &ranked[start[q]..start[q + 1]];
-        let first = list[0];
-        let second = list.get(1).copied().unwrap_or(0.0);
+    let scores = &scores;
+    // For margins and namesakes, as `Matcher::scored_parsed` has them: each
+    // record's two best scores, and for each of its partners how many others
+    // score within `NAMESAKE` of it (from the record's scores sorted, one
+    // record at a time: a sorted copy of them all would double the pass's
+    // largest array).
+    let best_two: Vec<(f32, f32)> = each(n, threads, |q, out| {
+        let (mut first, mut second) = (0.0f32, 0.0f32);
+        for &s in &scores[start[q]..start[q + 1]] {
+            if s > first {
+                (first, second) = (s, first);
+            } else if s > second {
+                second = s;
+            }
+        }
+        out.push((first, second));
+    });
+    let namesakes: Vec<u16> = by_record(start, threads, |q, out: &mut [u16]| {
+        let own = &scores[start[q]..start[q + 1]];
+        let mut ranked = own.to_vec();
+        ranked.sort_unstable_by(|x, y| y.total_cmp(x));
+        for (&s, count) in own.iter().zip(out) {
+            let s64 = f64::from(s);
+            let lo = ranked.partition_point(|x| f64::from(*x) > s64 + NAMESAKE);
+            let hi = ranked.partition_point(|x| f64::from(*x) >= s64 - NAMESAKE);
+            *count = u16::try_from(hi.saturating_sub(lo + 1)).unwrap_or(u16::MAX);
+        }
+    });
+    let (best_two, namesakes) = (&best_two, &namesakes);
+    // The names' probability and namesakes of record q searching, c (its
+    // k-th partner) a candidate.
+    let direction = |q: usize, k: usize| -> (f64, u32) {
+        let s = scores[start[q] + k];
+        let (first, second) = best_two[q];
         let margin = if s >= first { s - second } else { s - first };
-        let s64 = f64::from(s);
-        let lo = list.partition_point(|x| f64::from(*x) > s64 + NAMESAKE);
-        let hi = list.partition_point(|x| f64::from(*x) >= s64 - NAMESAKE);
-        (calibrate(s64, f64::from(margin)), hi.saturating_sub(lo + 1) as u32)
+        (
+            calibrate(f64::from(s), f64::from(margin)),
+            u32::from(namesakes[start[q] + k]),
+        )
     };
     // The most each record's fields could add (see `Matcher::max_weights`):
     // a pair that could not be kept even so is not compared field by field.
@@ -481,24 +535,27 @@ fn evidence(
         let w = m.max_weights(&m.records[i].facts);
         out.push((w.iter().sum(), w[4] + w[5]));
     });
-    let scores = &scores;
     each(n, threads, |a, out| {
+        // Fields compare the same either way, so each record's memo serves
+        // all its pairs (its partners share places, nationalities and
+        // parents' names), whichever side the pair is weighed from.
+        let mut memo = fields::FieldMemo::default();
+        let ra = &m.records[a].facts;
         for (k, &b) in of(a).iter().enumerate() {
             let b = b as usize;
             if b < a {
                 continue;
             }
-            let ab = scores[start[a] + k];
             let Ok(back) = of(b).binary_search(&(a as u32)) else {
                 continue;
             };
-            let ba = scores[start[b] + back];
-            let ((names, namesakes), (q, c)) = {
-                let (x, y) = (direction(a, ab), direction(b, ba));
+            // Weighed from the side whose search finds the other likelier.
+            let ((names, namesakes), q) = {
+                let (x, y) = (direction(a, k), direction(b, back));
                 if x.0 >= y.0 {
-                    (x, (a, b))
+                    (x, a)
                 } else {
-                    (y, (b, a))
+                    (y, b)
                 }
             };
             let (all, parents) = most[q];
@@ -511,22 +568,52 @@ fn evidence(
             if !keep(&e) {
                 continue;
             }
-            let (rq, rc) = (&m.records[q].facts, &m.records[c].facts);
-            let mut memo = fields::FieldMemo::default();
-            let (pos, neg) = m.total_weight(rq, rc, fields::Part::Cheap, &mut memo);
+            let (rq, rb) = (&m.records[q].facts, &m.records[b].facts);
+            let cheap = fields::compare_some(ra, rb, fields::Part::Cheap, Some(&mut memo));
+            let (pos, neg) = m.weigh(rq, &cheap);
             (e.agreement, e.disagreement) = (pos + parents, neg);
             // The parents' names cost most to compare: only when they could
             // still make the pair kept.
             if !keep(&e) {
                 continue;
             }
-            let (ppos, pneg) = m.total_weight(rq, rc, fields::Part::Parents, &mut memo);
+            let parents = fields::compare_some(ra, rb, fields::Part::Parents, Some(&mut memo));
+            let (ppos, pneg) = m.weigh(rq, &parents);
             (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
             if keep(&e) {
                 out.push((a, b, e));
             }
         }
     })
+}
+
+/// One value per entry of a CSR layout (record `i` owns
+/// `start[i]..start[i + 1]`), filled in place by `f(i, its entries)` on up
+/// to `threads` threads, each taking a run of whole records: no per-thread
+/// copies to join, which at a million records would briefly double the
+/// array.
+fn by_record<T: Default + Clone + Send>(start: &[usize], threads: usize, f: impl Fn(usize, &mut [T]) + Sync) -> Vec<T> {
+    let n = start.len() - 1;
+    let mut out = vec![T::default(); start[n]];
+    let chunk = n.div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut rest: &mut [T] = &mut out;
+        for from in (0..n).step_by(chunk) {
+            let to = (from + chunk).min(n);
+            let (mine, others) = std::mem::take(&mut rest).split_at_mut(start[to] - start[from]);
+            rest = others;
+            scope.spawn(move || {
+                let mut mine = mine;
+                for i in from..to {
+                    let (own, next) = std::mem::take(&mut mine).split_at_mut(start[i + 1] - start[i]);
+                    f(i, own);
+                    mine = next;
+                }
+            });
+        }
+    });
+    out
 }
 
 /// What `f` gives for each of `0..len` (it pushes any number of results),
@@ -646,6 +733,25 @@ mod tests {
     use super::*;
     use crate::fields::Details;
     use crate::Record;
+
+    #[test]
+    fn by_record_fills_each_record_its_own_entries_on_any_number_of_threads() {
+        // Records with 2, 0, 3, 1 and 0 entries.
+        let start = [0, 2, 2, 5, 6, 6];
+        for threads in [1, 2, 3, 8] {
+            let filled: Vec<(usize, usize)> = by_record(&start, threads, |i, own: &mut [(usize, usize)]| {
+                for (k, e) in own.iter_mut().enumerate() {
+                    *e = (i, k);
+                }
+            });
+            assert_eq!(
+                filled,
+                [(0, 0), (0, 1), (2, 0), (2, 1), (2, 2), (3, 0)],
+                "{threads} threads"
+            );
+        }
+        assert!(by_record::<u8>(&[0], 2, |_, _| unreachable!()).is_empty());
+    }
 
     fn details(birth: &str, father: &str) -> Details {
         Details {

@@ -628,10 +628,21 @@ impl Matcher {
         part: fields::Part,
         memo: &mut fields::FieldMemo<'a>,
     ) -> (f64, f64) {
-        self.levels_some(query, record, part, Some(memo))
+        self.weigh(query, &fields::compare_some(query, record, part, Some(memo)))
+    }
+
+    /// The weights of fields already compared ([`fields::compare_some`]:
+    /// the same levels whichever side asks), with the `u` of `query`'s
+    /// values: the positive weights and the negative ones apart.
+    fn weigh(&self, query: &Facts, levels: &[Option<u8>; 6]) -> (f64, f64) {
+        let u = self.u();
+        levels
             .iter()
             .enumerate()
-            .filter_map(|(f, l)| l.map(|(level, u)| fields::weight(self.m[f][level], u)))
+            .filter_map(|(f, l)| {
+                let level = usize::from((*l)?);
+                Some(fields::weight(self.m[f][level], self.level_u(f, level, query, u)))
+            })
             .fold(
                 (0.0, 0.0),
                 |(pos, neg), w| if w > 0.0 { (pos + w, neg) } else { (pos, neg + w) },
