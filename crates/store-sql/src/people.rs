@@ -894,6 +894,40 @@ fn people_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
     )
 }
 
+/// Rows of the token table whose word starts with `prefix`, counted up to
+/// `limit` + 1 (index only).
+fn rows_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
+    tx.query_value::<u64>(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM name_tokens WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
+        params![prefix, prefix_end(prefix), limit as i64 + 1],
+    )
+}
+
+/// Those of `people` with a word starting with `prefix`: a seek each in the
+/// per-person token index, [`PROBE_BATCH`] to a statement.
+fn people_among<'a>(
+    tx: &dyn Conn,
+    prefix: &str,
+    people: impl Iterator<Item = &'a String>,
+) -> StoreResult<std::collections::HashSet<String>> {
+    let people: Vec<&String> = people.collect();
+    let mut found = std::collections::HashSet::new();
+    for batch in people.chunks(PROBE_BATCH) {
+        let marks: Vec<String> = (0..batch.len()).map(|i| format!("?{}", i + 3)).collect();
+        let mut args: Vec<Value> = vec![prefix.into(), prefix_end(prefix).into()];
+        args.extend(batch.iter().map(|id| Value::from(id.as_str())));
+        let sql = format!(
+            "SELECT DISTINCT person_id FROM name_tokens
+             WHERE token >= ?1 AND token < ?2 AND person_id IN ({})",
+            marks.join(", ")
+        );
+        for r in tx.query(&sql, &args)? {
+            found.insert(r.get::<String>(0)?);
+        }
+    }
+    Ok(found)
+}
+
 /// A page of a search by name alone, from the token table (each token
 /// carries its person's sort key, so the people come in list order without
 /// reading `people`; only the page's people are read). `tokens` are the
@@ -904,8 +938,9 @@ fn people_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
 ///   the prefix covers more than [`MAX_RUNS`] words: all its people, sorted,
 ///   if few have it; else `None` (the caller walks the list instead).
 /// - Several words (or one whose prefix covers many words but few people):
-///   each word's people from one range scan, intersected, then counted,
-///   sorted and paged here.
+///   the people of the word with the fewest rows from one range scan, then
+///   of each next word from its range or, when it is much commoner, looked
+///   up for the people left; counted, sorted and paged here.
 fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> StoreResult<Option<Page<PersonSummary>>> {
     let wanted = page.offset() as usize + page.size as usize;
     // The distinct words the prefix covers, one index seek each (a common
@@ -966,23 +1001,40 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                 .collect(),
         )
     } else {
-        // Each word's people from one range scan of the token table
-        // (index-only), intersected here: cheaper than probing the other
-        // words per person, which reads the index at random.
+        // The words from the one with the fewest rows in the token table.
+        // The first gives its people from one range scan (index-only); each
+        // next one is intersected the same way, unless it has many times
+        // more rows than there are people left: then those people are
+        // looked up with it instead (a seek each, in batches), as a rare
+        // family name beside a first name shared by tens of thousands.
+        let mut words = tokens
+            .iter()
+            .map(|t| Ok((rows_with(tx, t, PROBE_CAP)?, t)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        words.sort_unstable();
         let mut matched: Option<std::collections::HashMap<String, String>> = None;
-        for token in tokens {
-            let rows = tx.query(
-                "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
-                params![token.as_str(), prefix_end(token)],
-            )?;
-            let mut these = std::collections::HashMap::with_capacity(rows.len());
-            for r in rows {
-                let id: String = r.get(0)?;
-                if matched.as_ref().is_none_or(|m| m.contains_key(&id)) {
-                    these.insert(id, r.get::<String>(1)?);
+        for (rows, token) in words {
+            matched = Some(match matched {
+                Some(mut people) if rows > people.len() as u64 * PROBE_RATIO => {
+                    let with = people_among(tx, token, people.keys())?;
+                    people.retain(|id, _| with.contains(id));
+                    people
                 }
-            }
-            matched = Some(these);
+                _ => {
+                    let rows = tx.query(
+                        "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
+                        params![token.as_str(), prefix_end(token)],
+                    )?;
+                    let mut these = std::collections::HashMap::with_capacity(rows.len());
+                    for r in rows {
+                        let id: String = r.get(0)?;
+                        if matched.as_ref().is_none_or(|m| m.contains_key(&id)) {
+                            these.insert(id, r.get::<String>(1)?);
+                        }
+                    }
+                    these
+                }
+            });
         }
         let mut all: Vec<(String, String)> = matched
             .unwrap_or_default()
@@ -1011,6 +1063,18 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
         total_is_lower_bound: counted > SEARCH_COUNT_CAP,
     }))
 }
+
+/// A search by several words counts each word's rows in the token table up
+/// to this many (enough to tell a word [`PROBE_RATIO`] times commoner than
+/// the people left to check).
+const PROBE_CAP: u64 = 8_000;
+/// A word with this many times more rows than the people still matching is
+/// looked up per person rather than read whole (measured on a made-up table
+/// of 3,000,000 tokens: 562 people looked up in a first name's 86,532 rows,
+/// 3 ms; the rows read, 30 ms before any are decoded).
+const PROBE_RATIO: u64 = 8;
+/// People looked up per statement.
+const PROBE_BATCH: usize = 500;
 
 /// The most distinct words one searched prefix may cover for a search by
 /// name to merge their ordered runs.

@@ -591,6 +591,20 @@ fn name_search_pages_in_list_order(store: &dyn Store) {
     let reza = store.person(ids[4]).unwrap().unwrap();
     store.delete_person(ids[4], reza.version, &ctx("r")).unwrap();
     assert_eq!(names("hoss", 3), (4, vec![]));
+    // A rare word beside a much commoner one: the common word is looked up
+    // for the rare word's people instead of read whole; the same answers.
+    for i in 0..20 {
+        let name = format!("Rostami Navid{i}");
+        store.create_person(&draft(&[&name], "1970"), &ctx("r")).unwrap();
+    }
+    store
+        .create_person(&draft(&["Rostami Shirin"], "1970"), &ctx("r"))
+        .unwrap();
+    assert_eq!(names("shirin rostami", 1), (1, vec!["Rostami Shirin".into()]));
+    assert_eq!(names("shir ros", 1), (1, vec!["Rostami Shirin".into()]));
+    assert_eq!(names("shirin navid", 1), (0, vec![]));
+    assert_eq!(names("nav rost", 1).0, 20);
+    assert_eq!(names("navid7 rost", 1), (1, vec!["Rostami Navid7".into()]));
 }
 
 fn delete_hides_and_unlinks(store: &dyn Store) {
