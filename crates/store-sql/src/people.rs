@@ -913,9 +913,16 @@ fn people_among<'a>(
     let people: Vec<&String> = people.collect();
     let mut found = std::collections::HashSet::new();
     for batch in people.chunks(PROBE_BATCH) {
-        let marks: Vec<String> = (0..batch.len()).map(|i| format!("?{}", i + 3)).collect();
+        // A few list lengths only, the last id repeated to fill one: each
+        // length is a statement of its own in the connection's cache, and
+        // one per batch size would crowd the others out.
+        let size = [16, 128, PROBE_BATCH]
+            .into_iter()
+            .find(|s| *s >= batch.len())
+            .unwrap_or(PROBE_BATCH);
+        let marks: Vec<String> = (0..size).map(|i| format!("?{}", i + 3)).collect();
         let mut args: Vec<Value> = vec![prefix.into(), prefix_end(prefix).into()];
-        args.extend(batch.iter().map(|id| Value::from(id.as_str())));
+        args.extend((0..size).map(|i| Value::from(batch[i.min(batch.len() - 1)].as_str())));
         let sql = format!(
             "SELECT DISTINCT person_id FROM name_tokens
              WHERE token >= ?1 AND token < ?2 AND person_id IN ({})",
@@ -1007,10 +1014,17 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
         // more rows than there are people left: then those people are
         // looked up with it instead (a seek each, in batches), as a rare
         // family name beside a first name shared by tens of thousands.
-        let mut words = tokens
-            .iter()
-            .map(|t| Ok((rows_with(tx, t, PROBE_CAP)?, t)))
-            .collect::<StoreResult<Vec<_>>>()?;
+        // Counting stops where the answer is known: past PROBE_RATIO times
+        // the fewest rows counted so far, a word is looked up anyway (the
+        // longest words first, as the likeliest to be rare).
+        let mut by_length: Vec<&String> = tokens.iter().collect();
+        by_length.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let mut words: Vec<(u64, &String)> = Vec::with_capacity(tokens.len());
+        for token in by_length {
+            let fewest = words.iter().map(|w| w.0).min();
+            let cap = fewest.map_or(PROBE_CAP, |f| (f * PROBE_RATIO).min(PROBE_CAP));
+            words.push((rows_with(tx, token, cap)?, token));
+        }
         words.sort_unstable();
         let mut matched: Option<std::collections::HashMap<String, String>> = None;
         for (rows, token) in words {
@@ -1065,8 +1079,8 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
 }
 
 /// A search by several words counts each word's rows in the token table up
-/// to this many (enough to tell a word [`PROBE_RATIO`] times commoner than
-/// the people left to check).
+/// to this many at most (enough to tell a word [`PROBE_RATIO`] times
+/// commoner than the people left to check).
 const PROBE_CAP: u64 = 8_000;
 /// A word with this many times more rows than the people still matching is
 /// looked up per person rather than read whole (measured on a made-up table
