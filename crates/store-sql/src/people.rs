@@ -870,18 +870,41 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
 /// Summaries of these people, in the given order (missing or deleted ones
 /// left out): one lookup by key each.
 fn summaries_in(tx: &dyn Conn, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let row = tx.query_opt(
-            "SELECT p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
-             WHERE p.id = ?1 AND p.deleted_at IS NULL",
-            params![id.to_string()],
-        )?;
-        if let Some(row) = row {
-            out.push(summary(*id, &row.get::<String>(0)?, row.get(1)?)?);
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for batch in ids.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
+        let ids: Vec<String> = batch.iter().map(|id| id.to_string()).collect();
+        let (marks, args) = in_list(1, &ids);
+        let sql = format!(
+            "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
+             WHERE p.id IN ({marks}) AND p.deleted_at IS NULL"
+        );
+        for r in tx.query(&sql, &args)? {
+            let summary = summary_row(&r)?;
+            found.insert(summary.id, summary);
         }
     }
-    Ok(out)
+    // In the order asked (a page's order), deleted people left out.
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// Lengths of the `IN` lists the searches bind: each length is a statement
+/// of its own in the connection's cache, and one per number of values
+/// would crowd the others out.
+const LIST_SIZES: [usize; 3] = [16, 64, 500];
+
+/// Placeholders `?first`, `?first+1`, … for `values` (at most the largest
+/// of [`LIST_SIZES`]), padded to the next of those lengths by repeating the
+/// last value, with the values to bind.
+fn in_list(first: usize, values: &[String]) -> (String, Vec<Value>) {
+    let size = LIST_SIZES
+        .into_iter()
+        .find(|s| *s >= values.len())
+        .unwrap_or(values.len());
+    let marks: Vec<String> = (0..size).map(|i| format!("?{}", first + i)).collect();
+    let args = (0..size)
+        .map(|i| Value::from(values[i.min(values.len().saturating_sub(1))].as_str()))
+        .collect();
+    (marks.join(", "), args)
 }
 
 /// The people with a word starting with `prefix`, counted up to `limit` + 1
@@ -904,29 +927,21 @@ fn rows_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
 }
 
 /// Those of `people` with a word starting with `prefix`: a seek each in the
-/// per-person token index, [`PROBE_BATCH`] to a statement.
+/// per-person token index, up to 500 to a statement.
 fn people_among<'a>(
     tx: &dyn Conn,
     prefix: &str,
     people: impl Iterator<Item = &'a String>,
 ) -> StoreResult<std::collections::HashSet<String>> {
-    let people: Vec<&String> = people.collect();
+    let people: Vec<String> = people.cloned().collect();
     let mut found = std::collections::HashSet::new();
-    for batch in people.chunks(PROBE_BATCH) {
-        // A few list lengths only, the last id repeated to fill one: each
-        // length is a statement of its own in the connection's cache, and
-        // one per batch size would crowd the others out.
-        let size = [16, 128, PROBE_BATCH]
-            .into_iter()
-            .find(|s| *s >= batch.len())
-            .unwrap_or(PROBE_BATCH);
-        let marks: Vec<String> = (0..size).map(|i| format!("?{}", i + 3)).collect();
+    for batch in people.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
+        let (marks, list) = in_list(3, batch);
         let mut args: Vec<Value> = vec![prefix.into(), prefix_end(prefix).into()];
-        args.extend((0..size).map(|i| Value::from(batch[i.min(batch.len() - 1)].as_str())));
+        args.extend(list);
         let sql = format!(
             "SELECT DISTINCT person_id FROM name_tokens
-             WHERE token >= ?1 AND token < ?2 AND person_id IN ({})",
-            marks.join(", ")
+             WHERE token >= ?1 AND token < ?2 AND person_id IN ({marks})"
         );
         for r in tx.query(&sql, &args)? {
             found.insert(r.get::<String>(0)?);
@@ -1087,8 +1102,6 @@ const PROBE_CAP: u64 = 8_000;
 /// of 3,000,000 tokens: 562 people looked up in a first name's 86,532 rows,
 /// 3 ms; the rows read, 30 ms before any are decoded).
 const PROBE_RATIO: u64 = 8;
-/// People looked up per statement.
-const PROBE_BATCH: usize = 500;
 
 /// The most distinct words one searched prefix may cover for a search by
 /// name to merge their ordered runs.
