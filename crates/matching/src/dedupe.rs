@@ -569,16 +569,16 @@ fn evidence(
                 continue;
             }
             let (rq, rb) = (&m.records[q].facts, &m.records[b].facts);
-            let cheap = fields::compare_some(ra, rb, fields::Part::Cheap, Some(&mut memo));
-            let (pos, neg) = m.weigh(rq, &cheap);
+            let cheap_levels = fields::compare_some(ra, rb, fields::Part::Cheap, Some(&mut memo));
+            let (pos, neg) = m.weigh(rq, &cheap_levels);
             (e.agreement, e.disagreement) = (pos + parents, neg);
             // The parents' names cost most to compare: only when they could
             // still make the pair kept.
             if !keep(&e) {
                 continue;
             }
-            let parents = fields::compare_some(ra, rb, fields::Part::Parents, Some(&mut memo));
-            let (ppos, pneg) = m.weigh(rq, &parents);
+            let parent_levels = fields::compare_some(ra, rb, fields::Part::Parents, Some(&mut memo));
+            let (ppos, pneg) = m.weigh(rq, &parent_levels);
             (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
             if keep(&e) {
                 out.push((a, b, e));

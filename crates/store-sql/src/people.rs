@@ -928,12 +928,7 @@ fn rows_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
 
 /// Those of `people` with a word starting with `prefix`: a seek each in the
 /// per-person token index, up to 500 to a statement.
-fn people_among<'a>(
-    tx: &dyn Conn,
-    prefix: &str,
-    people: impl Iterator<Item = &'a String>,
-) -> StoreResult<std::collections::HashSet<String>> {
-    let people: Vec<String> = people.cloned().collect();
+fn people_among(tx: &dyn Conn, prefix: &str, people: &[String]) -> StoreResult<std::collections::HashSet<String>> {
     let mut found = std::collections::HashSet::new();
     for batch in people.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
         let (marks, list) = in_list(3, batch);
@@ -1045,7 +1040,8 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
         for (rows, token) in words {
             matched = Some(match matched {
                 Some(mut people) if rows > people.len() as u64 * PROBE_RATIO => {
-                    let with = people_among(tx, token, people.keys())?;
+                    let ids: Vec<String> = people.keys().cloned().collect();
+                    let with = people_among(tx, token, &ids)?;
                     people.retain(|id, _| with.contains(id));
                     people
                 }
