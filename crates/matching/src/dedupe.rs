@@ -132,11 +132,7 @@ pub struct Outcome {
 
 /// Clusters the matcher's records, using up to `threads` threads.
 pub fn dedupe(m: &Matcher, threads: usize) -> Outcome {
-    let threads = threads.max(1);
-    // Draw u once before the threads share the matcher.
-    let _ = m.u();
-    let pairs = proposed_pairs(m, threads);
-    let found = evidence(m, pairs, threads, |e| e.probability() >= REVIEW);
+    let found = proposed_evidence(m, threads, |e| e.probability() >= REVIEW);
     let ids: Vec<&str> = m.records.iter().map(|r| r.id.as_str()).collect();
     cluster(&ids, found.into_iter().map(|(a, b, e)| (a, b, e.probability())))
 }
@@ -427,14 +423,24 @@ impl Evidence {
 /// The pairs the blocks propose, with their evidence: for fitting
 /// [`COMBINE`] (`match-fit fit-dedupe`) and for looking into a result.
 pub fn proposals(m: &Matcher, threads: usize) -> Vec<(&str, &str, Evidence)> {
-    let threads = threads.max(1);
-    let _ = m.u();
-    let pairs = proposed_pairs(m, threads);
     let id = |slot: usize| m.records[slot].id.as_str();
-    evidence(m, pairs, threads, |_| true)
+    proposed_evidence(m, threads, |_| true)
         .into_iter()
         .map(|(a, b, e)| (id(a), id(b), e))
         .collect()
+}
+
+/// The pairs the blocks propose, scored ([`evidence`]), on up to `threads`
+/// threads.
+fn proposed_evidence(
+    m: &Matcher,
+    threads: usize,
+    keep: impl Fn(&Evidence) -> bool + Sync,
+) -> Vec<(usize, usize, Evidence)> {
+    let threads = threads.max(1);
+    // Draw u once before the threads share the matcher.
+    let _ = m.u();
+    evidence(m, proposed_pairs(m, threads), threads, keep)
 }
 
 /// The evidence of each pair (`pairs` as [`proposed_pairs`] gives them)

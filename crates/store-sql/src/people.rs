@@ -534,8 +534,11 @@ impl<B: Backend> SqlStore<B> {
                     return Ok(found);
                 }
             }
-            // The longest word is the likeliest to be rare.
+            // The longest word is the likeliest to be rare. By one word
+            // alone, names_only_page gave up because more than SORT_LIMIT
+            // people have it: that is all the count needs to say.
             let estimate = match tokens.iter().max_by_key(|t| t.len()) {
+                Some(_) if filters.len() == 1 => Some(SORT_LIMIT + 1),
                 Some(rarest) => Some(people_with(tx, rarest, SORT_LIMIT)?),
                 None => None,
             };
@@ -872,8 +875,8 @@ fn parents(tx: &dyn Conn, person: PersonId) -> StoreResult<Vec<PersonId>> {
 fn summaries_in(tx: &dyn Conn, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>> {
     let mut found = std::collections::HashMap::with_capacity(ids.len());
     for batch in ids.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
-        let ids: Vec<String> = batch.iter().map(|id| id.to_string()).collect();
-        let (marks, args) = in_list(1, &ids);
+        let texts: Vec<String> = batch.iter().map(|id| id.to_string()).collect();
+        let (marks, args) = in_list(1, &texts);
         let sql = format!(
             "SELECT p.id, p.core, s.name FROM people p LEFT JOIN sites s ON s.id = p.site_id
              WHERE p.id IN ({marks}) AND p.deleted_at IS NULL"
