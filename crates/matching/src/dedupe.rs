@@ -29,9 +29,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::{
-    calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Record, Token, FNV_OFFSET, NAMESAKE,
-};
+use crate::{calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Token, FNV_OFFSET, NAMESAKE};
 
 /// The probability from which a pair links two records.
 pub const LINK: f64 = 0.5;
@@ -93,8 +91,8 @@ struct Member(u64);
 impl Member {
     const FATHER: u64 = (1 << 17) - 1;
 
-    fn new(r: &Record, single: bool, slot: u32) -> Member {
-        Member::pack(r.facts.birth_year(), r.facts.father_key.as_deref(), single, slot)
+    fn new(facts: &fields::Facts, single: bool, slot: u32) -> Member {
+        Member::pack(facts.birth_year(), facts.father_key.as_deref(), single, slot)
     }
 
     fn pack(year: Option<i32>, father: Option<&str>, single: bool, slot: u32) -> Member {
@@ -152,14 +150,14 @@ fn key_hash(tag: u8, parts: &[&str]) -> u64 {
 /// search's index gives it (skeleton, the skeleton with one consonant
 /// dropped, dictionary groups): two names meet in a pair's block when
 /// each of two words meets, whatever the order of the words.
-fn block_keys(r: &Record) -> Vec<(u64, bool)> {
+fn block_keys<'a>(names: impl IntoIterator<Item = &'a [Token]>) -> Vec<(u64, bool)> {
     let mut out = Vec::new();
     let keys = |t: &Token| -> Vec<String> {
         let mut k = HashSet::new();
         token_keys(t, &mut k);
         k.into_iter().collect()
     };
-    for name in &r.names {
+    for name in names {
         let joined = joined_skeleton(name);
         if !joined.is_empty() {
             out.push((key_hash(b'J', &[&joined]) & !WORD, false));
@@ -216,9 +214,9 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
                     let mut entries = Vec::new();
                     for &slot in live {
                         let r = &m.records[slot as usize];
-                        for (key, single) in block_keys(r) {
+                        for (key, single) in block_keys(m.names_of(slot)) {
                             if key % threads as u64 == shard {
-                                entries.push((key, Member::new(r, single, slot)));
+                                entries.push((key, Member::new(&r.facts, single, slot)));
                             }
                         }
                     }
@@ -482,14 +480,13 @@ fn evidence(
     // Each record's names against each partner's, every distinct name and
     // word met compared once (as in a search).
     let scores: Vec<f32> = by_record(start, threads, |q, out: &mut [f32]| {
-        let r = &m.records[q];
-        let mut memo = NameMemo::new(&r.names);
+        let own: Vec<&[Token]> = m.names_of(q as u32).collect();
+        let mut memo = NameMemo::new(own.iter().copied());
         for (&c, score) in of(q).iter().zip(out) {
-            let c = &m.records[c as usize];
             let mut best = 0.0f64;
-            for (qi, x) in r.names.iter().enumerate() {
-                for (y, h) in c.names.iter().zip(&c.hashes) {
-                    best = best.max(memo.similarity(qi, x, y, *h));
+            for (qi, x) in own.iter().enumerate() {
+                for &y in m.name_ids_of(c) {
+                    best = best.max(memo.similarity(qi, x, y, &m.names));
                 }
             }
             *score = best as f32;
@@ -902,7 +899,7 @@ mod tests {
     #[test]
     fn names_meet_in_a_block_whatever_their_order_script_or_a_typo() {
         let keys = |name: &str| -> HashSet<u64> {
-            block_keys(&Record::new("x", &[name]))
+            block_keys(Record::new("x", &[name]).names.iter().map(Vec::as_slice))
                 .into_iter()
                 .filter(|(k, _)| k & WORD == 0)
                 .map(|(k, _)| k)
@@ -914,7 +911,7 @@ mod tests {
         }
         assert!(masoud.is_disjoint(&keys("Zahra Hosseini")));
         // A one-word name's keys are its word's, marked as a single word.
-        let one = block_keys(&Record::new("x", &["Masoud"]));
+        let one = block_keys(Record::new("x", &["Masoud"]).names.iter().map(Vec::as_slice));
         assert!(!one.is_empty() && one.iter().filter(|(k, _)| k & WORD != 0).all(|(_, single)| *single));
     }
 

@@ -29,11 +29,6 @@ pub struct Record {
     pub id: String,
     /// The person's names (primary first, then aliases), already tokenised.
     names: Vec<Vec<Token>>,
-    /// A hash of each name's words (see [`Seen`]).
-    hashes: Vec<u64>,
-    /// The id's first eight bytes, big-endian, zero-padded: compared as a
-    /// number, in the order of the ids (see `Matcher::scored_parsed`).
-    order: u64,
     /// The other fields, parsed.
     facts: Facts,
 }
@@ -46,19 +41,79 @@ impl Record {
 
     /// A record from its names and other fields.
     pub fn with_details(id: impl Into<String>, names: &[&str], details: &Details) -> Record {
-        let names: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
-        let id: String = id.into();
-        let mut prefix = [0u8; 8];
-        for (p, b) in prefix.iter_mut().zip(id.as_bytes()) {
-            *p = *b;
-        }
         Record {
-            order: u64::from_be_bytes(prefix),
-            id,
-            hashes: names.iter().map(|n| name_hash(n)).collect(),
-            names,
+            id: id.into(),
+            names: names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect(),
             facts: Facts::new(details),
         }
+    }
+}
+
+/// A record as the matcher keeps it: its names are in [`NameTable`] and
+/// what every search reads of it in [`Slot`].
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    facts: Facts,
+}
+
+/// What a search reads of each record it blocks and scores, in one array
+/// indexed by slot: a search in a large registry scores thousands of
+/// records, and following each record's own allocations (its names, their
+/// words) cost more than comparing them.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// The id's first sixteen bytes, big-endian, zero-padded: compared as a
+    /// number, in the order of the ids (see `Matcher::scored_parsed`). Ids
+    /// made by one clock (UUIDv7) share their first eight bytes for a
+    /// minute, their first sixteen for about a millisecond.
+    order: u128,
+    /// For [`fields::nearness`].
+    near: fields::Near,
+    /// The record's names: `count` numbers in [`NameTable`] from
+    /// `Matcher::name_ids[first]`.
+    first: u32,
+    count: u32,
+}
+
+/// The order key of an id (see [`Slot::order`]).
+fn order_of(id: &str) -> u128 {
+    let mut prefix = [0u8; 16];
+    for (p, b) in prefix.iter_mut().zip(id.as_bytes()) {
+        *p = *b;
+    }
+    u128::from_be_bytes(prefix)
+}
+
+/// Every distinct name the records use (its words), stored once and known
+/// by its number: thousands of records share a common name (Zahra
+/// Hosseini), and a search compares each distinct name once
+/// ([`NameMemo`]). A name stays when the last record using it goes, like
+/// the shared words (see [`Matcher`]): a changed record mostly keeps its
+/// names.
+#[derive(Debug, Default)]
+struct NameTable {
+    names: Vec<Box<[Token]>>,
+    /// By [`name_hash`].
+    by_hash: HashMap<u64, u32, BuildSlot>,
+}
+
+impl NameTable {
+    /// The number of this name, added if new.
+    fn intern(&mut self, name: Vec<Token>) -> u32 {
+        let hash = name_hash(&name);
+        let next = self.names.len() as u32;
+        match self.by_hash.get(&hash) {
+            Some(&known) if same_words(&self.names[known as usize], &name) => return known,
+            // Another name with the same hash: kept, under its own number,
+            // and not found again (a name compared twice, never wrongly).
+            Some(_) => {}
+            None => {
+                self.by_hash.insert(hash, next);
+            }
+        }
+        self.names.push(name.into_boxed_slice());
+        next
     }
 }
 
@@ -112,33 +167,35 @@ impl<'a, T: Copy> Seen<'a, T> {
     }
 }
 
-/// What one query has compared: its names with candidates' names, and
-/// each of its words with candidates' words.
+/// What one query has compared: its names with the registered names (by
+/// their number in [`NameTable`]), and each of its words with their words.
 #[derive(Default)]
 struct NameMemo<'a> {
     /// Per query name.
-    names: Vec<Seen<'a, f64>>,
+    names: Vec<HashMap<u32, f64, BuildSlot>>,
     /// Per query name, per word.
     words: Vec<Vec<Seen<'a, f64>>>,
 }
 
 impl<'a> NameMemo<'a> {
-    fn new(query: &[Vec<Token>]) -> Self {
+    fn new<'q>(query: impl IntoIterator<Item = &'q [Token]>) -> Self {
+        let words: Vec<Vec<Seen<'a, f64>>> = query
+            .into_iter()
+            .map(|q| q.iter().map(|_| Seen::default()).collect())
+            .collect();
         NameMemo {
-            names: query.iter().map(|_| Seen::default()).collect(),
-            words: query
-                .iter()
-                .map(|q| q.iter().map(|_| Seen::default()).collect())
-                .collect(),
+            names: words.iter().map(|_| HashMap::default()).collect(),
+            words,
         }
     }
 
-    /// [`name_similarity`] of query name `qi` (`query`) and `name`.
-    fn similarity(&mut self, qi: usize, query: &[Token], name: &'a [Token], hash: u64) -> f64 {
+    /// [`name_similarity`] of query name `qi` (`query`) and the registered
+    /// name number `name`.
+    fn similarity(&mut self, qi: usize, query: &[Token], name: u32, table: &'a NameTable) -> f64 {
         let NameMemo { names, words } = self;
         let words = &mut words[qi];
-        names[qi].get(name, hash, || {
-            let (aligned, joined) = align_with(query, name, None, &mut |w, c| {
+        *names[qi].entry(name).or_insert_with(|| {
+            let (aligned, joined) = align_with(query, &table.names[name as usize], None, &mut |w, c| {
                 words[w].get(std::slice::from_ref(c), c.hash, || token_similarity(&query[w], c))
             });
             aligned.max(joined)
@@ -302,7 +359,13 @@ impl std::hash::BuildHasher for BuildSlot {
 /// slot is marked dead and skipped by searches.
 #[derive(Debug)]
 pub struct Matcher {
-    records: Vec<Record>,
+    records: Vec<Entry>,
+    /// Per record, what searches read (see [`Slot`]).
+    slots: Vec<Slot>,
+    /// The records' names, by number in `names`, each record's in a run
+    /// (see [`Slot::first`]).
+    name_ids: Vec<u32>,
+    names: NameTable,
     alive: Vec<bool>,
     slot_of: HashMap<String, u32>,
     index: HashMap<String, Vec<u32>>,
@@ -343,9 +406,9 @@ struct Vocabulary {
 
 impl Vocabulary {
     /// Counts a record's words in (`add`) or out.
-    fn count(&mut self, names: &[Vec<Token>], add: bool) {
+    fn count<'a>(&mut self, names: impl IntoIterator<Item = &'a [Token]>, add: bool) {
         let mut seen = HashSet::new();
-        for t in names.iter().flatten().filter(|t| !t.particle) {
+        for t in names.into_iter().flatten().filter(|t| !t.particle) {
             if !seen.insert(t.text.as_str()) {
                 continue;
             }
@@ -389,6 +452,9 @@ impl Default for Matcher {
     fn default() -> Self {
         Matcher {
             records: Vec::new(),
+            slots: Vec::new(),
+            name_ids: Vec::new(),
+            names: NameTable::default(),
             alive: Vec::new(),
             slot_of: HashMap::new(),
             index: HashMap::new(),
@@ -467,20 +533,42 @@ impl Matcher {
                 }
             }
         }
-        self.count(&record.facts, Counts::add);
+        let Record { id, names, facts } = record;
+        self.count(&facts, Counts::add);
         let n = self.records.len() as u32;
-        self.slot_of.insert(record.id.clone(), n);
+        self.slot_of.insert(id.clone(), n);
         self.alive.push(true);
         let mut keys = HashSet::new();
-        for name in &record.names {
+        for name in &names {
             name_keys(name, &mut keys);
         }
         for k in keys {
             self.index.entry(k).or_default().push(n);
         }
-        self.words.count(&record.names, true);
-        self.records.push(record);
+        self.words.count(names.iter().map(Vec::as_slice), true);
+        self.slots.push(Slot {
+            order: order_of(&id),
+            near: facts.near(),
+            first: self.name_ids.len() as u32,
+            count: names.len() as u32,
+        });
+        for name in names {
+            let number = self.names.intern(name);
+            self.name_ids.push(number);
+        }
+        self.records.push(Entry { id, facts });
         self.forget_stale_u();
+    }
+
+    /// The numbers in [`NameTable`] of the names of the record in `slot`.
+    fn name_ids_of(&self, slot: u32) -> &[u32] {
+        let s = &self.slots[slot as usize];
+        &self.name_ids[s.first as usize..][..s.count as usize]
+    }
+
+    /// The names of the record in `slot`.
+    fn names_of(&self, slot: u32) -> impl Iterator<Item = &[Token]> + Clone {
+        self.name_ids_of(slot).iter().map(|&n| &*self.names.names[n as usize])
     }
 
     /// Removes a record (no effect if it is not there).
@@ -490,7 +578,16 @@ impl Matcher {
             // The record stays in its slot (dead), its values leave the counts.
             let facts = self.records[slot as usize].facts.clone();
             self.count(&facts, Counts::remove);
-            self.words.count(&self.records[slot as usize].names, false);
+            let Matcher {
+                words,
+                names,
+                name_ids,
+                slots,
+                ..
+            } = self;
+            let s = slots[slot as usize];
+            let own = &name_ids[s.first as usize..][..s.count as usize];
+            words.count(own.iter().map(|&n| &*names.names[n as usize]), false);
             self.forget_stale_u();
         }
     }
@@ -746,7 +843,8 @@ impl Matcher {
             pool.push(scratch);
         }
         if found.len() > MAX_SCORED {
-            let near = |i: u32| fields::nearness(facts, &self.records[i as usize].facts);
+            let asked = facts.near();
+            let near = |i: u32| fields::nearness(asked, self.slots[i as usize].near);
             let mut ranked: Vec<(u32, u32, u8, u16)> = found
                 .into_iter()
                 .map(|(i, met, keys)| (i, met, near(i), keys))
@@ -834,26 +932,29 @@ impl Matcher {
 
     /// [`Matcher::scored`] for a query already parsed.
     fn scored_parsed(&self, query: &[Vec<Token>], facts: &Facts, top: usize) -> Vec<(u32, Candidate)> {
-        let mut memo = NameMemo::new(query);
+        let mut memo = NameMemo::new(query.iter().map(Vec::as_slice));
         let mut field_memo = fields::FieldMemo::default();
         let with_fields = !facts.is_empty();
-        let mut scored: Vec<(u32, f64, u8)> = self
+        let asked = facts.near();
+        // Each with its order key (see `Slot::order`), so that sorting
+        // reads no record.
+        let mut scored: Vec<(u32, f64, u8, u128)> = self
             .block(query, facts)
             .into_iter()
             .map(|i| {
-                let r = &self.records[i as usize];
+                let slot = &self.slots[i as usize];
                 let mut score = 0.0f64;
                 for (qi, q) in query.iter().enumerate() {
-                    for (n, h) in r.names.iter().zip(&r.hashes) {
-                        score = score.max(memo.similarity(qi, q, n, *h));
+                    for &n in self.name_ids_of(i) {
+                        score = score.max(memo.similarity(qi, q, n, &self.names));
                     }
                 }
                 let near = if with_fields {
-                    fields::nearness(facts, &r.facts)
+                    fields::nearness(asked, slot.near)
                 } else {
                     0
                 };
-                (i, score, near)
+                (i, score, near, slot.order)
             })
             .collect();
         let id = |i: u32| self.records[i as usize].id.as_str();
@@ -863,11 +964,13 @@ impl Matcher {
         // their first bytes first, the whole ids only when those are equal.
         // Ids are unique, so the order is total and an unstable sort gives
         // the one result.
-        let by_id = |a: u32, b: u32| {
-            let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
-            ra.order.cmp(&rb.order).then_with(|| ra.id.cmp(&rb.id))
-        };
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)).then_with(|| by_id(a.0, b.0)));
+        let by_order = |a: (u32, u128), b: (u32, u128)| a.1.cmp(&b.1).then_with(|| id(a.0).cmp(id(b.0)));
+        let by_id = |a: u32, b: u32| by_order((a, self.slots[a as usize].order), (b, self.slots[b as usize].order));
+        scored.sort_unstable_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(a.2.cmp(&b.2))
+                .then_with(|| by_order((a.0, a.3), (b.0, b.3)))
+        });
         let first = scored.first().map_or(0.0, |c| c.1);
         let second = scored.get(1).map_or(0.0, |c| c.1);
         // The most the query's fields can add: a candidate whose names'
@@ -881,7 +984,7 @@ impl Matcher {
         let mut out: Vec<(u32, Candidate)> = Vec::new();
         // Sorted by score: those within 0.02 of a candidate lie around it.
         let (mut lo, mut hi) = (0, 0);
-        for (i, &(slot, score, _)) in scored.iter().enumerate() {
+        for (i, &(slot, score, ..)) in scored.iter().enumerate() {
             let margin = if i == 0 { score - second } else { score - first };
             let names = calibrate(score, margin);
             if !with_fields && out.len() >= top {
@@ -1184,7 +1287,7 @@ impl Matcher {
         type Best<'a> = (f64, &'a [Token], &'a [Token], (f64, f64), Vec<(Option<usize>, f64)>);
         let mut best: Option<Best> = None;
         for q in &query {
-            for n in &record.names {
+            for n in self.names_of(slot) {
                 let mut words = Vec::with_capacity(q.len());
                 let a = align(q, n, Some(&mut words));
                 let score = a.0.max(a.1);
@@ -1510,6 +1613,42 @@ mod tests {
     }
 
     #[test]
+    fn records_with_one_name_share_its_number() {
+        let mut m = Matcher::new();
+        m.add(Record::new("a", &["Zahra Hosseini", "زهرا حسینی"]));
+        m.add(Record::new("b", &["Zahra  HOSSEINI"]));
+        m.add(Record::new("c", &["Hosseini Zahra"]));
+        assert_eq!(m.name_ids_of(0).len(), 2);
+        assert_eq!(m.name_ids_of(0)[0], m.name_ids_of(1)[0], "same words once normalised");
+        assert_ne!(m.name_ids_of(0)[0], m.name_ids_of(0)[1]);
+        assert_ne!(m.name_ids_of(0)[0], m.name_ids_of(2)[0], "other order, other name");
+        // A replaced record's names are its new ones.
+        m.add(Record::new("b", &["Maryam Ahmadi"]));
+        let b = m.slot_of["b"];
+        assert_eq!(m.names_of(b).next().map(|n| n[0].text.clone()), Some("maryam".into()));
+        assert_eq!(m.search(&["Zahra Hosseini"], 5)[0].id, "a");
+    }
+
+    #[test]
+    fn namesakes_tie_in_the_order_of_their_ids_not_of_registration() {
+        // Ids made by one clock share their first bytes (UUIDv7).
+        let ids = [
+            "01a2232d-e88b-7464-9793-f38e46bd00f7",
+            "01a2232d-e88b-7037-bcd6-5cf6a55344bb",
+            "01a2232d-e88c-7281-85b4-91276eabb008",
+            "01a2232d-e88b-7464-9793-f38e46bd00f6",
+        ];
+        let mut m = Matcher::new();
+        for id in ids {
+            m.add(Record::new(id, &["Navid Rostami"]));
+        }
+        let found: Vec<String> = m.search(&["Navid Rostami"], 4).into_iter().map(|c| c.id).collect();
+        let mut sorted: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        sorted.sort();
+        assert_eq!(found, sorted);
+    }
+
+    #[test]
     fn records_share_one_copy_of_each_word() {
         let mut m = Matcher::new();
         let details = Details {
@@ -1518,10 +1657,10 @@ mod tests {
         };
         m.add(Record::new("a", &["Reza Kianpour"]));
         m.add(Record::with_details("b", &["Ali Kianpour"], &details));
-        let (a, b) = (&m.records[0], &m.records[1]);
-        assert!(a.names[0][1].is_shared_with(&b.names[0][1]));
-        assert!(!a.names[0][0].is_shared_with(&b.names[0][0]));
-        assert!(b.facts.clone().words_mut().any(|t| t.is_shared_with(&a.names[0][1])));
+        let (a, b) = (m.names_of(0).next().unwrap(), m.names_of(1).next().unwrap());
+        assert!(a[1].is_shared_with(&b[1]));
+        assert!(!a[0].is_shared_with(&b[0]));
+        assert!(m.records[1].facts.clone().words_mut().any(|t| t.is_shared_with(&a[1])));
         // Sharing changes no answer.
         assert_eq!(m.search(&["Kianpour"], 2).len(), 2);
     }
