@@ -941,9 +941,10 @@ fn people_among(tx: &dyn Conn, prefix: &str, people: &[String]) -> StoreResult<s
             "SELECT DISTINCT person_id FROM name_tokens
              WHERE token >= ?1 AND token < ?2 AND person_id IN ({marks})"
         );
-        for r in tx.query(&sql, &args)? {
+        tx.query_each(&sql, &args, &mut |r| {
             found.insert(r.get::<String>(0)?);
-        }
+            Ok(())
+        })?;
     }
     Ok(found)
 }
@@ -1001,13 +1002,15 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
     let (counted, ids): (u64, Vec<String>) = if runs {
         let mut run: Vec<(String, String)> = Vec::new();
         for word in &words {
-            for r in tx.query(
+            tx.query_each(
                 "SELECT sort_key, person_id FROM name_tokens WHERE token = ?1
                  ORDER BY sort_key, person_id LIMIT ?2",
                 params![word.as_str(), wanted as i64],
-            )? {
-                run.push((r.get(0)?, r.get(1)?));
-            }
+                &mut |r| {
+                    run.push((r.get(0)?, r.get(1)?));
+                    Ok(())
+                },
+            )?;
         }
         // A person whose names hold two of the words is in two runs.
         run.sort_unstable();
@@ -1049,17 +1052,20 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                     people
                 }
                 _ => {
-                    let rows = tx.query(
+                    // Rows are thousands for a common word at scale: each
+                    // is looked at in place, only those kept are copied.
+                    let mut these = std::collections::HashMap::new();
+                    tx.query_each(
                         "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
                         params![token.as_str(), prefix_end(token)],
+                        &mut |r| {
+                            let id = r.text(0)?;
+                            if matched.as_ref().is_none_or(|m| m.contains_key(id)) {
+                                these.insert(id.to_string(), r.get::<String>(1)?);
+                            }
+                            Ok(())
+                        },
                     )?;
-                    let mut these = std::collections::HashMap::with_capacity(rows.len());
-                    for r in rows {
-                        let id: String = r.get(0)?;
-                        if matched.as_ref().is_none_or(|m| m.contains_key(&id)) {
-                            these.insert(id, r.get::<String>(1)?);
-                        }
-                    }
                     these
                 }
             });

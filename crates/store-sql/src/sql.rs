@@ -158,6 +158,16 @@ impl Row {
         let v = self.0.get(i).ok_or_else(|| bad_column(i, "no such column"))?;
         T::from_value(v).map_err(|found| bad_column(i, found))
     }
+
+    /// Column `i` as text, borrowed (no copy); a mismatch is a backend
+    /// error naming the column.
+    pub fn text(&self, i: usize) -> StoreResult<&str> {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => Ok(s),
+            Some(other) => Err(bad_column(i, kind(other))),
+            None => Err(bad_column(i, "no such column")),
+        }
+    }
 }
 
 fn bad_column(i: usize, found: &str) -> StoreError {
@@ -172,6 +182,22 @@ pub trait Conn {
     fn execute(&self, sql: &str, params: &[Value]) -> StoreResult<u64>;
     /// Runs a query; returns every row.
     fn query(&self, sql: &str, params: &[Value]) -> StoreResult<Vec<Row>>;
+    /// Runs a query and hands each row to `each` in turn without keeping
+    /// it, for queries that read thousands of rows to keep a few: a
+    /// backend may refill one row from one call to the next instead of
+    /// allocating each (the SQLite backend does). Stops at the first error
+    /// `each` returns.
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(&Row) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        for row in self.query(sql, params)? {
+            each(&row)?;
+        }
+        Ok(())
+    }
 }
 
 /// Conveniences over [`Conn`].

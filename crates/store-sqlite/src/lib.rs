@@ -135,24 +135,55 @@ impl Conn for Tx<'_, '_> {
             .map_err(db)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db)? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
-                values.push(match row.get_ref(i).map_err(db)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(n) => Value::Int(n),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8(t.to_vec()).map_err(StoreError::backend)?),
-                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-                    ValueRef::Real(_) => {
-                        return Err(StoreError::backend(std::io::Error::other(
-                            "a stored value is a floating-point number; Lantern stores none",
-                        )))
-                    }
-                });
-            }
+            let values = (0..columns)
+                .map(|i| owned(row.get_ref(i).map_err(db)?))
+                .collect::<StoreResult<Vec<Value>>>()?;
             out.push(Row(values));
         }
         Ok(out)
     }
+
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(&Row) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(db)?;
+        let mut row = Row(vec![Value::Null; stmt.column_count()]);
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(Param)))
+            .map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            for (i, value) in row.0.iter_mut().enumerate() {
+                match (value, r.get_ref(i).map_err(db)?) {
+                    // Text refills the string it held: no allocation per row.
+                    (Value::Text(s), ValueRef::Text(t)) => {
+                        s.clear();
+                        s.push_str(std::str::from_utf8(t).map_err(StoreError::backend)?);
+                    }
+                    (value, v) => *value = owned(v)?,
+                }
+            }
+            each(&row)?;
+        }
+        Ok(())
+    }
+}
+
+/// A value read from SQLite, owned.
+fn owned(v: ValueRef<'_>) -> StoreResult<Value> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) => Value::Int(n),
+        ValueRef::Text(t) => Value::Text(String::from_utf8(t.to_vec()).map_err(StoreError::backend)?),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        ValueRef::Real(_) => {
+            return Err(StoreError::backend(std::io::Error::other(
+                "a stored value is a floating-point number; Lantern stores none",
+            )))
+        }
+    })
 }
 
 fn connect(path: &Path, create: bool) -> StoreResult<Connection> {
@@ -175,4 +206,48 @@ fn connect(path: &Path, create: bool) -> StoreResult<Connection> {
     )
     .map_err(db)?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_handed_one_by_one_read_as_rows_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("t.db")).unwrap();
+        // Text of changing lengths, then none, then text again: the
+        // refilled row must hold each row's own values.
+        let sql = "SELECT column1, column2 FROM (VALUES ('a longer text', 1), ('b', NULL), (NULL, 3), ('dé', 4))";
+        let (kept, handed) = db
+            .read(|tx| {
+                let kept = tx.query(sql, &[])?;
+                let mut handed = Vec::new();
+                tx.query_each(sql, &[], &mut |r| {
+                    handed.push(r.clone());
+                    Ok(())
+                })?;
+                Ok((kept, handed))
+            })
+            .unwrap();
+        assert_eq!(kept.len(), 4);
+        assert_eq!(handed, kept);
+        assert_eq!(handed[3].text(0).unwrap(), "dé");
+        assert!(handed[2].text(0).is_err(), "a null is not text");
+    }
+
+    #[test]
+    fn an_error_from_the_visitor_stops_the_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("t.db")).unwrap();
+        let mut seen = 0;
+        let result = db.read(|tx| {
+            tx.query_each("SELECT column1 FROM (VALUES (1), (2), (3))", &[], &mut |_| {
+                seen += 1;
+                Err(StoreError::backend(std::io::Error::other("stop")))
+            })
+        });
+        assert!(result.is_err());
+        assert_eq!(seen, 1);
+    }
 }
