@@ -990,6 +990,9 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
     // count, unless the runs cannot be merged: then whether few enough
     // have it to sort them all.
     let mut rarest_count = match tokens {
+        // One word covered: its rows are its people (one row per word and
+        // person), counted without the temporary index DISTINCT builds.
+        [token] if words.len() == 1 => rows_with(tx, token, SEARCH_COUNT_CAP)?,
         [token] => people_with(tx, token, SEARCH_COUNT_CAP)?,
         _ => 0,
     };

@@ -605,6 +605,13 @@ fn name_search_pages_in_list_order(store: &dyn Store) {
     assert_eq!(names("shirin navid", 1), (0, vec![]));
     assert_eq!(names("nav rost", 1).0, 20);
     assert_eq!(names("navid7 rost", 1), (1, vec!["Rostami Navid7".into()]));
+    // One word in two of a person's names is one person, whether the
+    // prefix covers that word alone or others too.
+    store
+        .create_person(&draft(&["Dariush Farahani", "Dariush Farahany"], "1970"), &ctx("r"))
+        .unwrap();
+    assert_eq!(names("dariush", 1), (1, vec!["Dariush Farahani".into()]));
+    assert_eq!(names("farah", 1), (1, vec!["Dariush Farahani".into()]));
 }
 
 fn delete_hides_and_unlinks(store: &dyn Store) {
