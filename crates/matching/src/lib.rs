@@ -135,9 +135,9 @@ pub(crate) fn fnv(h: u64, x: u64) -> u64 {
 
 /// Results already computed within one query, each keyed by a hash of the
 /// other side's words: in a large registry thousands of candidates share a
-/// common name (Zahra Hosseini), a word, a father's name or a place, and
-/// each distinct one is compared once per query instead of once per
-/// record. A hit is checked word by word, so a collision of hashes costs a
+/// word, a father's name or a place, and each distinct one is compared
+/// once per query instead of once per record (whole names are remembered
+/// by their number instead, see [`NameMemo`]). A hit is checked word by word, so a collision of hashes costs a
 /// comparison, never a wrong result.
 pub(crate) struct Seen<'a, T> {
     map: HashMap<u64, (&'a [Token], T), BuildSlot>,
