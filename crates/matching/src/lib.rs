@@ -70,10 +70,12 @@ struct Slot {
     order: u128,
     /// For [`fields::nearness`].
     near: fields::Near,
-    /// The record's names: `count` numbers in [`NameTable`] from
-    /// `Matcher::name_ids[first]`.
-    first: u32,
-    count: u32,
+    /// Where the record's runs start: its names' numbers in [`NameTable`]
+    /// at `Matcher::name_ids[names]`, its words' numbers in [`Vocabulary`]
+    /// at `Matcher::word_ids[words]`. Records are appended, so each run
+    /// ends where the next record's starts.
+    names: u32,
+    words: u32,
 }
 
 /// The order key of an id (see [`Slot::order`]).
@@ -278,18 +280,6 @@ fn joined_skeleton(name: &[Token]) -> String {
         .collect()
 }
 
-fn name_keys(name: &[Token], out: &mut HashSet<String>) {
-    for t in name {
-        token_keys(t, out);
-    }
-    // The whole name joined, so split and joined compounds meet
-    // (Mohammadreza = Mohammad Reza).
-    let joined = joined_skeleton(name);
-    if !joined.is_empty() {
-        out.insert(format!("={joined}"));
-    }
-}
-
 /// Records sharing one blocking key above which the key no longer proposes
 /// candidates on its own (see `Matcher::block`).
 pub const FREQUENT: usize = 2_000;
@@ -297,7 +287,8 @@ pub const FREQUENT: usize = 2_000;
 /// The most candidates one query scores.
 pub const MAX_SCORED: usize = 5_000;
 
-/// What the blocking keys of a query found for one record.
+/// What the blocking keys of a query found for one registered word, or
+/// for one record (the union over its words).
 #[derive(Debug, Default, Clone, Copy)]
 struct Hit {
     /// One bit per word of the query met (all bits for a whole-name key).
@@ -308,15 +299,20 @@ struct Hit {
     rare: bool,
 }
 
-/// Blocking's working memory: one [`Hit`] per record slot, and the slots
-/// touched. A query in a registry of millions counts hundreds of thousands
-/// of hits; in an array reused from query to query they cost one write
-/// each, where a hash map built per query spent most of the search
-/// hashing, growing and faulting in fresh pages.
+/// Blocking's working memory, reused from query to query (see
+/// `Matcher::block`).
 #[derive(Debug, Default)]
 struct Scratch {
-    hits: Vec<Hit>,
-    touched: Vec<u32>,
+    /// One [`Hit`] per registered word, and the words met.
+    reach: Vec<Hit>,
+    reached: Vec<u32>,
+    /// One entry per record met and word it was met by: the record's slot
+    /// in the high half, the word's place in `reached` in the low.
+    met: Vec<u64>,
+    /// One byte per record slot: how many keys of the word not read one
+    /// by one the record meets. A million records take 1 MB, which mostly
+    /// stays in the processor's cache.
+    unread: Vec<u8>,
 }
 
 /// Hashes record slots (already well spread small integers) with one
@@ -363,12 +359,18 @@ pub struct Matcher {
     /// Per record, what searches read (see [`Slot`]).
     slots: Vec<Slot>,
     /// The records' names, by number in `names`, each record's in a run
-    /// (see [`Slot::first`]).
+    /// (see [`Slot::names`]).
     name_ids: Vec<u32>,
     names: NameTable,
+    /// The records' distinct words (particles aside), by number in `words`,
+    /// each record's in a run (see [`Slot::words`]).
+    word_ids: Vec<u32>,
     alive: Vec<bool>,
     slot_of: HashMap<String, u32>,
-    index: HashMap<String, Vec<u32>>,
+    /// The records by each of their names' words written as one (see
+    /// [`joined_skeleton`]): records by single words are found through
+    /// [`Vocabulary`].
+    whole: HashMap<String, Vec<u32>>,
     /// How many live records have each birth place and nationality (by
     /// [`fields`] key), for term-frequency `u`.
     places: Counts,
@@ -382,8 +384,8 @@ pub struct Matcher {
     /// records it was drawn from; drawn again when the registry has
     /// changed size by a tenth.
     u: OnceLock<(usize, Table)>,
-    /// The distinct words of the live records' names, for
-    /// [`Matcher::spellings`].
+    /// The distinct words of the records' names, with the records using
+    /// each: the blocking index.
     words: Vocabulary,
     /// One copy of every word the records use (see [`Token`]); kept when
     /// the last record using a word goes, as the distinct words are few.
@@ -394,42 +396,102 @@ pub struct Matcher {
 }
 
 /// The distinct words of the registered names, each with the number of
-/// live records using it, and their own blocking index: tens of thousands
-/// of words stand for millions of records, so finding the other spellings
-/// of one word costs little however common it is.
+/// live records using it and the records that use it, and the words by
+/// their blocking keys ([`token_keys`]). Tens of thousands of words stand
+/// for millions of records: a search finds the words near its own among
+/// them, whatever their count, before it reads a single record (see
+/// `Matcher::block`), and [`Matcher::spellings`] lists them.
 #[derive(Debug, Default)]
 struct Vocabulary {
     words: Vec<(Token, u32)>,
+    /// Per word, the slots of the records using it, in the order they were
+    /// added; a removed record's slot stays (dead, skipped by searches).
+    records: Vec<Vec<u32>>,
     slot_of: HashMap<String, u32>,
-    index: HashMap<String, Vec<u32>>,
+    /// Per word, the numbers of its blocking keys.
+    word_keys: Vec<Box<[u32]>>,
+    /// The blocking keys by number, and per key the words having it and
+    /// how many live records have it (a record counted once, whichever
+    /// of its words have the key: names written in both scripts share
+    /// their keys).
+    key_of: HashMap<String, u32>,
+    keyed: Vec<Vec<u32>>,
+    key_records: Vec<u32>,
 }
 
 impl Vocabulary {
-    /// Counts a record's words in (`add`) or out.
-    fn count<'a>(&mut self, names: impl IntoIterator<Item = &'a [Token]>, add: bool) {
-        let mut seen = HashSet::new();
+    /// Counts in the distinct words (particles aside) of the record in
+    /// `slot`, adding the words not seen before, and appends their numbers
+    /// to `out`.
+    fn add<'a>(&mut self, names: impl IntoIterator<Item = &'a [Token]>, slot: u32, out: &mut Vec<u32>) {
+        let start = out.len();
         for t in names.into_iter().flatten().filter(|t| !t.particle) {
-            if !seen.insert(t.text.as_str()) {
-                continue;
-            }
-            let slot = match self.slot_of.get(&t.text) {
-                Some(&slot) => slot,
-                None if add => {
-                    let slot = self.words.len() as u32;
-                    self.slot_of.insert(t.text.clone(), slot);
+            let number = match self.slot_of.get(&t.text) {
+                Some(&n) => n,
+                None => {
+                    let n = self.words.len() as u32;
+                    self.slot_of.insert(t.text.clone(), n);
                     let mut keys = HashSet::new();
                     token_keys(t, &mut keys);
-                    for k in keys {
-                        self.index.entry(k).or_default().push(slot);
-                    }
+                    let keys: Box<[u32]> = keys
+                        .into_iter()
+                        .map(|k| {
+                            let next = self.keyed.len() as u32;
+                            let key = *self.key_of.entry(k).or_insert(next);
+                            if key == next {
+                                self.keyed.push(Vec::new());
+                                self.key_records.push(0);
+                            }
+                            self.keyed[key as usize].push(n);
+                            key
+                        })
+                        .collect();
+                    self.word_keys.push(keys);
                     self.words.push((t.clone(), 0));
-                    slot
+                    self.records.push(Vec::new());
+                    n
                 }
-                None => continue,
             };
-            let n = &mut self.words[slot as usize].1;
-            *n = if add { *n + 1 } else { n.saturating_sub(1) };
+            if out[start..].contains(&number) {
+                continue;
+            }
+            out.push(number);
+            self.words[number as usize].1 += 1;
+            self.records[number as usize].push(slot);
         }
+        for key in self.keys_of(&out[start..]) {
+            self.key_records[key as usize] += 1;
+        }
+    }
+
+    /// Counts out the words (by number) of a removed record.
+    fn remove(&mut self, words: &[u32]) {
+        for &w in words {
+            let n = &mut self.words[w as usize].1;
+            *n = n.saturating_sub(1);
+        }
+        for key in self.keys_of(words) {
+            let n = &mut self.key_records[key as usize];
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// The distinct blocking keys of these words (by number).
+    fn keys_of(&self, words: &[u32]) -> Vec<u32> {
+        let mut keys: Vec<u32> = words
+            .iter()
+            .flat_map(|&w| self.word_keys[w as usize].iter().copied())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The words having a blocking key, and how many live records have
+    /// it.
+    fn with_key(&self, key: &str) -> Option<(&[u32], u32)> {
+        let &k = self.key_of.get(key)?;
+        Some((&self.keyed[k as usize], self.key_records[k as usize]))
     }
 }
 
@@ -455,9 +517,10 @@ impl Default for Matcher {
             slots: Vec::new(),
             name_ids: Vec::new(),
             names: NameTable::default(),
+            word_ids: Vec::new(),
             alive: Vec::new(),
             slot_of: HashMap::new(),
-            index: HashMap::new(),
+            whole: HashMap::new(),
             places: Counts::default(),
             nationalities: Counts::default(),
             fathers: Counts::default(),
@@ -538,20 +601,23 @@ impl Matcher {
         let n = self.records.len() as u32;
         self.slot_of.insert(id.clone(), n);
         self.alive.push(true);
-        let mut keys = HashSet::new();
-        for name in &names {
-            name_keys(name, &mut keys);
+        let mut joined: Vec<String> = names
+            .iter()
+            .map(|name| joined_skeleton(name))
+            .filter(|j| !j.is_empty())
+            .collect();
+        joined.sort_unstable();
+        joined.dedup();
+        for k in joined {
+            self.whole.entry(k).or_default().push(n);
         }
-        for k in keys {
-            self.index.entry(k).or_default().push(n);
-        }
-        self.words.count(names.iter().map(Vec::as_slice), true);
         self.slots.push(Slot {
             order: order_of(&id),
             near: facts.near(),
-            first: self.name_ids.len() as u32,
-            count: names.len() as u32,
+            names: self.name_ids.len() as u32,
+            words: self.word_ids.len() as u32,
         });
+        self.words.add(names.iter().map(Vec::as_slice), n, &mut self.word_ids);
         for name in names {
             let number = self.names.intern(name);
             self.name_ids.push(number);
@@ -562,8 +628,23 @@ impl Matcher {
 
     /// The numbers in [`NameTable`] of the names of the record in `slot`.
     fn name_ids_of(&self, slot: u32) -> &[u32] {
-        let s = &self.slots[slot as usize];
-        &self.name_ids[s.first as usize..][..s.count as usize]
+        let s = slot as usize;
+        let end = self
+            .slots
+            .get(s + 1)
+            .map_or(self.name_ids.len(), |next| next.names as usize);
+        &self.name_ids[self.slots[s].names as usize..end]
+    }
+
+    /// The numbers in [`Vocabulary`] of the distinct words of the record
+    /// in `slot`.
+    fn word_ids_of(&self, slot: u32) -> &[u32] {
+        let s = slot as usize;
+        let end = self
+            .slots
+            .get(s + 1)
+            .map_or(self.word_ids.len(), |next| next.words as usize);
+        &self.word_ids[self.slots[s].words as usize..end]
     }
 
     /// The names of the record in `slot`.
@@ -578,16 +659,8 @@ impl Matcher {
             // The record stays in its slot (dead), its values leave the counts.
             let facts = self.records[slot as usize].facts.clone();
             self.count(&facts, Counts::remove);
-            let Matcher {
-                words,
-                names,
-                name_ids,
-                slots,
-                ..
-            } = self;
-            let s = slots[slot as usize];
-            let own = &name_ids[s.first as usize..][..s.count as usize];
-            words.count(own.iter().map(|&n| &*names.names[n as usize]), false);
+            let own = self.word_ids_of(slot).to_vec();
+            self.words.remove(&own);
             self.forget_stale_u();
         }
     }
@@ -775,70 +848,173 @@ impl Matcher {
     /// The records a query's blocking keys propose, at most
     /// [`MAX_SCORED`] of them.
     ///
-    /// A key shared by more than [`FREQUENT`] records (the skeleton of
-    /// Mohammad in a large registry) proposes nobody on its own: a record
-    /// it yields is kept only when it also meets a second part of the
-    /// query (another word, or a rare key). When more records qualify than
-    /// can be scored, those meeting the most words of the query go first,
-    /// then those whose birth date and sex are nearest the query's
-    /// (`facts`; see [`fields::nearness`]), then those meeting the most
-    /// keys: in a registry of millions a common name is shared by more
-    /// people than can be scored, and the person sought must not be left
-    /// out by the order of registration.
+    /// A record meets a word of the query when one of its words shares a
+    /// key with it ([`token_keys`]), and meets the whole query when one of
+    /// its names written as one does ([`joined_skeleton`]). A key shared by
+    /// more than [`FREQUENT`] records (the skeleton of Mohammad in a large
+    /// registry) proposes nobody on its own: a record it yields is kept
+    /// only when it also meets a second word of the query, or a rare key.
+    /// When more records qualify than can be scored, those meeting the most
+    /// words of the query go first, then those whose birth date and sex are
+    /// nearest the query's (`facts`; see [`fields::nearness`]), then those
+    /// meeting the most keys: in a registry of millions a common name is
+    /// shared by more people than can be scored, and the person sought must
+    /// not be left out by the order of registration.
+    ///
+    /// The keys are looked up among the distinct registered words
+    /// ([`Vocabulary`]), so that which words of the query each registered
+    /// word meets is worked out once, not once per record using it. Then
+    /// only the records of some words are read: those met by a rare key,
+    /// and, when two words of the query must be met, those of every word
+    /// of the query but the one whose words the most records use (each
+    /// record that meets two words meets one of the others). In a registry
+    /// of a million, a query for Mohammad and a rarer family name reads the
+    /// family name's records and not Mohammad's hundred thousand.
     fn block(&self, query: &[Vec<Token>], facts: &Facts) -> Vec<u32> {
-        let mut keyed: Vec<(String, u32)> = Vec::new();
-        let mut word = 0u32;
-        for name in query {
-            for t in name {
-                let mut keys = HashSet::new();
-                token_keys(t, &mut keys);
-                if !keys.is_empty() {
-                    let bit = 1u32 << word.min(30);
-                    keyed.extend(keys.into_iter().map(|k| (k, bit)));
-                    word += 1;
-                }
-            }
-            let joined = joined_skeleton(name);
-            if !joined.is_empty() {
-                // The whole name: as good as every word at once.
-                keyed.push((format!("={joined}"), u32::MAX));
-            }
-        }
-        let words = word.clamp(1, 2);
+        let vocabulary = &self.words;
         let mut scratch = self
             .scratch
             .lock()
             .map(|mut pool| pool.pop())
             .unwrap_or_default()
             .unwrap_or_default();
-        let Scratch { hits, touched } = &mut scratch;
-        if hits.len() < self.records.len() {
-            hits.resize(self.records.len(), Hit::default());
+        let Scratch {
+            reach,
+            reached,
+            met,
+            unread,
+        } = &mut scratch;
+        if reach.len() < vocabulary.words.len() {
+            reach.resize(vocabulary.words.len(), Hit::default());
         }
-        for (key, bit) in &keyed {
-            let Some(ids) = self.index.get(key) else { continue };
-            let rare = ids.len() <= FREQUENT;
-            for &i in ids {
-                if self.alive[i as usize] {
-                    let h = &mut hits[i as usize];
-                    if h.keys == 0 {
-                        touched.push(i);
+        let mut word = 0u32;
+        let mut whole = Vec::new();
+        let mut keys = HashSet::new();
+        for name in query {
+            for t in name {
+                keys.clear();
+                token_keys(t, &mut keys);
+                if keys.is_empty() {
+                    continue;
+                }
+                let bit = 1u32 << word.min(30);
+                word += 1;
+                for key in &keys {
+                    let Some((found, records)) = vocabulary.with_key(key) else {
+                        continue;
+                    };
+                    let rare = records as usize <= FREQUENT;
+                    for &w in found {
+                        let h = &mut reach[w as usize];
+                        if h.keys == 0 {
+                            reached.push(w);
+                        }
+                        h.words |= bit;
+                        h.keys = h.keys.saturating_add(1);
+                        h.rare |= rare;
                     }
-                    h.words |= bit;
-                    h.keys = h.keys.saturating_add(1);
-                    h.rare |= rare;
+                }
+            }
+            let joined = joined_skeleton(name);
+            if !joined.is_empty() {
+                whole.push(joined);
+            }
+        }
+        let words = word.clamp(1, 2);
+        // Which words of the query to read the records of (see above).
+        let mut read = u32::MAX;
+        if words == 2 {
+            let mut users = [0usize; 31];
+            for &w in reached.iter() {
+                let n = vocabulary.words[w as usize].1 as usize;
+                let mut bits = reach[w as usize].words;
+                while bits != 0 {
+                    users[bits.trailing_zeros() as usize] += n;
+                    bits &= bits - 1;
+                }
+            }
+            let commonest = (0..users.len()).max_by_key(|&b| users[b]).unwrap_or(0);
+            read = !(1u32 << commonest);
+        }
+        // The records met, gathered and sorted rather than counted in an
+        // array by record: tens of thousands of records met in a registry of
+        // a million each cost a miss of the processor's cache there, where
+        // a sort reads and writes in order (the lists are each in order
+        // already).
+        const WHOLE: u64 = u32::MAX as u64;
+        for (n, &w) in reached.iter().enumerate() {
+            let r = reach[w as usize];
+            if r.rare || r.words & read != 0 {
+                met.extend(
+                    vocabulary.records[w as usize]
+                        .iter()
+                        .map(|&i| u64::from(i) << 32 | n as u64),
+                );
+            }
+        }
+        for key in &whole {
+            if let Some(ids) = self.whole.get(key) {
+                met.extend(ids.iter().map(|&i| u64::from(i) << 32 | WHOLE));
+            }
+        }
+        met.sort();
+        // The records of the word not read, marked with the keys they
+        // meet: reading its lists in order and counting in cache costs less
+        // than looking up the words of each record met so far.
+        let marked = read != u32::MAX && !met.is_empty();
+        if marked {
+            if unread.len() < self.records.len() {
+                unread.resize(self.records.len(), 0);
+            }
+            for &w in reached.iter() {
+                let r = reach[w as usize];
+                if r.words & read == 0 && !r.rare {
+                    let keys = u8::try_from(r.keys).unwrap_or(u8::MAX);
+                    for &i in &vocabulary.records[w as usize] {
+                        let u = &mut unread[i as usize];
+                        *u = u.saturating_add(keys);
+                    }
                 }
             }
         }
-        let found: Vec<(u32, u32, u16)> = touched
-            .iter()
-            .filter_map(|&i| {
-                let h = std::mem::take(&mut hits[i as usize]);
-                let met = h.words.count_ones();
-                (h.rare || met >= words).then_some((i, met, h.keys))
-            })
-            .collect();
-        touched.clear();
+        let mut found: Vec<(u32, u32, u16)> = Vec::new();
+        for run in met.chunk_by(|a, b| a >> 32 == b >> 32) {
+            let i = (run[0] >> 32) as u32;
+            if !self.alive[i as usize] {
+                continue;
+            }
+            let mut h = Hit::default();
+            for &entry in run {
+                let r = match entry & WHOLE {
+                    // The whole name: as good as every word at once.
+                    WHOLE => Hit {
+                        words: u32::MAX,
+                        keys: 1,
+                        rare: false,
+                    },
+                    n => reach[reached[n as usize] as usize],
+                };
+                h.words |= r.words;
+                h.keys = h.keys.saturating_add(r.keys);
+                h.rare |= r.rare;
+            }
+            if marked && unread[i as usize] > 0 {
+                h.words |= !read;
+                h.keys = h.keys.saturating_add(u16::from(unread[i as usize]));
+            }
+            let count = h.words.count_ones();
+            if h.rare || count >= words {
+                found.push((i, count, h.keys));
+            }
+        }
+        met.clear();
+        for &w in reached.iter() {
+            reach[w as usize] = Hit::default();
+        }
+        reached.clear();
+        if marked {
+            unread.fill(0);
+        }
         if let Ok(mut pool) = self.scratch.lock() {
             pool.push(scratch);
         }
@@ -879,8 +1055,8 @@ impl Matcher {
         token_keys(q, &mut keys);
         let mut slots: Vec<u32> = keys
             .iter()
-            .filter_map(|k| self.words.index.get(k))
-            .flatten()
+            .filter_map(|k| self.words.with_key(k))
+            .flat_map(|(words, _)| words)
             .copied()
             .collect();
         slots.sort_unstable();
@@ -1590,6 +1766,158 @@ mod tests {
     }
 
     #[test]
+    fn a_key_is_common_by_its_live_records_each_counted_once() {
+        let mut m = Matcher::new();
+        // Each record writes Mohammad in both scripts: one record for the
+        // key they share, so FREQUENT of them keep it rare.
+        for i in 0..FREQUENT {
+            m.add(Record::new(
+                format!("c{i}"),
+                &[&format!("Mohammad {}", family_name(i)), "محمد"],
+            ));
+        }
+        let query = vec![tokens("Mohammad Zzyzzyx")];
+        assert_eq!(m.block(&query, &Facts::default()).len(), FREQUENT);
+        m.add(Record::new("one-more", &["Mohammad Kianpour"]));
+        assert!(m.block(&query, &Facts::default()).len() < 50);
+        // A removed record no longer counts.
+        m.remove("c0");
+        assert_eq!(m.block(&query, &Facts::default()).len(), FREQUENT);
+    }
+
+    #[test]
+    fn two_common_words_propose_those_meeting_both() {
+        let mut m = Matcher::new();
+        for i in 0..FREQUENT + 600 {
+            m.add(Record::new(format!("m{i}"), &[&format!("Mohammad {}", family_name(i))]));
+        }
+        for i in 0..FREQUENT + 300 {
+            m.add(Record::new(format!("h{i}"), &[&format!("{} Hosseini", family_name(i))]));
+        }
+        for i in 0..20 {
+            m.add(Record::new(format!("t{i}"), &["محمد حسینی"]));
+        }
+        let found: HashSet<&str> = m
+            .block(&[tokens("Muhammad Husseini")], &Facts::default())
+            .into_iter()
+            .map(|i| m.records[i as usize].id.as_str())
+            .collect();
+        assert!((0..20).all(|i| found.contains(format!("t{i}").as_str())), "{found:?}");
+        assert!(found.len() < 100, "{} proposed", found.len());
+    }
+
+    /// What [`Matcher::block`] proposes, worked out from its definition
+    /// record by record: a record meets a word of the query when they share
+    /// a key, and is proposed when it meets a key at most [`FREQUENT`] live
+    /// records have, or a name of the query written as one, or two words of
+    /// the query (one when the query has one).
+    fn proposed_by_definition(m: &Matcher, query: &[Vec<Token>]) -> HashSet<u32> {
+        let keys_of = |names: &mut dyn Iterator<Item = &[Token]>| {
+            let mut keys = HashSet::new();
+            for t in names.flatten() {
+                token_keys(t, &mut keys);
+            }
+            keys
+        };
+        let live: Vec<u32> = (0..m.records.len() as u32).filter(|&i| m.alive[i as usize]).collect();
+        let mut records_with: HashMap<String, usize> = HashMap::new();
+        for &i in &live {
+            for k in keys_of(&mut m.names_of(i)) {
+                *records_with.entry(k).or_default() += 1;
+            }
+        }
+        let words: Vec<HashSet<String>> = query
+            .iter()
+            .flatten()
+            .map(|t| keys_of(&mut std::iter::once(std::slice::from_ref(t))))
+            .filter(|k| !k.is_empty())
+            .collect();
+        let joined: HashSet<String> = query
+            .iter()
+            .map(|n| joined_skeleton(n))
+            .filter(|j| !j.is_empty())
+            .collect();
+        let needed = words.len().clamp(1, 2);
+        live.into_iter()
+            .filter(|&i| {
+                let own = keys_of(&mut m.names_of(i));
+                let met: HashSet<usize> = (0..words.len())
+                    .filter(|&w| words[w].iter().any(|k| own.contains(k)))
+                    .map(|w| w.min(30))
+                    .collect();
+                let rare = words
+                    .iter()
+                    .flatten()
+                    .any(|k| own.contains(k) && records_with[k] <= FREQUENT);
+                let whole = m.names_of(i).any(|n| joined.contains(&joined_skeleton(n)));
+                rare || whole || met.len() >= needed
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocking_proposes_what_its_definition_says() {
+        let given = [
+            "Mohammad", "Muhammad", "محمد", "Ali", "علی", "Hossein", "Reza", "Zahra", "Fatemeh", "Maryam",
+        ];
+        let family = [
+            "Hosseini",
+            "حسینی",
+            "Husseini",
+            "Rezaei",
+            "Ahmadi",
+            "Karimi",
+            "Mohammadi",
+            "Kianpour",
+            "Tehrani",
+        ];
+        let mut draw = synth::Draw::new(7);
+        let mut m = Matcher::new();
+        for i in 0..4_500 {
+            let name = format!("{} {}", given[draw.zipf(given.len())], family[draw.zipf(family.len())]);
+            let alias = format!("{} {}", given[draw.below(given.len())], family[draw.zipf(family.len())]);
+            let names: Vec<&str> = if draw.chance(0.2) {
+                vec![&name, &alias]
+            } else {
+                vec![&name]
+            };
+            m.add(Record::new(format!("r{i}"), &names));
+        }
+        // Removed and changed records: dead slots, and counts that fell.
+        for i in (0..4_500).step_by(7) {
+            m.remove(&format!("r{i}"));
+        }
+        for i in (0..4_500).step_by(11) {
+            m.add(Record::new(format!("r{i}"), &["Ali Kianpour"]));
+        }
+        let queries = [
+            "Mohammad Hosseini",
+            "Mohamad Hoseini",
+            "محمد رضایی",
+            "Ali Kianpur",
+            "Mohammad",
+            "Zahra",
+            "Reza Mohammad Tehrani",
+            "Mohammadreza",
+            "Fatemeh Zzyzzyx",
+            "Maryam Ahmadi Karimi",
+        ];
+        for q in queries {
+            let query = vec![tokens(q)];
+            let expected = proposed_by_definition(&m, &query);
+            let got = m.block(&query, &Facts::default());
+            let distinct: HashSet<u32> = got.iter().copied().collect();
+            assert_eq!(distinct.len(), got.len(), "{q}: a record proposed twice");
+            if expected.len() <= MAX_SCORED {
+                assert_eq!(distinct, expected, "{q}");
+            } else {
+                assert_eq!(got.len(), MAX_SCORED, "{q}");
+                assert!(distinct.is_subset(&expected), "{q}");
+            }
+        }
+    }
+
+    #[test]
     fn among_too_many_namesakes_those_born_nearest_are_scored() {
         let mut m = Matcher::new();
         let born = |year: &str| Details {
@@ -1779,10 +2107,13 @@ mod tests {
     #[test]
     fn a_name_and_its_arabic_script_form_share_a_block() {
         for (latin, arabic) in [("Mohammad", "محمد"), ("Fatemeh", "فاطمه"), ("Ghasemi", "قاسمی")] {
-            let (mut a, mut b) = (HashSet::new(), HashSet::new());
-            name_keys(&tokens(latin), &mut a);
-            name_keys(&tokens(arabic), &mut b);
-            assert!(a.intersection(&b).next().is_some(), "{latin} {arabic}");
+            let mut m = Matcher::new();
+            m.add(Record::new("latin", &[latin]));
+            m.add(Record::new("arabic", &[arabic]));
+            for (asked, other) in [(latin, 1), (arabic, 0)] {
+                let proposed = m.block(&[tokens(asked)], &Facts::default());
+                assert!(proposed.contains(&other), "{asked} does not propose {other}");
+            }
         }
     }
 
