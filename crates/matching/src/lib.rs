@@ -667,23 +667,21 @@ impl Matcher {
 
     /// The numbers in [`NameTable`] of the names of the record in `slot`.
     fn name_ids_of(&self, slot: u32) -> &[u32] {
-        let s = slot as usize;
-        let end = self
-            .slots
-            .get(s + 1)
-            .map_or(self.name_ids.len(), |next| next.names as usize);
-        &self.name_ids[self.slots[s].names as usize..end]
+        self.run_of(slot, &self.name_ids, |s| s.names)
     }
 
     /// The numbers in [`Vocabulary`] of the distinct words of the record
     /// in `slot`.
     fn word_ids_of(&self, slot: u32) -> &[u32] {
+        self.run_of(slot, &self.word_ids, |s| s.words)
+    }
+
+    /// The run of the record in `slot` in an array of runs appended record
+    /// by record, each starting where `start` says.
+    fn run_of<'a>(&self, slot: u32, runs: &'a [u32], start: fn(&Slot) -> u32) -> &'a [u32] {
         let s = slot as usize;
-        let end = self
-            .slots
-            .get(s + 1)
-            .map_or(self.word_ids.len(), |next| next.words as usize);
-        &self.word_ids[self.slots[s].words as usize..end]
+        let end = self.slots.get(s + 1).map_or(runs.len(), |next| start(next) as usize);
+        &runs[start(&self.slots[s]) as usize..end]
     }
 
     /// The names of the record in `slot`.
