@@ -538,56 +538,204 @@ fn evidence(
         let w = m.max_weights(&m.records[i].facts);
         out.push((w.iter().sum(), w[4] + w[5]));
     });
-    each(n, threads, |a, out| {
-        // Fields compare the same either way, so each record's memo serves
-        // all its pairs (its partners share places, nationalities and
-        // parents' names), whichever side the pair is weighed from.
-        let mut memo = fields::FieldMemo::default();
-        let ra = &m.records[a].facts;
-        for (k, &b) in of(a).iter().enumerate() {
-            let b = b as usize;
-            if b < a {
-                continue;
-            }
-            let Ok(back) = of(b).binary_search(&(a as u32)) else {
-                continue;
-            };
-            // Weighed from the side whose search finds the other likelier.
-            let ((names, namesakes), q) = {
-                let (x, y) = (direction(a, k), direction(b, back));
-                if x.0 >= y.0 {
-                    (x, a)
-                } else {
-                    (y, b)
+    let briefs = Briefs::new(m);
+    let briefs = &briefs;
+    each_with(
+        n,
+        threads,
+        || Stage::new(n),
+        |stage, a, out| {
+            let Stage { back, values } = stage;
+            // Fields compare the same either way, so each record's memo of
+            // parents' names serves all its pairs (its partners share
+            // them), whichever side the pair is weighed from.
+            let mut memo = fields::FieldMemo::default();
+            let ra = &m.records[a].facts;
+            for (k, &b) in of(a).iter().enumerate() {
+                let b = b as usize;
+                if b < a {
+                    continue;
                 }
-            };
-            let (all, parents) = most[q];
-            let mut e = Evidence {
-                names,
-                agreement: all,
-                disagreement: 0.0,
-                namesakes,
-            };
-            if !keep(&e) {
-                continue;
+                // Where a stands among b's partners: this thread meets b's
+                // partners below b in order, so after one search the place
+                // of the next is one further on.
+                if back[b] == u32::MAX {
+                    back[b] = of(b).partition_point(|&x| (x as usize) < a) as u32;
+                }
+                let at = back[b] as usize;
+                back[b] += 1;
+                debug_assert_eq!(of(b)[at] as usize, a);
+                // Weighed from the side whose search finds the other likelier.
+                let ((names, namesakes), q) = {
+                    let (x, y) = (direction(a, k), direction(b, at));
+                    if x.0 >= y.0 {
+                        (x, a)
+                    } else {
+                        (y, b)
+                    }
+                };
+                let (all, parents) = most[q];
+                let mut e = Evidence {
+                    names,
+                    agreement: all,
+                    disagreement: 0.0,
+                    namesakes,
+                };
+                if !keep(&e) {
+                    continue;
+                }
+                let (pos, neg) = briefs.weigh(a, b, q, values);
+                (e.agreement, e.disagreement) = (pos + parents, neg);
+                // The parents' names cost most to compare: only when they
+                // could still make the pair kept.
+                if !keep(&e) {
+                    continue;
+                }
+                let rb = &m.records[b].facts;
+                let parent_levels = fields::compare_some(ra, rb, fields::Part::Parents, Some(&mut memo));
+                let (ppos, pneg) = m.weigh(&m.records[q].facts, &parent_levels);
+                (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
+                if keep(&e) {
+                    out.push((a, b, e));
+                }
             }
-            let (rq, rb) = (&m.records[q].facts, &m.records[b].facts);
-            let cheap_levels = fields::compare_some(ra, rb, fields::Part::Cheap, Some(&mut memo));
-            let (pos, neg) = m.weigh(rq, &cheap_levels);
-            (e.agreement, e.disagreement) = (pos + parents, neg);
-            // The parents' names cost most to compare: only when they could
-            // still make the pair kept.
-            if !keep(&e) {
-                continue;
-            }
-            let parent_levels = fields::compare_some(ra, rb, fields::Part::Parents, Some(&mut memo));
-            let (ppos, pneg) = m.weigh(rq, &parent_levels);
-            (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
-            if keep(&e) {
-                out.push((a, b, e));
+        },
+    )
+}
+
+/// One thread's state in the fields stage of [`evidence`].
+struct Stage {
+    /// Per record, where the next partner below it stands in its list of
+    /// partners (`u32::MAX`: not yet looked up).
+    back: Vec<u32>,
+    /// Levels of two different birth places or nationalities already
+    /// compared, by their numbers (see [`Briefs`]).
+    values: HashMap<(u8, u32, u32), u8>,
+}
+
+impl Stage {
+    fn new(n: usize) -> Self {
+        Stage {
+            back: vec![u32::MAX; n],
+            values: HashMap::new(),
+        }
+    }
+}
+
+/// What the fields stage of [`evidence`] reads first of every record, a
+/// few bytes each instead of its whole fields (which a pass over tens of
+/// millions of pairs would fetch from all over memory): sex and birth date,
+/// and the birth place and nationality by number, with the weights of each
+/// level.
+struct Briefs<'a> {
+    near: Vec<fields::Near>,
+    /// Per record, its birth place and nationality (0 when unknown).
+    values: Vec<[Numbered; 2]>,
+    /// Per field (birth place, nationality), the words of each
+    /// [`Numbered::text`] (from 1).
+    texts: [Vec<&'a [Token]>; 2],
+    /// Per field (birth place, nationality) and [`Numbered::key`], the
+    /// weight of agreeing on that value: a common one proves less.
+    agree: [Vec<f64>; 2],
+    /// The weight of each field and level otherwise (the `u` drawn from
+    /// random pairs).
+    level: [[f64; fields::LEVELS]; 4],
+}
+
+/// A birth place or nationality by number: values with one key (the same
+/// place in either script) agree, but how close two others come depends on
+/// their words.
+#[derive(Debug, Clone, Copy, Default)]
+struct Numbered {
+    key: u32,
+    text: u32,
+}
+
+/// The fields [`Briefs`] holds, in the order of [`fields::FIELDS`]: birth
+/// place and nationality follow sex and birth date.
+const VALUE_FIELDS: [usize; 2] = [2, 3];
+
+impl<'a> Briefs<'a> {
+    fn new(m: &'a Matcher) -> Self {
+        let none = fields::Facts::default();
+        let mut level = [[0.0; fields::LEVELS]; 4];
+        for (f, row) in level.iter_mut().enumerate() {
+            for (l, w) in row.iter_mut().enumerate().take(fields::FIELDS[f].levels().len()) {
+                *w = m.level_weight(f, l, &none);
             }
         }
-    })
+        let mut keys: [HashMap<&str, u32>; 2] = Default::default();
+        let mut words: [HashMap<String, u32>; 2] = Default::default();
+        let mut texts: [Vec<&[Token]>; 2] = Default::default();
+        let mut agree: [Vec<f64>; 2] = [vec![0.0], vec![0.0]];
+        let values = m
+            .records
+            .iter()
+            .map(|r| {
+                let facts = &r.facts;
+                let mut numbers = [Numbered::default(); 2];
+                for (i, value) in [&facts.place, &facts.nationality].into_iter().enumerate() {
+                    let Some(v) = value else { continue };
+                    let next = agree[i].len() as u32;
+                    numbers[i].key = *keys[i].entry(v.key.as_str()).or_insert_with(|| {
+                        // The `u` of an agreeing value is its key's, whichever
+                        // record holds it.
+                        agree[i].push(m.level_weight(VALUE_FIELDS[i], 0, facts));
+                        next
+                    });
+                    let text: Vec<&str> = v.tokens.iter().map(|t| t.text.as_str()).collect();
+                    let next = texts[i].len() as u32 + 1;
+                    numbers[i].text = *words[i].entry(text.join(" ")).or_insert_with(|| {
+                        texts[i].push(&v.tokens);
+                        next
+                    });
+                }
+                numbers
+            })
+            .collect();
+        Briefs {
+            near: m.records.iter().map(|r| r.facts.near()).collect(),
+            values,
+            texts,
+            agree,
+            level,
+        }
+    }
+
+    /// The weights of the fields [`Briefs`] holds for records `a` and `b`
+    /// (positive and negative apart, as [`Matcher::weigh`] gives them),
+    /// weighed for `q` (one of the two). `seen` remembers the levels of
+    /// values compared.
+    fn weigh(&self, a: usize, b: usize, q: usize, seen: &mut HashMap<(u8, u32, u32), u8>) -> (f64, f64) {
+        let [sex, birth] = fields::near_levels(self.near[a], self.near[b]);
+        let mut weights = [None; 4];
+        weights[0] = sex.map(|l| self.level[0][usize::from(l)]);
+        weights[1] = birth.map(|l| self.level[1][usize::from(l)]);
+        for (i, f) in VALUE_FIELDS.into_iter().enumerate() {
+            let (x, y) = (self.values[a][i], self.values[b][i]);
+            if x.key == 0 || y.key == 0 {
+                continue;
+            }
+            let level = if x.key == y.key {
+                0
+            } else {
+                let (x, y) = (x.text.min(y.text), x.text.max(y.text));
+                *seen.entry((i as u8, x, y)).or_insert_with(|| {
+                    let words = |n: u32| self.texts[i][n as usize - 1];
+                    fields::similarity_level(words(x), words(y))
+                })
+            };
+            weights[f] = Some(if level == 0 {
+                self.agree[i][self.values[q][i].key as usize]
+            } else {
+                self.level[f][usize::from(level)]
+            });
+        }
+        weights.into_iter().flatten().fold(
+            (0.0, 0.0),
+            |(pos, neg), w| if w > 0.0 { (pos + w, neg) } else { (pos, neg + w) },
+        )
+    }
 }
 
 /// One value per entry of a CSR layout (record `i` owns
@@ -622,16 +770,27 @@ fn by_record<T: Default + Clone + Send>(start: &[usize], threads: usize, f: impl
 /// What `f` gives for each of `0..len` (it pushes any number of results),
 /// in order, on up to `threads` threads.
 fn each<R: Send>(len: usize, threads: usize, f: impl Fn(usize, &mut Vec<R>) + Sync) -> Vec<R> {
+    each_with(len, threads, || (), |_, i, out| f(i, out))
+}
+
+/// [`each`] with a state per thread (made by `init`), which each thread
+/// passes to `f` for a run of ascending `i`.
+fn each_with<S, R: Send>(
+    len: usize,
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize, &mut Vec<R>) + Sync,
+) -> Vec<R> {
     let chunk = len.div_ceil(threads).max(1);
-    let f = &f;
+    let (init, f) = (&init, &f);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..len)
             .step_by(chunk)
             .map(|from| {
                 scope.spawn(move || {
-                    let mut out = Vec::new();
+                    let (mut state, mut out) = (init(), Vec::new());
                     for i in from..(from + chunk).min(len) {
-                        f(i, &mut out);
+                        f(&mut state, i, &mut out);
                     }
                     out
                 })
@@ -763,6 +922,58 @@ mod tests {
             sex: Some("m".into()),
             ..Details::default()
         }
+    }
+
+    #[test]
+    fn brief_fields_weigh_as_the_whole_comparison_does() {
+        // Places with one key in two scripts but other words (تهران and
+        // Tehran meet Tabriz differently), different keys close enough to
+        // agree (Mashad, Mashhad: weighed by the asking side's value, the
+        // one commoner than the other) or close (Kerman, Kermanshah), and
+        // fields missing on either side.
+        let people = [
+            ("1970", Some("m"), Some("Tehran"), Some("Iran")),
+            ("1971", Some("m"), Some("تهران"), Some("ایران")),
+            ("1970-05-02", Some("f"), Some("Tabriz"), Some("Iraq")),
+            ("1980", None, Some("Kermanshah"), None),
+            ("1965", Some("f"), None, Some("Iran")),
+            ("1970-05", Some("m"), Some("Kerman"), Some("Afghanistan")),
+            ("1970-05-02", Some("m"), Some("Mashad"), Some("عراق")),
+            ("1990", Some("f"), Some("Mashhad"), Some("Iraq")),
+            ("1991", Some("f"), Some("Mashhad"), None),
+        ];
+        let mut m = Matcher::new();
+        for (i, (birth, sex, place, nationality)) in people.iter().enumerate() {
+            let details = Details {
+                birth_date: Some(birth.to_string()),
+                sex: sex.map(str::to_string),
+                birth_place: place.map(str::to_string),
+                nationality: nationality.map(str::to_string),
+                ..Details::default()
+            };
+            m.add(Record::with_details(i.to_string(), &["Ali Karimi"], &details));
+        }
+        let key = |slot: usize| m.records[slot].facts.place.as_ref().map(|p| p.key.clone());
+        assert_ne!(key(6), key(7));
+        let briefs = Briefs::new(&m);
+        let mut seen = HashMap::new();
+        let mut levels_met = HashSet::new();
+        for a in 0..people.len() {
+            for b in 0..people.len() {
+                let (fa, fb) = (&m.records[a].facts, &m.records[b].facts);
+                let levels = fields::compare_some(fa, fb, fields::Part::Cheap, None);
+                levels_met.extend(levels[2..4].iter().flatten().copied());
+                for q in [a, b] {
+                    assert_eq!(
+                        briefs.weigh(a, b, q, &mut seen),
+                        m.weigh(&m.records[q].facts, &levels),
+                        "{a} and {b} weighed for {q}"
+                    );
+                }
+            }
+        }
+        // Places and nationalities met at every level: same, close and different.
+        assert_eq!(levels_met, HashSet::from([0, 1, 2]));
     }
 
     #[test]

@@ -167,7 +167,7 @@ fn year(text: &str) -> Option<i32> {
 /// A place or nationality, normalised for comparison and counting.
 #[derive(Debug, Clone)]
 pub(crate) struct Value {
-    tokens: Vec<Token>,
+    pub(crate) tokens: Vec<Token>,
     /// The skeletons of its words joined: the same for a place written in
     /// either script or in another spelling (the key values are counted by).
     pub(crate) key: String,
@@ -313,6 +313,19 @@ pub(crate) fn compare_some<'a>(
     if part == Part::Parents {
         return [None, None, None, None, father, mother];
     }
+    let [sex, birth] = near_levels(a.near(), b.near());
+    let mut value = |k: usize, x: &Option<Value>, y: &'a Option<Value>| match (x, y) {
+        (Some(x), Some(y)) if x.key == y.key => Some(0),
+        (Some(x), Some(y)) => Some(level(k, &x.tokens, &y.tokens)),
+        _ => None,
+    };
+    let place = value(0, &a.place, &b.place);
+    let nationality = value(1, &a.nationality, &b.nationality);
+    [sex, birth, place, nationality, father, mother]
+}
+
+/// The levels of the sex and birth-date comparisons (as in [`compare`]).
+pub(crate) fn near_levels(a: Near, b: Near) -> [Option<u8>; 2] {
     let sex = match (a.sex, b.sex) {
         (Some(x), Some(y)) => Some(u8::from(x != y)),
         _ => None,
@@ -328,14 +341,7 @@ pub(crate) fn compare_some<'a>(
         }),
         _ => None,
     };
-    let mut value = |k: usize, x: &Option<Value>, y: &'a Option<Value>| match (x, y) {
-        (Some(x), Some(y)) if x.key == y.key => Some(0),
-        (Some(x), Some(y)) => Some(level(k, &x.tokens, &y.tokens)),
-        _ => None,
-    };
-    let place = value(0, &a.place, &b.place);
-    let nationality = value(1, &a.nationality, &b.nationality);
-    [sex, birth, place, nationality, father, mother]
+    [sex, birth]
 }
 
 /// The fields [`nearness`] compares, copied out of [`Facts`] so that a
@@ -374,7 +380,7 @@ pub(crate) struct FieldMemo<'a> {
 
 /// Same (0), close (1) or different (2), by name similarity taken both ways
 /// (a father's name given as one word meets the registered full name).
-fn similarity_level(a: &[Token], b: &[Token]) -> u8 {
+pub(crate) fn similarity_level(a: &[Token], b: &[Token]) -> u8 {
     let s = crate::name_similarity(a, b).max(crate::name_similarity(b, a));
     if s >= 0.95 {
         0

@@ -843,18 +843,21 @@ impl Matcher {
     /// the same levels whichever side asks), with the `u` of `query`'s
     /// values: the positive weights and the negative ones apart.
     fn weigh(&self, query: &Facts, levels: &[Option<u8>; 6]) -> (f64, f64) {
-        let u = self.u();
         levels
             .iter()
             .enumerate()
-            .filter_map(|(f, l)| {
-                let level = usize::from((*l)?);
-                Some(fields::weight(self.m[f][level], self.level_u(f, level, query, u)))
-            })
+            .filter_map(|(f, l)| Some(self.level_weight(f, usize::from((*l)?), query)))
             .fold(
                 (0.0, 0.0),
                 |(pos, neg), w| if w > 0.0 { (pos + w, neg) } else { (pos, neg + w) },
             )
+    }
+
+    /// The weight of field `f` (in the order of [`fields::FIELDS`]) at
+    /// `level`, with the `u` of `query`'s value where an agreeing value is
+    /// counted: `log2(m / u)`.
+    pub(crate) fn level_weight(&self, f: usize, level: usize, query: &Facts) -> f64 {
+        fields::weight(self.m[f][level], self.level_u(f, level, query, self.u()))
     }
 
     /// The level of each field and its `u`, for estimating `m`.
