@@ -29,7 +29,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::{calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Token, FNV_OFFSET, NAMESAKE};
+use crate::{
+    calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Token, WordMemo, FNV_OFFSET, NAMESAKE,
+};
 
 /// The probability from which a pair links two records.
 pub const LINK: f64 = 0.5;
@@ -479,9 +481,9 @@ fn evidence(
     let of = |q: usize| &partners[start[q]..start[q + 1]];
     // Each record's names against each partner's, every distinct name and
     // word met compared once (as in a search).
-    let scores: Vec<f32> = by_record(start, threads, |q, out: &mut [f32]| {
+    let scores: Vec<f32> = by_record_with(start, threads, WordMemo::default, |words, q, out: &mut [f32]| {
         let own: Vec<&[Token]> = m.names_of(q as u32).collect();
-        let mut memo = NameMemo::new(own.iter().copied());
+        let mut memo = NameMemo::new(own.iter().copied(), words);
         for (&c, score) in of(q).iter().zip(out) {
             let mut best = 0.0f64;
             for (qi, x) in own.iter().enumerate() {
@@ -744,10 +746,21 @@ impl<'a> Briefs<'a> {
 /// copies to join, which at a million records would briefly double the
 /// array.
 fn by_record<T: Default + Clone + Send>(start: &[usize], threads: usize, f: impl Fn(usize, &mut [T]) + Sync) -> Vec<T> {
+    by_record_with(start, threads, || (), |_, i, entries| f(i, entries))
+}
+
+/// [`by_record`] with a state per thread (made by `init`), which each
+/// thread passes to `f` for a run of ascending records.
+fn by_record_with<S, T: Default + Clone + Send>(
+    start: &[usize],
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize, &mut [T]) + Sync,
+) -> Vec<T> {
     let n = start.len() - 1;
     let mut out = vec![T::default(); start[n]];
     let chunk = n.div_ceil(threads).max(1);
-    let f = &f;
+    let (init, f) = (&init, &f);
     std::thread::scope(|scope| {
         let mut rest: &mut [T] = &mut out;
         for from in (0..n).step_by(chunk) {
@@ -755,10 +768,10 @@ fn by_record<T: Default + Clone + Send>(start: &[usize], threads: usize, f: impl
             let (mine, others) = std::mem::take(&mut rest).split_at_mut(start[to] - start[from]);
             rest = others;
             scope.spawn(move || {
-                let mut mine = mine;
+                let (mut state, mut mine) = (init(), mine);
                 for i in from..to {
                     let (own, next) = std::mem::take(&mut mine).split_at_mut(start[i + 1] - start[i]);
-                    f(i, own);
+                    f(&mut state, i, own);
                     mine = next;
                 }
             });
