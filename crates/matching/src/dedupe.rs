@@ -523,16 +523,13 @@ fn evidence(
         }
     });
     let (best_two, namesakes) = (&best_two, &namesakes);
-    // The names' probability and namesakes of record q searching, c (its
-    // k-th partner) a candidate.
-    let direction = |q: usize, k: usize| -> (f64, u32) {
-        let s = scores[start[q] + k];
+    // The names' probability and namesakes of record q searching, with its
+    // entry `e` (a partner) the candidate.
+    let direction = |q: usize, e: usize| -> (f64, u32) {
+        let s = scores[e];
         let (first, second) = best_two[q];
         let margin = if s >= first { s - second } else { s - first };
-        (
-            calibrate(f64::from(s), f64::from(margin)),
-            u32::from(namesakes[start[q] + k]),
-        )
+        (calibrate(f64::from(s), f64::from(margin)), u32::from(namesakes[e]))
     };
     // The most each record's fields could add (see `Matcher::max_weights`):
     // a pair that could not be kept even so is not compared field by field.
@@ -547,36 +544,51 @@ fn evidence(
         threads,
         || Stage::new(n),
         |stage, a, out| {
-            let Stage { back, values } = stage;
-            // Fields compare the same either way, so each record's memo of
-            // parents' names serves all its pairs (its partners share
-            // them), whichever side the pair is weighed from.
-            let mut memo = fields::FieldMemo::default();
-            let ra = &m.records[a].facts;
-            for (k, &b) in of(a).iter().enumerate() {
+            let Stage { back, values, theirs } = stage;
+            let mine = of(a);
+            let above = mine.partition_point(|&b| (b as usize) < a);
+            // First what each partner above `a` holds of the pair, read from
+            // all over memory: loads that do not wait on one another, which
+            // the processor overlaps, where the loop below would wait for
+            // each in turn (this was most of the stage at a million).
+            theirs.clear();
+            for &b in &mine[above..] {
                 let b = b as usize;
-                if b < a {
-                    continue;
-                }
                 // Where a stands among b's partners: this thread meets b's
                 // partners below b in order, so after one search the place
                 // of the next is one further on.
                 if back[b] == u32::MAX {
                     back[b] = of(b).partition_point(|&x| (x as usize) < a) as u32;
                 }
-                let at = back[b] as usize;
+                let entry = start[b] + back[b] as usize;
                 back[b] += 1;
-                debug_assert_eq!(of(b)[at] as usize, a);
+                debug_assert_eq!(partners[entry] as usize, a);
+                theirs.push(Side {
+                    names: direction(b, entry),
+                    most: most[b],
+                    brief: briefs.of(b),
+                });
+            }
+            // Fields compare the same either way, so each record's memo of
+            // parents' names serves all its pairs (its partners share
+            // them), whichever side the pair is weighed from.
+            let mut memo = fields::FieldMemo::default();
+            let ra = &m.records[a].facts;
+            let own = briefs.of(a);
+            for ((k, &b), other) in mine.iter().enumerate().skip(above).zip(theirs.iter()) {
+                let b = b as usize;
                 // Weighed from the side whose search finds the other likelier.
-                let ((names, namesakes), q) = {
-                    let (x, y) = (direction(a, k), direction(b, at));
-                    if x.0 >= y.0 {
-                        (x, a)
-                    } else {
-                        (y, b)
-                    }
+                let this = Side {
+                    names: direction(a, start[a] + k),
+                    most: most[a],
+                    brief: own,
                 };
-                let (all, parents) = most[q];
+                let (q, asking) = if this.names.0 >= other.names.0 {
+                    (a, &this)
+                } else {
+                    (b, other)
+                };
+                let ((names, namesakes), (all, parents)) = (asking.names, asking.most);
                 let mut e = Evidence {
                     names,
                     agreement: all,
@@ -586,7 +598,7 @@ fn evidence(
                 if !keep(&e) {
                     continue;
                 }
-                let (pos, neg) = briefs.weigh(a, b, q, values);
+                let (pos, neg) = briefs.weigh(&own, &other.brief, &asking.brief, values);
                 (e.agreement, e.disagreement) = (pos + parents, neg);
                 // The parents' names cost most to compare: only when they
                 // could still make the pair kept.
@@ -610,29 +622,42 @@ struct Stage {
     /// Per record, where the next partner below it stands in its list of
     /// partners (`u32::MAX`: not yet looked up).
     back: Vec<u32>,
-    /// Levels of two different birth places or nationalities already
-    /// compared, by their numbers (see [`Briefs`]).
-    values: HashMap<(u8, u32, u32), u8>,
+    /// Levels of two different birth places, and of two nationalities,
+    /// already compared, by their numbers (the smaller in the high half;
+    /// see [`Briefs`]).
+    values: [HashMap<u64, u8, crate::BuildSlot>; 2],
+    /// For the current record, what each partner above it holds of their
+    /// pair: its names' probability and namesakes with the record as
+    /// candidate, the most its fields could add, its [`Brief`].
+    theirs: Vec<Side>,
+}
+
+/// One side of a pair as the fields stage weighs it: the names'
+/// probability and namesakes of its search for the other, the most its
+/// fields could add (all, and the parents' names), its [`Brief`].
+#[derive(Debug, Clone, Copy)]
+struct Side {
+    names: (f64, u32),
+    most: (f64, f64),
+    brief: Brief,
 }
 
 impl Stage {
     fn new(n: usize) -> Self {
         Stage {
             back: vec![u32::MAX; n],
-            values: HashMap::new(),
+            values: Default::default(),
+            theirs: Vec::new(),
         }
     }
 }
 
 /// What the fields stage of [`evidence`] reads first of every record, a
 /// few bytes each instead of its whole fields (which a pass over tens of
-/// millions of pairs would fetch from all over memory): sex and birth date,
-/// and the birth place and nationality by number, with the weights of each
-/// level.
+/// millions of pairs would fetch from all over memory): a [`Brief`] per
+/// record, with the weights of each level.
 struct Briefs<'a> {
-    near: Vec<fields::Near>,
-    /// Per record, its birth place and nationality (0 when unknown).
-    values: Vec<[Numbered; 2]>,
+    records: Vec<Brief>,
     /// Per field (birth place, nationality), the words of each
     /// [`Numbered::text`] (from 1).
     texts: [Vec<&'a [Token]>; 2],
@@ -642,6 +667,14 @@ struct Briefs<'a> {
     /// The weight of each field and level otherwise (the `u` drawn from
     /// random pairs).
     level: [[f64; fields::LEVELS]; 4],
+}
+
+/// One record's sex and birth date, and its birth place and nationality by
+/// number (0 when unknown).
+#[derive(Debug, Clone, Copy)]
+struct Brief {
+    near: fields::Near,
+    values: [Numbered; 2],
 }
 
 /// A birth place or nationality by number: values with one key (the same
@@ -670,7 +703,7 @@ impl<'a> Briefs<'a> {
         let mut words: [HashMap<String, u32>; 2] = Default::default();
         let mut texts: [Vec<&[Token]>; 2] = Default::default();
         let mut agree: [Vec<f64>; 2] = [vec![0.0], vec![0.0]];
-        let values = m
+        let values: Vec<[Numbered; 2]> = m
             .records
             .iter()
             .map(|r| {
@@ -696,25 +729,37 @@ impl<'a> Briefs<'a> {
             })
             .collect();
         Briefs {
-            near: m.records.iter().map(|r| r.facts.near()).collect(),
-            values,
+            records: m
+                .records
+                .iter()
+                .zip(values)
+                .map(|(r, values)| Brief {
+                    near: r.facts.near(),
+                    values,
+                })
+                .collect(),
             texts,
             agree,
             level,
         }
     }
 
-    /// The weights of the fields [`Briefs`] holds for records `a` and `b`
+    /// Record `slot`'s brief.
+    fn of(&self, slot: usize) -> Brief {
+        self.records[slot]
+    }
+
+    /// The weights of the fields of two records' briefs `a` and `b`
     /// (positive and negative apart, as [`Matcher::weigh`] gives them),
     /// weighed for `q` (one of the two). `seen` remembers the levels of
     /// values compared.
-    fn weigh(&self, a: usize, b: usize, q: usize, seen: &mut HashMap<(u8, u32, u32), u8>) -> (f64, f64) {
-        let [sex, birth] = fields::near_levels(self.near[a], self.near[b]);
+    fn weigh(&self, a: &Brief, b: &Brief, q: &Brief, seen: &mut [HashMap<u64, u8, crate::BuildSlot>; 2]) -> (f64, f64) {
+        let [sex, birth] = fields::near_levels(a.near, b.near);
         let mut weights = [None; 4];
         weights[0] = sex.map(|l| self.level[0][usize::from(l)]);
         weights[1] = birth.map(|l| self.level[1][usize::from(l)]);
         for (i, f) in VALUE_FIELDS.into_iter().enumerate() {
-            let (x, y) = (self.values[a][i], self.values[b][i]);
+            let (x, y) = (a.values[i], b.values[i]);
             if x.key == 0 || y.key == 0 {
                 continue;
             }
@@ -722,13 +767,13 @@ impl<'a> Briefs<'a> {
                 0
             } else {
                 let (x, y) = (x.text.min(y.text), x.text.max(y.text));
-                *seen.entry((i as u8, x, y)).or_insert_with(|| {
+                *seen[i].entry(u64::from(x) << 32 | u64::from(y)).or_insert_with(|| {
                     let words = |n: u32| self.texts[i][n as usize - 1];
                     fields::similarity_level(words(x), words(y))
                 })
             };
             weights[f] = Some(if level == 0 {
-                self.agree[i][self.values[q][i].key as usize]
+                self.agree[i][q.values[i].key as usize]
             } else {
                 self.level[f][usize::from(level)]
             });
@@ -969,7 +1014,7 @@ mod tests {
         let key = |slot: usize| m.records[slot].facts.place.as_ref().map(|p| p.key.clone());
         assert_ne!(key(6), key(7));
         let briefs = Briefs::new(&m);
-        let mut seen = HashMap::new();
+        let mut seen = Default::default();
         let mut levels_met = HashSet::new();
         for a in 0..people.len() {
             for b in 0..people.len() {
@@ -978,7 +1023,7 @@ mod tests {
                 levels_met.extend(levels[2..4].iter().flatten().copied());
                 for q in [a, b] {
                     assert_eq!(
-                        briefs.weigh(a, b, q, &mut seen),
+                        briefs.weigh(&briefs.of(a), &briefs.of(b), &briefs.of(q), &mut seen),
                         m.weigh(&m.records[q].facts, &levels),
                         "{a} and {b} weighed for {q}"
                     );
