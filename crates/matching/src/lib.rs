@@ -256,6 +256,28 @@ impl<'m> NameMemo<'m> {
     }
 }
 
+/// Working memory kept from search to search, one per search running at
+/// once: each search takes one and gives it back, holding the lock only for
+/// that (a poisoned lock costs a fresh one, never a wrong answer).
+#[derive(Debug, Default)]
+struct Pool<T>(std::sync::Mutex<Vec<T>>);
+
+impl<T: Default> Pool<T> {
+    fn take(&self) -> T {
+        self.0
+            .lock()
+            .map(|mut pool| pool.pop())
+            .unwrap_or_default()
+            .unwrap_or_default()
+    }
+
+    fn give(&self, item: T) {
+        if let Ok(mut pool) = self.0.lock() {
+            pool.push(item);
+        }
+    }
+}
+
 /// Similarities of a query's words with registered words, remembered in an
 /// array by the registered word's number in [`NameTable`] (a hash map by
 /// word cost a search a tenth of its time) and kept from query to query:
@@ -533,11 +555,10 @@ pub struct Matcher {
     /// One copy of every word the records use (see [`Token`]); kept when
     /// the last record using a word goes, as the distinct words are few.
     shared: HashMap<String, Token>,
-    /// Blocking's working memory, one per search running at once: each
-    /// search takes one and gives it back, holding the lock only for that.
-    scratch: std::sync::Mutex<Vec<Scratch>>,
+    /// Blocking's working memory (see [`Pool`]).
+    scratch: Pool<Scratch>,
     /// Scoring's working memory, likewise.
-    word_memos: std::sync::Mutex<Vec<WordMemo>>,
+    word_memos: Pool<WordMemo>,
 }
 
 /// The distinct words of the registered names, each with the number of
@@ -674,8 +695,8 @@ impl Default for Matcher {
             u: OnceLock::new(),
             words: Vocabulary::default(),
             shared: HashMap::new(),
-            scratch: std::sync::Mutex::default(),
-            word_memos: std::sync::Mutex::default(),
+            scratch: Pool::default(),
+            word_memos: Pool::default(),
         }
     }
 }
@@ -1019,12 +1040,7 @@ impl Matcher {
     /// family name's records and not Mohammad's hundred thousand.
     fn block(&self, query: &[Vec<Token>], facts: &Facts) -> Vec<u32> {
         let vocabulary = &self.words;
-        let mut scratch = self
-            .scratch
-            .lock()
-            .map(|mut pool| pool.pop())
-            .unwrap_or_default()
-            .unwrap_or_default();
+        let mut scratch = self.scratch.take();
         let Scratch {
             reach,
             reached,
@@ -1163,9 +1179,7 @@ impl Matcher {
         if marked {
             unread.fill(0);
         }
-        if let Ok(mut pool) = self.scratch.lock() {
-            pool.push(scratch);
-        }
+        self.scratch.give(scratch);
         if found.len() > MAX_SCORED {
             let asked = facts.near();
             let near = |i: u32| fields::nearness(asked, self.slots[i as usize].near);
@@ -1259,12 +1273,7 @@ impl Matcher {
 
     /// [`Matcher::scored`] for a query already parsed.
     fn scored_parsed(&self, query: &[Vec<Token>], facts: &Facts, top: usize) -> Vec<(u32, Candidate)> {
-        let mut words = self
-            .word_memos
-            .lock()
-            .map(|mut pool| pool.pop())
-            .unwrap_or_default()
-            .unwrap_or_default();
+        let mut words = self.word_memos.take();
         let mut memo = NameMemo::new(query.iter().map(Vec::as_slice), &mut words);
         let mut field_memo = fields::FieldMemo::default();
         let with_fields = !facts.is_empty();
@@ -1291,9 +1300,7 @@ impl Matcher {
             })
             .collect();
         drop(memo);
-        if let Ok(mut pool) = self.word_memos.lock() {
-            pool.push(words);
-        }
+        self.word_memos.give(words);
         let id = |i: u32| self.records[i as usize].id.as_str();
         // Equal scores (namesakes tie by the thousand, and at most
         // MAX_FIELDS_SCORED of them are compared field by field) those born
