@@ -703,7 +703,7 @@ impl<'a> Briefs<'a> {
         let mut words: [HashMap<String, u32>; 2] = Default::default();
         let mut texts: [Vec<&[Token]>; 2] = Default::default();
         let mut agree: [Vec<f64>; 2] = [vec![0.0], vec![0.0]];
-        let values: Vec<[Numbered; 2]> = m
+        let records = m
             .records
             .iter()
             .map(|r| {
@@ -725,19 +725,14 @@ impl<'a> Briefs<'a> {
                         next
                     });
                 }
-                numbers
+                Brief {
+                    near: facts.near(),
+                    values: numbers,
+                }
             })
             .collect();
         Briefs {
-            records: m
-                .records
-                .iter()
-                .zip(values)
-                .map(|(r, values)| Brief {
-                    near: r.facts.near(),
-                    values,
-                })
-                .collect(),
+            records,
             texts,
             agree,
             level,
@@ -778,10 +773,7 @@ impl<'a> Briefs<'a> {
                 self.level[f][usize::from(level)]
             });
         }
-        weights.into_iter().flatten().fold(
-            (0.0, 0.0),
-            |(pos, neg), w| if w > 0.0 { (pos + w, neg) } else { (pos, neg + w) },
-        )
+        crate::split_sum(weights.into_iter().flatten())
     }
 }
 

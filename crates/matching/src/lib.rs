@@ -278,6 +278,15 @@ impl<T: Default> Pool<T> {
     }
 }
 
+/// Weights summed in order, the positive and the negative apart (see
+/// [`Matcher::weigh`]).
+pub(crate) fn split_sum(weights: impl Iterator<Item = f64>) -> (f64, f64) {
+    weights.fold(
+        (0.0, 0.0),
+        |(pos, neg), w| if w > 0.0 { (pos + w, neg) } else { (pos, neg + w) },
+    )
+}
+
 /// Similarities of a query's words with registered words, remembered in an
 /// array by the registered word's number in [`NameTable`] (a hash map by
 /// word cost a search a tenth of its time) and kept from query to query:
@@ -970,14 +979,11 @@ impl Matcher {
     /// the same levels whichever side asks), with the `u` of `query`'s
     /// values: the positive weights and the negative ones apart.
     fn weigh(&self, query: &Facts, levels: &[Option<u8>; 6]) -> (f64, f64) {
-        levels
+        let weights = levels
             .iter()
             .enumerate()
-            .filter_map(|(f, l)| Some(self.level_weight(f, usize::from((*l)?), query)))
-            .fold(
-                (0.0, 0.0),
-                |(pos, neg), w| if w > 0.0 { (pos + w, neg) } else { (pos, neg + w) },
-            )
+            .filter_map(|(f, l)| Some(self.level_weight(f, usize::from((*l)?), query)));
+        split_sum(weights)
     }
 
     /// The weight of field `f` (in the order of [`fields::FIELDS`]) at
