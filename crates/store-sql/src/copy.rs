@@ -289,8 +289,6 @@ fn copy_table(from: &dyn Conn, to: &dyn Conn, table: &str, columns: &str, key: &
                 .ok_or_else(|| refuse(format!("{table}: key column {k} is not copied")))
         })
         .collect::<StoreResult<Vec<usize>>>()?;
-    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-    let insert = format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders.join(", "));
     let after: Vec<String> = (1..=key_at.len()).map(|i| format!("?{i}")).collect();
     let first = format!("SELECT {columns} FROM {table} ORDER BY {key} LIMIT {chunk}");
     // Row values compare column by column, as ORDER BY sorts (SQLite 3.15+,
@@ -305,12 +303,14 @@ fn copy_table(from: &dyn Conn, to: &dyn Conn, table: &str, columns: &str, key: &
             None => from.query(&first, &[])?,
             Some(key) => from.query(&next, key)?,
         };
-        for row in &rows {
-            to.execute(&insert, &row.0)?;
-        }
-        match rows.last() {
-            Some(row) if rows.len() == chunk => last = Some(key_at.iter().map(|&i| row.0[i].clone()).collect()),
-            _ => return Ok(()),
+        let full = rows.len() == chunk;
+        last = rows
+            .last()
+            .map(|row| key_at.iter().map(|&i| row.0[i].clone()).collect());
+        let rows: Vec<Vec<Value>> = rows.into_iter().map(|r| r.0).collect();
+        to.insert_rows(table, columns, &rows)?;
+        if !full {
+            return Ok(());
         }
     }
 }

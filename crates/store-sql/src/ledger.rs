@@ -9,7 +9,7 @@ use lantern_store::{Discrepancy, LedgerEntry, RecordHead, StoreError, StoreResul
 use time::OffsetDateTime;
 
 use crate::evidence::CommittedFields;
-use crate::sql::{Backend, Conn, ConnExt};
+use crate::sql::{Backend, Conn, ConnExt, Value};
 use crate::util::{fmt_ts, parse_ts};
 use crate::{params, SqlStore};
 
@@ -83,12 +83,11 @@ pub(crate) fn append(tx: &dyn Conn, head: EntryHead<'_>, commitments: Commitment
         params![seq, bytes, leaf.to_vec()],
     )?;
     store_nodes(tx, seq as u64, leaf)?;
-    for (field, salt) in salts {
-        tx.execute(
-            "INSERT INTO ledger_salts (seq, field, salt) VALUES (?1, ?2, ?3)",
-            params![seq, field, salt.to_vec()],
-        )?;
-    }
+    let salts: Vec<Vec<Value>> = salts
+        .into_iter()
+        .map(|(field, salt)| vec![seq.into(), field.into(), salt.to_vec().into()])
+        .collect();
+    tx.insert_rows("ledger_salts", "seq, field, salt", &salts)?;
     tx.execute(
         "INSERT INTO ledger_heads (record_kind, record_id, seq) VALUES (?1, ?2, ?3)
          ON CONFLICT (record_kind, record_id) DO UPDATE SET seq = ?3",
@@ -128,12 +127,11 @@ pub(crate) fn store_nodes(tx: &dyn Conn, index: u64, leaf: Hash) -> StoreResult<
         lantern_ledger::tree::nodes_completed_by(index, leaf, &|level, i| reader.node(level, i))
             .map_err(StoreError::backend)?
     };
-    for (level, i, hash) in nodes {
-        tx.execute(
-            "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
-            params![level, i as i64, hash.to_vec()],
-        )?;
-    }
+    let rows: Vec<Vec<Value>> = nodes
+        .into_iter()
+        .map(|(level, i, hash)| vec![level.into(), (i as i64).into(), hash.to_vec().into()])
+        .collect();
+    tx.insert_rows("ledger_nodes", "level, idx, hash", &rows)?;
     Ok(())
 }
 

@@ -190,12 +190,11 @@ impl<B: Backend> SqlStore<B> {
         tokens.sort_unstable();
         tokens.dedup();
         let sort_key = primary.text.key();
-        for token in tokens {
-            tx.execute(
-                "INSERT INTO name_tokens (token, person_id, sort_key) VALUES (?1, ?2, ?3)",
-                params![token, id_text.as_str(), sort_key.as_str()],
-            )?;
-        }
+        let rows: Vec<Vec<Value>> = tokens
+            .into_iter()
+            .map(|t| vec![t.into(), id_text.as_str().into(), sort_key.as_str().into()])
+            .collect();
+        tx.insert_rows("name_tokens", "token, person_id, sort_key", &rows)?;
         tx.execute(
             "INSERT INTO person_versions (person_id, version, at, actor_id, actor_name, action, core, protected_changed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -211,6 +211,7 @@ fn connect(path: &Path, create: bool) -> StoreResult<Connection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lantern_store_sql::ConnExt;
 
     #[test]
     fn rows_handed_one_by_one_read_as_rows_kept() {
@@ -234,6 +235,29 @@ mod tests {
         assert_eq!(handed, kept);
         assert_eq!(handed[3].text(0).unwrap(), "dé");
         assert!(handed[2].text(0).is_err(), "a null is not text");
+    }
+
+    #[test]
+    fn rows_inserted_together_are_each_stored_even_past_one_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("t.db")).unwrap();
+        // 700 rows of 3 values: more than one statement's parameters.
+        let rows: Vec<Vec<Value>> = (0..700i64)
+            .map(|i| vec![i.into(), format!("r{i}").into(), (i % 3 == 0).then_some(i * 2).into()])
+            .collect();
+        let (inserted, stored) = db
+            .write(|tx| {
+                tx.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT, c INTEGER)", &[])?;
+                let inserted = tx.insert_rows("t", "a, b, c", &rows)?;
+                Ok((inserted, tx.query("SELECT a, b, c FROM t ORDER BY a", &[])?))
+            })
+            .unwrap();
+        assert_eq!(inserted, 700);
+        assert_eq!(stored.into_iter().map(|r| r.0).collect::<Vec<_>>(), rows);
+        let short = db.write(|tx| tx.insert_rows("t", "a, b, c", &[vec![Value::Int(1000)]]));
+        assert!(short.is_err(), "a row without a value for every column is refused");
+        let none = db.write(|tx| tx.insert_rows("t", "a, b, c", &[])).unwrap();
+        assert_eq!(none, 0);
     }
 
     #[test]
