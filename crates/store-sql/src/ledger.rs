@@ -2,6 +2,8 @@
 //! so no change is acknowledged without its entry; checkpoints; reads for
 //! proofs and audits.
 
+use std::collections::{HashMap, HashSet};
+
 use lantern_ledger::entry::{Commitments, Entry, ENTRY_VERSION};
 use lantern_ledger::tree::NodeStore;
 use lantern_ledger::{leaf_hash, Hash};
@@ -14,12 +16,12 @@ use crate::util::{fmt_ts, parse_ts};
 use crate::{params, SqlStore};
 
 /// A person row as stored: core JSON, sealed protected fields, version, deleted.
-pub(crate) type PersonRow = (String, Option<Vec<u8>>, i64, bool);
+type PersonRow = (String, Option<Vec<u8>>, i64, bool);
 /// An audit row: its sequence number and its fields as committed to.
 type AuditRow = (i64, Vec<(&'static str, Option<String>)>);
 
 /// The salt an entry stored for a field, or an error naming the field.
-fn salt_of(salts: &std::collections::HashMap<String, [u8; 32]>) -> impl FnMut(&str) -> StoreResult<[u8; 32]> + '_ {
+fn salt_of(salts: &HashMap<String, [u8; 32]>) -> impl FnMut(&str) -> StoreResult<[u8; 32]> + '_ {
     |f| {
         salts
             .get(f)
@@ -149,6 +151,71 @@ impl NodeStore for TxNodes<'_> {
             )
             .map_err(|_| missing())?;
         bytes.try_into().map_err(|_| missing())
+    }
+}
+
+/// Records checked per chunk by the ledger audit.
+const AUDIT_CHUNK: usize = 1_000;
+
+/// Entries read for the ledger audit, by index, with their salts.
+#[derive(Default)]
+struct LatestEntries {
+    entries: HashMap<u64, Vec<u8>>,
+    salts: HashMap<u64, HashMap<String, [u8; 32]>>,
+}
+
+impl LatestEntries {
+    /// The entry at `seq` and its salts, or what is wrong with it, in words.
+    fn entry(&self, seq: u64) -> Result<(Entry, &HashMap<String, [u8; 32]>), String> {
+        static NONE: std::sync::OnceLock<HashMap<String, [u8; 32]>> = std::sync::OnceLock::new();
+        let bytes = self
+            .entries
+            .get(&seq)
+            .ok_or_else(|| format!("its latest log entry {seq} is missing"))?;
+        let entry = Entry::parse(bytes).ok_or_else(|| format!("its latest log entry {seq} is not canonical"))?;
+        Ok((
+            entry,
+            self.salts.get(&seq).unwrap_or_else(|| NONE.get_or_init(HashMap::new)),
+        ))
+    }
+}
+
+/// Compares one row's fields with the commitments of its latest entry.
+fn check_row(
+    kind: &str,
+    id: &str,
+    seq: Option<u64>,
+    latest: &LatestEntries,
+    fields: &CommittedFields,
+    out: &mut Vec<Discrepancy>,
+) {
+    let mut report = |what: String| {
+        out.push(Discrepancy {
+            record_kind: kind.to_string(),
+            record_id: id.to_string(),
+            what,
+        })
+    };
+    let Some(seq) = seq else {
+        report("no log entry for this record".into());
+        return;
+    };
+    let (entry, salts) = match latest.entry(seq) {
+        Ok(found) => found,
+        Err(e) => return report(e),
+    };
+    let fields = match fields {
+        Ok(f) => f,
+        Err(e) => return report(format!("{e} (entry {seq})")),
+    };
+    let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    match crate::audit_commitments(&borrowed, &mut salt_of(salts)) {
+        Ok(c) => {
+            for name in differing(&entry, c) {
+                report(format!("field {name} differs from log entry {seq}"));
+            }
+        }
+        Err(e) => report(format!("{e} (entry {seq})")),
     }
 }
 
@@ -286,18 +353,6 @@ impl<B: Backend> SqlStore<B> {
                 .collect()
         })
     }
-
-    pub(crate) fn person_raw(&self, id: &str) -> StoreResult<Option<PersonRow>> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT core, protected, version, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
-                 FROM people WHERE id = ?1",
-                params![id],
-            )?
-            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .transpose()
-        })
-    }
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -310,92 +365,102 @@ impl<B: Backend> SqlStore<B> {
             record_id: id.to_string(),
             what,
         };
-        // People.
-        let heads: std::collections::HashMap<String, u64> = self
+        // People, a chunk at a time: each chunk's rows, then the entries and
+        // salts they were last committed with, a few statements per chunk
+        // rather than several per person.
+        let heads: HashMap<String, u64> = self
             .heads("person")?
             .into_iter()
             .map(|h| (h.record_id, h.seq))
             .collect();
-        let ids: Vec<String> = self.read(|tx| {
-            tx.query("SELECT id FROM people ORDER BY id", &[])?
+        let mut ids: HashSet<String> = HashSet::with_capacity(heads.len());
+        let mut after = String::new();
+        loop {
+            let rows: Vec<(String, PersonRow)> = self.read(|tx| {
+                tx.query(
+                    "SELECT id, core, protected, version, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
+                     FROM people WHERE id > ?1 ORDER BY id LIMIT ?2",
+                    params![after.as_str(), AUDIT_CHUNK as i64],
+                )?
                 .into_iter()
-                .map(|r| r.get(0))
+                .map(|r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))
                 .collect()
-        })?;
-        for id in &ids {
-            let Some(&seq) = heads.get(id) else {
-                out.push(issue("person", id, "no log entry for this record".into()));
-                continue;
-            };
-            let Some((core_json, sealed, version, deleted)) = self.person_raw(id)? else {
-                continue;
-            };
-            let entry = match self.entry_at(seq) {
-                Ok(e) => e,
-                Err(e) => {
-                    out.push(issue("person", id, e));
+            })?;
+            let Some((last, _)) = rows.last() else { break };
+            after = last.clone();
+            let seqs: Vec<u64> = rows.iter().filter_map(|(id, _)| heads.get(id).copied()).collect();
+            let latest = self.latest_entries(&seqs)?;
+            for (id, (core_json, sealed, version, deleted)) in rows {
+                ids.insert(id.clone());
+                let Some(&seq) = heads.get(&id) else {
+                    out.push(issue("person", &id, "no log entry for this record".into()));
                     continue;
-                }
-            };
-            if entry.version != Some(version) {
-                out.push(issue(
-                    "person",
-                    id,
-                    format!(
-                        "version {version} in the database, {:?} in the log (entry {seq})",
-                        entry.version
-                    ),
-                ));
-            }
-            if deleted {
-                if entry.kind != "record.deleted" {
+                };
+                let (entry, salts) = match latest.entry(seq) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        out.push(issue("person", &id, e));
+                        continue;
+                    }
+                };
+                if entry.version != Some(version) {
                     out.push(issue(
                         "person",
-                        id,
-                        format!("deleted in the database, not in the log (entry {seq})"),
+                        &id,
+                        format!(
+                            "version {version} in the database, {:?} in the log (entry {seq})",
+                            entry.version
+                        ),
                     ));
                 }
-                continue;
-            }
-            if entry.kind == "record.deleted" {
-                out.push(issue(
-                    "person",
-                    id,
-                    format!("deleted in the log (entry {seq}) but present in the database"),
-                ));
-                continue;
-            }
-            let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
-            let pid = lantern_domain::person::PersonId::parse("id", id).map_err(StoreError::backend)?;
-            let core: lantern_domain::person::PersonCore = match serde_json::from_str(&core_json) {
-                Ok(c) => c,
-                Err(e) => {
-                    out.push(issue("person", id, format!("the stored record does not parse: {e}")));
-                    continue;
-                }
-            };
-            let protected = match self.open_protected(pid, sealed.as_deref()) {
-                Ok(p) => p,
-                Err(e) => {
-                    out.push(issue("person", id, format!("the protected fields do not open: {e}")));
-                    continue;
-                }
-            };
-            let now = crate::people::person_commitments(&core, &protected, &mut salt_of(&salts));
-            match now {
-                Ok(c) => {
-                    for name in differing(&entry, c) {
+                if deleted {
+                    if entry.kind != "record.deleted" {
                         out.push(issue(
                             "person",
-                            id,
-                            format!("field {name} differs from log entry {seq}"),
+                            &id,
+                            format!("deleted in the database, not in the log (entry {seq})"),
                         ));
                     }
+                    continue;
                 }
-                Err(e) => out.push(issue("person", id, format!("{e} (entry {seq})"))),
+                if entry.kind == "record.deleted" {
+                    out.push(issue(
+                        "person",
+                        &id,
+                        format!("deleted in the log (entry {seq}) but present in the database"),
+                    ));
+                    continue;
+                }
+                let pid = lantern_domain::person::PersonId::parse("id", &id).map_err(StoreError::backend)?;
+                let core: lantern_domain::person::PersonCore = match serde_json::from_str(&core_json) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        out.push(issue("person", &id, format!("the stored record does not parse: {e}")));
+                        continue;
+                    }
+                };
+                let protected = match self.open_protected(pid, sealed.as_deref()) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        out.push(issue("person", &id, format!("the protected fields do not open: {e}")));
+                        continue;
+                    }
+                };
+                match crate::people::person_commitments(&core, &protected, &mut salt_of(salts)) {
+                    Ok(c) => {
+                        for name in differing(&entry, c) {
+                            out.push(issue(
+                                "person",
+                                &id,
+                                format!("field {name} differs from log entry {seq}"),
+                            ));
+                        }
+                    }
+                    Err(e) => out.push(issue("person", &id, format!("{e} (entry {seq})"))),
+                }
             }
         }
-        for id in heads.keys().filter(|id| !ids.contains(id)) {
+        for id in heads.keys().filter(|id| !ids.contains(*id)) {
             out.push(issue("person", id, "in the log but missing from the database".into()));
         }
         // Audit events, evidence and custody events: each row against the
@@ -407,12 +472,16 @@ impl<B: Backend> SqlStore<B> {
             .collect();
         rows.extend(self.evidence_commitment_rows()?);
         for kind in ["audit", "evidence", "custody"] {
-            let heads: std::collections::HashMap<String, u64> =
-                self.heads(kind)?.into_iter().map(|h| (h.record_id, h.seq)).collect();
-            let mut seen = std::collections::HashSet::new();
-            for (_, id, fields) in rows.iter().filter(|(k, _, _)| *k == kind) {
-                seen.insert(id.clone());
-                self.check_row(kind, id, heads.get(id).copied(), fields, &mut out)?;
+            let heads: HashMap<String, u64> = self.heads(kind)?.into_iter().map(|h| (h.record_id, h.seq)).collect();
+            let mut seen = HashSet::new();
+            let of_kind: Vec<_> = rows.iter().filter(|(k, _, _)| *k == kind).collect();
+            for chunk in of_kind.chunks(AUDIT_CHUNK) {
+                let seqs: Vec<u64> = chunk.iter().filter_map(|(_, id, _)| heads.get(id).copied()).collect();
+                let latest = self.latest_entries(&seqs)?;
+                for (_, id, fields) in chunk {
+                    seen.insert(id.clone());
+                    check_row(kind, id, heads.get(id).copied(), &latest, fields, &mut out);
+                }
             }
             for id in heads.keys().filter(|id| !seen.contains(*id)) {
                 out.push(issue(kind, id, "in the log but missing from the database".into()));
@@ -422,60 +491,37 @@ impl<B: Backend> SqlStore<B> {
         Ok(out)
     }
 
-    /// Compares one row's fields with the commitments of its latest entry.
-    fn check_row(
-        &self,
-        kind: &str,
-        id: &str,
-        seq: Option<u64>,
-        fields: &CommittedFields,
-        out: &mut Vec<Discrepancy>,
-    ) -> StoreResult<()> {
-        let mut report = |what: String| {
-            out.push(Discrepancy {
-                record_kind: kind.to_string(),
-                record_id: id.to_string(),
-                what,
-            })
-        };
-        let Some(seq) = seq else {
-            report("no log entry for this record".into());
-            return Ok(());
-        };
-        let entry = match self.entry_at(seq) {
-            Ok(e) => e,
-            Err(e) => {
-                report(e);
-                return Ok(());
-            }
-        };
-        let fields = match fields {
-            Ok(f) => f,
-            Err(e) => {
-                report(format!("{e} (entry {seq})"));
-                return Ok(());
-            }
-        };
-        let salts: std::collections::HashMap<String, [u8; 32]> = self.salts_of(seq)?.into_iter().collect();
-        let borrowed: Vec<(&str, Option<&str>)> = fields.iter().map(|(k, v)| (*k, v.as_deref())).collect();
-        match crate::audit_commitments(&borrowed, &mut salt_of(&salts)) {
-            Ok(c) => {
-                for name in differing(&entry, c) {
-                    report(format!("field {name} differs from log entry {seq}"));
+    /// The entries at `seqs` with the salts each committed with, read a few
+    /// hundred at a time.
+    fn latest_entries(&self, seqs: &[u64]) -> StoreResult<LatestEntries> {
+        let mut found = LatestEntries::default();
+        self.read(|tx| {
+            for chunk in seqs.chunks(500) {
+                let list = (1..=chunk.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let values: Vec<Value> = chunk.iter().map(|&s| Value::Int(s as i64)).collect();
+                for r in tx.query(
+                    &format!("SELECT seq, entry FROM ledger_entries WHERE seq IN ({list})"),
+                    &values,
+                )? {
+                    found.entries.insert(r.get(0)?, r.get(1)?);
+                }
+                for r in tx.query(
+                    &format!("SELECT seq, field, salt FROM ledger_salts WHERE seq IN ({list})"),
+                    &values,
+                )? {
+                    found
+                        .salts
+                        .entry(r.get(0)?)
+                        .or_default()
+                        .insert(r.get(1)?, hash32(r.get(2)?)?);
                 }
             }
-            Err(e) => report(format!("{e} (entry {seq})")),
-        }
-        Ok(())
-    }
-
-    /// The latest entry of a record, or what is wrong with it, in words.
-    fn entry_at(&self, seq: u64) -> Result<Entry, String> {
-        let rows = self.ledger_range(seq, seq + 1).map_err(|e| e.to_string())?;
-        let row = rows
-            .first()
-            .ok_or_else(|| format!("its latest log entry {seq} is missing"))?;
-        Entry::parse(&row.entry).ok_or_else(|| format!("its latest log entry {seq} is not canonical"))
+            Ok(())
+        })?;
+        Ok(found)
     }
 
     fn audit_rows(&self) -> StoreResult<Vec<AuditRow>> {

@@ -180,3 +180,63 @@ fn a_copy_read_in_small_chunks_is_whole() {
         assert!(copied.ledger_size > 7);
     }
 }
+
+#[test]
+fn the_log_comparison_finds_edits_in_every_chunk_of_a_large_registry() {
+    // More people than the comparison reads at once (1,000), so rows on
+    // both sides of a chunk's edge are checked against their own entries.
+    let (dir, store) = fresh();
+    let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+    let today = time::OffsetDateTime::now_utc().date();
+    let drafts: Vec<_> = (0..2_100)
+        .map(|i| {
+            lantern_domain::person::PersonInput {
+                names: vec![lantern_domain::person::NameInput {
+                    text: format!("Person Number{i}"),
+                    ..Default::default()
+                }],
+                birth_date: "1970".into(),
+                ..Default::default()
+            }
+            .parse(today)
+            .unwrap()
+        })
+        .collect();
+    store.import_people(&drafts, &ctx).unwrap();
+    assert_eq!(store.check_records().unwrap(), Vec::new());
+    let conn = rusqlite::Connection::open(dir.path().join("lantern.db")).unwrap();
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM people ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // The first and last of the first chunk, the first of the second and
+    // the very last are edited behind Lantern's back; one row is removed.
+    let edited = [&ids[0], &ids[999], &ids[1000], &ids[2099]];
+    for id in edited {
+        conn.execute(
+            "UPDATE people SET core = replace(core, '1970', '1971') WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    }
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    conn.execute("DELETE FROM people WHERE id = ?1", [&ids[1500]]).unwrap();
+    let said: Vec<String> = store
+        .check_records()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {}: {}", d.record_kind, d.record_id, d.what))
+        .collect();
+    for id in edited {
+        assert!(
+            said.iter()
+                .any(|s| s.starts_with(&format!("person {id}: field birth_date differs"))),
+            "{id} not found in {said:?}"
+        );
+    }
+    assert!(said.contains(&format!("person {}: in the log but missing from the database", ids[1500])));
+    assert_eq!(said.len(), 5, "{said:?}");
+}
