@@ -84,6 +84,8 @@ pub struct Word {
     pub particle: bool,
     /// Written in Arabic script.
     pub arabic: bool,
+    /// Its [`sounds`], ASCII, compared as bytes across scripts.
+    pub(crate) sounds: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
     /// times and should not decode UTF-8 each time; the skeleton is ASCII
     /// and compared as bytes).
@@ -209,6 +211,7 @@ fn token(text: &str) -> Token {
         chars: text.chars().collect(),
         groups: dictionary().by_word.get(text).copied().unwrap_or(0),
         skeleton,
+        sounds: sounds(text).into_bytes().into_boxed_slice(),
         text: text.to_string(),
     }))
 }
@@ -221,10 +224,24 @@ pub fn is_arabic(text: &str) -> bool {
 
 /// The consonant skeleton of one normalised word, from either script.
 pub fn skeleton(word: &str) -> String {
+    classes(word, false)
+}
+
+/// The word's sounds as far as its script writes them: the skeleton's
+/// consonant classes with the vowels in between as `a`, `i` and `u` (Arabic
+/// script writes its long vowels ا, و, ی; Latin writes every vowel). Words
+/// of two scripts with one skeleton still differ here (Annie is nearer آنی
+/// than آنا), which breaks the skeleton's ties.
+pub fn sounds(word: &str) -> String {
+    classes(word, true)
+}
+
+/// The skeleton, or with `vowels` the sounds, of one normalised word.
+fn classes(word: &str, vowels: bool) -> String {
     let raw = if is_arabic(word) {
-        arabic_classes(word)
+        arabic_classes(word, vowels)
     } else {
-        latin_classes(word)
+        latin_classes(word, vowels)
     };
     // Doubled letters (shadda in Arabic, "mm" in Latin) count once.
     let mut out = String::with_capacity(raw.len());
@@ -236,7 +253,7 @@ pub fn skeleton(word: &str) -> String {
     out
 }
 
-fn arabic_classes(word: &str) -> String {
+fn arabic_classes(word: &str, vowels: bool) -> String {
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -261,6 +278,12 @@ fn arabic_classes(word: &str) -> String {
             // inside it they mostly write long vowels.
             'و' if initial => Some('V'),
             'ی' | 'ي' | 'ى' if initial => Some('Y'),
+            // An alef before a long vowel at the start only carries it
+            // (ایرین, Irene).
+            'ا' if vowels && initial && matches!(chars.get(1), Some('و' | 'ی' | 'ي')) => None,
+            'ا' | 'أ' | 'إ' | 'آ' if vowels => Some('a'),
+            'و' if vowels => Some('u'),
+            'ی' | 'ي' | 'ى' if vowels => Some('i'),
             _ => None,
         };
         if let Some(k) = class {
@@ -274,7 +297,7 @@ fn arabic_classes(word: &str) -> String {
     out
 }
 
-fn latin_classes(word: &str) -> String {
+fn latin_classes(word: &str, vowels: bool) -> String {
     let chars: Vec<char> = word.chars().filter(|c| c.is_alphanumeric()).collect();
     let mut out = String::new();
     let mut i = 0;
@@ -320,6 +343,9 @@ fn latin_classes(word: &str) -> String {
                 'n' => Some('N'),
                 'v' | 'w' if i == 0 => Some('V'),
                 'y' if i == 0 => Some('Y'),
+                'a' if vowels => Some('a'),
+                'e' | 'i' | 'y' if vowels => Some('i'),
+                'o' | 'u' | 'w' if vowels => Some('u'),
                 _ => None,
             };
             (class, 1)
@@ -362,6 +388,25 @@ mod tests {
                 assert_eq!(sk(name), first, "{name} vs {}", group[0]);
             }
         }
+    }
+
+    #[test]
+    fn the_sounds_keep_the_vowels_each_script_writes() {
+        let so = |s: &str| sounds(&search_key(s));
+        // The same skeleton, told apart by the long vowels written.
+        assert_eq!(sk("Annie"), sk("آنا"));
+        assert_eq!(sk("Annie"), sk("آنی"));
+        assert_eq!(so("Annie"), so("آنی"));
+        assert_ne!(so("Annie"), so("آنا"));
+        // An alef that only carries a long vowel at the start is not one.
+        assert_eq!(so("Irene"), "iRiNi");
+        assert_eq!(so("ایرین"), "iRiN");
+        assert_eq!(so("Emma"), so("إيما"));
+        // Doubled letters count once; a vowel-ending h or ه is dropped.
+        assert_eq!(so("Massoud"), "MaSuD");
+        assert_eq!(so("مسعود"), "MSuD");
+        assert_eq!(so("Fatemeh"), "FaTiMi");
+        assert_eq!(so("فاطمه"), "FaTM");
     }
 
     #[test]

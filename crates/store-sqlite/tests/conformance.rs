@@ -237,6 +237,9 @@ fn the_log_comparison_finds_edits_in_every_chunk_of_a_large_registry() {
             "{id} not found in {said:?}"
         );
     }
-    assert!(said.contains(&format!("person {}: in the log but missing from the database", ids[1500])));
+    assert!(said.contains(&format!(
+        "person {}: in the log but missing from the database",
+        ids[1500]
+    )));
     assert_eq!(said.len(), 5, "{said:?}");
 }
