@@ -229,7 +229,8 @@ pub fn skeleton(word: &str) -> String {
 
 /// The word's sounds as far as its script writes them: the skeleton's
 /// consonant classes with the vowels in between as `a`, `i` and `u` (Arabic
-/// script writes its long vowels ا, و, ی; Latin writes every vowel). Words
+/// script writes its long vowels ا, و, ی; Latin writes every vowel), and
+/// `e` for the vowel a final ه writes (a or e: فاطمه, Fatemeh, Fatima). Words
 /// of two scripts with one skeleton still differ here (Annie is nearer آنی
 /// than آنا), which breaks the skeleton's ties.
 pub fn sounds(word: &str) -> String {
@@ -293,6 +294,10 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
     // A final ه after a consonant is usually a vowel ending (فاطمه, Fatemeh).
     if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'ه') {
         out.pop();
+        // Which vowel it writes, a or e, the letter does not say.
+        if vowels {
+            out.push('e');
+        }
     }
     out
 }
@@ -406,7 +411,7 @@ mod tests {
         assert_eq!(so("Massoud"), "MaSuD");
         assert_eq!(so("مسعود"), "MSuD");
         assert_eq!(so("Fatemeh"), "FaTiMi");
-        assert_eq!(so("فاطمه"), "FaTM");
+        assert_eq!(so("فاطمه"), "FaTMe");
     }
 
     #[test]

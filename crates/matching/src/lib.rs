@@ -1468,6 +1468,47 @@ const SAME_NAME: f64 = 0.95;
 /// skeletons compare alike without moving a score across the calibration.
 const VOWELS: f64 = 0.02;
 
+/// How alike the [`keys::sounds`] of a Latin-script word and an
+/// Arabic-script word are, 0 to 1. When their consonants are the same, a
+/// vowel the Latin spelling writes where the Arabic script writes none is
+/// left out before comparing (Arabic script leaves short vowels out:
+/// Masoud and مسعود sound alike), except after the last consonant, where
+/// Arabic script writes the vowel a word ends with (Annie is nearer آنی
+/// than آن; a final ه, `e`, stands for any). Jaro–Winkler over what
+/// remains.
+fn sounds_similarity(latin: &[u8], arabic: &[u8]) -> f64 {
+    let consonant = |c: &u8| !matches!(c, b'a' | b'i' | b'u' | b'e');
+    let mut kept = [0u8; MAX_JOINED];
+    if latin.len() > MAX_JOINED
+        || !latin
+            .iter()
+            .filter(|c| consonant(c))
+            .eq(arabic.iter().filter(|c| consonant(c)))
+    {
+        return jaro_winkler_bytes(latin, arabic);
+    }
+    // Places: the vowels before the first consonant, then after each (the
+    // consonant closing each place but the last is the next one).
+    let places = arabic.split(consonant).count();
+    let mut closing = arabic.iter().filter(|c| consonant(c));
+    let mut length = 0;
+    for (place, (vowels, written)) in latin.split(consonant).zip(arabic.split(consonant)).enumerate() {
+        if written == b"e" && !vowels.is_empty() {
+            // A final ه writes whichever vowel the Latin spelling ends with.
+            kept[length] = b'e';
+            length += 1;
+        } else if !written.is_empty() || place + 1 == places {
+            kept[length..length + vowels.len()].copy_from_slice(vowels);
+            length += vowels.len();
+        }
+        if let Some(&c) = closing.next() {
+            kept[length] = c;
+            length += 1;
+        }
+    }
+    jaro_winkler_bytes(&kept[..length], arabic)
+}
+
 /// Similarity of two tokens, 0 to 1.
 fn token_similarity(a: &Token, b: &Token) -> f64 {
     let skeleton = if a.skeleton.is_empty() || b.skeleton.is_empty() {
@@ -1481,9 +1522,14 @@ fn token_similarity(a: &Token, b: &Token) -> f64 {
         let spelling = jaro_winkler_slices(&a.chars, &b.chars);
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
-        // Across scripts the skeleton decides; the vowels both scripts
-        // write only order words of one skeleton.
-        skeleton * (1.0 - VOWELS) + VOWELS * jaro_winkler_bytes(&a.sounds, &b.sounds)
+        // Across scripts the skeleton decides; the vowels written mostly
+        // order words of one skeleton.
+        let sounds = if a.arabic {
+            sounds_similarity(&b.sounds, &a.sounds)
+        } else {
+            sounds_similarity(&a.sounds, &b.sounds)
+        };
+        skeleton * (1.0 - VOWELS) + VOWELS * sounds
     };
     if a.same_name(b) {
         similarity.max(SAME_NAME)
@@ -1861,6 +1907,16 @@ mod tests {
         assert_eq!(found[..2], ["3", "2"], "{found:?}");
         let found: Vec<String> = m.search(&["Ana"], 10).into_iter().map(|c| c.id).collect();
         assert_eq!(found[0], "2", "{found:?}");
+        // A Latin spelling's short vowels, which Arabic script leaves out,
+        // cost nothing: the same name in both scripts is a perfect match.
+        for (latin, arabic) in [
+            ("Masoud Hosseini", "مسعود حسینی"),
+            ("Fatemeh", "فاطمه"),
+            ("Jafar", "جعفر"),
+        ] {
+            assert_eq!(name_similarity(&tokens(latin), &tokens(arabic)), 1.0, "{latin}");
+            assert_eq!(name_similarity(&tokens(arabic), &tokens(latin)), 1.0, "{arabic}");
+        }
         // The skeleton still decides: a closer skeleton wins over vowels.
         assert!(name_similarity(&tokens("Annie"), &tokens("آنا")) > name_similarity(&tokens("Annie"), &tokens("آمی")));
     }
