@@ -124,6 +124,13 @@ impl Backend for Engine {
             Engine::Postgres(db) => db.read(f),
         }
     }
+
+    fn analyze(&self) -> lantern_store::StoreResult<()> {
+        match self {
+            Engine::Sqlite(db) => db.analyze(),
+            Engine::Postgres(db) => db.analyze(),
+        }
+    }
 }
 
 /// Opens the store the settings name, creating and migrating it if needed.

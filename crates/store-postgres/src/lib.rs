@@ -190,6 +190,10 @@ impl Backend for Postgres {
     fn read<T>(&self, f: impl FnOnce(&dyn Conn) -> StoreResult<T>) -> StoreResult<T> {
         self.run(false, f)
     }
+
+    fn analyze(&self) -> StoreResult<()> {
+        self.run(true, |tx| tx.execute("ANALYZE", &[]).map(|_| ()))
+    }
 }
 
 fn migrate(client: &mut Client) -> StoreResult<()> {

@@ -259,6 +259,13 @@ pub trait Backend: Send + Sync {
     fn write<T>(&self, f: impl FnOnce(&dyn Conn) -> StoreResult<T>) -> StoreResult<T>;
     /// Runs `f` in one read-only transaction that sees a single snapshot.
     fn read<T>(&self, f: impl FnOnce(&dyn Conn) -> StoreResult<T>) -> StoreResult<T>;
+    /// Refreshes the query planner's statistics after a bulk load (a
+    /// copied deployment). Nothing by default; PostgreSQL plans a table
+    /// filled in one transaction as if it were empty until it is analysed,
+    /// and read a whole log table to look up a few rows of it.
+    fn analyze(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Builds a parameter slice: `params![a, b]` is `&[Value::from(a), Value::from(b)]`.
