@@ -463,32 +463,54 @@ impl<B: Backend> SqlStore<B> {
         for id in heads.keys().filter(|id| !ids.contains(*id)) {
             out.push(issue("person", id, "in the log but missing from the database".into()));
         }
-        // Audit events, evidence and custody events: each row against the
-        // latest entry of its record.
-        let mut rows: Vec<(&'static str, String, CommittedFields)> = self
-            .audit_rows()?
-            .into_iter()
-            .map(|(seq, fields)| ("audit", seq.to_string(), Ok(fields)))
-            .collect();
-        rows.extend(self.evidence_commitment_rows()?);
+        // Audit events (read a chunk at a time: a national registry has
+        // millions), evidence and custody events: each row against the
+        // latest entry of its record. A record's head is taken out of the
+        // map as its row is checked; the heads left have no row.
+        let others = self.evidence_commitment_rows()?;
         for kind in ["audit", "evidence", "custody"] {
-            let heads: HashMap<String, u64> = self.heads(kind)?.into_iter().map(|h| (h.record_id, h.seq)).collect();
-            let mut seen = HashSet::new();
-            let of_kind: Vec<_> = rows.iter().filter(|(k, _, _)| *k == kind).collect();
-            for chunk in of_kind.chunks(AUDIT_CHUNK) {
-                let seqs: Vec<u64> = chunk.iter().filter_map(|(_, id, _)| heads.get(id).copied()).collect();
-                let latest = self.latest_entries(&seqs)?;
-                for (_, id, fields) in chunk {
-                    seen.insert(id.clone());
-                    check_row(kind, id, heads.get(id).copied(), &latest, fields, &mut out);
+            let mut heads: HashMap<String, u64> = self.heads(kind)?.into_iter().map(|h| (h.record_id, h.seq)).collect();
+            if kind == "audit" {
+                let mut after = -1;
+                loop {
+                    let chunk = self.audit_rows(after)?;
+                    let Some((last, _)) = chunk.last() else { break };
+                    after = *last;
+                    let rows: Vec<(String, CommittedFields)> = chunk
+                        .into_iter()
+                        .map(|(seq, fields)| (seq.to_string(), Ok(fields)))
+                        .collect();
+                    self.check_rows(kind, rows.iter().map(|(id, f)| (id, f)), &mut heads, &mut out)?;
+                }
+            } else {
+                let rows: Vec<_> = others.iter().filter(|(k, _, _)| *k == kind).collect();
+                for chunk in rows.chunks(AUDIT_CHUNK) {
+                    self.check_rows(kind, chunk.iter().map(|(_, id, f)| (id, f)), &mut heads, &mut out)?;
                 }
             }
-            for id in heads.keys().filter(|id| !seen.contains(*id)) {
+            for id in heads.keys() {
                 out.push(issue(kind, id, "in the log but missing from the database".into()));
             }
         }
         out.extend(self.testimony_discrepancies()?);
         Ok(out)
+    }
+
+    /// Checks a chunk of rows of one kind against their latest entries,
+    /// taking each row's head out of `heads`.
+    fn check_rows<'r>(
+        &self,
+        kind: &str,
+        rows: impl Iterator<Item = (&'r String, &'r CommittedFields)> + Clone,
+        heads: &mut HashMap<String, u64>,
+        out: &mut Vec<Discrepancy>,
+    ) -> StoreResult<()> {
+        let seqs: Vec<u64> = rows.clone().filter_map(|(id, _)| heads.get(id).copied()).collect();
+        let latest = self.latest_entries(&seqs)?;
+        for (id, fields) in rows {
+            check_row(kind, id, heads.remove(id), &latest, fields, out);
+        }
+        Ok(())
     }
 
     /// The entries at `seqs` with the salts each committed with, read a few
@@ -524,7 +546,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(found)
     }
 
-    fn audit_rows(&self) -> StoreResult<Vec<AuditRow>> {
+    /// Up to [`AUDIT_CHUNK`] audit rows after `after`, by sequence number.
+    fn audit_rows(&self, after: i64) -> StoreResult<Vec<AuditRow>> {
         self.read(|tx| {
             const FIELDS: [&str; 9] = [
                 "at",
@@ -539,8 +562,8 @@ impl<B: Backend> SqlStore<B> {
             ];
             tx.query(
                 "SELECT seq, at, actor_id, actor_name, action, record_kind, record_id, request_id, address, detail
-                 FROM audit_events ORDER BY seq",
-                &[],
+                 FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                params![after, AUDIT_CHUNK as i64],
             )?
             .into_iter()
             .map(|r| {

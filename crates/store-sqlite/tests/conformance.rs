@@ -224,6 +224,20 @@ fn the_log_comparison_finds_edits_in_every_chunk_of_a_large_registry() {
     }
     conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
     conn.execute("DELETE FROM people WHERE id = ?1", [&ids[1500]]).unwrap();
+    // Audit rows too, past the first chunk of them.
+    let audit_rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))
+        .unwrap();
+    assert!(audit_rows > 2_000, "{audit_rows} audit rows");
+    let last_audit: i64 = conn
+        .query_row("SELECT MAX(seq) FROM audit_events", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;
+         UPDATE audit_events SET actor_name = 'someone else' WHERE seq = {last_audit};
+         DELETE FROM audit_events WHERE seq = 1200;"
+    ))
+    .unwrap();
     let said: Vec<String> = store
         .check_records()
         .unwrap()
@@ -241,5 +255,11 @@ fn the_log_comparison_finds_edits_in_every_chunk_of_a_large_registry() {
         "person {}: in the log but missing from the database",
         ids[1500]
     )));
-    assert_eq!(said.len(), 5, "{said:?}");
+    assert!(
+        said.iter()
+            .any(|s| s.starts_with(&format!("audit {last_audit}: field actor_name differs"))),
+        "{said:?}"
+    );
+    assert!(said.contains(&"audit 1200: in the log but missing from the database".to_string()));
+    assert_eq!(said.len(), 7, "{said:?}");
 }
