@@ -2,7 +2,7 @@
 //! so no change is acknowledged without its entry; checkpoints; reads for
 //! proofs and audits.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use lantern_ledger::entry::{Commitments, Entry, ENTRY_VERSION};
 use lantern_ledger::tree::NodeStore;
@@ -367,13 +367,13 @@ impl<B: Backend> SqlStore<B> {
         };
         // People, a chunk at a time: each chunk's rows, then the entries and
         // salts they were last committed with, a few statements per chunk
-        // rather than several per person.
-        let heads: HashMap<String, u64> = self
+        // rather than several per person. A person's head is taken out of
+        // the map as the person is checked; the heads left have no record.
+        let mut heads: HashMap<String, u64> = self
             .heads("person")?
             .into_iter()
             .map(|h| (h.record_id, h.seq))
             .collect();
-        let mut ids: HashSet<String> = HashSet::with_capacity(heads.len());
         let mut after = String::new();
         loop {
             let rows: Vec<(String, PersonRow)> = self.read(|tx| {
@@ -391,8 +391,7 @@ impl<B: Backend> SqlStore<B> {
             let seqs: Vec<u64> = rows.iter().filter_map(|(id, _)| heads.get(id).copied()).collect();
             let latest = self.latest_entries(&seqs)?;
             for (id, (core_json, sealed, version, deleted)) in rows {
-                ids.insert(id.clone());
-                let Some(&seq) = heads.get(&id) else {
+                let Some(seq) = heads.remove(&id) else {
                     out.push(issue("person", &id, "no log entry for this record".into()));
                     continue;
                 };
@@ -460,7 +459,7 @@ impl<B: Backend> SqlStore<B> {
                 }
             }
         }
-        for id in heads.keys().filter(|id| !ids.contains(*id)) {
+        for id in heads.keys() {
             out.push(issue("person", id, "in the log but missing from the database".into()));
         }
         // Audit events (read a chunk at a time: a national registry has
