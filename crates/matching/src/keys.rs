@@ -84,6 +84,9 @@ pub struct Word {
     pub particle: bool,
     /// Written in Arabic script.
     pub arabic: bool,
+    /// For a Latin word with a v inside it, its skeleton with that v as
+    /// an f (see [`v_as_f`]).
+    pub(crate) v_as_f: Option<Box<[u8]>>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
@@ -212,8 +215,25 @@ fn token(text: &str) -> Token {
         groups: dictionary().by_word.get(text).copied().unwrap_or(0),
         skeleton,
         sounds: sounds(text).into_bytes().into_boxed_slice(),
+        v_as_f: v_as_f(text),
         text: text.to_string(),
     }))
+}
+
+/// The skeleton of a Latin word with a v inside it, that v read as an f:
+/// Arabic script writes the v of a Persian name with و, a vowel letter
+/// inside a word (Javad, جواد), and the v of a European name with ف
+/// (Alves, ألفيس). The skeleton follows the first; this is the second.
+fn v_as_f(text: &str) -> Option<Box<[u8]>> {
+    if is_arabic(text) || !text.chars().skip(1).any(|c| c == 'v') {
+        return None;
+    }
+    let read: String = text
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i > 0 && c == 'v' { 'f' } else { c })
+        .collect();
+    Some(skeleton(&read).into_bytes().into_boxed_slice())
 }
 
 /// True when the text has Arabic-script letters.
@@ -350,7 +370,9 @@ fn latin_classes(word: &str, vowels: bool) -> String {
                 'y' if i == 0 => Some('Y'),
                 'a' if vowels => Some('a'),
                 'e' | 'i' | 'y' if vowels => Some('i'),
-                'o' | 'u' | 'w' if vowels => Some('u'),
+                // Inside a word v and w are what Arabic script writes
+                // with و, which stands for u there.
+                'o' | 'u' | 'v' | 'w' if vowels => Some('u'),
                 _ => None,
             };
             (class, 1)
@@ -412,6 +434,16 @@ mod tests {
         assert_eq!(so("مسعود"), "MSuD");
         assert_eq!(so("Fatemeh"), "FaTiMi");
         assert_eq!(so("فاطمه"), "FaTMe");
+    }
+
+    #[test]
+    fn a_latin_v_inside_a_word_is_also_read_as_an_f() {
+        let read = |s: &str| v_as_f(&search_key(s)).map(|k| String::from_utf8(k.into_vec()).unwrap());
+        assert_eq!(sk("Alves"), sk("ألیس"));
+        assert_eq!(read("Alves"), Some(sk("ألفيس")));
+        assert_eq!(read("Javad").as_deref(), Some("JFD"));
+        assert_eq!(read("Vahid"), None, "an initial v is a consonant already");
+        assert_eq!(read("جواد"), None);
     }
 
     #[test]

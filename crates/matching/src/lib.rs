@@ -1522,8 +1522,15 @@ fn token_similarity(a: &Token, b: &Token) -> f64 {
         let spelling = jaro_winkler_slices(&a.chars, &b.chars);
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
-        // Across scripts the skeleton decides; the vowels written mostly
-        // order words of one skeleton.
+        // Across scripts the skeleton decides (a Latin v inside a word read
+        // either way); the vowels written mostly order words of one
+        // skeleton.
+        let other = match (&a.v_as_f, &b.v_as_f) {
+            (Some(v), _) if !b.skeleton.is_empty() => jaro_winkler_bytes(v, b.skeleton.as_bytes()),
+            (_, Some(v)) if !a.skeleton.is_empty() => jaro_winkler_bytes(a.skeleton.as_bytes(), v),
+            _ => 0.0,
+        };
+        let skeleton = skeleton.max(other);
         let sounds = if a.arabic {
             sounds_similarity(&b.sounds, &a.sounds)
         } else {
@@ -1916,6 +1923,11 @@ mod tests {
         ] {
             assert_eq!(name_similarity(&tokens(latin), &tokens(arabic)), 1.0, "{latin}");
             assert_eq!(name_similarity(&tokens(arabic), &tokens(latin)), 1.0, "{arabic}");
+        }
+        // A Latin v inside a word meets و (a vowel letter there) and ف.
+        for (latin, arabic) in [("Javad", "جواد"), ("Parvin", "پروین"), ("Octave", "أوكتاف")] {
+            let s = name_similarity(&tokens(latin), &tokens(arabic));
+            assert!(s > 0.98, "{latin}: {s}");
         }
         // The skeleton still decides: a closer skeleton wins over vowels.
         assert!(name_similarity(&tokens("Annie"), &tokens("آنا")) > name_similarity(&tokens("Annie"), &tokens("آمی")));
