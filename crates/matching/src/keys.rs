@@ -223,7 +223,7 @@ fn token(text: &str) -> Token {
 /// The skeleton of a Latin word with a v inside it, that v read as an f:
 /// Arabic script writes the v of a Persian name with و, a vowel letter
 /// inside a word (Javad, جواد), and the v of a European name with ف
-/// (Alves, ألفيس). The skeleton follows the first; this is the second.
+/// (Octave, اوکتاف). The skeleton follows the first; this is the second.
 fn v_as_f(text: &str) -> Option<Box<[u8]>> {
     if is_arabic(text) || !text.chars().skip(1).any(|c| c == 'v') {
         return None;
@@ -429,7 +429,8 @@ mod tests {
         assert_eq!(so("Irene"), "iRiNi");
         assert_eq!(so("ایرین"), "iRiN");
         assert_eq!(so("Emma"), so("إيما"));
-        // Doubled letters count once; a vowel-ending h or ه is dropped.
+        // Doubled letters count once; a vowel-ending h is dropped, a final
+        // ه stands for the vowel it writes.
         assert_eq!(so("Massoud"), "MaSuD");
         assert_eq!(so("مسعود"), "MSuD");
         assert_eq!(so("Fatemeh"), "FaTiMi");
