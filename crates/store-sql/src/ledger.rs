@@ -157,7 +157,8 @@ impl NodeStore for TxNodes<'_> {
 /// Records checked per chunk by the ledger audit.
 const AUDIT_CHUNK: usize = 1_000;
 
-/// Entries read for the ledger audit, by index, with their salts.
+/// Entries read for the ledger audit, by index, with their salts (every
+/// entry read has a set, empty when it committed to no field).
 #[derive(Default)]
 struct LatestEntries {
     entries: HashMap<u64, Vec<u8>>,
@@ -167,16 +168,13 @@ struct LatestEntries {
 impl LatestEntries {
     /// The entry at `seq` and its salts, or what is wrong with it, in words.
     fn entry(&self, seq: u64) -> Result<(Entry, &HashMap<String, [u8; 32]>), String> {
-        static NONE: std::sync::OnceLock<HashMap<String, [u8; 32]>> = std::sync::OnceLock::new();
-        let bytes = self
+        let (bytes, salts) = self
             .entries
             .get(&seq)
+            .zip(self.salts.get(&seq))
             .ok_or_else(|| format!("its latest log entry {seq} is missing"))?;
         let entry = Entry::parse(bytes).ok_or_else(|| format!("its latest log entry {seq} is not canonical"))?;
-        Ok((
-            entry,
-            self.salts.get(&seq).unwrap_or_else(|| NONE.get_or_init(HashMap::new)),
-        ))
+        Ok((entry, salts))
     }
 }
 
@@ -527,7 +525,10 @@ impl<B: Backend> SqlStore<B> {
                     &format!("SELECT seq, entry FROM ledger_entries WHERE seq IN ({list})"),
                     &values,
                 )? {
-                    found.entries.insert(r.get(0)?, r.get(1)?);
+                    let seq = r.get(0)?;
+                    found.entries.insert(seq, r.get(1)?);
+                    // An entry without salts (none stored) has an empty set.
+                    found.salts.entry(seq).or_default();
                 }
                 for r in tx.query(
                     &format!("SELECT seq, field, salt FROM ledger_salts WHERE seq IN ({list})"),
