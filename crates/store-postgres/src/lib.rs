@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_candidate_data.sql"),
     include_str!("../migrations/0014_request_photos.sql"),
     include_str!("../migrations/0015_token_order.sql"),
+    include_str!("../migrations/0016_people_counts.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

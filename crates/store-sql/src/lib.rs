@@ -207,11 +207,13 @@ impl<B: Backend> SqlStore<B> {
 
     fn stats_now(&self) -> StoreResult<Stats> {
         self.read(|tx| {
-            let people: u64 = tx.query_value("SELECT COUNT(*) FROM people WHERE deleted_at IS NULL", &[])?;
+            // People from the counts the database keeps per status and site.
+            let people: u64 = tx.query_value("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM people_counts", &[])?;
             let households: u64 = tx.query_value("SELECT COUNT(*) FROM households", &[])?;
             let by_status = tx
                 .query(
-                    "SELECT status, COUNT(*) FROM people WHERE deleted_at IS NULL GROUP BY status ORDER BY 2 DESC, 1",
+                    "SELECT status, CAST(SUM(n) AS BIGINT) FROM people_counts
+                     GROUP BY status HAVING SUM(n) > 0 ORDER BY 2 DESC, 1",
                     &[],
                 )?
                 .into_iter()
@@ -219,8 +221,8 @@ impl<B: Backend> SqlStore<B> {
                 .collect::<StoreResult<Vec<_>>>()?;
             let by_site = tx
                 .query(
-                    "SELECT s.name, COUNT(*) FROM people p LEFT JOIN sites s ON s.id = p.site_id
-                     WHERE p.deleted_at IS NULL GROUP BY s.name ORDER BY 2 DESC, 1",
+                    "SELECT s.name, CAST(SUM(c.n) AS BIGINT) FROM people_counts c LEFT JOIN sites s ON s.id = c.site_id
+                     GROUP BY s.name HAVING SUM(c.n) > 0 ORDER BY 2 DESC, 1",
                     &[],
                 )?
                 .into_iter()

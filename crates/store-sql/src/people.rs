@@ -2,7 +2,9 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{check_new_link, FamilyLink, LinkKind};
-use lantern_domain::person::{HouseholdId, PersonCore, PersonDraft, PersonId, Photo, ProtectedFields, SiteId};
+use lantern_domain::person::{
+    HouseholdId, PersonCore, PersonDraft, PersonId, Photo, ProtectedFields, ResidenceStatus, SiteId,
+};
 use lantern_domain::text::{required_text, search_key};
 use lantern_domain::{FieldError, Reason};
 use lantern_store::{
@@ -22,7 +24,8 @@ const SEARCH_COUNT_CAP: u64 = 1_000;
 /// order (measured on 100,000 people: sorting 6,000 matches takes about
 /// 20 ms, walking is faster only when matches are dense).
 const SORT_LIMIT: u64 = 8_000;
-/// Lists without a name count up to this many.
+/// Lists by birth year without a name count up to this many (the others
+/// without a name read the kept counts).
 const BROWSE_COUNT_CAP: u64 = 10_000;
 
 /// Purpose under which protected person fields are sealed.
@@ -557,6 +560,7 @@ impl<B: Backend> SqlStore<B> {
                     "EXISTS (SELECT 1 FROM name_tokens t WHERE t.person_id = p.id AND t.{range})"
                 ));
             }
+            let kept_count = estimate.is_none() && q.birth_year.is_none();
             let cap = if tokens.is_empty() {
                 BROWSE_COUNT_CAP
             } else {
@@ -565,6 +569,8 @@ impl<B: Backend> SqlStore<B> {
             let counted = match estimate {
                 // One word and no other filter: the estimate is the count.
                 Some(n) if tokens.len() == 1 && filters.len() == 1 => n,
+                // No name and no birth year: the kept counts, exact.
+                None if kept_count => counted_people(tx, q.status, q.site)?,
                 _ => tx.query_value::<u64>(
                     &format!(
                         "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {} LIMIT {}) AS matched",
@@ -598,8 +604,8 @@ impl<B: Backend> SqlStore<B> {
                 items,
                 page: page.page,
                 size: page.size,
-                total: counted.min(cap),
-                total_is_lower_bound: counted > cap,
+                total: if kept_count { counted } else { counted.min(cap) },
+                total_is_lower_bound: !kept_count && counted > cap,
             })
         })
     }
@@ -907,6 +913,28 @@ fn in_list(first: usize, values: &[String]) -> (String, Vec<Value>) {
         .map(|i| Value::from(values[i.min(values.len().saturating_sub(1))].as_str()))
         .collect();
     (marks.join(", "), args)
+}
+
+/// The live people, of one status and one site when given, from the counts
+/// the database keeps (table `people_counts`).
+fn counted_people(tx: &dyn Conn, status: Option<ResidenceStatus>, site: Option<SiteId>) -> StoreResult<u64> {
+    let mut filters = vec!["1 = 1".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(status) = status {
+        args.push(status.code().into());
+        filters.push(format!("status = ?{}", args.len()));
+    }
+    if let Some(site) = site {
+        args.push(site.to_string().into());
+        filters.push(format!("site_id = ?{}", args.len()));
+    }
+    tx.query_value::<u64>(
+        &format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM people_counts WHERE {}",
+            filters.join(" AND ")
+        ),
+        &args,
+    )
 }
 
 /// The people with a word starting with `prefix`, counted up to `limit` + 1

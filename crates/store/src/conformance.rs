@@ -6,7 +6,7 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{FamilyLink, LinkKind};
-use lantern_domain::person::{DocumentInput, NameInput, PersonDraft, PersonInput, ResidenceStatus};
+use lantern_domain::person::{DocumentInput, NameInput, PersonDraft, PersonInput, ResidenceStatus, SiteId};
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_domain::Reason;
@@ -30,6 +30,7 @@ pub const CASES: &[Case] = &[
     ("links_are_kept_in_both_directions", links_are_kept_in_both_directions),
     ("refused_changes_write_nothing", refused_changes_write_nothing),
     ("search_by_name_status_site_year", search_by_name_status_site_year),
+    ("list_totals_follow_every_change", list_totals_follow_every_change),
     ("name_search_pages_in_list_order", name_search_pages_in_list_order),
     ("delete_hides_and_unlinks", delete_hides_and_unlinks),
     ("setup_token_is_single_use", setup_token_is_single_use),
@@ -540,6 +541,109 @@ fn search_by_name_status_site_year(store: &dyn Store) {
     let mut paged = ids(PageRequest::new(1, 2));
     paged.extend(ids(PageRequest::new(2, 2)));
     assert_eq!(paged, ids(PageRequest::new(1, 50)));
+}
+
+/// The totals of lists without a name and the dashboard's figures come
+/// from counts the database keeps per status and site: they follow every
+/// registration, move, change of status and deletion, and an edit of
+/// anything else leaves them alone.
+fn list_totals_follow_every_change(store: &dyn Store) {
+    let north = store.create_site("Camp North", &ctx("admin")).unwrap();
+    let south = store.create_site("Camp South", &ctx("admin")).unwrap();
+    let resident = ResidenceStatus::Resident;
+    let departed = ResidenceStatus::Departed;
+    let total = |status: Option<ResidenceStatus>, site: Option<SiteId>| {
+        let page = store
+            .search_people(&PersonQuery {
+                status,
+                site,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(!page.total_is_lower_bound, "a kept count is exact");
+        page.total
+    };
+    // People per (site, status), checked against every list and the dashboard.
+    type Count = (Option<SiteId>, ResidenceStatus, u64);
+    let check = |expected: &[Count], when: &str| {
+        let sum = |f: &dyn Fn(&Count) -> bool| -> u64 {
+            expected.iter().filter(|e| f(e)).map(|e| e.2).sum()
+        };
+        assert_eq!(total(None, None), sum(&|_| true), "{when}: everyone");
+        for status in [resident, departed] {
+            assert_eq!(total(Some(status), None), sum(&|e| e.1 == status), "{when}: {status:?}");
+            for site in [north.id, south.id] {
+                assert_eq!(
+                    total(Some(status), Some(site)),
+                    sum(&|e| e.1 == status && e.0 == Some(site)),
+                    "{when}: {status:?} at a site"
+                );
+            }
+        }
+        for site in [north.id, south.id] {
+            assert_eq!(total(None, Some(site)), sum(&|e| e.0 == Some(site)), "{when}: a site");
+        }
+        let stats = store.stats().unwrap();
+        assert_eq!(stats.people, sum(&|_| true), "{when}: dashboard");
+        for (status, n) in &stats.by_status {
+            assert_eq!(*n, sum(&|e| e.1.code() == status), "{when}: dashboard, {status}");
+        }
+        assert!(
+            stats.by_status.iter().all(|(_, n)| *n > 0),
+            "{when}: no empty status listed"
+        );
+        let by_site = |name: Option<&str>| {
+            stats
+                .by_site
+                .iter()
+                .find(|(s, _)| s.as_deref() == name)
+                .map_or(0, |(_, n)| *n)
+        };
+        assert_eq!(
+            by_site(Some("Camp North")),
+            sum(&|e| e.0 == Some(north.id)),
+            "{when}: dashboard"
+        );
+        assert_eq!(by_site(None), sum(&|e| e.0.is_none()), "{when}: dashboard, no site");
+    };
+    check(&[], "empty");
+    let register = |site: Option<SiteId>, status: ResidenceStatus| {
+        let mut d = draft(&["Maryam Rahimi"], "1990");
+        d.core.site_id = site;
+        d.core.status = status;
+        store.create_person(&d, &ctx("r")).unwrap()
+    };
+    let a = register(Some(north.id), resident);
+    let b = register(Some(north.id), resident);
+    register(Some(south.id), departed);
+    let d = register(None, resident);
+    check(
+        &[
+            (Some(north.id), resident, 2),
+            (Some(south.id), departed, 1),
+            (None, resident, 1),
+        ],
+        "registered",
+    );
+    // An edit of the name only: nothing moves.
+    let mut renamed = draft(&["Maryam Rahimi", "مریم رحیمی"], "1990");
+    renamed.core.site_id = Some(north.id);
+    let a = store.update_person(a.id, a.version, &renamed, &ctx("r")).unwrap();
+    // Moved to the other site, then departed from it.
+    let mut moved = renamed.clone();
+    moved.core.site_id = Some(south.id);
+    let a = store.update_person(a.id, a.version, &moved, &ctx("r")).unwrap();
+    moved.core.status = departed;
+    store.update_person(a.id, a.version, &moved, &ctx("r")).unwrap();
+    // The one without a site given one; another removed.
+    let mut placed = draft(&["Maryam Rahimi"], "1990");
+    placed.core.site_id = Some(north.id);
+    store.update_person(d.id, d.version, &placed, &ctx("r")).unwrap();
+    store.delete_person(b.id, b.version, &ctx("r")).unwrap();
+    check(
+        &[(Some(north.id), resident, 1), (Some(south.id), departed, 2)],
+        "after the changes",
+    );
 }
 
 fn name_search_pages_in_list_order(store: &dyn Store) {
