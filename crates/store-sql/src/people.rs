@@ -1,5 +1,7 @@
 //! People, households, family links, search and history.
 
+use std::collections::HashSet;
+
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{check_new_link, FamilyLink, LinkKind};
 use lantern_domain::person::{
@@ -956,20 +958,72 @@ fn rows_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
     )
 }
 
+/// A person's id as a number: sets of thousands of people are kept as
+/// numbers rather than strings.
+fn id_number(text: &str) -> StoreResult<u128> {
+    Ok(parse_id(text)?.as_u128())
+}
+
+/// The people with a word starting with `prefix` (those of `among` only,
+/// when given), read from the word's range in the token table; `None` when
+/// the range holds more than `limit` rows. With `keys`, each person found
+/// is also pushed there once with their sort key.
+fn word_people(
+    tx: &dyn Conn,
+    prefix: &str,
+    among: Option<&HashSet<u128>>,
+    limit: Option<u64>,
+    mut keys: Option<&mut Vec<(String, u128)>>,
+) -> StoreResult<Option<HashSet<u128>>> {
+    let mut found = HashSet::new();
+    let mut rows = 0u64;
+    let mut args: Vec<Value> = vec![prefix.into(), prefix_end(prefix).into()];
+    let sql = match limit {
+        Some(limit) => {
+            args.push((limit as i64 + 1).into());
+            "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2 LIMIT ?3"
+        }
+        None => "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
+    };
+    tx.query_each(sql, &args, &mut |r| {
+        rows += 1;
+        let id = id_number(r.text(0)?)?;
+        if among.is_none_or(|a| a.contains(&id)) && found.insert(id) {
+            if let Some(keys) = keys.as_deref_mut() {
+                keys.push((r.get::<String>(1)?, id));
+            }
+        }
+        Ok(())
+    })?;
+    Ok((limit.is_none_or(|l| rows <= l)).then_some(found))
+}
+
 /// Those of `people` with a word starting with `prefix`: a seek each in the
-/// per-person token index, up to 500 to a statement.
-fn people_among(tx: &dyn Conn, prefix: &str, people: &[String]) -> StoreResult<std::collections::HashSet<String>> {
-    let mut found = std::collections::HashSet::new();
-    for batch in people.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
+/// per-person token index, up to 500 to a statement. With `keys`, each is
+/// also pushed there with their sort key.
+fn people_among(
+    tx: &dyn Conn,
+    prefix: &str,
+    people: &HashSet<u128>,
+    mut keys: Option<&mut Vec<(String, u128)>>,
+) -> StoreResult<HashSet<u128>> {
+    let mut found = HashSet::new();
+    let texts: Vec<String> = people.iter().map(|id| uuid::Uuid::from_u128(*id).to_string()).collect();
+    for batch in texts.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
         let (marks, list) = in_list(3, batch);
         let mut args: Vec<Value> = vec![prefix.into(), prefix_end(prefix).into()];
         args.extend(list);
         let sql = format!(
-            "SELECT DISTINCT person_id FROM name_tokens
+            "SELECT DISTINCT person_id, sort_key FROM name_tokens
              WHERE token >= ?1 AND token < ?2 AND person_id IN ({marks})"
         );
         tx.query_each(&sql, &args, &mut |r| {
-            found.insert(r.get::<String>(0)?);
+            let id = id_number(r.text(0)?)?;
+            if found.insert(id) {
+                if let Some(keys) = keys.as_deref_mut() {
+                    keys.push((r.get::<String>(1)?, id));
+                }
+            }
             Ok(())
         })?;
     }
@@ -986,9 +1040,9 @@ fn people_among(tx: &dyn Conn, prefix: &str, people: &[String]) -> StoreResult<s
 ///   the prefix covers more than [`MAX_RUNS`] words: all its people, sorted,
 ///   if few have it; else `None` (the caller walks the list instead).
 /// - Several words (or one whose prefix covers many words but few people):
-///   the people of the word with the fewest rows from one range scan, then
-///   of each next word from its range or, when it is much commoner, looked
-///   up for the people left; counted, sorted and paged here.
+///   the people of the longest word with few rows from one range scan,
+///   then of each next word from its range or, when it is much commoner,
+///   looked up for the people left; counted, sorted and paged here.
 fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> StoreResult<Option<Page<PersonSummary>>> {
     let wanted = page.offset() as usize + page.size as usize;
     // The distinct words the prefix covers, one index seek each (a common
@@ -1054,64 +1108,62 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                 .collect(),
         )
     } else {
-        // The words from the one with the fewest rows in the token table.
-        // The first gives its people from one range scan (index-only); each
-        // next one is intersected the same way, unless it has many times
-        // more rows than there are people left: then those people are
-        // looked up with it instead (a seek each, in batches), as a rare
-        // family name beside a first name shared by tens of thousands.
-        // Counting stops where the answer is known: past PROBE_RATIO times
-        // the fewest rows counted so far, a word is looked up anyway (the
-        // longest words first, as the likeliest to be rare).
-        let mut by_length: Vec<&String> = tokens.iter().collect();
-        by_length.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        let mut words: Vec<(u64, &String)> = Vec::with_capacity(tokens.len());
-        for token in by_length {
-            let fewest = words.iter().map(|w| w.0).min();
-            let cap = fewest.map_or(PROBE_CAP, |f| (f * PROBE_RATIO).min(PROBE_CAP));
-            words.push((rows_with(tx, token, cap)?, token));
+        // The people of the longest word that fits under PROBE_CAP rows
+        // (the likeliest to be rare; if none fits, the longest, whole),
+        // then those of them each next word has: read from the word's
+        // range while that holds no more than PROBE_RATIO rows per person
+        // left, else looked up for them (a seek each, in batches), as a
+        // rare family name beside a first name shared by tens of thousands.
+        // People are kept as numbers, not strings: a common word has
+        // thousands of rows. Only the last word gives their sort keys.
+        let mut order: Vec<&String> = tokens.iter().collect();
+        order.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let only = order.len() == 1;
+        let mut keyed: Vec<(String, u128)> = Vec::new();
+        let mut first = None;
+        for (i, token) in order.iter().enumerate() {
+            keyed.clear();
+            if let Some(people) = word_people(tx, token, None, Some(PROBE_CAP), only.then_some(&mut keyed))? {
+                first = Some((i, people));
+                break;
+            }
         }
-        words.sort_unstable();
-        let mut matched: Option<std::collections::HashMap<String, String>> = None;
-        for (rows, token) in words {
-            matched = Some(match matched {
-                Some(mut people) if rows > people.len() as u64 * PROBE_RATIO => {
-                    let ids: Vec<String> = people.keys().cloned().collect();
-                    let with = people_among(tx, token, &ids)?;
-                    people.retain(|id, _| with.contains(id));
-                    people
+        let (start, mut people) = match first {
+            Some(found) => found,
+            None => {
+                keyed.clear();
+                let all = word_people(tx, order[0], None, None, only.then_some(&mut keyed))?;
+                (0, all.unwrap_or_default())
+            }
+        };
+        order.remove(start);
+        let rest = order.len();
+        for (n, token) in order.into_iter().enumerate() {
+            if people.is_empty() {
+                break;
+            }
+            let last = n + 1 == rest;
+            keyed.clear();
+            let limit = people.len() as u64 * PROBE_RATIO;
+            people = match word_people(tx, token, Some(&people), Some(limit), last.then_some(&mut keyed))? {
+                Some(with) => with,
+                None => {
+                    keyed.clear();
+                    people_among(tx, token, &people, last.then_some(&mut keyed))?
                 }
-                _ => {
-                    // Rows are thousands for a common word at scale: each
-                    // is looked at in place, only those kept are copied.
-                    let mut these = std::collections::HashMap::new();
-                    tx.query_each(
-                        "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
-                        params![token.as_str(), prefix_end(token)],
-                        &mut |r| {
-                            let id = r.text(0)?;
-                            if matched.as_ref().is_none_or(|m| m.contains_key(id)) {
-                                these.insert(id.to_string(), r.get::<String>(1)?);
-                            }
-                            Ok(())
-                        },
-                    )?;
-                    these
-                }
-            });
+            };
         }
-        let mut all: Vec<(String, String)> = matched
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(id, key)| (key, id))
-            .collect();
-        all.sort_unstable();
+        if people.is_empty() {
+            keyed.clear();
+        }
+        keyed.sort_unstable();
         (
-            all.len() as u64,
-            all.into_iter()
+            keyed.len() as u64,
+            keyed
+                .into_iter()
                 .skip(page.offset() as usize)
                 .take(page.size as usize)
-                .map(|(_, id)| id)
+                .map(|(_, id)| uuid::Uuid::from_u128(id).to_string())
                 .collect(),
         )
     };
@@ -1128,9 +1180,9 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
     }))
 }
 
-/// A search by several words counts each word's rows in the token table up
-/// to this many at most (enough to tell a word [`PROBE_RATIO`] times
-/// commoner than the people left to check).
+/// A search by several words starts from the longest word with at most
+/// this many rows in the token table (when every word has more, from the
+/// longest, read whole).
 const PROBE_CAP: u64 = 8_000;
 /// A word with this many times more rows than the people still matching is
 /// looked up per person rather than read whole (measured on a made-up table

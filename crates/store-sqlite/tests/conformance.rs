@@ -263,3 +263,64 @@ fn the_log_comparison_finds_edits_in_every_chunk_of_a_large_registry() {
     assert!(said.contains(&"audit 1200: in the log but missing from the database".to_string()));
     assert_eq!(said.len(), 7, "{said:?}");
 }
+
+#[test]
+fn a_search_by_words_that_are_all_common_still_finds_everyone() {
+    // More people with one family name than a search by several words
+    // reads from one word's range before it tries another word (8,000).
+    let (_dir, store) = fresh();
+    let ctx = AuditContext::system("test", time::OffsetDateTime::now_utc());
+    let today = time::OffsetDateTime::now_utc().date();
+    let person = |name: String| {
+        lantern_domain::person::PersonInput {
+            names: vec![lantern_domain::person::NameInput {
+                text: name,
+                ..Default::default()
+            }],
+            birth_date: "1970".into(),
+            ..Default::default()
+        }
+        .parse(today)
+        .unwrap()
+    };
+    let mut drafts: Vec<_> = (0..8_100).map(|i| person(format!("Ahmadizadeh Number{i}"))).collect();
+    drafts.push(person("Ahmadizadeh Navid".into()));
+    drafts.push(person("Karimi Navid".into()));
+    store.import_people(&drafts, &ctx).unwrap();
+    let search = |q: &str| {
+        let page = store
+            .search_people(&lantern_store::PersonQuery {
+                name: Some(q.into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let names: Vec<String> = page
+            .items
+            .iter()
+            .map(|p| p.primary_name.text.as_str().to_string())
+            .collect();
+        (page.total, page.total_is_lower_bound, names)
+    };
+    // The longest word is the common one: the rare one is read first and
+    // the common one looked up for its people.
+    assert_eq!(
+        search("ahmadizadeh navid"),
+        (1, false, vec!["Ahmadizadeh Navid".to_string()])
+    );
+    // Number12, Number120 to Number129, Number1200 to Number1299.
+    let (total, lower, names) = search("ahmadizadeh number12");
+    assert_eq!((total, lower, names.len()), (111, false, 50));
+    let mut expected: Vec<String> = std::iter::once(12)
+        .chain(120..130)
+        .chain(1200..1300)
+        .map(|i| format!("Ahmadizadeh Number{i}"))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected[..50]);
+    // Every word common: the longest read whole, the count capped.
+    let (total, lower, names) = search("numb ahmadizadeh");
+    assert_eq!((total, lower, names.len()), (1_000, true, 50));
+    let mut expected: Vec<String> = (0..8_100).map(|i| format!("Ahmadizadeh Number{i}")).collect();
+    expected.sort();
+    assert_eq!(names, expected[..50]);
+}
