@@ -1,6 +1,7 @@
 //! People, households, family links, search and history.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{check_new_link, FamilyLink, LinkKind};
@@ -964,6 +965,31 @@ fn id_number(text: &str) -> StoreResult<u128> {
     Ok(parse_id(text)?.as_u128())
 }
 
+/// A set of people by id number.
+type Ids = HashSet<u128, BuildHasherDefault<IdHasher>>;
+
+/// Hashes an id number by folding its halves with one multiplication
+/// instead of SipHash: ids are made here (UUID version 7, RFC 9562: 62
+/// random bits in the low half), not chosen by whoever searches, and a
+/// search by two common words hashes thousands of them.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u128(&mut self, i: u128) {
+        // Fibonacci hashing (Knuth, TAOCP vol. 3, 6.4) of the folded halves.
+        self.0 = ((i as u64) ^ ((i >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// The people with a word starting with `prefix` (those of `among` only,
 /// when given), read from the word's range in the token table; `None` when
 /// the range holds more than `limit` rows. With `keys`, each person found
@@ -971,21 +997,25 @@ fn id_number(text: &str) -> StoreResult<u128> {
 fn word_people(
     tx: &dyn Conn,
     prefix: &str,
-    among: Option<&HashSet<u128>>,
+    among: Option<&Ids>,
     limit: Option<u64>,
     mut keys: Option<&mut Vec<(String, u128)>>,
-) -> StoreResult<Option<HashSet<u128>>> {
-    let mut found = HashSet::new();
+) -> StoreResult<Option<Ids>> {
+    let mut found = Ids::default();
     let mut rows = 0u64;
     let mut args: Vec<Value> = vec![prefix.into(), prefix_end(prefix).into()];
-    let sql = match limit {
-        Some(limit) => {
-            args.push((limit as i64 + 1).into());
-            "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2 LIMIT ?3"
-        }
-        None => "SELECT person_id, sort_key FROM name_tokens WHERE token >= ?1 AND token < ?2",
+    // The sort keys only when asked: each column read is copied.
+    let columns = if keys.is_some() {
+        "person_id, sort_key"
+    } else {
+        "person_id"
     };
-    tx.query_each(sql, &args, &mut |r| {
+    let mut sql = format!("SELECT {columns} FROM name_tokens WHERE token >= ?1 AND token < ?2");
+    if let Some(limit) = limit {
+        args.push((limit as i64 + 1).into());
+        sql.push_str(" LIMIT ?3");
+    }
+    tx.query_each(&sql, &args, &mut |r| {
         rows += 1;
         let id = id_number(r.text(0)?)?;
         if among.is_none_or(|a| a.contains(&id)) && found.insert(id) {
@@ -1004,10 +1034,10 @@ fn word_people(
 fn people_among(
     tx: &dyn Conn,
     prefix: &str,
-    people: &HashSet<u128>,
+    people: &Ids,
     mut keys: Option<&mut Vec<(String, u128)>>,
-) -> StoreResult<HashSet<u128>> {
-    let mut found = HashSet::new();
+) -> StoreResult<Ids> {
+    let mut found = Ids::default();
     let texts: Vec<String> = people.iter().map(|id| uuid::Uuid::from_u128(*id).to_string()).collect();
     for batch in texts.chunks(LIST_SIZES[LIST_SIZES.len() - 1]) {
         let (marks, list) = in_list(3, batch);

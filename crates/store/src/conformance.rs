@@ -566,9 +566,7 @@ fn list_totals_follow_every_change(store: &dyn Store) {
     // People per (site, status), checked against every list and the dashboard.
     type Count = (Option<SiteId>, ResidenceStatus, u64);
     let check = |expected: &[Count], when: &str| {
-        let sum = |f: &dyn Fn(&Count) -> bool| -> u64 {
-            expected.iter().filter(|e| f(e)).map(|e| e.2).sum()
-        };
+        let sum = |f: &dyn Fn(&Count) -> bool| -> u64 { expected.iter().filter(|e| f(e)).map(|e| e.2).sum() };
         assert_eq!(total(None, None), sum(&|_| true), "{when}: everyone");
         for status in [resident, departed] {
             assert_eq!(total(Some(status), None), sum(&|e| e.1 == status), "{when}: {status:?}");

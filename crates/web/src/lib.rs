@@ -372,6 +372,17 @@ impl AppState {
         query: &engine::Query,
         top: usize,
     ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
+        let found = self.similar_ids(query, top).await?;
+        self.with_summaries(found).await
+    }
+
+    /// [`AppState::similar`] from the engine alone: the people's ids, most
+    /// likely first.
+    pub async fn similar_ids(
+        &self,
+        query: &engine::Query,
+        top: usize,
+    ) -> Result<Vec<(lantern_domain::person::PersonId, f64)>, AppError> {
         let query = query.clone();
         let found = self
             .engine(move |state| {
@@ -379,15 +390,32 @@ impl AppState {
                 m.search_with(&query.name_refs(), &query.details, top)
             })
             .await?;
-        let ids: Vec<lantern_domain::person::PersonId> = found
-            .iter()
-            .filter_map(|c| lantern_domain::person::PersonId::parse("id", &c.id).ok())
-            .collect();
+        Ok(found
+            .into_iter()
+            .filter_map(|c| {
+                Some((
+                    lantern_domain::person::PersonId::parse("id", &c.id).ok()?,
+                    c.probability,
+                ))
+            })
+            .collect())
+    }
+
+    /// The summaries of these people, each with its probability, in the
+    /// order given (people deleted since left out).
+    pub async fn with_summaries(
+        &self,
+        found: Vec<(lantern_domain::person::PersonId, f64)>,
+    ) -> Result<Vec<(lantern_store::PersonSummary, f64)>, AppError> {
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<lantern_domain::person::PersonId> = found.iter().map(|(id, _)| *id).collect();
         let summaries = self.db(move |s| s.person_summaries(&ids)).await?;
         Ok(summaries
             .into_iter()
             .filter_map(|s| {
-                let p = found.iter().find(|c| c.id == s.id.to_string())?.probability;
+                let p = found.iter().find(|(id, _)| *id == s.id)?.1;
                 Some((s, p))
             })
             .collect())

@@ -227,13 +227,15 @@ pub(crate) async fn list(
                 .collect();
         }
         Some(n) if name_only && result.page == 1 => {
-            similar = state
-                .similar(&crate::engine::Query::names(vec![n]), 20)
+            // Only those the page does not list already are read.
+            let found = state
+                .similar_ids(&crate::engine::Query::names(vec![n]), 20)
                 .await?
                 .into_iter()
-                .filter(|(s, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == s.id))
+                .filter(|(id, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == *id))
                 .take(10)
                 .collect();
+            similar = state.with_summaries(found).await?;
         }
         _ => {}
     }
