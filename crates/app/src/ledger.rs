@@ -158,6 +158,9 @@ pub async fn check_objects(
     Ok(())
 }
 
+/// Stored subtree hashes the audit reads at once.
+const NODE_PAGE: usize = 100_000;
+
 /// Recomputes the tree from the stored entries, checks each entry's stored
 /// hash and canonical form, each checkpoint's root and signature, and every
 /// record against its latest entry.
@@ -239,16 +242,26 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
     }
     use lantern_ledger::tree::NodeStore;
     let mut stored_nodes = 0u64;
-    for (level, index, hash) in store.ledger_nodes()? {
-        stored_nodes += 1;
-        match recomputed.node(level, index) {
-            Ok(h) if h == hash => {}
-            Ok(_) => report.problems.push(format!(
-                "stored subtree hash at level {level}, index {index} does not match the entries (proofs built from it would fail)"
-            )),
-            Err(_) => report.problems.push(format!(
-                "stored subtree hash at level {level}, index {index} belongs to no stored entry"
-            )),
+    // A page at a time: a log of millions of entries has twice as many
+    // stored nodes, too many to hold at once beside the recomputed tree.
+    let mut after = None;
+    loop {
+        let page = store.ledger_nodes(after, NODE_PAGE)?;
+        let Some(&(level, index, _)) = page.last() else {
+            break;
+        };
+        after = Some((level, index));
+        for (level, index, hash) in page {
+            stored_nodes += 1;
+            match recomputed.node(level, index) {
+                Ok(h) if h == hash => {}
+                Ok(_) => report.problems.push(format!(
+                    "stored subtree hash at level {level}, index {index} does not match the entries (proofs built from it would fail)"
+                )),
+                Err(_) => report.problems.push(format!(
+                    "stored subtree hash at level {level}, index {index} belongs to no stored entry"
+                )),
+            }
         }
     }
     let expected_nodes: u64 = (0..64).map(|level| report.entries >> level).sum();

@@ -247,12 +247,22 @@ impl<B: Backend> SqlStore<B> {
         self.read(|tx| f(&TxNodes(tx)).map_err(StoreError::backend))
     }
 
-    pub(crate) fn all_nodes(&self) -> StoreResult<Vec<(u32, u64, Hash)>> {
+    /// A page of stored nodes in key order, after `after` (keyset paging:
+    /// each page one seek in the primary key).
+    pub(crate) fn nodes_after(&self, after: Option<(u32, u64)>, limit: usize) -> StoreResult<Vec<(u32, u64, Hash)>> {
+        let (level, idx) = after.map_or((-1, -1), |(l, i)| (i64::from(l), i as i64));
         self.read(|tx| {
-            tx.query("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx", &[])?
-                .into_iter()
-                .map(|r| Ok((r.get(0)?, r.get(1)?, hash32(r.get(2)?)?)))
-                .collect()
+            let mut nodes = Vec::with_capacity(limit.min(100_000));
+            tx.query_each(
+                "SELECT level, idx, hash FROM ledger_nodes
+                 WHERE level > ?1 OR (level = ?1 AND idx > ?2) ORDER BY level, idx LIMIT ?3",
+                params![level, idx, limit as i64],
+                &mut |r| {
+                    nodes.push((r.get(0)?, r.get(1)?, hash32(r.get(2)?)?));
+                    Ok(())
+                },
+            )?;
+            Ok(nodes)
         })
     }
 

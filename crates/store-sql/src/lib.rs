@@ -911,8 +911,12 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn ledger_leaf_hashes(&self, end: u64) -> StoreResult<Vec<lantern_ledger::Hash>> {
         self.leaf_hashes(end)
     }
-    fn ledger_nodes(&self) -> StoreResult<Vec<(u32, u64, lantern_ledger::Hash)>> {
-        self.all_nodes()
+    fn ledger_nodes(
+        &self,
+        after: Option<(u32, u64)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(u32, u64, lantern_ledger::Hash)>> {
+        self.nodes_after(after, limit)
     }
     fn ledger_root(&self, size: u64) -> StoreResult<lantern_ledger::Hash> {
         self.with_nodes(|n| lantern_ledger::tree::root_of(n, size))

@@ -954,6 +954,27 @@ fn every_change_is_logged_in_the_same_transaction(store: &dyn Store) {
             lantern_ledger::verify_consistency(m, n, &old, &root, &proof).unwrap();
         }
     }
+    // The stored nodes, read in pages of 3, are every node once, in
+    // (level, index) order: the leaves first, each level's count halving.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.ledger_nodes(after, 3).unwrap();
+        assert!(page.len() <= 3);
+        let Some(&(level, index, _)) = page.last() else {
+            break;
+        };
+        after = Some((level, index));
+        paged.extend(page);
+    }
+    let keys: Vec<(u32, u64)> = paged.iter().map(|n| (n.0, n.1)).collect();
+    let mut expected = Vec::new();
+    for level in 0..64u32 {
+        expected.extend((0..size >> level).map(|i| (level, i)));
+    }
+    assert_eq!(keys, expected);
+    let leaf_nodes: Vec<lantern_ledger::Hash> = paged.iter().filter(|n| n.0 == 0).map(|n| n.2).collect();
+    assert_eq!(leaf_nodes, leaves);
 }
 
 fn names_and_summaries_for_the_matcher(store: &dyn Store) {

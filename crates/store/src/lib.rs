@@ -596,8 +596,15 @@ pub trait Store: Send + Sync {
     fn ledger_inclusion_proof(&self, index: u64, size: u64) -> StoreResult<Vec<lantern_ledger::Hash>>;
     /// The consistency proof between the logs of `size1` and `size2` entries.
     fn ledger_consistency_proof(&self, size1: u64, size2: u64) -> StoreResult<Vec<lantern_ledger::Hash>>;
-    /// Every stored subtree hash (level, index, hash), for audits.
-    fn ledger_nodes(&self) -> StoreResult<Vec<(u32, u64, lantern_ledger::Hash)>>;
+    /// Stored subtree hashes (level, index, hash) for audits, in (level,
+    /// index) order: those after `after` (from the first when `None`), at
+    /// most `limit`. A large log has tens of millions: an audit reads them
+    /// a page at a time.
+    fn ledger_nodes(
+        &self,
+        after: Option<(u32, u64)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(u32, u64, lantern_ledger::Hash)>>;
     /// The salts of an entry's commitments (private: for disclosures).
     fn ledger_salts(&self, seq: u64) -> StoreResult<Vec<(String, [u8; 32])>>;
     /// Stores a signed checkpoint (a second one of the same size is ignored).
