@@ -65,6 +65,10 @@ struct Pooled {
     last_used: std::time::Instant,
 }
 
+/// Prepared statements kept per connection: the store runs a few dozen
+/// distinct statements, plus those written per call.
+const STATEMENT_CACHE: usize = 256;
+
 /// Idle time after which a pooled connection is checked before use.
 const PROBE_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -236,7 +240,14 @@ impl Tx<'_> {
             return Ok(s.clone());
         }
         let prepared = self.tx.borrow_mut().prepare(&numbered_params(sql)).map_err(db)?;
-        self.statements.borrow_mut().insert(sql.to_string(), prepared.clone());
+        let mut statements = self.statements.borrow_mut();
+        // Some statements are written per call (a page's offset, a number
+        // of rows inserted together): past the bound the cache starts
+        // again, and the dropped statements are closed on the server.
+        if statements.len() >= STATEMENT_CACHE {
+            statements.clear();
+        }
+        statements.insert(sql.to_string(), prepared.clone());
         Ok(prepared)
     }
 }

@@ -190,3 +190,29 @@ fn the_store_can_be_dropped_where_async_tasks_run() {
             .expect("dropped without a panic");
     });
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn a_connection_keeps_a_bounded_number_of_prepared_statements() {
+    use lantern_store_sql::{Backend, ConnExt};
+    let url = fresh_test_database()
+        .expect("create a test database")
+        .unwrap_or_else(|| panic!("{NEEDS}"));
+    let pg = lantern_store_postgres::Postgres::connect(&url).unwrap();
+    // Statements written per call (as a page's offset is): each a new text.
+    let (sum, prepared) = pg
+        .read(|tx| {
+            let mut sum = 0i64;
+            for i in 0..600i64 {
+                sum += tx.query_value::<i64>(&format!("SELECT CAST({i} AS BIGINT) + ?1"), &[1i64.into()])?;
+            }
+            let prepared = tx.query_value::<i64>("SELECT COUNT(*) FROM pg_prepared_statements", &[])?;
+            Ok((sum, prepared))
+        })
+        .unwrap();
+    assert_eq!(sum, (1..=600).sum::<i64>(), "every statement answered");
+    assert!(
+        prepared <= 300,
+        "{prepared} statements prepared on one connection (the cache keeps 256)"
+    );
+}
