@@ -1152,6 +1152,7 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
         let mut keyed: Vec<(String, u128)> = Vec::new();
         let mut first = None;
         for (i, token) in order.iter().enumerate() {
+            // A scan stopped at its limit leaves partial keys.
             keyed.clear();
             if let Some(people) = word_people(tx, token, None, Some(PROBE_CAP), only.then_some(&mut keyed))? {
                 first = Some((i, people));
@@ -1166,6 +1167,8 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                 (0, all.unwrap_or_default())
             }
         };
+        // With one word that word filled `keyed`; with more, only the last
+        // one does (when no one is left before it, it stays empty).
         order.remove(start);
         let rest = order.len();
         for (n, token) in order.into_iter().enumerate() {
@@ -1173,18 +1176,15 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                 break;
             }
             let last = n + 1 == rest;
-            keyed.clear();
             let limit = people.len() as u64 * PROBE_RATIO;
             people = match word_people(tx, token, Some(&people), Some(limit), last.then_some(&mut keyed))? {
                 Some(with) => with,
                 None => {
+                    // The scan stopped at its limit: its keys are partial.
                     keyed.clear();
                     people_among(tx, token, &people, last.then_some(&mut keyed))?
                 }
             };
-        }
-        if people.is_empty() {
-            keyed.clear();
         }
         keyed.sort_unstable();
         (
