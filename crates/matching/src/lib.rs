@@ -406,6 +406,28 @@ fn token_keys(t: &Token, out: &mut HashSet<String>) {
     }
 }
 
+/// The bit of the query word that this word of a later name repeats (the
+/// same name in another script or spelling: they share a blocking key),
+/// if any; a bit already given to another word of the same name is not
+/// given twice. An equal skeleton is preferred to a shared key.
+///
+/// Without this, a registration giving its names in both scripts counted
+/// "Mohammad" and "محمد" as two words of the query, so every Mohammad met
+/// two words and was proposed: the most candidates scored, every time.
+fn same_word(
+    earlier: &[(HashSet<String>, &str, u32)],
+    this_name: &[(HashSet<String>, &str, u32)],
+    keys: &HashSet<String>,
+    skeleton: &str,
+) -> Option<u32> {
+    let free = |bit: u32| this_name.iter().all(|(_, _, b)| *b != bit);
+    earlier
+        .iter()
+        .find(|(_, s, bit)| !skeleton.is_empty() && *s == skeleton && free(*bit))
+        .or_else(|| earlier.iter().find(|(k, _, bit)| free(*bit) && !k.is_disjoint(keys)))
+        .map(|(_, _, bit)| *bit)
+}
+
 /// The skeletons of a name's words (particles aside) written as one.
 fn joined_skeleton(name: &[Token]) -> String {
     name.iter()
@@ -1024,7 +1046,10 @@ impl Matcher {
     ///
     /// A record meets a word of the query when one of its words shares a
     /// key with it ([`token_keys`]), and meets the whole query when one of
-    /// its names written as one does ([`joined_skeleton`]). A key shared by
+    /// its names written as one does ([`joined_skeleton`]). A word of a
+    /// later name of the query that repeats one of an earlier name (the
+    /// same name in the other script or another spelling: [`same_word`])
+    /// is that word again, not another. A key shared by
     /// more than [`FREQUENT`] records (the skeleton of Mohammad in a large
     /// registry) proposes nobody on its own: a record it yields is kept
     /// only when it also meets a second word of the query, or a rare key.
@@ -1059,16 +1084,23 @@ impl Matcher {
         }
         let mut word = 0u32;
         let mut whole = Vec::new();
-        let mut keys = HashSet::new();
+        // The words of the names before this one: their keys, skeleton and bit.
+        let mut earlier: Vec<(HashSet<String>, &str, u32)> = Vec::new();
+        let mut this_name: Vec<(HashSet<String>, &str, u32)> = Vec::new();
         for name in query {
             for t in name {
-                keys.clear();
+                let mut keys = HashSet::new();
                 token_keys(t, &mut keys);
                 if keys.is_empty() {
                     continue;
                 }
-                let bit = 1u32 << word.min(30);
-                word += 1;
+                let bit = match same_word(&earlier, &this_name, &keys, &t.skeleton) {
+                    Some(bit) => bit,
+                    None => {
+                        word += 1;
+                        1u32 << (word - 1).min(30)
+                    }
+                };
                 for key in &keys {
                     let Some((found, records)) = vocabulary.with_key(key) else {
                         continue;
@@ -1084,7 +1116,9 @@ impl Matcher {
                         h.rare |= rare;
                     }
                 }
+                this_name.push((keys, &t.skeleton, bit));
             }
+            earlier.append(&mut this_name);
             let joined = joined_skeleton(name);
             if !joined.is_empty() {
                 whole.push(joined);
@@ -2046,6 +2080,30 @@ mod tests {
     }
 
     #[test]
+    fn a_name_given_in_both_scripts_counts_each_word_once() {
+        let mut m = Matcher::new();
+        for i in 0..FREQUENT + 500 {
+            m.add(Record::new(format!("c{i}"), &[&format!("Mohammad {}", family_name(i))]));
+        }
+        m.add(Record::new("target", &["محمد کیانپور"]));
+        // A registration's names: the same two words in each script, and an
+        // alias spelled otherwise. Mohammad met in both scripts is still
+        // one word of the query: those meeting only it are not proposed.
+        let query = [
+            tokens("Mohammad Kianpour"),
+            tokens("محمد کیانپور"),
+            tokens("Muhammad Kiyanpur"),
+        ];
+        let found = m.block(&query, &Facts::default());
+        assert!(found.len() < 50, "{} proposed", found.len());
+        let names: Vec<&str> = ["Mohammad Kianpour", "محمد کیانپور", "Muhammad Kiyanpur"].to_vec();
+        assert_eq!(m.search(&names, 1)[0].id, "target");
+        // Two words of the query that differ stay two words, in any name.
+        let found = m.block(&[tokens("Kianpour"), tokens("Mohammad Zzyzzyx")], &Facts::default());
+        assert!(found.len() < 50, "{} proposed", found.len());
+    }
+
+    #[test]
     fn entries_are_sorted_by_slot() {
         let mut draw = synth::Draw::new(3);
         for (n, slots) in [
@@ -2113,7 +2171,8 @@ mod tests {
     /// record by record: a record meets a word of the query when they share
     /// a key, and is proposed when it meets a key at most [`FREQUENT`] live
     /// records have, or a name of the query written as one, or two words of
-    /// the query (one when the query has one).
+    /// the query (one when the query has one; a word repeated by a later
+    /// name of the query is one word).
     fn proposed_by_definition(m: &Matcher, query: &[Vec<Token>]) -> HashSet<u32> {
         let keys_of = |names: &mut dyn Iterator<Item = &[Token]>| {
             let mut keys = HashSet::new();
@@ -2129,28 +2188,57 @@ mod tests {
                 *records_with.entry(k).or_default() += 1;
             }
         }
-        let words: Vec<HashSet<String>> = query
-            .iter()
-            .flatten()
-            .map(|t| keys_of(&mut std::iter::once(std::slice::from_ref(t))))
-            .filter(|k| !k.is_empty())
-            .collect();
+        // Each word of the query with its keys and the word it counts as:
+        // a word of a later name that repeats one of an earlier name (same
+        // skeleton, else a shared key; each earlier word once per name)
+        // counts as that one.
+        let mut words: Vec<(HashSet<String>, usize)> = Vec::new();
+        let mut distinct = 0;
+        for (n, name) in query.iter().enumerate() {
+            let before = words.len();
+            for t in name {
+                let keys = keys_of(&mut std::iter::once(std::slice::from_ref(t)));
+                if keys.is_empty() {
+                    continue;
+                }
+                let earlier: Vec<(usize, bool)> = query[..n]
+                    .iter()
+                    .flatten()
+                    .map(|e| keys_of(&mut std::iter::once(std::slice::from_ref(e))))
+                    .zip(query[..n].iter().flatten())
+                    .filter(|(k, _)| !k.is_empty())
+                    .enumerate()
+                    .filter(|(_, (k, _))| !k.is_disjoint(&keys))
+                    .map(|(w, (_, e))| (words[w].1, !t.skeleton.is_empty() && e.skeleton == t.skeleton))
+                    .filter(|(word, _)| words[before..].iter().all(|(_, taken)| taken != word))
+                    .collect();
+                let word = match earlier.iter().find(|(_, same)| *same).or(earlier.first()) {
+                    Some((word, _)) => *word,
+                    None => {
+                        distinct += 1;
+                        distinct - 1
+                    }
+                };
+                words.push((keys, word));
+            }
+        }
         let joined: HashSet<String> = query
             .iter()
             .map(|n| joined_skeleton(n))
             .filter(|j| !j.is_empty())
             .collect();
-        let needed = words.len().clamp(1, 2);
+        let needed = distinct.clamp(1, 2);
         live.into_iter()
             .filter(|&i| {
                 let own = keys_of(&mut m.names_of(i));
-                let met: HashSet<usize> = (0..words.len())
-                    .filter(|&w| words[w].iter().any(|k| own.contains(k)))
-                    .map(|w| w.min(30))
+                let met: HashSet<usize> = words
+                    .iter()
+                    .filter(|(keys, _)| keys.iter().any(|k| own.contains(k)))
+                    .map(|(_, word)| (*word).min(30))
                     .collect();
                 let rare = words
                     .iter()
-                    .flatten()
+                    .flat_map(|(keys, _)| keys)
                     .any(|k| own.contains(k) && records_with[k] <= FREQUENT);
                 let whole = m.names_of(i).any(|n| joined.contains(&joined_skeleton(n)));
                 rare || whole || met.len() >= needed
@@ -2205,8 +2293,17 @@ mod tests {
             "Fatemeh Zzyzzyx",
             "Maryam Ahmadi Karimi",
         ];
-        for q in queries {
-            let query = vec![tokens(q)];
+        // Registrations give several names: the same words in the other
+        // script or spelling, and others.
+        let several = [
+            "Mohammad Hosseini|محمد حسینی",
+            "Ali Rezaei|علی رضایی|Aly Rezai",
+            "Zahra Ahmadi|Fatemeh",
+            "Hossein Hosseini|حسین حسینی",
+            "Reza Tehrani|Tehrani Reza Kianpour",
+        ];
+        for q in queries.into_iter().chain(several) {
+            let query: Vec<Vec<Token>> = q.split('|').map(tokens).collect();
             let expected = proposed_by_definition(&m, &query);
             let got = m.block(&query, &Facts::default());
             let distinct: HashSet<u32> = got.iter().copied().collect();
