@@ -195,8 +195,7 @@ pub(crate) async fn list(
     let name_only =
         query.name.is_some() && query.status.is_none() && query.site.is_none() && query.birth_year.is_none();
     let name = query.name.clone();
-    let sites = state.db(|s| s.sites()).await?;
-    let result = state.db(move |s| s.search_people(&query)).await?;
+    let first_page = query.page.page == 1;
     // Beside the exact and prefix matches, on the first page of a search
     // by name only: for one word, the other spellings of it registered
     // (each a search of its own: a common name has thousands of people,
@@ -204,9 +203,22 @@ pub(crate) async fn list(
     // people the matching engine finds most likely.
     // Words as the search splits them (Mohammad-Reza is two).
     let one_word = name.as_deref().is_some_and(|n| search_key(n).split(' ').count() == 1);
+    let engine_query = name
+        .clone()
+        .filter(|_| name_only && first_page && !one_word)
+        .map(|n| crate::engine::Query::names(vec![n]));
+    // The engine's candidates are sought while the store reads the page:
+    // under load each wait for a worker thread adds to the answer's time.
+    let (found, likely) = tokio::join!(state.db(move |s| Ok((s.sites()?, s.search_people(&query)?))), async {
+        match &engine_query {
+            Some(q) => state.similar_ids(q, 20).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let (sites, result) = found?;
     let (mut similar, mut spellings) = (Vec::new(), Vec::new());
     match name {
-        Some(n) if name_only && result.page == 1 && one_word => {
+        Some(n) if name_only && first_page && one_word => {
             let searched = search_key(&n);
             spellings = state
                 .spellings(&n, 20)
@@ -226,18 +238,17 @@ pub(crate) async fn list(
                 })
                 .collect();
         }
-        Some(n) if name_only && result.page == 1 => {
-            // Only those the page does not list already are read.
-            let found = state
-                .similar_ids(&crate::engine::Query::names(vec![n]), 20)
-                .await?
-                .into_iter()
-                .filter(|(id, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == *id))
-                .take(10)
-                .collect();
-            similar = state.with_summaries(found).await?;
+        _ => {
+            if let Some(likely) = likely? {
+                // Only those the page does not list already are read.
+                let found = likely
+                    .into_iter()
+                    .filter(|(id, p)| *p >= SIMILAR_FLOOR && !result.items.iter().any(|i| i.id == *id))
+                    .take(10)
+                    .collect();
+                similar = state.with_summaries(found).await?;
+            }
         }
-        _ => {}
     }
     Ok(render(&ListPage {
         c: Page::new(&state, &auth.ctx, "people-title"),
@@ -415,26 +426,29 @@ async fn view_page(
     protected: Option<ProtectedFields>,
     link_errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let p = state.db(move |s| s.person(id)).await?.ok_or(AppError::NotFound)?;
-    let sites = state.db(|s| s.sites()).await?;
-    let site = p
-        .core
-        .site_id
-        .and_then(|sid| sites.into_iter().find(|s| s.id == sid))
-        .map(|s| s.name);
-    let household = match p.core.household_id {
-        Some(h) => state.db(move |s| s.household(h)).await?.map(|(h, _)| h),
-        None => None,
-    };
     let reads_cases = ctx
         .user
         .as_ref()
         .is_some_and(|u| lantern_domain::policy::allows(u.role, lantern_domain::policy::Permission::CaseRead));
-    let cases = if reads_cases {
-        Some(state.db(move |s| s.cases_of(id)).await?)
-    } else {
-        None
-    };
+    // One trip to a worker thread for everything the page shows.
+    let (p, site, household, cases) = state
+        .db(move |s| {
+            let Some(p) = s.person(id)? else {
+                return Ok(None);
+            };
+            let site = match p.core.site_id {
+                Some(sid) => s.sites()?.into_iter().find(|s| s.id == sid).map(|s| s.name),
+                None => None,
+            };
+            let household = match p.core.household_id {
+                Some(h) => s.household(h)?.map(|(h, _)| h),
+                None => None,
+            };
+            let cases = if reads_cases { Some(s.cases_of(id)?) } else { None };
+            Ok(Some((p, site, household, cases)))
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
     let status = super::form_status(&link_errors);
     Ok(render_status(
         status,
