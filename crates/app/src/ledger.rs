@@ -164,10 +164,15 @@ const NODE_PAGE: usize = 100_000;
 /// Recomputes the tree from the stored entries, checks each entry's stored
 /// hash and canonical form, each checkpoint's root and signature, and every
 /// record against its latest entry.
+///
+/// A server may keep writing while the audit runs: it judges the log as it
+/// was when the audit read its size (checkpoints first, so none signed in
+/// between can claim more entries than were read), and leaves out what is
+/// appended after.
 pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<AuditReport> {
     let mut report = AuditReport::default();
-    let size = store.ledger_size()?;
     let checkpoints = store.checkpoints()?;
+    let size = store.ledger_size()?;
     let mut range = CompactRange::default();
     // The subtree hashes the entries imply, to compare with the stored ones
     // that proofs are built from.
@@ -240,8 +245,31 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
             c.size, report.entries
         ));
     }
+    check_nodes(store, &recomputed, size, &mut report)?;
+    for d in store.check_records()? {
+        report
+            .problems
+            .push(format!("{} {}: {}", d.record_kind, d.record_id, d.what));
+    }
+    Ok(report)
+}
+
+/// Compares every stored subtree hash with the one the first `size`
+/// entries imply (`recomputed`), and counts them: each complete subtree of
+/// those entries must be stored, and none over entries that do not exist.
+/// Hashes over entries appended since `size` was read (a server writing
+/// while the audit runs) are not judged, unless the log is still shorter
+/// than they cover once all are read.
+fn check_nodes(
+    store: &dyn Store,
+    recomputed: &lantern_ledger::tree::MemoryTree,
+    size: u64,
+    report: &mut AuditReport,
+) -> anyhow::Result<()> {
     use lantern_ledger::tree::NodeStore;
     let mut stored_nodes = 0u64;
+    // Past `size` when read: the end of the entries each covers.
+    let mut later: Vec<(u32, u64, u64)> = Vec::new();
     // A page at a time: a log of millions of entries has twice as many
     // stored nodes, too many to hold at once beside the recomputed tree.
     let mut after = None;
@@ -252,6 +280,11 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
         };
         after = Some((level, index));
         for (level, index, hash) in page {
+            let end = index.saturating_add(1).checked_shl(level).unwrap_or(u64::MAX);
+            if end > size {
+                later.push((level, index, end));
+                continue;
+            }
             stored_nodes += 1;
             match recomputed.node(level, index) {
                 Ok(h) if h == hash => {}
@@ -264,6 +297,14 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
             }
         }
     }
+    if !later.is_empty() {
+        let now = store.ledger_size()?;
+        for (level, index, _) in later.into_iter().filter(|(_, _, end)| *end > now) {
+            report.problems.push(format!(
+                "stored subtree hash at level {level}, index {index} belongs to no stored entry"
+            ));
+        }
+    }
     let expected_nodes: u64 = (0..64).map(|level| report.entries >> level).sum();
     if stored_nodes < expected_nodes {
         report.problems.push(format!(
@@ -271,12 +312,7 @@ pub fn audit(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Result<Audit
             expected_nodes - stored_nodes
         ));
     }
-    for d in store.check_records()? {
-        report
-            .problems
-            .push(format!("{} {}: {}", d.record_kind, d.record_id, d.what));
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// The proof file (C2SP tlog-proof) of entry `index` against the latest
@@ -336,6 +372,75 @@ pub fn consistency(store: &dyn Store, old: u64, new: u64) -> anyhow::Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    fn append(store: &dyn Store, n: usize) {
+        let ctx = lantern_store::AuditContext::system("test", time::OffsetDateTime::now_utc());
+        for _ in 0..n {
+            store
+                .record_audit(&ctx.event(lantern_domain::audit::AuditAction::Login, "user", None, ""))
+                .unwrap();
+        }
+    }
+
+    /// The tree of the first `size` entries, as the audit recomputes it.
+    fn recomputed(store: &dyn Store, size: u64) -> lantern_ledger::tree::MemoryTree {
+        let mut tree = lantern_ledger::tree::MemoryTree::new();
+        for e in store.ledger_entries(0, size).unwrap() {
+            tree.push(leaf_hash(&e.entry));
+        }
+        tree
+    }
+
+    #[test]
+    fn entries_appended_while_the_audit_runs_are_not_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::prepare_data_dir(dir.path()).unwrap();
+        let (keys, _) = crate::load_or_create_keys(dir.path()).unwrap();
+        let store = lantern_store_sqlite::open(&dir.path().join("lantern.db"), Arc::new(keys)).unwrap();
+        append(&store, 5);
+        let size = store.ledger_size().unwrap();
+        let tree = recomputed(&store, size);
+        // A server writes after the audit read the entries, before it
+        // reads the stored subtree hashes (those over the new entries too).
+        append(&store, 6);
+        assert!(store.ledger_size().unwrap() > size);
+        let mut report = AuditReport {
+            entries: size,
+            ..AuditReport::default()
+        };
+        check_nodes(&store, &tree, size, &mut report).unwrap();
+        assert!(report.clean(), "{:?}", report.problems);
+        // A subtree hash over entries that do not exist, even now, is one.
+        let now = store.ledger_size().unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("lantern.db")).unwrap();
+        conn.execute(
+            "INSERT INTO ledger_nodes (level, idx, hash) VALUES (0, ?1, ?2)",
+            rusqlite::params![now as i64 + 3, vec![7u8; 32]],
+        )
+        .unwrap();
+        let mut report = AuditReport {
+            entries: size,
+            ..AuditReport::default()
+        };
+        check_nodes(&store, &tree, size, &mut report).unwrap();
+        let wanted = format!("level 0, index {} belongs to no stored entry", now + 3);
+        assert!(
+            report.problems.len() == 1 && report.problems[0].contains(&wanted),
+            "{:?}",
+            report.problems
+        );
+        // And the whole audit of the log as it is now finds that one only.
+        let signer = load_or_create_signer(
+            dir.path(),
+            &crate::load_or_create_keys(dir.path()).unwrap().0,
+            "test.example/log",
+        )
+        .unwrap();
+        let verifier = NoteVerifier::parse(&signer.verifier_key()).unwrap();
+        let report = audit(&store, &verifier).unwrap();
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    }
 
     #[test]
     fn compact_range_matches_the_recursive_root() {
