@@ -38,6 +38,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id",
     ),
     ("name_tokens", "token, person_id, sort_key", "token, person_id"),
+    (
+        "name_pairs",
+        "first, second, person_id, sort_key",
+        "first, second, person_id",
+    ),
     ("family_links", "person_id, relative_id, kind", "person_id, relative_id"),
     (
         "person_versions",

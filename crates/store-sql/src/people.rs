@@ -187,6 +187,7 @@ impl<B: Backend> SqlStore<B> {
             "DELETE FROM name_tokens WHERE person_id = ?1",
             params![id_text.as_str()],
         )?;
+        tx.execute("DELETE FROM name_pairs WHERE person_id = ?1", params![id_text.as_str()])?;
         let keys: Vec<String> = core.names.iter().map(|n| n.text.key()).collect();
         let mut tokens: Vec<&str> = keys
             .iter()
@@ -197,10 +198,18 @@ impl<B: Backend> SqlStore<B> {
         tokens.dedup();
         let sort_key = primary.text.key();
         let rows: Vec<Vec<Value>> = tokens
-            .into_iter()
-            .map(|t| vec![t.into(), id_text.as_str().into(), sort_key.as_str().into()])
+            .iter()
+            .map(|t| vec![(*t).into(), id_text.as_str().into(), sort_key.as_str().into()])
             .collect();
         tx.insert_rows("name_tokens", "token, person_id, sort_key", &rows)?;
+        // Sorted: each pair in byte order, as the search looks it up.
+        let pairs: Vec<Vec<Value>> = tokens
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| tokens[i + 1..].iter().map(move |b| (*a, *b)))
+            .map(|(a, b)| vec![a.into(), b.into(), id_text.as_str().into(), sort_key.as_str().into()])
+            .collect();
+        tx.insert_rows("name_pairs", "first, second, person_id, sort_key", &pairs)?;
         tx.execute(
             "INSERT INTO person_versions (person_id, version, at, actor_id, actor_name, action, core, protected_changed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -342,6 +351,7 @@ impl<B: Backend> SqlStore<B> {
                 params![id.to_string()],
             )?;
             tx.execute("DELETE FROM name_tokens WHERE person_id = ?1", params![id.to_string()])?;
+            tx.execute("DELETE FROM name_pairs WHERE person_id = ?1", params![id.to_string()])?;
             tx.execute(
                 "INSERT INTO person_versions (person_id, version, at, actor_id, actor_name, action, core, protected_changed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
@@ -1077,25 +1087,10 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
     let wanted = page.offset() as usize + page.size as usize;
     // The distinct words the prefix covers, one index seek each (a common
     // word has tens of thousands of rows, but few distinct longer forms).
-    let mut words: Vec<String> = Vec::new();
-    if let [token] = tokens {
-        let end = prefix_end(token);
-        // The first word may be the prefix itself; each next one follows the last.
-        let mut from = (">=", token.clone());
-        while words.len() <= MAX_RUNS {
-            let next = tx.query_opt(
-                &format!(
-                    "SELECT token FROM name_tokens WHERE token {} ?1 AND token < ?2 ORDER BY token LIMIT 1",
-                    from.0
-                ),
-                params![from.1.as_str(), end.as_str()],
-            )?;
-            let Some(row) = next else { break };
-            let word: String = row.get(0)?;
-            words.push(word.clone());
-            from = (">", word);
-        }
-    }
+    let words: Vec<String> = match tokens {
+        [token] => words_of(tx, token)?,
+        _ => Vec::new(),
+    };
     let runs = tokens.len() == 1 && words.len() <= MAX_RUNS;
     // One word's people are counted only as far as the page shows the
     // count, unless the runs cannot be merged: then whether few enough
@@ -1137,6 +1132,8 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                 .map(|(_, id)| id)
                 .collect(),
         )
+    } else if let Some(keyed) = pair_people(tx, tokens)? {
+        paged(keyed, page)
     } else {
         // The people of the longest word that fits under PROBE_CAP rows
         // (the likeliest to be rare; if none fits, the longest, whole),
@@ -1186,16 +1183,7 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
                 }
             };
         }
-        keyed.sort_unstable();
-        (
-            keyed.len() as u64,
-            keyed
-                .into_iter()
-                .skip(page.offset() as usize)
-                .take(page.size as usize)
-                .map(|(_, id)| uuid::Uuid::from_u128(id).to_string())
-                .collect(),
-        )
+        paged(keyed, page)
     };
     let ids = ids
         .iter()
@@ -1208,6 +1196,107 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
         total: counted.min(SEARCH_COUNT_CAP),
         total_is_lower_bound: counted > SEARCH_COUNT_CAP,
     }))
+}
+
+/// The distinct registered words starting with `prefix`, in order, one
+/// index seek each (a common word has tens of thousands of rows but few
+/// distinct longer forms); at most [`MAX_RUNS`] + 1 of them.
+fn words_of(tx: &dyn Conn, prefix: &str) -> StoreResult<Vec<String>> {
+    let mut words: Vec<String> = Vec::new();
+    let end = prefix_end(prefix);
+    // The first word may be the prefix itself; each next one follows the last.
+    let mut from = (">=", prefix.to_string());
+    while words.len() <= MAX_RUNS {
+        let next = tx.query_opt(
+            &format!(
+                "SELECT token FROM name_tokens WHERE token {} ?1 AND token < ?2 ORDER BY token LIMIT 1",
+                from.0
+            ),
+            params![from.1.as_str(), end.as_str()],
+        )?;
+        let Some(row) = next else { break };
+        let word: String = row.get(0)?;
+        words.push(word.clone());
+        from = (">", word);
+    }
+    Ok(words)
+}
+
+/// The people matching a search by two words or more, each with their
+/// sort key, from the pairs of words their names hold (table
+/// `name_pairs`): for the two longest words of the query, every pair of
+/// registered words they start (a registered word that both start counts
+/// from the token table), then the query's other words looked up for the
+/// people found. `None` when either word starts more than [`MAX_RUNS`]
+/// registered words (a short prefix: the caller intersects the words'
+/// people instead).
+fn pair_people(tx: &dyn Conn, tokens: &[String]) -> StoreResult<Option<Vec<(String, u128)>>> {
+    let mut order: Vec<&String> = tokens.iter().collect();
+    order.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let [a, b, rest @ ..] = order.as_slice() else {
+        return Ok(None);
+    };
+    let (of_a, of_b) = (words_of(tx, a)?, words_of(tx, b)?);
+    if of_a.len() > MAX_RUNS || of_b.len() > MAX_RUNS {
+        return Ok(None);
+    }
+    let mut keys: std::collections::HashMap<u128, String, BuildHasherDefault<IdHasher>> = Default::default();
+    let mut take = |r: &Row| {
+        let id = id_number(r.text(0)?)?;
+        let key = r.text(1)?;
+        keys.entry(id).or_insert_with(|| key.to_string());
+        Ok(())
+    };
+    for x in &of_a {
+        for y in &of_b {
+            if x == y {
+                tx.query_each(
+                    "SELECT person_id, sort_key FROM name_tokens WHERE token = ?1",
+                    params![x.as_str()],
+                    &mut take,
+                )?;
+            } else {
+                let (first, second) = if x < y { (x, y) } else { (y, x) };
+                tx.query_each(
+                    "SELECT person_id, sort_key FROM name_pairs WHERE first = ?1 AND second = ?2",
+                    params![first.as_str(), second.as_str()],
+                    &mut take,
+                )?;
+            }
+        }
+    }
+    let mut people: Ids = keys.keys().copied().collect();
+    for token in rest {
+        if people.is_empty() {
+            break;
+        }
+        let limit = people.len() as u64 * PROBE_RATIO;
+        people = match word_people(tx, token, Some(&people), Some(limit), None)? {
+            Some(with) => with,
+            None => people_among(tx, token, &people, None)?,
+        };
+    }
+    Ok(Some(
+        keys.into_iter()
+            .filter(|(id, _)| people.contains(id))
+            .map(|(id, key)| (key, id))
+            .collect(),
+    ))
+}
+
+/// The count and the ids of one page of people given with their sort
+/// keys, in list order.
+fn paged(mut keyed: Vec<(String, u128)>, page: PageRequest) -> (u64, Vec<String>) {
+    keyed.sort_unstable();
+    (
+        keyed.len() as u64,
+        keyed
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.size as usize)
+            .map(|(_, id)| uuid::Uuid::from_u128(id).to_string())
+            .collect(),
+    )
 }
 
 /// A search by several words starts from the longest word with at most
