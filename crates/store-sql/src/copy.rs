@@ -15,8 +15,10 @@ use crate::ledger::TxNodes;
 use crate::sql::{Backend, Conn, ConnExt, Value};
 
 /// What is copied: every table but the live secrets (sessions and the
-/// first-run setup token), parents before children, each with its columns
-/// and a key that orders its rows.
+/// first-run setup token) and what is derived from the others (the people
+/// per status and site, kept by triggers; the pairs of name words, rebuilt
+/// after the copy), parents before children, each with its columns and a
+/// key that orders its rows.
 const TABLES: &[(&str, &str, &str)] = &[
     (
         "users",
@@ -38,11 +40,6 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id",
     ),
     ("name_tokens", "token, person_id, sort_key", "token, person_id"),
-    (
-        "name_pairs",
-        "first, second, person_id, sort_key",
-        "first, second, person_id",
-    ),
     ("family_links", "person_id, relative_id, kind", "person_id, relative_id"),
     (
         "person_versions",
@@ -267,6 +264,9 @@ pub fn copy_records_chunked<S: Backend, D: Backend>(src: &S, dst: &D, chunk: usi
             for (table, columns, key) in TABLES {
                 copy_table(from, to, table, columns, key, chunk)?;
             }
+            // Derived from the token table rather than copied, so that a
+            // backup made before the table existed restores the same.
+            to.execute(crate::people::REBUILD_NAME_PAIRS, &[])?;
             let source = census_in(from)?;
             let copied = census_in(to)?;
             let differences = source.differences(&copied);

@@ -1198,6 +1198,12 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
     }))
 }
 
+/// Fills `name_pairs` from `name_tokens` (as the migrations that made the
+/// table did): every two distinct words of a person, in byte order.
+pub(crate) const REBUILD_NAME_PAIRS: &str = "INSERT INTO name_pairs (first, second, person_id, sort_key)
+     SELECT a.token, b.token, a.person_id, a.sort_key
+     FROM name_tokens a JOIN name_tokens b ON b.person_id = a.person_id AND a.token < b.token";
+
 /// The distinct registered words starting with `prefix`, in order, one
 /// index seek each (a common word has tens of thousands of rows but few
 /// distinct longer forms); at most [`MAX_RUNS`] + 1 of them.
