@@ -1079,10 +1079,14 @@ fn people_among(
 ///   (index `name_tokens_sorted`), as far as the page reaches, merged. When
 ///   the prefix covers more than [`MAX_RUNS`] words: all its people, sorted,
 ///   if few have it; else `None` (the caller walks the list instead).
-/// - Several words (or one whose prefix covers many words but few people):
-///   the people of the longest word with few rows from one range scan,
-///   then of each next word from its range or, when it is much commoner,
-///   looked up for the people left; counted, sorted and paged here.
+/// - Several words: the people holding a pair of words the two longest
+///   start ([`pair_people`]), the other words looked up for them; counted,
+///   sorted and paged here.
+/// - Several words one of which is a prefix of more than [`MAX_RUNS`]
+///   words, or one such word with few people: the people of the longest
+///   word with few rows from one range scan, then of each next word from
+///   its range or, when it is much commoner, looked up for the people
+///   left; counted, sorted and paged here.
 fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> StoreResult<Option<Page<PersonSummary>>> {
     let wanted = page.offset() as usize + page.size as usize;
     // The distinct words the prefix covers, one index seek each (a common
