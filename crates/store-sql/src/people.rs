@@ -952,7 +952,31 @@ fn counted_people(tx: &dyn Conn, status: Option<ResidenceStatus>, site: Option<S
 
 /// The people with a word starting with `prefix`, counted up to `limit` + 1
 /// (from the token index alone; deleted people have no tokens).
+///
+/// The first rows of the prefix's range are read and their people told
+/// apart here: `SELECT DISTINCT … LIMIT` made PostgreSQL read and sort the
+/// whole range before it counted the first row (a first name's 100,000
+/// rows and more at 1,000,000 people). A person has one row per word, so
+/// rows repeat a person only where the prefix covers two of their words:
+/// twice the limit in rows nearly always holds enough people to decide.
+/// When it does not, the people are counted in the statement after all.
 fn people_with(tx: &dyn Conn, prefix: &str, limit: u64) -> StoreResult<u64> {
+    let rows_cap = 2 * (limit + 1);
+    let mut people = Ids::default();
+    let mut rows = 0u64;
+    tx.query_each(
+        "SELECT person_id FROM name_tokens WHERE token >= ?1 AND token < ?2 LIMIT ?3",
+        params![prefix, prefix_end(prefix), rows_cap as i64],
+        &mut |r| {
+            rows += 1;
+            people.insert(id_number(r.text(0)?)?);
+            Ok(())
+        },
+    )?;
+    let found = people.len() as u64;
+    if found > limit || rows < rows_cap {
+        return Ok(found.min(limit + 1));
+    }
     tx.query_value::<u64>(
         "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM name_tokens
          WHERE token >= ?1 AND token < ?2 LIMIT ?3) AS matched",
@@ -1089,8 +1113,7 @@ fn people_among(
 ///   left; counted, sorted and paged here.
 fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> StoreResult<Option<Page<PersonSummary>>> {
     let wanted = page.offset() as usize + page.size as usize;
-    // The distinct words the prefix covers, one index seek each (a common
-    // word has tens of thousands of rows, but few distinct longer forms).
+    // The distinct words the prefix covers (see words_of).
     let words: Vec<String> = match tokens {
         [token] => words_of(tx, token)?,
         _ => Vec::new(),
@@ -1114,16 +1137,12 @@ fn names_only_page(tx: &dyn Conn, tokens: &[String], page: PageRequest) -> Store
     }
     let (counted, ids): (u64, Vec<String>) = if runs {
         let mut run: Vec<(String, String)> = Vec::new();
-        for word in &words {
-            tx.query_each(
-                "SELECT sort_key, person_id FROM name_tokens WHERE token = ?1
-                 ORDER BY sort_key, person_id LIMIT ?2",
-                params![word.as_str(), wanted as i64],
-                &mut |r| {
-                    run.push((r.get(0)?, r.get(1)?));
-                    Ok(())
-                },
-            )?;
+        if !words.is_empty() {
+            let (sql, args) = runs_statement(&words, wanted);
+            tx.query_each(&sql, &args, &mut |r| {
+                run.push((r.get(0)?, r.get(1)?));
+                Ok(())
+            })?;
         }
         // A person whose names hold two of the words is in two runs.
         run.sort_unstable();
@@ -1208,29 +1227,55 @@ pub(crate) const REBUILD_NAME_PAIRS: &str = "INSERT INTO name_pairs (first, seco
      SELECT a.token, b.token, a.person_id, a.sort_key
      FROM name_tokens a JOIN name_tokens b ON b.person_id = a.person_id AND a.token < b.token";
 
-/// The distinct registered words starting with `prefix`, in order, one
-/// index seek each (a common word has tens of thousands of rows but few
-/// distinct longer forms); at most [`MAX_RUNS`] + 1 of them.
+/// The distinct registered words starting with `prefix`, in order; at most
+/// [`MAX_RUNS`] + 1 of them. One statement: a recursive query seeks each
+/// next word after the last in the token index (a common word has tens of
+/// thousands of rows but few distinct longer forms), so a server reached
+/// over the network answers in one round trip instead of one per word.
 fn words_of(tx: &dyn Conn, prefix: &str) -> StoreResult<Vec<String>> {
-    let mut words: Vec<String> = Vec::new();
-    let end = prefix_end(prefix);
-    // The first word may be the prefix itself; each next one follows the last.
-    let mut from = (">=", prefix.to_string());
-    while words.len() <= MAX_RUNS {
-        let next = tx.query_opt(
-            &format!(
-                "SELECT token FROM name_tokens WHERE token {} ?1 AND token < ?2 ORDER BY token LIMIT 1",
-                from.0
-            ),
-            params![from.1.as_str(), end.as_str()],
-        )?;
-        let Some(row) = next else { break };
-        let word: String = row.get(0)?;
-        words.push(word.clone());
-        from = (">", word);
-    }
-    Ok(words)
+    let sql = format!(
+        "WITH RECURSIVE covered(word, n) AS (
+             SELECT (SELECT token FROM name_tokens WHERE token >= ?1 AND token < ?2 ORDER BY token LIMIT 1), 1
+             UNION ALL
+             SELECT (SELECT token FROM name_tokens WHERE token > covered.word AND token < ?2 ORDER BY token LIMIT 1),
+                    covered.n + 1
+             FROM covered WHERE covered.word IS NOT NULL AND covered.n < {}
+         )
+         SELECT word FROM covered WHERE word IS NOT NULL ORDER BY n",
+        MAX_RUNS + 1
+    );
+    tx.query(&sql, params![prefix, prefix_end(prefix)])?
+        .into_iter()
+        .map(|r| r.get::<String>(0))
+        .collect()
 }
+
+/// One statement reading, for each of `words`, the first `wanted` people
+/// with that word in list order (index `name_tokens_sorted`), with its
+/// arguments: one round trip for all the runs. The words are padded to the
+/// next of [`RUN_COUNTS`] by repeating the last (its rows come twice; the
+/// caller removes duplicates anyway), so few statement texts exist.
+fn runs_statement(words: &[String], wanted: usize) -> (String, Vec<Value>) {
+    let arms = RUN_COUNTS.into_iter().find(|n| *n >= words.len()).unwrap_or(words.len());
+    let limit = arms + 1;
+    let sql = (1..=arms)
+        .map(|i| {
+            format!(
+                "SELECT sort_key, person_id FROM (SELECT sort_key, person_id FROM name_tokens WHERE token = ?{i}
+                 ORDER BY sort_key, person_id LIMIT ?{limit}) AS run{i}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut args: Vec<Value> = (0..arms)
+        .map(|i| Value::from(words[i.min(words.len() - 1)].as_str()))
+        .collect();
+    args.push((wanted as i64).into());
+    (sql, args)
+}
+
+/// Numbers of words one statement of [`runs_statement`] reads.
+const RUN_COUNTS: [usize; 4] = [1, 4, 12, MAX_RUNS];
 
 /// The people matching a search by two words or more, each with their
 /// sort key, from the pairs of words their names hold (table

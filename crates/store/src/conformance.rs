@@ -711,6 +711,26 @@ fn name_search_pages_in_list_order(store: &dyn Store) {
     assert_eq!(names("shirin navid", 1), (0, vec![]));
     assert_eq!(names("nav rost", 1).0, 20);
     assert_eq!(names("navid7 rost", 1), (1, vec!["Rostami Navid7".into()]));
+    // One word that starts many registered words: their runs merged in
+    // list order (navid1 and navid10..navid19; all twenty).
+    assert_eq!(
+        names("navid1", 1),
+        (11, vec!["Rostami Navid1".into(), "Rostami Navid10".into()])
+    );
+    assert_eq!(
+        names("nav", 10),
+        (20, vec!["Rostami Navid8".into(), "Rostami Navid9".into()])
+    );
+    // A prefix covering several words of most people (three rows each)
+    // and one word of a few, whose rows come last: counted are people.
+    let many: Vec<PersonDraft> = (0..750)
+        .map(|i| {
+            let name = if i < 700 { "Qaderi Qasemi Qahremani" } else { "Qazi Zand" };
+            draft(&[name], "1970")
+        })
+        .collect();
+    store.import_people(&many, &ctx("r")).unwrap();
+    assert_eq!(names("qa", 1).0, 750);
     // One word in two of a person's names is one person, whether the
     // prefix covers that word alone or others too.
     store
