@@ -1256,7 +1256,10 @@ fn words_of(tx: &dyn Conn, prefix: &str) -> StoreResult<Vec<String>> {
 /// next of [`RUN_COUNTS`] by repeating the last (its rows come twice; the
 /// caller removes duplicates anyway), so few statement texts exist.
 fn runs_statement(words: &[String], wanted: usize) -> (String, Vec<Value>) {
-    let arms = RUN_COUNTS.into_iter().find(|n| *n >= words.len()).unwrap_or(words.len());
+    let arms = RUN_COUNTS
+        .into_iter()
+        .find(|n| *n >= words.len())
+        .unwrap_or(words.len());
     let limit = arms + 1;
     let sql = (1..=arms)
         .map(|i| {

@@ -725,7 +725,11 @@ fn name_search_pages_in_list_order(store: &dyn Store) {
     // and one word of a few, whose rows come last: counted are people.
     let many: Vec<PersonDraft> = (0..750)
         .map(|i| {
-            let name = if i < 700 { "Qaderi Qasemi Qahremani" } else { "Qazi Zand" };
+            let name = if i < 700 {
+                "Qaderi Qasemi Qahremani"
+            } else {
+                "Qazi Zand"
+            };
             draft(&[name], "1970")
         })
         .collect();
