@@ -597,7 +597,14 @@ impl<B: Backend> SqlStore<B> {
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest> {
         self.write(|tx| {
-            let r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+            let mut r = load(tx, id)?.ok_or(StoreError::NotFound)?;
+            // A filed request is moved to the search here, its own step,
+            // rather than in a transaction of its own: one write (and one
+            // turn of the write lock) fewer per filing.
+            if r.state == RequestState::Filed {
+                move_in(tx, id, RequestState::Filed, RequestState::Searching, None, ctx)?;
+                r.state = RequestState::Searching;
+            }
             // Candidates may be added while others wait for a decision (a
             // person registered since, found by the automatic re-match).
             if !matches!(

@@ -1839,11 +1839,12 @@ fn tracing_requests_follow_the_family_path(store: &dyn Store) {
         Err(StoreError::Invalid(_))
     ));
     let id = filed.id;
-    store
-        .move_request(id, R::Filed, R::Searching, None, &ctx("cw"))
-        .unwrap();
+    // Candidates for a filed request: it is moved to the search first, in
+    // the same transaction, and both steps are in its history.
     let r = store.propose_candidates(id, &[(other.id, 0.35)], &ctx("cw")).unwrap();
     assert_eq!(r.state, R::CandidatesFound);
+    let states: Vec<R> = r.steps.iter().map(|s| s.state).collect();
+    assert_eq!(states, [R::Filed, R::Searching, R::CandidatesFound]);
     // Rejecting the only proposal sends the request back to the search.
     let r = store.decide_candidate(id, other.id, false, &ctx("cw")).unwrap();
     assert_eq!(r.state, R::Searching);

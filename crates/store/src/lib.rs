@@ -329,9 +329,10 @@ pub trait Store: Send + Sync {
         ctx: &AuditContext,
     ) -> StoreResult<TracingRequest>;
     /// Records the engine's candidates for a request that is being searched
-    /// (or has candidates waiting): pairs already proposed or decided are
-    /// left as they are; the request moves to `candidates_found` or
-    /// `no_candidate`.
+    /// (or has candidates waiting, or is just filed: it is then moved to
+    /// `searching` first, a step of its own in the same transaction): pairs
+    /// already proposed or decided are left as they are; the request moves
+    /// to `candidates_found` or `no_candidate`.
     fn propose_candidates(
         &self,
         id: lantern_domain::tracing::RequestId,

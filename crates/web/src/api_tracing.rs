@@ -455,12 +455,7 @@ async fn search(
         .db(move |s| s.tracing_request(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    if r.state == RequestState::Filed {
-        let audit = auth.ctx.audit(state.clock.now());
-        state
-            .db(move |s| s.move_request(id, RequestState::Filed, RequestState::Searching, None, &audit))
-            .await?;
-    }
+    // A filed request is moved to the search with its candidates.
     let found = state.candidates_for(&r.sought).await?;
     let audit = auth.ctx.audit(state.clock.now());
     let r = state.db(move |s| s.propose_candidates(id, &found, &audit)).await?;

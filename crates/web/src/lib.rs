@@ -274,32 +274,29 @@ impl AppState {
         }
     }
 
-    /// Records candidates as the matching engine, moving a filed request to
-    /// the search first; a request no longer searching leaves the index.
+    /// Records candidates as the matching engine (a filed request is moved
+    /// to the search in the same transaction); a request no longer
+    /// searching leaves the index.
     async fn propose(
         &self,
         request: lantern_domain::tracing::RequestId,
         found: Vec<(lantern_domain::person::PersonId, f64)>,
     ) -> Result<(), AppError> {
-        use lantern_domain::tracing::RequestState as S;
         let ctx = lantern_store::AuditContext::system(MATCHING_ENGINE, self.clock.now());
-        let outcome = self
-            .db(move |s| {
-                let Some(r) = s.tracing_request(request)? else {
-                    return Ok(false);
-                };
-                match r.state {
-                    S::Filed => {
-                        s.move_request(request, S::Filed, S::Searching, None, &ctx)?;
-                    }
-                    S::Searching | S::NoCandidate | S::CandidatesFound => {}
-                    _ => return Ok(false),
+        let searching = self
+            .db(move |s| match s.propose_candidates(request, &found, &ctx) {
+                Ok(_) => Ok(true),
+                // Gone, or past the search (matched, closed, withdrawn).
+                Err(lantern_store::StoreError::NotFound) => Ok(false),
+                Err(lantern_store::StoreError::Invalid(e))
+                    if e.field == "state" && e.reason == lantern_domain::Reason::StepNotAllowed =>
+                {
+                    Ok(false)
                 }
-                s.propose_candidates(request, &found, &ctx)?;
-                Ok(true)
+                Err(e) => Err(e),
             })
             .await?;
-        if !outcome {
+        if !searching {
             self.requests
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
