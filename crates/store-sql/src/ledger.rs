@@ -77,12 +77,13 @@ pub(crate) fn append(tx: &dyn Conn, head: EntryHead<'_>, commitments: Commitment
     };
     let bytes = entry.canonical();
     // Writes run one at a time (see `Backend::write`), so the next index
-    // is the previous one plus one.
-    let seq: i64 = tx.query_value("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entries", &[])?;
+    // is the previous one plus one; found by the insert itself (one round
+    // trip to a database server, made while the write lock is held).
     let leaf = leaf_hash(&bytes);
-    tx.execute(
-        "INSERT INTO ledger_entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)",
-        params![seq, bytes, leaf.to_vec()],
+    let seq: i64 = tx.query_value(
+        "INSERT INTO ledger_entries (seq, entry, leaf_hash)
+         SELECT COALESCE(MAX(seq) + 1, 0), ?1, ?2 FROM ledger_entries RETURNING seq",
+        params![bytes, leaf.to_vec()],
     )?;
     store_nodes(tx, seq as u64, leaf)?;
     let salts: Vec<Vec<Value>> = salts
