@@ -1,5 +1,5 @@
 //! Quality floor on real name data the matcher was not fitted on: if a
-//! change makes cross-script search worse, this fails. The floors sit a
+//! change makes search across scripts or spellings worse, this fails. The floors sit a
 //! little below what the matcher reaches (the figures are printed; see
 //! docs/matching.md for the full evaluation beside the yardstick).
 
@@ -79,4 +79,43 @@ fn latin_spellings_find_arabic_script_registrations() {
     );
     assert!(r10 >= 0.86, "recall@10 {r10:.3}");
     assert!(r1 >= 0.69, "recall@1 {r1:.3}");
+}
+
+#[test]
+fn latin_spellings_find_other_latin_spellings() {
+    // Wikidata again, one script: per Arabic-script form with at least two
+    // Latin spellings (each seen twice or more), its most frequent
+    // spelling is registered and every other spelling is a query.
+    let text = std::fs::read_to_string(format!("{DATA}/wikidata-arabic-latin.dev.tsv")).unwrap();
+    let mut groups: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split('\t').collect();
+        let count = parts.get(2).and_then(|c| c.parse::<u32>().ok()).unwrap_or(0);
+        if parts.len() == 3 && count >= 2 {
+            *groups
+                .entry(parts[1].replace(' ', ""))
+                .or_default()
+                .entry(parts[0].to_string())
+                .or_default() += count;
+        }
+    }
+    let (mut registry, mut queries) = (Vec::new(), Vec::new());
+    for (arabic, latins) in groups.iter().filter(|(_, l)| l.len() >= 2) {
+        let canonical = latins
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(l, _)| l.clone())
+            .unwrap();
+        registry.push((arabic.clone(), canonical.clone()));
+        for l in latins.keys().filter(|l| **l != canonical) {
+            queries.push((arabic.clone(), l.clone()));
+        }
+    }
+    let (r1, r10, _) = measure(&registry, &queries);
+    println!(
+        "wikidata dev, latin to latin: recall@1 {r1:.3}, recall@10 {r10:.3} over {} queries",
+        queries.len()
+    );
+    assert!(r10 >= 0.91, "recall@10 {r10:.3}");
+    assert!(r1 >= 0.74, "recall@1 {r1:.3}");
 }
