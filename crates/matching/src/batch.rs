@@ -239,7 +239,11 @@ pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, o
                 format!("{:.4}", c.probability),
             ];
             if features {
-                let margin = if rank == 0 { c.score - second } else { c.score - first };
+                let margin = if rank == 0 {
+                    crate::margin(c.score, second, true)
+                } else {
+                    crate::margin(c.score, first, false)
+                };
                 row.push(format!("{:.6}", c.score));
                 row.push(format!("{margin:.6}"));
             }

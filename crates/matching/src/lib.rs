@@ -1369,8 +1369,11 @@ impl Matcher {
         // Sorted by score: those within 0.02 of a candidate lie around it.
         let (mut lo, mut hi) = (0, 0);
         for (i, &(slot, score, ..)) in scored.iter().enumerate() {
-            let margin = if i == 0 { score - second } else { score - first };
-            let names = calibrate(score, margin);
+            let names = if i == 0 {
+                calibrate(score, margin(score, second, true))
+            } else {
+                calibrate(score, margin(score, first, false))
+            };
             if !with_fields && out.len() >= top {
                 break;
             }
@@ -1487,6 +1490,24 @@ const NAMESAKE: f64 = 0.02;
 
 /// The most candidates whose other fields are compared, best by name first.
 pub const MAX_FIELDS_SCORED: usize = 2_000;
+
+/// A candidate's margin (see [`CAL_A`]): how far its score stands above
+/// `best_other`, the best score of the other candidates (the second's for
+/// the first candidate). The first candidate's is measured from at least
+/// [`MARGIN_FLOOR`]: a query whose blocking proposed no other name, or
+/// only unlike ones, is not therefore sure of the one it found (Yuko met
+/// only Yannick, 0.63, and was given 0.999).
+pub fn margin(score: f64, best_other: f64, first: bool) -> f64 {
+    if first {
+        score - best_other.max(MARGIN_FLOOR)
+    } else {
+        score - best_other
+    }
+}
+
+/// The least score a first candidate's margin is measured from: about
+/// what unrelated names of one skeleton class score.
+const MARGIN_FLOOR: f64 = 0.6;
 
 /// The calibrated probability of a candidate with this score and margin.
 pub fn calibrate(score: f64, margin: f64) -> f64 {
@@ -2000,6 +2021,20 @@ mod tests {
             jaro_winkler_slices(b"MARTHA", b"MARHTA"),
             jaro_winkler("MARTHA", "MARHTA")
         );
+    }
+
+    #[test]
+    fn a_lone_candidate_with_a_middling_name_is_not_given_certainty() {
+        // The blocking proposes Yannick alone for Yuko (the same y-k); it
+        // stood 0.63 above a missing second candidate and was given 0.999.
+        let mut m = Matcher::new();
+        m.add(Record::new("yannick", &["Yannick"]));
+        let found = m.search(&["Yuko"], 10);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].score < 0.7, "{found:?}");
+        assert!(found[0].probability < 0.5, "{found:?}");
+        // A name met exactly is still sure, alone or not.
+        assert!(m.search(&["Yannick"], 1)[0].probability > 0.99);
     }
 
     #[test]
