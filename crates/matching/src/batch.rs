@@ -239,11 +239,7 @@ pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, o
                 format!("{:.4}", c.probability),
             ];
             if features {
-                let margin = if rank == 0 {
-                    crate::margin(c.score, second, true)
-                } else {
-                    crate::margin(c.score, first, false)
-                };
+                let margin = crate::margin(c.score, first, second);
                 row.push(format!("{:.6}", c.score));
                 row.push(format!("{margin:.6}"));
             }

@@ -528,12 +528,9 @@ fn evidence(
     let direction = |q: usize, e: usize| -> (f64, u32) {
         let s = scores[e];
         let (first, second) = best_two[q];
-        let margin = if s >= first {
-            crate::margin(f64::from(s), f64::from(second), true)
-        } else {
-            crate::margin(f64::from(s), f64::from(first), false)
-        };
-        (calibrate(f64::from(s), margin), u32::from(namesakes[e]))
+        let s = f64::from(s);
+        let margin = crate::margin(s, f64::from(first), f64::from(second));
+        (calibrate(s, margin), u32::from(namesakes[e]))
     };
     // The most each record's fields could add (see `Matcher::max_weights`):
     // a pair that could not be kept even so is not compared field by field.

@@ -1369,11 +1369,7 @@ impl Matcher {
         // Sorted by score: those within 0.02 of a candidate lie around it.
         let (mut lo, mut hi) = (0, 0);
         for (i, &(slot, score, ..)) in scored.iter().enumerate() {
-            let names = if i == 0 {
-                calibrate(score, margin(score, second, true))
-            } else {
-                calibrate(score, margin(score, first, false))
-            };
+            let names = calibrate(score, margin(score, first, second));
             if !with_fields && out.len() >= top {
                 break;
             }
@@ -1492,16 +1488,17 @@ const NAMESAKE: f64 = 0.02;
 pub const MAX_FIELDS_SCORED: usize = 2_000;
 
 /// A candidate's margin (see [`CAL_A`]): how far its score stands above
-/// `best_other`, the best score of the other candidates (the second's for
-/// the first candidate). The first candidate's is measured from at least
-/// [`MARGIN_FLOOR`]: a query whose blocking proposed no other name, or
-/// only unlike ones, is not therefore sure of the one it found (Yuko met
-/// only Yannick, 0.63, and was given 0.999).
-pub fn margin(score: f64, best_other: f64, first: bool) -> f64 {
-    if first {
-        score - best_other.max(MARGIN_FLOOR)
+/// the best other candidate's, given the query's best score `first` and
+/// second best `second`. The best is measured from at least
+/// [`MARGIN_FLOOR`] (never from above its own score, so that no candidate
+/// stands higher than the best): a query whose blocking proposed no other
+/// name, or only unlike ones, is not therefore sure of the one it found
+/// (Yuko met only Yannick, 0.63, and was given 0.999).
+pub fn margin(score: f64, first: f64, second: f64) -> f64 {
+    if score >= first {
+        score - second.max(MARGIN_FLOOR.min(score))
     } else {
-        score - best_other
+        score - first
     }
 }
 
@@ -2035,6 +2032,22 @@ mod tests {
         assert!(found[0].probability < 0.5, "{found:?}");
         // A name met exactly is still sure, alone or not.
         assert!(m.search(&["Yannick"], 1)[0].probability > 0.99);
+    }
+
+    #[test]
+    fn no_candidate_is_given_more_than_a_better_named_one() {
+        // Every pair of best and second scores, weak ones (under the
+        // margin's floor) included: the best candidate's names'
+        // probability is at least the second's, and so at least any
+        // other's (the search prunes on that).
+        for best in 0..=100 {
+            for second in 0..=best {
+                let (b, s) = (f64::from(best) / 100.0, f64::from(second) / 100.0);
+                let p_best = calibrate(b, margin(b, b, s));
+                let p_second = calibrate(s, margin(s, b, s));
+                assert!(p_best >= p_second, "best {b}: {p_best}, second {s}: {p_second}");
+            }
+        }
     }
 
     #[test]

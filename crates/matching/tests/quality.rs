@@ -1,9 +1,10 @@
 //! Quality floor on real name data the matcher was not fitted on: if a
-//! change makes search across scripts or spellings worse, this fails. The floors sit a
-//! little below what the matcher reaches (the figures are printed; see
-//! docs/matching.md for the full evaluation beside the yardstick).
+//! change makes search across scripts or spellings worse, this fails. The
+//! floors sit a little below what the matcher reaches (the figures are
+//! printed; see docs/matching.md for the full evaluation beside the
+//! yardstick).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use lantern_matching::{Matcher, Record};
 
@@ -32,6 +33,25 @@ fn measure(registry: &[(String, String)], queries: &[(String, String)]) -> (f64,
     (at1 as f64 / n, at10 as f64 / n, confident as f64 / n)
 }
 
+/// The Wikidata dev pairs: per Arabic-script form (spaces removed), its
+/// Latin spellings seen at least twice, with how often.
+fn wikidata_groups() -> BTreeMap<String, BTreeMap<String, u32>> {
+    let text = std::fs::read_to_string(format!("{DATA}/wikidata-arabic-latin.dev.tsv")).unwrap();
+    let mut groups: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split('\t').collect();
+        let count = parts.get(2).and_then(|c| c.parse::<u32>().ok()).unwrap_or(0);
+        if parts.len() == 3 && count >= 2 {
+            *groups
+                .entry(parts[1].replace(' ', ""))
+                .or_default()
+                .entry(parts[0].to_string())
+                .or_default() += count;
+        }
+    }
+    groups
+}
+
 #[test]
 fn arabic_script_queries_find_latin_registrations() {
     // google-ar2en: one Latin spelling registered per Arabic-script name.
@@ -56,21 +76,11 @@ fn arabic_script_queries_find_latin_registrations() {
 fn latin_spellings_find_arabic_script_registrations() {
     // Wikidata: Arabic-script forms seen with at least two Latin spellings
     // (each seen twice or more) registered; every spelling is a query.
-    let text = std::fs::read_to_string(format!("{DATA}/wikidata-arabic-latin.dev.tsv")).unwrap();
-    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in text.lines() {
-        let parts: Vec<&str> = line.split('\t').collect();
-        if parts.len() == 3 && parts[2].parse::<u32>().unwrap_or(0) >= 2 {
-            groups
-                .entry(parts[1].replace(' ', ""))
-                .or_default()
-                .insert(parts[0].to_string());
-        }
-    }
+    let groups = wikidata_groups();
     let registry: Vec<(String, String)> = groups.keys().map(|a| (a.clone(), a.clone())).collect();
     let queries: Vec<(String, String)> = groups
         .iter()
-        .flat_map(|(a, latins)| latins.iter().map(move |l| (a.clone(), l.clone())))
+        .flat_map(|(a, latins)| latins.keys().map(move |l| (a.clone(), l.clone())))
         .collect();
     let (r1, r10, confident) = measure(&registry, &queries);
     println!(
@@ -86,19 +96,7 @@ fn latin_spellings_find_other_latin_spellings() {
     // Wikidata again, one script: per Arabic-script form with at least two
     // Latin spellings (each seen twice or more), its most frequent
     // spelling is registered and every other spelling is a query.
-    let text = std::fs::read_to_string(format!("{DATA}/wikidata-arabic-latin.dev.tsv")).unwrap();
-    let mut groups: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
-    for line in text.lines() {
-        let parts: Vec<&str> = line.split('\t').collect();
-        let count = parts.get(2).and_then(|c| c.parse::<u32>().ok()).unwrap_or(0);
-        if parts.len() == 3 && count >= 2 {
-            *groups
-                .entry(parts[1].replace(' ', ""))
-                .or_default()
-                .entry(parts[0].to_string())
-                .or_default() += count;
-        }
-    }
+    let groups = wikidata_groups();
     let (mut registry, mut queries) = (Vec::new(), Vec::new());
     for (arabic, latins) in groups.iter().filter(|(_, l)| l.len() >= 2) {
         let canonical = latins
