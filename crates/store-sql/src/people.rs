@@ -1305,6 +1305,7 @@ fn pair_people(tx: &dyn Conn, tokens: &[String]) -> StoreResult<Option<Vec<(Stri
         keys.entry(id).or_insert_with(|| key.to_string());
         Ok(())
     };
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
     for x in &of_a {
         for y in &of_b {
             if x == y {
@@ -1313,15 +1314,18 @@ fn pair_people(tx: &dyn Conn, tokens: &[String]) -> StoreResult<Option<Vec<(Stri
                     params![x.as_str()],
                     &mut take,
                 )?;
+            } else if x < y {
+                pairs.push((x, y));
             } else {
-                let (first, second) = if x < y { (x, y) } else { (y, x) };
-                tx.query_each(
-                    "SELECT person_id, sort_key FROM name_pairs WHERE first = ?1 AND second = ?2",
-                    params![first.as_str(), second.as_str()],
-                    &mut take,
-                )?;
+                pairs.push((y, x));
             }
         }
+    }
+    // The pairs' lookups a statement at a time (one round trip each on a
+    // database server), not one per pair.
+    for chunk in pairs.chunks(PAIR_COUNTS[PAIR_COUNTS.len() - 1]) {
+        let (sql, args) = pairs_statement(chunk);
+        tx.query_each(&sql, &args, &mut take)?;
     }
     let mut people: Ids = keys.keys().copied().collect();
     for token in rest {
@@ -1341,6 +1345,37 @@ fn pair_people(tx: &dyn Conn, tokens: &[String]) -> StoreResult<Option<Vec<(Stri
             .collect(),
     ))
 }
+
+/// One statement looking up the people holding each of `pairs` (at most
+/// the largest of [`PAIR_COUNTS`]) in `name_pairs`, with its arguments;
+/// padded to the next of those counts by repeating the last pair (its
+/// people come twice; the caller keeps each once).
+fn pairs_statement(pairs: &[(&str, &str)]) -> (String, Vec<Value>) {
+    let arms = PAIR_COUNTS
+        .into_iter()
+        .find(|n| *n >= pairs.len())
+        .unwrap_or(pairs.len());
+    let sql = (0..arms)
+        .map(|i| {
+            format!(
+                "SELECT person_id, sort_key FROM name_pairs WHERE first = ?{} AND second = ?{}",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let args = (0..arms)
+        .flat_map(|i| {
+            let (first, second) = pairs[i.min(pairs.len() - 1)];
+            [Value::from(first), Value::from(second)]
+        })
+        .collect();
+    (sql, args)
+}
+
+/// Numbers of pairs one statement of [`pairs_statement`] looks up.
+const PAIR_COUNTS: [usize; 4] = [1, 4, 16, 64];
 
 /// The count and the ids of one page of people given with their sort
 /// keys, in list order.

@@ -721,6 +721,15 @@ fn name_search_pages_in_list_order(store: &dyn Store) {
         names("nav", 10),
         (20, vec!["Rostami Navid8".into(), "Rostami Navid9".into()])
     );
+    // Two prefixes covering 20 and 5 registered words: 100 pairs looked up.
+    for name in ["Rosa Navid3", "Roshan Navid12", "Rosen Kaveh", "Rosalind Amini"] {
+        store.create_person(&draft(&[name], "1970"), &ctx("r")).unwrap();
+    }
+    assert_eq!(names("navid ros", 1).0, 22);
+    assert_eq!(
+        names("navid ros", 1).1,
+        vec!["Rosa Navid3".to_string(), "Roshan Navid12".to_string()]
+    );
     // A prefix covering several words of most people (three rows each)
     // and one word of a few, whose rows come last: counted are people.
     let many: Vec<PersonDraft> = (0..750)
