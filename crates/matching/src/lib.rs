@@ -19,7 +19,7 @@ pub mod synth;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use fields::{Details, Facts, FieldWeight, Table, FIELDS};
+use fields::{Details, Facts, FieldWeight, Table, FIELDS, LEVELS};
 use keys::{tokens, Token};
 
 /// A registered person as the matcher sees it.
@@ -1364,6 +1364,16 @@ impl Matcher {
         let most = if with_fields { self.max_weights(facts) } else { [0.0; 6] };
         let ceiling: f64 = most.iter().sum();
         let parents_most = most[4] + most[5];
+        // Sex and birth date are read from the slot, beside the order key:
+        // with them a candidate's bound is its own on those two fields and
+        // the most on the others, which rules out most namesakes born years
+        // apart before their records are read.
+        let near = if with_fields {
+            self.near_weights(facts)
+        } else {
+            [[0.0; LEVELS]; 2]
+        };
+        let others_most = most[2] + most[3] + parents_most;
         let mut best: Vec<f64> = Vec::with_capacity(top + 1);
         let mut out: Vec<(u32, Candidate)> = Vec::new();
         // Sorted by score: those within 0.02 of a candidate lie around it.
@@ -1396,6 +1406,17 @@ impl Matcher {
                 probability: names,
             };
             if with_fields {
+                if best.len() >= top {
+                    let levels = fields::near_levels(asked, self.slots[slot as usize].near);
+                    let weights = levels
+                        .iter()
+                        .zip(&near)
+                        .filter_map(|(l, w)| Some(w[usize::from((*l)?)]));
+                    let (pos, neg) = split_sum(weights);
+                    if fields::combine(names, pos + others_most, neg, c.namesakes) <= best[top - 1] {
+                        continue;
+                    }
+                }
                 let record = &self.records[slot as usize].facts;
                 let (pos, neg) = self.total_weight(facts, record, fields::Part::Cheap, &mut field_memo);
                 // The parents' names cost most to compare: only when they
@@ -1446,6 +1467,19 @@ impl Matcher {
             most[f] = best.max(0.0);
         }
         most
+    }
+
+    /// The weight of each level of sex and birth date (the first two
+    /// fields of [`fields::FIELDS`]) for this query, as
+    /// [`Matcher::level_weight`] gives it.
+    fn near_weights(&self, query: &Facts) -> [[f64; LEVELS]; 2] {
+        let mut out = [[0.0; LEVELS]; 2];
+        for (f, row) in out.iter_mut().enumerate() {
+            for (level, w) in row.iter_mut().enumerate().take(FIELDS[f].levels().len()) {
+                *w = self.level_weight(f, level, query);
+            }
+        }
+        out
     }
 
     /// The level of each field between a query and a record (`None` when
@@ -2421,6 +2455,47 @@ mod tests {
             .search(&["Zahra Hosseini"], MAX_SCORED)
             .iter()
             .all(|c| c.id != "sought"));
+    }
+
+    #[test]
+    fn candidates_left_out_by_their_bound_are_never_among_the_best() {
+        // Namesakes and near spellings with every field drawn at random: the
+        // best ten of a search equal the first ten of one that compares
+        // every candidate field by field (asked for MAX_SCORED, it rules
+        // none out).
+        let mut d = crate::synth::Draw::new(11);
+        let names = [
+            "Zahra Hosseini",
+            "Zahra Husseini",
+            "Zahra Hosseyni Karimi",
+            "زهرا حسینی",
+            "Zohreh Hosseini",
+        ];
+        let places = ["Herat", "هرات", "Kabul", "Mashhad", "Shiraz"];
+        let parents = ["Ali", "Ali Hosseini", "Reza", "Hassan", "علی", "Fatemeh", "Maryam"];
+        let draw =
+            |d: &mut crate::synth::Draw, from: &[&str]| (d.chance(0.7)).then(|| from[d.below(from.len())].to_string());
+        let details = |d: &mut crate::synth::Draw| Details {
+            sex: draw(d, &["f", "m"]),
+            birth_date: d.chance(0.8).then(|| format!("{}", 1950 + d.below(40))),
+            birth_place: draw(d, &places),
+            nationality: draw(d, &["AF", "IR"]),
+            father_name: draw(d, &parents),
+            mother_name: draw(d, &parents),
+        };
+        let mut m = Matcher::new();
+        for i in 0..600 {
+            let name = names[d.below(names.len())];
+            m.add(Record::with_details(format!("p{i:03}"), &[name], &details(&mut d)));
+        }
+        for _ in 0..40 {
+            let name = names[d.below(names.len())];
+            let asked = details(&mut d);
+            let found = m.search_with(&[name], &asked, 10);
+            let all = m.search_with(&[name], &asked, MAX_SCORED);
+            let ids = |c: &[Candidate]| c.iter().map(|c| (c.id.clone(), c.probability)).collect::<Vec<_>>();
+            assert_eq!(ids(&found), ids(&all[..10]), "{name} {asked:?}");
+        }
     }
 
     #[test]
