@@ -481,13 +481,23 @@ fn evidence(
     let of = |q: usize| &partners[start[q]..start[q + 1]];
     // Each record's names against each partner's, every distinct name and
     // word met compared once (as in a search).
-    let scores: Vec<f32> = by_record_with(start, threads, WordMemo::default, |words, q, out: &mut [f32]| {
+    let scores: Vec<f32> = by_record_with(start, threads, Names::default, |state, q, out: &mut [f32]| {
+        let Names { words, ids, starts } = state;
+        // The partners' names first, in a pass of their own (as in
+        // `Matcher::scored_parsed`): reads that do not wait on one another.
+        ids.clear();
+        starts.clear();
+        for &c in of(q) {
+            starts.push(ids.len());
+            ids.extend_from_slice(m.name_ids_of(c));
+        }
+        starts.push(ids.len());
         let own: Vec<&[Token]> = m.names_of(q as u32).collect();
         let mut memo = NameMemo::new(own.iter().copied(), words);
-        for (&c, score) in of(q).iter().zip(out) {
+        for (k, score) in out.iter_mut().enumerate() {
             let mut best = 0.0f64;
             for (qi, x) in own.iter().enumerate() {
-                for &y in m.name_ids_of(c) {
+                for &y in &ids[starts[k]..starts[k + 1]] {
                     best = best.max(memo.similarity(qi, x, y, &m.names));
                 }
             }
@@ -616,6 +626,16 @@ fn evidence(
             }
         },
     )
+}
+
+/// One thread's state in the names stage of [`evidence`]: its memo of
+/// words, and the current record's partners' names (their numbers, and
+/// where each partner's start).
+#[derive(Default)]
+struct Names {
+    words: WordMemo,
+    ids: Vec<u32>,
+    starts: Vec<usize>,
 }
 
 /// One thread's state in the fields stage of [`evidence`].

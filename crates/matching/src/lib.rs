@@ -1336,14 +1336,27 @@ impl Matcher {
         let asked = facts.near();
         // Each with its order key (see `Slot::order`), so that sorting
         // reads no record.
-        let mut scored: Vec<(u32, f64, u8, u128)> = self
-            .block(query, facts)
+        let blocked = self.block(query, facts);
+        // Each candidate's names, read first in a pass of their own: the
+        // reads (from all over memory) do not wait on one another there,
+        // and the processor overlaps them, where between comparisons each
+        // would wait in turn.
+        let mut names: Vec<(u32, u32)> = Vec::with_capacity(blocked.len() + 1);
+        let mut ids: Vec<u32> = Vec::with_capacity(blocked.len() * 2);
+        for &i in &blocked {
+            names.push((ids.len() as u32, 0));
+            ids.extend_from_slice(self.name_ids_of(i));
+        }
+        names.push((ids.len() as u32, 0));
+        let mut scored: Vec<(u32, f64, u8, u128)> = blocked
             .into_iter()
-            .map(|i| {
+            .enumerate()
+            .map(|(k, i)| {
                 let slot = &self.slots[i as usize];
                 let mut score = 0.0f64;
+                let own = &ids[names[k].0 as usize..names[k + 1].0 as usize];
                 for (qi, q) in query.iter().enumerate() {
-                    for &n in self.name_ids_of(i) {
+                    for &n in own {
                         score = score.max(memo.similarity(qi, q, n, &self.names));
                     }
                 }
