@@ -630,7 +630,7 @@ fn evidence(
 
 /// One thread's state in the names stage of [`evidence`]: its memo of
 /// words, and the current record's partners' names (their numbers, and
-/// where each partner's start).
+/// where each partner's begin).
 #[derive(Default)]
 struct Names {
     words: WordMemo,

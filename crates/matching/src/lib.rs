@@ -1373,20 +1373,20 @@ impl Matcher {
         // reads (from all over memory) do not wait on one another there,
         // and the processor overlaps them, where between comparisons each
         // would wait in turn.
-        let mut names: Vec<(u32, u32)> = Vec::with_capacity(blocked.len() + 1);
+        let mut starts: Vec<usize> = Vec::with_capacity(blocked.len() + 1);
         let mut ids: Vec<u32> = Vec::with_capacity(blocked.len() * 2);
         for &i in &blocked {
-            names.push((ids.len() as u32, 0));
+            starts.push(ids.len());
             ids.extend_from_slice(self.name_ids_of(i));
         }
-        names.push((ids.len() as u32, 0));
+        starts.push(ids.len());
         let mut scored: Vec<(u32, f64, u8, u128)> = blocked
             .into_iter()
             .enumerate()
             .map(|(k, i)| {
                 let slot = &self.slots[i as usize];
                 let mut score = 0.0f64;
-                let own = &ids[names[k].0 as usize..names[k + 1].0 as usize];
+                let own = &ids[starts[k]..starts[k + 1]];
                 for (qi, q) in query.iter().enumerate() {
                     for &n in own {
                         score = score.max(memo.similarity(qi, q, n, &self.names));
@@ -1840,13 +1840,13 @@ fn joined_similarity<T: PartialEq>(a: &[T], b: &[T], aligned: f64, measure: fn(&
     }
 }
 
-/// The share of their joined skeletons' similarity that two names score
-/// by it: short of 1, so that names alike word by word rank above names
-/// alike only when joined.
+/// The share of their joined forms' similarity (letters or skeletons, see
+/// [`align_parts`]) that two names score by it: short of 1, so that names
+/// alike word by word rank above names alike only when joined.
 const JOINED: f64 = 0.97;
 
-/// The most [`jaro_winkler_bytes`] of `a` and `b` can be, from their
-/// lengths and common prefix alone: every character of the shorter one
+/// The most the Jaro–Winkler similarity of `a` and `b` can be, from their
+/// lengths and common prefix alone: every symbol of the shorter one
 /// matched, none transposed.
 fn jaro_winkler_bound<T: PartialEq>(a: &[T], b: &[T]) -> f64 {
     let (short, long) = (a.len().min(b.len()) as f64, a.len().max(b.len()) as f64);
@@ -2725,7 +2725,7 @@ mod tests {
         let places = ["Herat", "هرات", "Kabul", "Mashhad", "Shiraz"];
         let parents = ["Ali", "Ali Hosseini", "Reza", "Hassan", "علی", "Fatemeh", "Maryam"];
         let draw =
-            |d: &mut crate::synth::Draw, from: &[&str]| (d.chance(0.7)).then(|| from[d.below(from.len())].to_string());
+            |d: &mut crate::synth::Draw, from: &[&str]| d.chance(0.7).then(|| from[d.below(from.len())].to_string());
         let details = |d: &mut crate::synth::Draw| Details {
             sex: draw(d, &["f", "m"]),
             birth_date: d.chance(0.8).then(|| format!("{}", 1950 + d.below(40))),
