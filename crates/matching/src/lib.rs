@@ -115,10 +115,10 @@ struct NameTable {
     /// The names' letters joined ([`joined_letters`]), likewise (from
     /// `starts[n].2`).
     letters: Vec<char>,
-    /// Each name's script ([`joined_letters`]).
-    scripts: Vec<Option<bool>>,
-    /// Where each name's runs start, and one entry past the last name.
-    starts: Vec<(u32, u32, u32)>,
+    /// Where each name's runs start, and one entry past the last name;
+    /// with each name's script ([`joined_letters`]), read with them
+    /// rather than from an array of its own.
+    starts: Vec<(u32, u32, u32, Option<bool>)>,
     /// The words' numbers, by their text.
     word_numbers: HashMap<String, u32>,
 }
@@ -138,7 +138,7 @@ impl NameTable {
             }
         }
         if self.starts.is_empty() {
-            self.starts.push((0, 0, 0));
+            self.starts.push((0, 0, 0, None));
         }
         for t in &name {
             let count = self.word_numbers.len() as u32;
@@ -151,11 +151,16 @@ impl NameTable {
         let mut letters = ['\0'; MAX_JOINED];
         let (length, script) = joined_letters(&name, &mut letters);
         self.letters.extend_from_slice(&letters[..length]);
-        self.scripts.push(script);
+        // The entry that ends this name's runs starts the next name's; the
+        // script goes with the name's own entry.
+        if let Some(own) = self.starts.last_mut() {
+            own.3 = script;
+        }
         self.starts.push((
             self.words.len() as u32,
             self.joined.len() as u32,
             self.letters.len() as u32,
+            None,
         ));
         self.names.push(name.into_boxed_slice());
         next
@@ -177,7 +182,7 @@ impl NameTable {
     fn letters_of(&self, n: u32) -> (&[char], Option<bool>) {
         let n = n as usize;
         let letters = &self.letters[self.starts[n].2 as usize..self.starts[n + 1].2 as usize];
-        (letters, self.scripts[n])
+        (letters, self.starts[n].3)
     }
 }
 
@@ -2834,6 +2839,18 @@ mod tests {
             String::from_utf8_lossy(table.joined_of(numbers[1])),
             joined_skeleton(&tokens("Karimi Ali"))
         );
+        // Each name's letters and script, whatever came before it.
+        for (name, letters, script) in [
+            ("علی کریمی", "علیکریمی", Some(true)),
+            ("Ali Karimi", "alikarimi", Some(false)),
+            ("Ali کریمی", "aliکریمی", None),
+            ("al-Karimi", "karimi", Some(false)),
+        ] {
+            let n = table.intern(tokens(name));
+            let (got, got_script) = table.letters_of(n);
+            assert_eq!(got.iter().collect::<String>(), letters, "{name}");
+            assert_eq!(got_script, script, "{name}");
+        }
     }
 
     #[test]
