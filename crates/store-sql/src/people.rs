@@ -917,15 +917,19 @@ const LIST_SIZES: [usize; 3] = [16, 64, 500];
 /// of [`LIST_SIZES`]), padded to the next of those lengths by repeating the
 /// last value, with the values to bind.
 fn in_list(first: usize, values: &[String]) -> (String, Vec<Value>) {
-    let size = LIST_SIZES
-        .into_iter()
-        .find(|s| *s >= values.len())
-        .unwrap_or(values.len());
+    let size = padded(&LIST_SIZES, values.len());
     let marks: Vec<String> = (0..size).map(|i| format!("?{}", first + i)).collect();
     let args = (0..size)
         .map(|i| Value::from(values[i.min(values.len().saturating_sub(1))].as_str()))
         .collect();
     (marks.join(", "), args)
+}
+
+/// The least of `sizes` (ascending) that holds `n`, or `n` past the
+/// largest: the searches bind lists and unions of a few lengths only, so
+/// that few statement texts exist.
+fn padded(sizes: &[usize], n: usize) -> usize {
+    sizes.iter().copied().find(|s| *s >= n).unwrap_or(n)
 }
 
 /// The live people, of one status and one site when given, from the counts
@@ -1256,10 +1260,7 @@ fn words_of(tx: &dyn Conn, prefix: &str) -> StoreResult<Vec<String>> {
 /// next of [`RUN_COUNTS`] by repeating the last (its rows come twice; the
 /// caller removes duplicates anyway), so few statement texts exist.
 fn runs_statement(words: &[String], wanted: usize) -> (String, Vec<Value>) {
-    let arms = RUN_COUNTS
-        .into_iter()
-        .find(|n| *n >= words.len())
-        .unwrap_or(words.len());
+    let arms = padded(&RUN_COUNTS, words.len());
     let limit = arms + 1;
     let sql = (1..=arms)
         .map(|i| {
@@ -1351,10 +1352,7 @@ fn pair_people(tx: &dyn Conn, tokens: &[String]) -> StoreResult<Option<Vec<(Stri
 /// padded to the next of those counts by repeating the last pair (its
 /// people come twice; the caller keeps each once).
 fn pairs_statement(pairs: &[(&str, &str)]) -> (String, Vec<Value>) {
-    let arms = PAIR_COUNTS
-        .into_iter()
-        .find(|n| *n >= pairs.len())
-        .unwrap_or(pairs.len());
+    let arms = padded(&PAIR_COUNTS, pairs.len());
     let sql = (0..arms)
         .map(|i| {
             format!(
