@@ -30,7 +30,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::{
-    calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Token, WordMemo, FNV_OFFSET, NAMESAKE,
+    calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Token, ValueNumbers, WordMemo, FNV_OFFSET,
+    NAMESAKE,
 };
 
 /// The probability from which a pair links two records.
@@ -679,11 +680,10 @@ impl Stage {
 /// record, with the weights of each level.
 struct Briefs<'a> {
     records: Vec<Brief>,
-    /// Per field (birth place, nationality), the words of each
-    /// [`Numbered::text`] (from 1).
-    texts: [Vec<&'a [Token]>; 2],
-    /// Per field (birth place, nationality) and [`Numbered::key`], the
-    /// weight of agreeing on that value: a common one proves less.
+    /// The words of the values by text number ([`crate::ValueTable`]).
+    values: &'a crate::ValueTable,
+    /// Per field (birth place, nationality) and key number, the weight of
+    /// agreeing on that value: a common one proves less.
     agree: [Vec<f64>; 2],
     /// The weight of each field and level otherwise (the `u` drawn from
     /// random pairs).
@@ -691,20 +691,11 @@ struct Briefs<'a> {
 }
 
 /// One record's sex and birth date, and its birth place and nationality by
-/// number (0 when unknown).
+/// number, as its slot holds them.
 #[derive(Debug, Clone, Copy)]
 struct Brief {
     near: fields::Near,
-    values: [Numbered; 2],
-}
-
-/// A birth place or nationality by number: values with one key (the same
-/// place in either script) agree, but how close two others come depends on
-/// their words.
-#[derive(Debug, Clone, Copy, Default)]
-struct Numbered {
-    key: u32,
-    text: u32,
+    values: [ValueNumbers; 2],
 }
 
 /// The fields [`Briefs`] holds, in the order of [`fields::FIELDS`]: birth
@@ -720,41 +711,28 @@ impl<'a> Briefs<'a> {
                 *w = m.level_weight(f, l, &none);
             }
         }
-        let mut keys: [HashMap<&str, u32>; 2] = Default::default();
-        let mut words: [HashMap<String, u32>; 2] = Default::default();
-        let mut texts: [Vec<&[Token]>; 2] = Default::default();
-        let mut agree: [Vec<f64>; 2] = [vec![0.0], vec![0.0]];
-        let records = m
-            .records
-            .iter()
-            .map(|r| {
-                let facts = &r.facts;
-                let mut numbers = [Numbered::default(); 2];
-                for (i, value) in [&facts.place, &facts.nationality].into_iter().enumerate() {
-                    let Some(v) = value else { continue };
-                    let next = agree[i].len() as u32;
-                    numbers[i].key = *keys[i].entry(v.key.as_str()).or_insert_with(|| {
-                        // The `u` of an agreeing value is its key's, whichever
-                        // record holds it.
-                        agree[i].push(m.level_weight(VALUE_FIELDS[i], 0, facts));
-                        next
-                    });
-                    let text: Vec<&str> = v.tokens.iter().map(|t| t.text.as_str()).collect();
-                    let next = texts[i].len() as u32 + 1;
-                    numbers[i].text = *words[i].entry(text.join(" ")).or_insert_with(|| {
-                        texts[i].push(&v.tokens);
-                        next
-                    });
+        // The `u` of an agreeing value is its key's, whichever record
+        // holds it: weighed from the first that does.
+        let keys = m.values.keys.len() + 1;
+        let mut agree = [vec![f64::NAN; keys], vec![f64::NAN; keys]];
+        for (slot, record) in m.slots.iter().zip(&m.records) {
+            for (i, numbers) in slot.values.iter().enumerate() {
+                let w = &mut agree[i][numbers.key as usize];
+                if numbers.key != 0 && w.is_nan() {
+                    *w = m.level_weight(VALUE_FIELDS[i], 0, &record.facts);
                 }
-                Brief {
-                    near: facts.near(),
-                    values: numbers,
-                }
-            })
-            .collect();
+            }
+        }
         Briefs {
-            records,
-            texts,
+            records: m
+                .slots
+                .iter()
+                .map(|s| Brief {
+                    near: s.near,
+                    values: s.values,
+                })
+                .collect(),
+            values: &m.values,
             agree,
             level,
         }
@@ -784,7 +762,7 @@ impl<'a> Briefs<'a> {
             } else {
                 let (x, y) = (x.text.min(y.text), x.text.max(y.text));
                 *seen[i].entry(u64::from(x) << 32 | u64::from(y)).or_insert_with(|| {
-                    let words = |n: u32| self.texts[i][n as usize - 1];
+                    let words = |n: u32| &*self.values.words[n as usize - 1];
                     fields::similarity_level(words(x), words(y))
                 })
             };
