@@ -28,6 +28,7 @@
 //! for a person to review rather than decided.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::{
     calibrate, fields, fnv, joined_skeleton, token_keys, Matcher, NameMemo, Token, ValueNumbers, WordMemo, FNV_OFFSET,
@@ -455,56 +456,10 @@ fn evidence(
     keep: impl Fn(&Evidence) -> bool + Sync,
 ) -> Vec<(usize, usize, Evidence)> {
     let n = m.records.len();
-    // Each record's partners in the pairs, in the order of their slots:
-    // the pairs are sorted, so those that end at a record (partners before
-    // it) come before those that start there (partners after it).
-    let split = |p: u64| ((p >> 32) as usize, p as u32 as usize);
-    let mut start = vec![0usize; n + 1];
-    for &p in &pairs {
-        let (a, b) = split(p);
-        start[a + 1] += 1;
-        start[b + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut partners = vec![0u32; start[n]];
-    for &p in &pairs {
-        let (a, b) = split(p);
-        partners[fill[a]] = b as u32;
-        fill[a] += 1;
-        partners[fill[b]] = a as u32;
-        fill[b] += 1;
-    }
-    drop(pairs);
+    let (start, partners) = partner_runs(n, pairs);
     let (start, partners) = (&start, &partners);
     let of = |q: usize| &partners[start[q]..start[q + 1]];
-    // Each record's names against each partner's, every distinct name and
-    // word met compared once (as in a search).
-    let scores: Vec<f32> = by_record_with(start, threads, Names::default, |state, q, out: &mut [f32]| {
-        let Names { words, ids, starts } = state;
-        // The partners' names first, in a pass of their own (as in
-        // `Matcher::scored_parsed`): reads that do not wait on one another.
-        ids.clear();
-        starts.clear();
-        for &c in of(q) {
-            starts.push(ids.len());
-            ids.extend_from_slice(m.name_ids_of(c));
-        }
-        starts.push(ids.len());
-        let own: Vec<&[Token]> = m.names_of(q as u32).collect();
-        let mut memo = NameMemo::new(own.iter().copied(), words);
-        for (k, score) in out.iter_mut().enumerate() {
-            let mut best = 0.0f64;
-            for (qi, x) in own.iter().enumerate() {
-                for &y in &ids[starts[k]..starts[k + 1]] {
-                    best = best.max(memo.similarity(qi, x, y, &m.names));
-                }
-            }
-            *score = best as f32;
-        }
-    });
+    let scores = name_scores(m, start, partners, threads);
     let scores = &scores;
     // For margins and namesakes, as `Matcher::scored_parsed` has them: each
     // record's two best scores, and for each of its partners how many others
@@ -629,14 +584,98 @@ fn evidence(
     )
 }
 
-/// One thread's state in the names stage of [`evidence`]: its memo of
-/// words, and the current record's partners' names (their numbers, and
-/// where each partner's begin).
+/// Each of `n` records' partners in `pairs` (as [`proposed_pairs`] gives
+/// them: sorted, each the lower slot in the high half), one run per record
+/// in the order of their slots: record `q`'s run is
+/// `partners[start[q]..start[q + 1]]`. The pairs are sorted, so those that
+/// end at a record (partners below it) come before those that start there
+/// (partners above it).
+fn partner_runs(n: usize, pairs: Vec<u64>) -> (Vec<usize>, Vec<u32>) {
+    let split = |p: u64| ((p >> 32) as usize, p as u32 as usize);
+    let mut start = vec![0usize; n + 1];
+    for &p in &pairs {
+        let (a, b) = split(p);
+        start[a + 1] += 1;
+        start[b + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut partners = vec![0u32; start[n]];
+    for &p in &pairs {
+        let (a, b) = split(p);
+        partners[fill[a]] = b as u32;
+        fill[a] += 1;
+        partners[fill[b]] = a as u32;
+        fill[b] += 1;
+    }
+    (start, partners)
+}
+
+/// The names' score of each pair both ways, in the layout of `partners`
+/// (see [`evidence`]): `scores[start[q] + k]` is what record `q`'s search
+/// scores its `k`-th partner. Each pair is compared once, from its lower
+/// record, both ways at once ([`NameMemo::both`]); every distinct name and
+/// word that record meets among its partners above it is compared once.
+fn name_scores(m: &Matcher, start: &[usize], partners: &[u32], threads: usize) -> Vec<f32> {
+    let of = |q: usize| &partners[start[q]..start[q + 1]];
+    // Each entry is written once, by whichever thread takes the pair's
+    // lower record; atomics let two threads write into one record's run.
+    let scores: Vec<AtomicU32> = (0..partners.len()).map(|_| AtomicU32::new(0)).collect();
+    spread(start.len() - 1, threads, RUN, Names::default, |state, a| {
+        let Names {
+            words,
+            ids,
+            starts,
+            back,
+        } = state;
+        let mine = of(a);
+        let above = mine.partition_point(|&b| (b as usize) < a);
+        let theirs = &mine[above..];
+        // The partners' names first, and where `a` stands among each
+        // partner's partners (those below it come first), in a pass of
+        // their own (as in `Matcher::scored_parsed`): reads from all over
+        // memory that do not wait on one another.
+        ids.clear();
+        starts.clear();
+        back.clear();
+        for &b in theirs {
+            starts.push(ids.len());
+            ids.extend_from_slice(m.name_ids_of(b));
+            let b = b as usize;
+            back.push(start[b] + of(b).partition_point(|&x| (x as usize) < a));
+        }
+        starts.push(ids.len());
+        let own: Vec<&[Token]> = m.names_of(a as u32).collect();
+        let mut memo = NameMemo::new(own.iter().copied(), words);
+        for k in 0..theirs.len() {
+            let (mut forward, mut reverse) = (0.0f64, 0.0f64);
+            for (qi, x) in own.iter().enumerate() {
+                for &y in &ids[starts[k]..starts[k + 1]] {
+                    let (f, r) = memo.both(qi, x, y, &m.names);
+                    forward = forward.max(f);
+                    reverse = reverse.max(r);
+                }
+            }
+            debug_assert_eq!(partners[back[k]] as usize, a);
+            scores[start[a] + above + k].store((forward as f32).to_bits(), Ordering::Relaxed);
+            scores[back[k]].store((reverse as f32).to_bits(), Ordering::Relaxed);
+        }
+    });
+    // The same size and alignment: collected in place.
+    scores.into_iter().map(|s| f32::from_bits(s.into_inner())).collect()
+}
+
+/// One thread's state in [`name_scores`]: its memo of words, and the
+/// current record's partners above it: their names (their numbers, and
+/// where each partner's begin), and the record's entry in each one's run.
 #[derive(Default)]
 struct Names {
     words: WordMemo,
     ids: Vec<u32>,
     starts: Vec<usize>,
+    back: Vec<usize>,
 }
 
 /// One thread's state in the fields stage of [`evidence`].
@@ -849,6 +888,37 @@ fn each_with<S, R: Send>(
     })
 }
 
+/// `f(state, i)` for each of `0..len`, on up to `threads` threads, each
+/// with a state of its own (made by `init`), taking `run` ascending `i` at
+/// a time as it finishes the last: work that is uneven along `0..len` (a
+/// record's pairs are scored from their lower record, so the first records
+/// have the most) is shared out evenly.
+fn spread<S>(len: usize, threads: usize, run: usize, init: impl Fn() -> S + Sync, f: impl Fn(&mut S, usize) + Sync) {
+    let run = run.max(1);
+    let next = AtomicUsize::new(0);
+    let (init, f, next) = (&init, &f, &next);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(move || {
+                let mut state = init();
+                loop {
+                    let from = next.fetch_add(run, Ordering::Relaxed);
+                    if from >= len {
+                        break;
+                    }
+                    for i in from..(from + run).min(len) {
+                        f(&mut state, i);
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Records per run of [`spread`] in [`name_scores`]: a few thousand runs
+/// in a large registry.
+const RUN: usize = 1024;
+
 /// Clusters records (`ids`) from their scored pairs (indices into `ids`).
 fn cluster(ids: &[&str], scored: impl Iterator<Item = (usize, usize, f64)>) -> Outcome {
     // Each pair once, at the higher of its two directions.
@@ -962,6 +1032,86 @@ mod tests {
             );
         }
         assert!(by_record::<u8>(&[0], 2, |_, _| unreachable!()).is_empty());
+    }
+
+    #[test]
+    fn spread_gives_each_index_once_in_ascending_runs_on_any_number_of_threads() {
+        for (len, threads, run) in [(0, 2, 4), (1, 2, 1), (10, 1, 3), (10, 3, 1), (100, 2, 7), (37, 8, 64)] {
+            let met: Vec<AtomicU32> = (0..len).map(|_| AtomicU32::new(0)).collect();
+            let descending = AtomicU32::new(0);
+            spread(
+                len,
+                threads,
+                run,
+                || None,
+                |last: &mut Option<usize>, i| {
+                    met[i].fetch_add(1, Ordering::Relaxed);
+                    if last.is_some_and(|l| l >= i) {
+                        descending.fetch_add(1, Ordering::Relaxed);
+                    }
+                    *last = Some(i);
+                },
+            );
+            assert!(
+                met.iter().all(|m| m.load(Ordering::Relaxed) == 1),
+                "{len} on {threads} threads by {run}"
+            );
+            assert_eq!(descending.into_inner(), 0, "{len} on {threads} threads by {run}");
+        }
+    }
+
+    #[test]
+    fn names_are_scored_both_ways_as_a_search_scores_them() {
+        // Names that score differently either way round (a word the other
+        // lacks is no evidence to the one asking), in two scripts, with
+        // aliases and particles, sharing words.
+        let people: [&[&str]; 8] = [
+            &["Ali Karimi"],
+            &["Ali Reza Karimi", "Alireza Karimi"],
+            &["علی کریمی"],
+            &["Karimi"],
+            &["Mohammad al-Hosseini", "Mohammad Hoseyni"],
+            &["محمد حسینی"],
+            &["Hosseini Zahra"],
+            &["Ali"],
+        ];
+        let mut m = Matcher::new();
+        for (i, names) in people.iter().enumerate() {
+            m.add(Record::new(i.to_string(), names));
+        }
+        let n = people.len();
+        // Every two records a pair, but the last record with none.
+        let pairs: Vec<u64> = (0..n - 1)
+            .flat_map(|a| (a + 1..n - 1).map(move |b| (a as u64) << 32 | b as u64))
+            .collect();
+        let (start, partners) = partner_runs(n, pairs);
+        let expected: Vec<f32> = (0..n)
+            .flat_map(|q| {
+                let m = &m;
+                partners[start[q]..start[q + 1]].iter().map(move |&c| {
+                    let mut best = 0.0f64;
+                    for x in m.names_of(q as u32) {
+                        for y in m.names_of(c) {
+                            best = best.max(crate::name_similarity(x, y));
+                        }
+                    }
+                    best as f32
+                })
+            })
+            .collect();
+        // Pairs that score differently either way: a swap would show.
+        let entry =
+            |q: usize, c: u32| start[q] + partners[start[q]..start[q + 1]].iter().position(|&x| x == c).unwrap();
+        assert!(
+            (0..n - 1).any(|a| (a + 1..n - 1).any(|b| expected[entry(a, b as u32)] != expected[entry(b, a as u32)]))
+        );
+        for threads in [1, 2, 3] {
+            assert_eq!(
+                name_scores(&m, &start, &partners, threads),
+                expected,
+                "{threads} threads"
+            );
+        }
     }
 
     fn details(birth: &str, father: &str) -> Details {
