@@ -511,7 +511,12 @@ fn evidence(
         threads,
         || Stage::new(n),
         |stage, a, out| {
-            let Stage { back, values, theirs } = stage;
+            let Stage {
+                back,
+                values,
+                theirs,
+                parent_words,
+            } = stage;
             let mine = of(a);
             let above = mine.partition_point(|&b| (b as usize) < a);
             // First what each partner above `a` holds of the pair, read from
@@ -539,8 +544,8 @@ fn evidence(
             // Fields compare the same either way, so each record's memo of
             // parents' names serves all its pairs (its partners share
             // them), whichever side the pair is weighed from.
-            let mut memo = fields::FieldMemo::default();
-            let ra = &m.records[a].facts;
+            let asked = m.records[a].facts.parents();
+            let mut memo = NameMemo::new(asked, parent_words);
             let own = briefs.of(a);
             for ((k, &b), other) in mine.iter().enumerate().skip(above).zip(theirs.iter()) {
                 let b = b as usize;
@@ -572,8 +577,7 @@ fn evidence(
                 if !keep(&e) {
                     continue;
                 }
-                let rb = &m.records[b].facts;
-                let parent_levels = fields::compare_some(ra, rb, fields::Part::Parents, Some(&mut memo));
+                let parent_levels = m.parent_levels(asked, &m.slots[b], &mut memo);
                 let (ppos, pneg) = m.weigh(&m.records[q].facts, &parent_levels);
                 (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
                 if keep(&e) {
@@ -691,6 +695,9 @@ struct Stage {
     /// pair: its names' probability and namesakes with the record as
     /// candidate, the most its fields could add, its [`Brief`].
     theirs: Vec<Side>,
+    /// The words of the current record's parents' names compared with
+    /// its partners' parents' words.
+    parent_words: WordMemo,
 }
 
 /// One side of a pair as the fields stage weighs it: the names'
@@ -709,6 +716,7 @@ impl Stage {
             back: vec![u32::MAX; n],
             values: Default::default(),
             theirs: Vec::new(),
+            parent_words: WordMemo::default(),
         }
     }
 }
@@ -1160,7 +1168,7 @@ mod tests {
         for a in 0..people.len() {
             for b in 0..people.len() {
                 let (fa, fb) = (&m.records[a].facts, &m.records[b].facts);
-                let levels = fields::compare_some(fa, fb, fields::Part::Cheap, None);
+                let levels = fields::compare(fa, fb);
                 levels_met.extend(levels[2..4].iter().flatten().copied());
                 for q in [a, b] {
                     assert_eq!(

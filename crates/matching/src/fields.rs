@@ -20,6 +20,8 @@
 //! expectation–maximisation over candidate pairs, with the names'
 //! probability as the prior.
 
+use std::sync::Arc;
+
 use crate::keys::{tokens, Token};
 
 /// The fields compared besides names, as given (any may be missing).
@@ -193,8 +195,10 @@ pub(crate) struct Facts {
     birth: Option<Birth>,
     pub(crate) place: Option<Value>,
     pub(crate) nationality: Option<Value>,
-    father: Vec<Token>,
-    mother: Vec<Token>,
+    /// The parents' names: a registered record's share the copy in the
+    /// matcher's table of parents' names (see `Matcher::add`).
+    father: Arc<[Token]>,
+    mother: Arc<[Token]>,
     /// The first word of the father's and of the mother's name (its
     /// skeleton), the part that tells fathers apart: the family name
     /// mostly repeats the person's own.
@@ -228,8 +232,8 @@ impl Facts {
             birth: text(&d.birth_date).and_then(Birth::parse),
             place: text(&d.birth_place).and_then(Value::new),
             nationality: text(&d.nationality).and_then(Value::new),
-            father: text(&d.father_name).map(tokens).unwrap_or_default(),
-            mother: text(&d.mother_name).map(tokens).unwrap_or_default(),
+            father: text(&d.father_name).map(tokens).unwrap_or_default().into(),
+            mother: text(&d.mother_name).map(tokens).unwrap_or_default().into(),
             father_key: None,
             mother_key: None,
         }
@@ -242,13 +246,24 @@ impl Facts {
         self
     }
 
-    /// Every word the fields hold (parents' names, place, nationality),
-    /// for sharing one copy of each (see [`crate::Matcher`]).
+    /// Every word of the place and nationality, for sharing one copy of
+    /// each (see [`crate::Matcher`]; the parents' names are shared whole,
+    /// see [`Facts::parents_mut`]).
     pub(crate) fn words_mut(&mut self) -> impl Iterator<Item = &mut Token> {
-        let values = [&mut self.place, &mut self.nationality]
+        [&mut self.place, &mut self.nationality]
             .into_iter()
-            .flat_map(|v| v.iter_mut().flat_map(|v| v.tokens.iter_mut()));
-        self.father.iter_mut().chain(self.mother.iter_mut()).chain(values)
+            .flat_map(|v| v.iter_mut().flat_map(|v| v.tokens.iter_mut()))
+    }
+
+    /// The father's and the mother's name (empty when not given), to be
+    /// replaced by shared copies.
+    pub(crate) fn parents_mut(&mut self) -> [&mut Arc<[Token]>; 2] {
+        [&mut self.father, &mut self.mother]
+    }
+
+    /// The father's and the mother's name (empty when not given).
+    pub(crate) fn parents(&self) -> [&[Token]; 2] {
+        [&self.father, &self.mother]
     }
 
     /// What [`nearness`] compares of these fields.
@@ -276,51 +291,21 @@ impl Facts {
 }
 
 /// The level two records reach on each field; `None` when either side
-/// lacks it.
+/// lacks it. (A search and deduplication find the same levels from
+/// numbers, without reading the records: `Matcher::cheap_levels` and
+/// `Matcher::parent_levels`.)
 pub(crate) fn compare(a: &Facts, b: &Facts) -> [Option<u8>; 6] {
-    compare_some(a, b, Part::All, None)
-}
-
-/// Which fields to compare: the parents' names cost most, and are left
-/// for last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Part {
-    /// Every field.
-    All,
-    /// All but the parents' names.
-    Cheap,
-    /// The parents' names only.
-    Parents,
-}
-
-/// [`compare`] on some of the fields.
-pub(crate) fn compare_some<'a>(
-    a: &Facts,
-    b: &'a Facts,
-    part: Part,
-    mut memo: Option<&mut FieldMemo<'a>>,
-) -> [Option<u8>; 6] {
-    // Field `k` of the memo: 0 place, 1 nationality, 2 father, 3 mother.
-    let mut level = |k: usize, x: &[Token], y: &'a [Token]| match memo.as_deref_mut() {
-        Some(m) => m.seen[k].get(y, crate::name_hash(y), || similarity_level(x, y)),
-        None => similarity_level(x, y),
-    };
-    let parents = part != Part::Cheap;
-    let mut name =
-        |k: usize, x: &[Token], y: &'a [Token]| (parents && !x.is_empty() && !y.is_empty()).then(|| level(k, x, y));
-    let father = name(2, &a.father, &b.father);
-    let mother = name(3, &a.mother, &b.mother);
-    if part == Part::Parents {
-        return [None, None, None, None, father, mother];
-    }
+    let name = |x: &[Token], y: &[Token]| (!x.is_empty() && !y.is_empty()).then(|| similarity_level(x, y));
+    let father = name(&a.father, &b.father);
+    let mother = name(&a.mother, &b.mother);
     let [sex, birth] = near_levels(a.near(), b.near());
-    let mut value = |k: usize, x: &Option<Value>, y: &'a Option<Value>| match (x, y) {
+    let value = |x: &Option<Value>, y: &Option<Value>| match (x, y) {
         (Some(x), Some(y)) if x.key == y.key => Some(0),
-        (Some(x), Some(y)) => Some(level(k, &x.tokens, &y.tokens)),
+        (Some(x), Some(y)) => Some(similarity_level(&x.tokens, &y.tokens)),
         _ => None,
     };
-    let place = value(0, &a.place, &b.place);
-    let nationality = value(1, &a.nationality, &b.nationality);
+    let place = value(&a.place, &b.place);
+    let nationality = value(&a.nationality, &b.nationality);
     [sex, birth, place, nationality, father, mother]
 }
 
@@ -370,18 +355,15 @@ pub(crate) fn nearness(a: Near, b: Near) -> u8 {
     years + sex
 }
 
-/// The levels of one query's names and places already compared with
-/// candidates' (see `Seen` in the crate root): place, nationality,
-/// father's and mother's names.
-#[derive(Default)]
-pub(crate) struct FieldMemo<'a> {
-    seen: [crate::Seen<'a, u8>; 4],
-}
-
 /// Same (0), close (1) or different (2), by name similarity taken both ways
 /// (a father's name given as one word meets the registered full name).
 pub(crate) fn similarity_level(a: &[Token], b: &[Token]) -> u8 {
-    let s = crate::name_similarity(a, b).max(crate::name_similarity(b, a));
+    level_of(crate::name_similarity(a, b).max(crate::name_similarity(b, a)))
+}
+
+/// The level of [`similarity_level`] from the higher of the two
+/// similarities.
+pub(crate) fn level_of(s: f64) -> u8 {
     if s >= 0.95 {
         0
     } else if s >= 0.85 {

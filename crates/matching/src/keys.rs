@@ -96,8 +96,8 @@ pub struct Word {
     /// The name-dictionary groups the word belongs to (see [`groups`]; 0
     /// when the dictionary does not know it).
     pub(crate) groups: u32,
-    /// A hash of the text, for remembering comparisons within one query
-    /// (see `Seen` in the crate root).
+    /// A hash of the text, for numbering names by their words (see
+    /// `name_hash` in the crate root).
     pub(crate) hash: u64,
 }
 

@@ -17,7 +17,7 @@ pub mod keys;
 pub mod synth;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use fields::{Details, Facts, FieldWeight, Table, FIELDS, LEVELS};
 use keys::{tokens, Token};
@@ -80,7 +80,15 @@ struct Slot {
     /// [`ValueTable`], so that a search compares them without reading the
     /// record.
     values: [ValueNumbers; 2],
+    /// The father's and the mother's name by number in
+    /// `Matcher::parents` ([`NO_NAME`] when not given): a search compares
+    /// each distinct one once, and its words once, without reading the
+    /// record.
+    parents: [u32; 2],
 }
+
+/// No parent's name in [`Slot::parents`].
+const NO_NAME: u32 = u32::MAX;
 
 /// A birth place or nationality by number in [`ValueTable`] (0: none):
 /// values of one key agree (the same place in either script); how close
@@ -149,7 +157,7 @@ fn order_of(id: &str) -> u128 {
 /// processor's cache per word of every name it compares.
 #[derive(Debug, Default)]
 struct NameTable {
-    names: Vec<Box<[Token]>>,
+    names: Vec<Arc<[Token]>>,
     /// By [`name_hash`].
     by_hash: HashMap<u64, u32, BuildSlot>,
     /// The numbers of the names' words, name after name: name `n`'s run
@@ -208,7 +216,7 @@ impl NameTable {
             self.letters.len() as u32,
             None,
         ));
-        self.names.push(name.into_boxed_slice());
+        self.names.push(name.into());
         next
     }
 
@@ -246,40 +254,6 @@ pub(crate) const FNV_OFFSET: u64 = 0xCBF2_9CE4_8422_2325;
 /// One FNV-1a step: `x` folded into the hash `h`.
 pub(crate) fn fnv(h: u64, x: u64) -> u64 {
     (h ^ x).wrapping_mul(0x100_0000_01B3)
-}
-
-/// Results already computed within one query, each keyed by a hash of the
-/// other side's words: in a large registry thousands of candidates share a
-/// father's name or a place, and each distinct one is compared once per
-/// query instead of once per record (names and their words are remembered
-/// by number instead, see [`NameMemo`]). A hit is checked word by word, so
-/// a collision of hashes costs a comparison, never a wrong result.
-pub(crate) struct Seen<'a, T> {
-    map: HashMap<u64, (&'a [Token], T), BuildSlot>,
-}
-
-impl<T> Default for Seen<'_, T> {
-    fn default() -> Self {
-        Seen {
-            map: HashMap::default(),
-        }
-    }
-}
-
-impl<'a, T: Copy> Seen<'a, T> {
-    /// The result for `words` (whose [`name_hash`] is `hash`), computed by
-    /// `compute` the first time.
-    pub(crate) fn get(&mut self, words: &'a [Token], hash: u64, compute: impl FnOnce() -> T) -> T {
-        match self.map.get(&hash) {
-            Some((known, v)) if same_words(known, words) => *v,
-            Some(_) => compute(),
-            None => {
-                let v = compute();
-                self.map.insert(hash, (words, v));
-                v
-            }
-        }
-    }
 }
 
 /// What one query has compared: its names with the registered names (by
@@ -704,6 +678,10 @@ pub struct Matcher {
     /// (see [`Slot::names`]).
     name_ids: Vec<u32>,
     names: NameTable,
+    /// The records' parents' names (see [`Slot::parents`]): a table of
+    /// their own, as their words are compared with a query's parents'
+    /// words, not with its names'.
+    parents: NameTable,
     /// The records' distinct words (particles aside), by number in `words`,
     /// each record's in a run (see [`Slot::words`]).
     word_ids: Vec<u32>,
@@ -862,6 +840,7 @@ impl Default for Matcher {
             slots: Vec::new(),
             name_ids: Vec::new(),
             names: NameTable::default(),
+            parents: NameTable::default(),
             word_ids: Vec::new(),
             alive: Vec::new(),
             slot_of: HashMap::new(),
@@ -936,11 +915,15 @@ impl Matcher {
         self.remove(&record.id);
         let Record { names, facts, .. } = &mut record;
         for t in names.iter_mut().flatten().chain(facts.words_mut()) {
-            match self.shared.get(t.text.as_str()) {
-                Some(known) => *t = known.clone(),
-                None => {
-                    self.shared.insert(t.text.clone(), t.clone());
-                }
+            *t = self.shared_word(t);
+        }
+        // The parents' names by number, the record keeping the table's copy.
+        let mut parents = [NO_NAME; 2];
+        for (number, name) in parents.iter_mut().zip(facts.parents_mut()) {
+            if !name.is_empty() {
+                let words = name.iter().map(|t| self.shared_word(t)).collect();
+                *number = self.parents.intern(words);
+                *name = self.parents.names[*number as usize].clone();
             }
         }
         let Record { id, names, facts } = record;
@@ -968,6 +951,7 @@ impl Matcher {
             names: self.name_ids.len() as u32,
             words: self.word_ids.len() as u32,
             values,
+            parents,
         });
         self.words.add(names.iter().map(Vec::as_slice), n, &mut self.word_ids);
         for name in names {
@@ -976,6 +960,17 @@ impl Matcher {
         }
         self.records.push(Entry { id, facts });
         self.forget_stale_u();
+    }
+
+    /// The one shared copy of this word (see [`Token`]), made it if new.
+    fn shared_word(&mut self, t: &Token) -> Token {
+        match self.shared.get(t.text.as_str()) {
+            Some(known) => known.clone(),
+            None => {
+                self.shared.insert(t.text.clone(), t.clone());
+                t.clone()
+            }
+        }
     }
 
     /// The numbers in [`NameTable`] of the names of the record in `slot`.
@@ -1090,7 +1085,13 @@ impl Matcher {
     /// of that very value (how often it occurs; for a parent's name, its
     /// first word), the rest the `u` of random pairs.
     fn levels(&self, query: &Facts, record: &Facts) -> [Option<(usize, f64)>; 6] {
-        self.levels_some(query, record, fields::Part::All, None)
+        let u = self.u();
+        let mut out = [None; 6];
+        for (f, level) in fields::compare(query, record).iter().enumerate() {
+            let Some(level) = level.map(usize::from) else { continue };
+            out[f] = Some((level, self.level_u(f, level, query, u)));
+        }
+        out
     }
 
     /// The `u` of field `f` at `level` for this query: of the query's own
@@ -1102,24 +1103,6 @@ impl Matcher {
             Some((counts, key)) => counts.u(key, fields::PRIOR_U[f][0]),
             None => u[f][level],
         }
-    }
-
-    /// [`Matcher::levels`] on some of the fields.
-    fn levels_some<'a>(
-        &self,
-        query: &Facts,
-        record: &'a Facts,
-        part: fields::Part,
-        memo: Option<&mut fields::FieldMemo<'a>>,
-    ) -> [Option<(usize, f64)>; 6] {
-        let u = self.u();
-        let mut out = [None; 6];
-        for (f, level) in fields::compare_some(query, record, part, memo).iter().enumerate() {
-            let Some(level) = level.map(usize::from) else { continue };
-            let uf = self.level_u(f, level, query, u);
-            out[f] = Some((level, uf));
-        }
-        out
     }
 
     /// The weight of each field the query and the record both give:
@@ -1139,19 +1122,23 @@ impl Matcher {
             .collect()
     }
 
-    /// [`Matcher::field_weights`] over some of the fields, summed: the
-    /// positive weights and the negative ones apart.
-    fn total_weight<'a>(
-        &self,
-        query: &Facts,
-        record: &'a Facts,
-        part: fields::Part,
-        memo: &mut fields::FieldMemo<'a>,
-    ) -> (f64, f64) {
-        self.weigh(query, &fields::compare_some(query, record, part, Some(memo)))
+    /// The levels of the parents' names (the last two of
+    /// [`fields::FIELDS`]) between a query's (`asked`, names 0 and 1 of
+    /// `memo`, which remembers them) and those of the record in `slot`: the
+    /// levels [`fields::compare`] finds from the record's fields, without
+    /// reading them.
+    fn parent_levels(&self, asked: [&[Token]; 2], slot: &Slot, memo: &mut NameMemo) -> [Option<u8>; 6] {
+        let mut levels = [None; 6];
+        for (k, (name, &number)) in asked.into_iter().zip(&slot.parents).enumerate() {
+            if !name.is_empty() && number != NO_NAME {
+                let (forward, reverse) = memo.both(k, name, number, &self.parents);
+                levels[4 + k] = Some(fields::level_of(forward.max(reverse)));
+            }
+        }
+        levels
     }
 
-    /// The weights of fields already compared ([`fields::compare_some`]:
+    /// The weights of fields already compared ([`fields::compare`]:
     /// the same levels whichever side asks), with the `u` of `query`'s
     /// values: the positive weights and the negative ones apart.
     fn weigh(&self, query: &Facts, levels: &[Option<u8>; 6]) -> (f64, f64) {
@@ -1469,7 +1456,6 @@ impl Matcher {
     fn scored_parsed(&self, query: &[Vec<Token>], facts: &Facts, top: usize) -> Vec<(u32, Candidate)> {
         let mut words = self.word_memos.take();
         let mut memo = NameMemo::new(query.iter().map(Vec::as_slice), &mut words);
-        let mut field_memo = fields::FieldMemo::default();
         let with_fields = !facts.is_empty();
         let asked = facts.near();
         // Each with its order key (see `Slot::order`), so that sorting
@@ -1551,6 +1537,11 @@ impl Matcher {
             ),
         ];
         let mut value_memo: [HashMap<u32, u8, BuildSlot>; 2] = Default::default();
+        // The query's parents, their distinct registered names and words
+        // each compared once.
+        let asked_parents = facts.parents();
+        let mut parent_words = self.word_memos.take();
+        let mut parents_memo = NameMemo::new(asked_parents, &mut parent_words);
         let mut best: Vec<f64> = Vec::with_capacity(top + 1);
         let mut out: Vec<(u32, Candidate)> = Vec::new();
         // Sorted by score: those within 0.02 of a candidate lie around it.
@@ -1601,8 +1592,8 @@ impl Matcher {
                 if best.len() >= top && fields::combine(names, pos + parents_most, neg, c.namesakes) <= best[top - 1] {
                     continue;
                 }
-                let record = &self.records[slot as usize].facts;
-                let (ppos, pneg) = self.total_weight(facts, record, fields::Part::Parents, &mut field_memo);
+                let levels = self.parent_levels(asked_parents, &self.slots[slot as usize], &mut parents_memo);
+                let (ppos, pneg) = self.weigh(facts, &levels);
                 c.against = neg + pneg;
                 c.weight = pos + ppos + c.against;
                 c.probability = fields::combine(c.names, pos + ppos, c.against, c.namesakes);
@@ -1612,6 +1603,8 @@ impl Matcher {
             }
             out.push((slot, c));
         }
+        drop(parents_memo);
+        self.word_memos.give(parent_words);
         if with_fields {
             out.sort_by(|(sa, a), (sb, b)| {
                 b.probability
@@ -1647,11 +1640,12 @@ impl Matcher {
         most
     }
 
-    /// The levels of the fields [`fields::Part::Cheap`] compares, between
-    /// a query (`facts`, its place and nationality with their key numbers
-    /// in `values`) and a record's slot: the same levels as
-    /// [`fields::compare_some`] finds from the record's fields, without
-    /// reading them. `memo` keeps the levels of value texts met.
+    /// The levels of the fields but the parents' names (see
+    /// [`Matcher::parent_levels`]) between a query (`facts`, its place and
+    /// nationality with their key numbers in `values`) and a record's slot:
+    /// the same levels as [`fields::compare`] finds from the record's
+    /// fields, without reading them. `memo` keeps the levels of value
+    /// texts met.
     fn cheap_levels(
         &self,
         facts: &Facts,
@@ -2970,12 +2964,75 @@ mod tests {
             for (slot, record) in m.slots.iter().zip(&m.records) {
                 assert_eq!(
                     m.cheap_levels(&facts, &values, slot, &mut memo),
-                    fields::compare_some(&facts, &record.facts, fields::Part::Cheap, None),
+                    fields::compare(&facts, &record.facts),
                     "{facts:?} against {:?}",
                     record.facts
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_slot_compares_parents_as_the_record_does() {
+        // Parents' names in both scripts, spellings, one word or two, word
+        // order, namesakes; queries for names nobody registered.
+        let fathers = [
+            "Ali Karimi",
+            "علی کریمی",
+            "Aly Kareemi",
+            "Karimi Ali",
+            "Ali",
+            "Reza",
+            "Mohammad Reza",
+            "Mohammadreza",
+            "محمدرضا",
+            "Hossein al-Najafi",
+        ];
+        let mothers = ["Zahra", "زهرا", "Zahra Hosseini", "Fatemeh", "Fatima", "Maryam Rahimi"];
+        let asked = [
+            "Ali Karimi",
+            "Reza Karimi",
+            "محمد رضا",
+            "Zahraa",
+            "Fatemeh Hosseini",
+            "Bahram",
+            "Ali",
+        ];
+        let mut d = crate::synth::Draw::new(7);
+        let pick =
+            |d: &mut crate::synth::Draw, from: &[&str]| d.chance(0.8).then(|| from[d.below(from.len())].to_string());
+        let mut m = Matcher::new();
+        for i in 0..200 {
+            let details = Details {
+                father_name: pick(&mut d, &fathers),
+                mother_name: pick(&mut d, &mothers),
+                ..Details::default()
+            };
+            m.add(Record::with_details(format!("r{i}"), &["Hassan"], &details));
+        }
+        let mut levels_met = HashSet::new();
+        let mut words = WordMemo::default();
+        for _ in 0..100 {
+            let facts = Facts::new(&Details {
+                father_name: pick(&mut d, &asked),
+                mother_name: pick(&mut d, &asked),
+                ..Details::default()
+            });
+            // One memo per query, as a search keeps it over its candidates.
+            let mut memo = NameMemo::new(facts.parents(), &mut words);
+            for (slot, record) in m.slots.iter().zip(&m.records) {
+                let expected = fields::compare(&facts, &record.facts);
+                levels_met.extend(expected[4..].iter().flatten().copied());
+                assert_eq!(
+                    m.parent_levels(facts.parents(), slot, &mut memo)[4..],
+                    expected[4..],
+                    "{facts:?} against {:?}",
+                    record.facts
+                );
+            }
+        }
+        // Same, close and different all met.
+        assert_eq!(levels_met, HashSet::from([0, 1, 2]));
     }
 
     #[test]
@@ -3108,7 +3165,10 @@ mod tests {
         let (a, b) = (m.names_of(0).next().unwrap(), m.names_of(1).next().unwrap());
         assert!(a[1].is_shared_with(&b[1]));
         assert!(!a[0].is_shared_with(&b[0]));
-        assert!(m.records[1].facts.clone().words_mut().any(|t| t.is_shared_with(&a[1])));
+        let father = m.records[1].facts.parents()[0];
+        assert!(father[1].is_shared_with(&a[1]));
+        // The record's father's name is the table's copy, not one of its own.
+        assert!(std::ptr::eq(father, &*m.parents.names[m.slots[1].parents[0] as usize]));
         // Sharing changes no answer.
         assert_eq!(m.search(&["Kianpour"], 2).len(), 2);
     }
