@@ -774,10 +774,8 @@ impl<'a> Briefs<'a> {
             records: m
                 .slots
                 .iter()
-                .map(|s| Brief {
-                    near: s.near,
-                    values: s.values,
-                })
+                .zip(&m.nears)
+                .map(|(s, &near)| Brief { near, values: s.values })
                 .collect(),
             values: &m.values,
             agree,
