@@ -774,8 +774,10 @@ impl<'a> Briefs<'a> {
             records: m
                 .slots
                 .iter()
-                .zip(&m.nears)
-                .map(|(s, &near)| Brief { near, values: s.values })
+                .map(|s| Brief {
+                    near: s.near,
+                    values: s.values,
+                })
                 .collect(),
             values: &m.values,
             agree,

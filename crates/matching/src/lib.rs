@@ -68,6 +68,8 @@ struct Slot {
     /// made by one clock (UUIDv7) share their first eight bytes for a
     /// minute, their first sixteen for about a millisecond.
     order: u128,
+    /// For [`fields::nearness`].
+    near: fields::Near,
     /// Where the record's runs start: its names' numbers in [`NameTable`]
     /// at `Matcher::name_ids[names]`, its words' numbers in [`Vocabulary`]
     /// at `Matcher::word_ids[words]`. Records are appended, so each run
@@ -672,11 +674,6 @@ pub struct Matcher {
     records: Vec<Entry>,
     /// Per record, what searches read (see [`Slot`]).
     slots: Vec<Slot>,
-    /// Per record, its sex and birth date (for [`fields::nearness`]), in
-    /// an array of their own: a search for a common name ranks tens of
-    /// thousands of records by them (see `Matcher::block`), read from a
-    /// dense array of 16 MB at a million rather than from the slots.
-    nears: Vec<fields::Near>,
     /// The records' names, by number in `names`, each record's in a run
     /// (see [`Slot::names`]).
     name_ids: Vec<u32>,
@@ -841,7 +838,6 @@ impl Default for Matcher {
         Matcher {
             records: Vec::new(),
             slots: Vec::new(),
-            nears: Vec::new(),
             name_ids: Vec::new(),
             names: NameTable::default(),
             parents: NameTable::default(),
@@ -949,9 +945,9 @@ impl Matcher {
             self.values.number(facts.place.as_ref()),
             self.values.number(facts.nationality.as_ref()),
         ];
-        self.nears.push(facts.near());
         self.slots.push(Slot {
             order: order_of(&id),
+            near: facts.near(),
             names: self.name_ids.len() as u32,
             words: self.word_ids.len() as u32,
             values,
@@ -1367,7 +1363,7 @@ impl Matcher {
         self.scratch.give(scratch);
         if found.len() > MAX_SCORED {
             let asked = facts.near();
-            let near = |i: u32| fields::nearness(asked, self.nears[i as usize]);
+            let near = |i: u32| fields::nearness(asked, self.slots[i as usize].near);
             let mut ranked: Vec<(u32, u32, u8, u16)> = found
                 .into_iter()
                 .map(|(i, met, keys)| (i, met, near(i), keys))
@@ -1489,7 +1485,7 @@ impl Matcher {
                     }
                 }
                 let near = if with_fields {
-                    fields::nearness(asked, self.nears[i as usize])
+                    fields::nearness(asked, slot.near)
                 } else {
                     0
                 };
@@ -1579,7 +1575,7 @@ impl Matcher {
             };
             if with_fields {
                 if best.len() >= top {
-                    let levels = fields::near_levels(asked, self.nears[slot as usize]);
+                    let levels = fields::near_levels(asked, self.slots[slot as usize].near);
                     let weights = levels
                         .iter()
                         .zip(&near)
@@ -1589,7 +1585,7 @@ impl Matcher {
                         continue;
                     }
                 }
-                let levels = self.cheap_levels(facts, &asked_values, slot, &mut value_memo);
+                let levels = self.cheap_levels(facts, &asked_values, &self.slots[slot as usize], &mut value_memo);
                 let (pos, neg) = self.weigh(facts, &levels);
                 // The parents' names cost most to compare: only when they
                 // could still bring the candidate among the best.
@@ -1646,19 +1642,18 @@ impl Matcher {
 
     /// The levels of the fields but the parents' names (see
     /// [`Matcher::parent_levels`]) between a query (`facts`, its place and
-    /// nationality with their key numbers in `values`) and the record in
-    /// `slot`: the same levels as [`fields::compare`] finds from the
-    /// record's fields, without reading them. `memo` keeps the levels of
-    /// value texts met.
+    /// nationality with their key numbers in `values`) and a record's slot:
+    /// the same levels as [`fields::compare`] finds from the record's
+    /// fields, without reading them. `memo` keeps the levels of value
+    /// texts met.
     fn cheap_levels(
         &self,
         facts: &Facts,
         values: &[(Option<&fields::Value>, u32); 2],
-        slot: u32,
+        slot: &Slot,
         memo: &mut [HashMap<u32, u8, BuildSlot>; 2],
     ) -> [Option<u8>; 6] {
-        let [sex, birth] = fields::near_levels(facts.near(), self.nears[slot as usize]);
-        let slot = &self.slots[slot as usize];
+        let [sex, birth] = fields::near_levels(facts.near(), slot.near);
         let mut levels = [sex, birth, None, None, None, None];
         for (i, ((asked, key), own)) in values.iter().zip(&slot.values).enumerate() {
             let Some(asked) = asked else { continue };
@@ -2967,9 +2962,9 @@ mod tests {
                 (facts.nationality.as_ref(), m.values.key_of(facts.nationality.as_ref())),
             ];
             let mut memo = Default::default();
-            for (slot, record) in m.records.iter().enumerate() {
+            for (slot, record) in m.slots.iter().zip(&m.records) {
                 assert_eq!(
-                    m.cheap_levels(&facts, &values, slot as u32, &mut memo),
+                    m.cheap_levels(&facts, &values, slot, &mut memo),
                     fields::compare(&facts, &record.facts),
                     "{facts:?} against {:?}",
                     record.facts
