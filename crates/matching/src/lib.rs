@@ -331,6 +331,7 @@ impl<'m> NameMemo<'m> {
             combined(aligned, joined)
         })
     }
+
     /// [`name_similarity`] both ways between query name `qi` (`query`) and
     /// the registered name number `name`: the query's name searching for
     /// the registered one, and the registered one searching for the
@@ -962,7 +963,8 @@ impl Matcher {
         self.forget_stale_u();
     }
 
-    /// The one shared copy of this word (see [`Token`]), made it if new.
+    /// The one shared copy of this word (see [`Token`]); this one becomes
+    /// it if the word is new.
     fn shared_word(&mut self, t: &Token) -> Token {
         match self.shared.get(t.text.as_str()) {
             Some(known) => known.clone(),
