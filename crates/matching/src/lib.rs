@@ -232,6 +232,21 @@ impl NameTable {
         &self.joined[self.starts[n].1 as usize..self.starts[n + 1].1 as usize]
     }
 
+    /// The [`Parts`] of a query name (its joined skeleton, its letters
+    /// joined and its script) against name `n`.
+    fn parts<'a>(&'a self, n: u32, query_joined: &'a [u8], query_letters: &'a (Vec<char>, Option<bool>)) -> Parts<'a> {
+        let (letters, script) = self.letters_of(n);
+        Parts {
+            query_joined,
+            candidate_words: self.words_of(n).len(),
+            candidate_joined: self.joined_of(n),
+            letters: query_letters
+                .1
+                .is_some_and(|q| script == Some(q))
+                .then(|| (&query_letters.0[..], letters)),
+        }
+    }
+
     /// Name `n`'s letters joined, and its script ([`joined_letters`]).
     fn letters_of(&self, n: u32) -> (&[char], Option<bool>) {
         let n = n as usize;
@@ -315,16 +330,7 @@ impl<'m> NameMemo<'m> {
         *names[qi].entry(name).or_insert_with(|| {
             let numbers = table.words_of(name);
             let candidate = &table.names[name as usize];
-            let (candidate_letters, script) = table.letters_of(name);
-            let parts = Parts {
-                query_joined: &joined[qi],
-                candidate_words: numbers.len(),
-                candidate_joined: table.joined_of(name),
-                letters: letters[qi]
-                    .1
-                    .is_some_and(|q| script == Some(q))
-                    .then(|| (&letters[qi].0[..], candidate_letters)),
-            };
+            let parts = table.parts(name, &joined[qi], &letters[qi]);
             let (aligned, joined) = align_parts(query, parts, None, &mut |w, i| {
                 words.get(numbers[i], column + w, || token_similarity(&query[w], &candidate[i]))
             });
@@ -352,16 +358,7 @@ impl<'m> NameMemo<'m> {
         *both[qi].entry(name).or_insert_with(|| {
             let numbers = table.words_of(name);
             let candidate = &table.names[name as usize];
-            let (candidate_letters, script) = table.letters_of(name);
-            let parts = Parts {
-                query_joined: &joined[qi],
-                candidate_words: numbers.len(),
-                candidate_joined: table.joined_of(name),
-                letters: letters[qi]
-                    .1
-                    .is_some_and(|q| script == Some(q))
-                    .then(|| (&letters[qi].0[..], candidate_letters)),
-            };
+            let parts = table.parts(name, &joined[qi], &letters[qi]);
             // Query word `w` and candidate word `i`, remembered under the
             // candidate word's number whichever name is asking.
             let mut similarity =
