@@ -93,8 +93,9 @@ pub struct Word {
     /// times and should not decode UTF-8 each time; the skeleton is ASCII
     /// and compared as bytes).
     pub(crate) chars: Box<[char]>,
-    /// The name-dictionary groups the word belongs to (see [`groups`]; 0
-    /// when the dictionary does not know it).
+    /// The name-dictionary groups the word belongs to, as the index of
+    /// their set (see [`Token::group_ids`]; 0 when the dictionary does not
+    /// know it).
     pub(crate) groups: u32,
     /// A hash of the text, for numbering names by their words (see
     /// `name_hash` in the crate root).

@@ -15,7 +15,7 @@
 //! calibration ([`lantern_matching::fields::COMBINE`]) by logistic
 //! regression; it prints both as Rust constants to paste into
 //! `crates/matching/src/fields.rs`. `bench` measures speed and memory on a
-//! large made-up registry (see [`bench`]). `fit-dedupe` fits
+//! large made-up registry (see [`bench()`]). `fit-dedupe` fits
 //! deduplication's second stage ([`lantern_matching::dedupe::COMBINE`]) on
 //! a made-up registry with `--copies` second registrations; `dedupe`
 //! measures deduplication's time, memory and quality on one (see
