@@ -506,9 +506,10 @@ fn evidence(
     });
     let briefs = Briefs::new(m);
     let briefs = &briefs;
-    each_with(
+    spread_with(
         n,
         threads,
+        RUN,
         || Stage::new(n),
         |stage, a, out| {
             let Stage {
@@ -527,14 +528,18 @@ fn evidence(
             for &b in &mine[above..] {
                 let b = b as usize;
                 // Where a stands among b's partners: this thread meets b's
-                // partners below b in order, so after one search the place
-                // of the next is one further on.
-                if back[b] == u32::MAX {
-                    back[b] = of(b).partition_point(|&x| (x as usize) < a) as u32;
+                // partners below b in ascending order, so after one search
+                // the next is further on (past those other threads took),
+                // and always there: the pair is in both runs.
+                let mut place = match back[b] {
+                    u32::MAX => of(b).partition_point(|&x| (x as usize) < a),
+                    next => next as usize,
+                };
+                while of(b)[place] as usize != a {
+                    place += 1;
                 }
-                let entry = start[b] + back[b] as usize;
-                back[b] += 1;
-                debug_assert_eq!(partners[entry] as usize, a);
+                back[b] = place as u32 + 1;
+                let entry = start[b] + place;
                 theirs.push(Side {
                     names: direction(b, entry),
                     most: most[b],
@@ -684,8 +689,9 @@ struct Names {
 
 /// One thread's state in the fields stage of [`evidence`].
 struct Stage {
-    /// Per record, where the next partner below it stands in its list of
-    /// partners (`u32::MAX`: not yet looked up).
+    /// Per record, where the place of the next partner below it that this
+    /// thread meets is to be looked for in its list of partners
+    /// (`u32::MAX`: not yet looked up).
     back: Vec<u32>,
     /// Levels of two different birth places, and of two nationalities,
     /// already compared, by their numbers (the smaller in the high half;
@@ -829,21 +835,10 @@ impl<'a> Briefs<'a> {
 /// copies to join, which at a million records would briefly double the
 /// array.
 fn by_record<T: Default + Clone + Send>(start: &[usize], threads: usize, f: impl Fn(usize, &mut [T]) + Sync) -> Vec<T> {
-    by_record_with(start, threads, || (), |_, i, entries| f(i, entries))
-}
-
-/// [`by_record`] with a state per thread (made by `init`), which each
-/// thread passes to `f` for a run of ascending records.
-fn by_record_with<S, T: Default + Clone + Send>(
-    start: &[usize],
-    threads: usize,
-    init: impl Fn() -> S + Sync,
-    f: impl Fn(&mut S, usize, &mut [T]) + Sync,
-) -> Vec<T> {
     let n = start.len() - 1;
     let mut out = vec![T::default(); start[n]];
     let chunk = n.div_ceil(threads).max(1);
-    let (init, f) = (&init, &f);
+    let f = &f;
     std::thread::scope(|scope| {
         let mut rest: &mut [T] = &mut out;
         for from in (0..n).step_by(chunk) {
@@ -851,10 +846,10 @@ fn by_record_with<S, T: Default + Clone + Send>(
             let (mine, others) = std::mem::take(&mut rest).split_at_mut(start[to] - start[from]);
             rest = others;
             scope.spawn(move || {
-                let (mut state, mut mine) = (init(), mine);
+                let mut mine = mine;
                 for i in from..to {
                     let (own, next) = std::mem::take(&mut mine).split_at_mut(start[i + 1] - start[i]);
-                    f(&mut state, i, own);
+                    f(i, own);
                     mine = next;
                 }
             });
@@ -866,65 +861,63 @@ fn by_record_with<S, T: Default + Clone + Send>(
 /// What `f` gives for each of `0..len` (it pushes any number of results),
 /// in order, on up to `threads` threads.
 fn each<R: Send>(len: usize, threads: usize, f: impl Fn(usize, &mut Vec<R>) + Sync) -> Vec<R> {
-    each_with(len, threads, || (), |_, i, out| f(i, out))
+    spread_with(len, threads, RUN, || (), |_, i, out| f(i, out))
 }
 
-/// [`each`] with a state per thread (made by `init`), which each thread
-/// passes to `f` for a run of ascending `i`.
-fn each_with<S, R: Send>(
+/// `f(state, i)` for each of `0..len`, as [`spread_with`] runs it.
+fn spread<S>(len: usize, threads: usize, run: usize, init: impl Fn() -> S + Sync, f: impl Fn(&mut S, usize) + Sync) {
+    spread_with::<S, ()>(len, threads, run, init, |state, i, _| f(state, i));
+}
+
+/// What `f(state, i, out)` pushes for each of `0..len`, in the order of
+/// `i`, on up to `threads` threads, each with a state of its own (made by
+/// `init`), taking `run` ascending `i` at a time as it finishes the last:
+/// work that is uneven along `0..len` (a record's pairs are scored from
+/// their lower record, so the first records have the most) is shared out
+/// evenly. Each thread meets its `i` in ascending order.
+fn spread_with<S, R: Send>(
     len: usize,
     threads: usize,
+    run: usize,
     init: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, usize, &mut Vec<R>) + Sync,
 ) -> Vec<R> {
-    let chunk = len.div_ceil(threads).max(1);
-    let (init, f) = (&init, &f);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..len)
-            .step_by(chunk)
-            .map(|from| {
-                scope.spawn(move || {
-                    let (mut state, mut out) = (init(), Vec::new());
-                    for i in from..(from + chunk).min(len) {
-                        f(&mut state, i, &mut out);
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
-}
-
-/// `f(state, i)` for each of `0..len`, on up to `threads` threads, each
-/// with a state of its own (made by `init`), taking `run` ascending `i` at
-/// a time as it finishes the last: work that is uneven along `0..len` (a
-/// record's pairs are scored from their lower record, so the first records
-/// have the most) is shared out evenly.
-fn spread<S>(len: usize, threads: usize, run: usize, init: impl Fn() -> S + Sync, f: impl Fn(&mut S, usize) + Sync) {
     let run = run.max(1);
     let next = AtomicUsize::new(0);
     let (init, f, next) = (&init, &f, &next);
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(move || {
-                let mut state = init();
-                loop {
-                    let from = next.fetch_add(run, Ordering::Relaxed);
-                    if from >= len {
-                        break;
+    let mut runs: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(move || {
+                    let (mut state, mut done) = (init(), Vec::new());
+                    loop {
+                        let from = next.fetch_add(run, Ordering::Relaxed);
+                        if from >= len {
+                            break;
+                        }
+                        let mut out = Vec::new();
+                        for i in from..(from + run).min(len) {
+                            f(&mut state, i, &mut out);
+                        }
+                        done.push((from, out));
                     }
-                    for i in from..(from + run).min(len) {
-                        f(&mut state, i);
-                    }
-                }
-            });
-        }
+                    done
+                })
+            })
+            .collect();
+        // A thread that panicked passes its panic on: its results are not
+        // dropped in silence.
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     });
+    runs.sort_unstable_by_key(|(from, _)| *from);
+    runs.into_iter().flat_map(|(_, out)| out).collect()
 }
 
-/// Records per run of [`spread`] in [`name_scores`]: a few thousand runs
-/// in a large registry.
+/// Records per run of [`spread_with`]: a few thousand runs in a large
+/// registry.
 const RUN: usize = 1024;
 
 /// Clusters records (`ids`) from their scored pairs (indices into `ids`).
@@ -1043,7 +1036,7 @@ mod tests {
     }
 
     #[test]
-    fn spread_gives_each_index_once_in_ascending_runs_on_any_number_of_threads() {
+    fn spread_gives_each_index_once_in_ascending_runs_and_results_in_order() {
         for (len, threads, run) in [(0, 2, 4), (1, 2, 1), (10, 1, 3), (10, 3, 1), (100, 2, 7), (37, 8, 64)] {
             let met: Vec<AtomicU32> = (0..len).map(|_| AtomicU32::new(0)).collect();
             let descending = AtomicU32::new(0);
@@ -1065,6 +1058,21 @@ mod tests {
                 "{len} on {threads} threads by {run}"
             );
             assert_eq!(descending.into_inner(), 0, "{len} on {threads} threads by {run}");
+            // Results in the order of the indices, whichever thread made
+            // them (each run slowed down, so that the threads take turns).
+            let pushed = spread_with(
+                len,
+                threads,
+                run,
+                || (),
+                |_, i, out| {
+                    if i % run == 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                    out.extend([i, i]);
+                },
+            );
+            assert_eq!(pushed, (0..len).flat_map(|i| [i, i]).collect::<Vec<_>>());
         }
     }
 

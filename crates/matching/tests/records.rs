@@ -103,4 +103,10 @@ fn deduplication_finds_second_registrations_without_chaining_namesakes() {
         .clusters
         .iter()
         .all(|c| c.len() <= lantern_matching::dedupe::MAX_CLUSTER));
+    // The same evidence for every pair however the records are shared out
+    // (threads take runs of 1,024 records as they finish, so with three
+    // each meets a record's partners with gaps the others took).
+    let alone = lantern_matching::dedupe::proposals(&m, 1);
+    assert!(alone.len() > 10_000, "{} pairs", alone.len());
+    assert!(alone == lantern_matching::dedupe::proposals(&m, 3));
 }
