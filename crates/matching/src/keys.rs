@@ -84,9 +84,10 @@ pub struct Word {
     pub particle: bool,
     /// Written in Arabic script.
     pub arabic: bool,
-    /// For a Latin word with a v inside it, its skeleton with that v as
-    /// an f (see [`v_as_f`]).
-    pub(crate) v_as_f: Option<Box<[u8]>>,
+    /// Another reading of its consonants, compared across scripts and
+    /// indexed beside the skeleton (see [`other_reading`]); `None` when it
+    /// reads only one way.
+    pub(crate) other: Option<Box<[u8]>>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
@@ -123,6 +124,14 @@ impl Token {
             (Some(a), Some(b)) if self.groups != 0 && other.groups != 0 => a.iter().any(|g| b.contains(g)),
             _ => false,
         }
+    }
+
+    /// The word's skeleton and its other reading, those not empty.
+    pub(crate) fn readings(&self) -> impl Iterator<Item = &[u8]> {
+        [Some(self.skeleton.as_bytes()), self.other.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|r| !r.is_empty())
     }
 
     /// The dictionary groups of this word (empty when it knows none).
@@ -187,25 +196,23 @@ fn without_article(word: &str) -> (bool, &str) {
     }
 }
 
-/// Splits a name into tokens. Attached particles are split off (`al-Tamimi`,
-/// `التمیمی`, `Abdollah` stays one word since it is a given name).
+/// Splits a name into tokens, one per word. Particles written apart are
+/// tokens of their own (`al-Tamimi`, `Seyed Ali`); the Arabic article
+/// written together stays in its word, whose skeleton leaves it out
+/// (`التمیمی` is read as Tamimi, and as Altamimi by [`other_reading`]).
 pub fn tokens(name: &str) -> Vec<Token> {
-    let key = search_key(name);
-    let mut out = Vec::new();
-    for word in key.split(' ').filter(|w| !w.is_empty()) {
-        // Arabic definite article written together with the word.
-        let (article, rest) = without_article(word);
-        if article {
-            out.push(token("ال"));
-        }
-        out.push(token(rest));
-    }
-    out
+    search_key(name)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(token)
+        .collect()
 }
 
 fn token(text: &str) -> Token {
     use std::hash::{Hash, Hasher};
-    let skeleton = skeleton(text);
+    // The word without an article written together with it: its skeleton,
+    // sounds and dictionary entry (the dictionary's words are without it).
+    let (_, bare) = without_article(text);
     let mut hash = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hash);
     Token(Arc::new(Word {
@@ -213,28 +220,88 @@ fn token(text: &str) -> Token {
         particle: PARTICLES.contains(&text),
         arabic: is_arabic(text),
         chars: text.chars().collect(),
-        groups: dictionary().by_word.get(text).copied().unwrap_or(0),
-        skeleton,
-        sounds: sounds(text).into_bytes().into_boxed_slice(),
-        v_as_f: v_as_f(text),
+        groups: dictionary().by_word.get(bare).copied().unwrap_or(0),
+        skeleton: skeleton(bare),
+        sounds: sounds(bare).into_bytes().into_boxed_slice(),
+        other: other_reading(text),
         text: text.to_string(),
     }))
 }
 
-/// The skeleton of a Latin word with a v inside it, that v read as an f:
-/// Arabic script writes the v of a Persian name with و, a vowel letter
-/// inside a word (Javad, جواد), and the v of a European name with ف
-/// (Octave, اوکتاف). The skeleton follows the first; this is the second.
-fn v_as_f(text: &str) -> Option<Box<[u8]>> {
-    if is_arabic(text) || !text.chars().skip(1).any(|c| c == 'v') {
-        return None;
+/// The skeleton of a word read the other way its letters allow, when that
+/// differs from [`skeleton`]:
+/// - an Arabic-script word with the article written together, with the
+///   article: the article is little evidence, so the skeleton leaves it
+///   out (التمیمی, Tamimi), but a Latin spelling may write it (Altamimi,
+///   Elbaz) and the same two letters begin names (الهام, Elham; الیاس,
+///   Ilyas; ألستون, Alston, whose hamza normalisation drops);
+/// - a Latin word as [`european`] reads it.
+fn other_reading(text: &str) -> Option<Box<[u8]>> {
+    let read = if is_arabic(text) {
+        match without_article(text) {
+            (true, _) => skeleton(text),
+            (false, _) => return None,
+        }
+    } else {
+        skeleton(&european(text))
+    };
+    (read != skeleton(without_article(text).1)).then(|| read.into_bytes().into_boxed_slice())
+}
+
+/// A Latin word respelled as European and North African names are
+/// written in Arabic script, where [`skeleton`] follows Persian and Arabic
+/// names' usual Latin spellings:
+/// - v as ف (Octave, اوکتاف; Vukovic), where a Persian name's v is و, a
+///   vowel letter inside a word (Javad, جواد);
+/// - ch as ش (Hicham, هشام; Schott), where a Persian name's ch is چ;
+/// - th as ث (Thabit, ثابت; Othman), where [`skeleton`] reads ت;
+/// - g as ج (Gamal, Gomaa and Ragab in Egyptian usage; Covington), but
+///   gh stays غ;
+/// - j as ی (Jozić, Bjarne), as Slavic and Germanic names say it, but dj
+///   stays ج;
+/// - c before e, i or y and at the end as تس or تش (Tošić, Kovačić and
+///   Bellucci once their marks are folded: Slavic c, č and ć, Italian ci),
+///   where [`skeleton`] reads س and ک;
+/// - an initial ou before a vowel as و (Ouahab, وهاب).
+fn european(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut i = 0;
+    while i < chars.len() {
+        let next = chars.get(i + 1).copied();
+        let vowel = |c: Option<char>| matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'));
+        match chars[i] {
+            'o' if i == 0 && next == Some('u') && vowel(chars.get(2).copied()) => {
+                out.push('w');
+                i += 1;
+            }
+            'v' => out.push('f'),
+            'c' if next == Some('h') => {
+                out.push_str("sh");
+                i += 1;
+            }
+            't' if next == Some('h') => {
+                out.push('s');
+                i += 1;
+            }
+            'g' if next == Some('h') => {
+                out.push_str("gh");
+                i += 1;
+            }
+            'g' => out.push('j'),
+            'd' if next == Some('j') => {
+                out.push_str("dj");
+                i += 1;
+            }
+            'j' => out.push('y'),
+            // A doubled c is one sound (Bellucci).
+            'c' if next == Some('c') => {}
+            'c' if matches!(next, None | Some('e' | 'i' | 'y')) => out.push_str("ts"),
+            c => out.push(c),
+        }
+        i += 1;
     }
-    let read: String = text
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i > 0 && c == 'v' { 'f' } else { c })
-        .collect();
-    Some(skeleton(&read).into_bytes().into_boxed_slice())
+    out
 }
 
 /// True when the text has Arabic-script letters.
@@ -438,14 +505,43 @@ mod tests {
         assert_eq!(so("فاطمه"), "FaTMe");
     }
 
+    fn other(s: &str) -> Option<String> {
+        other_reading(&search_key(s)).map(|k| String::from_utf8(k.into_vec()).unwrap())
+    }
+
     #[test]
-    fn a_latin_v_inside_a_word_is_also_read_as_an_f() {
-        let read = |s: &str| v_as_f(&search_key(s)).map(|k| String::from_utf8(k.into_vec()).unwrap());
+    fn a_latin_word_is_also_read_as_european_names_are_written() {
         assert_eq!(sk("Alves"), sk("ألیس"));
-        assert_eq!(read("Alves"), Some(sk("ألفيس")));
-        assert_eq!(read("Javad").as_deref(), Some("JFD"));
-        assert_eq!(read("Vahid"), None, "an initial v is a consonant already");
-        assert_eq!(read("جواد"), None);
+        assert_eq!(other("Alves"), Some(sk("ألفيس")));
+        assert_eq!(other("Navid").as_deref(), Some("NFD"));
+        assert_eq!(other("Vukovic"), Some(sk("فوكوفيتش")));
+        assert_eq!(other("Hicham"), Some(sk("هشام")));
+        assert_eq!(other("Schott"), Some(sk("شوت")));
+        assert_eq!(other("Ouahab"), Some(sk("وهاب")));
+        assert_eq!(other("Thabit"), Some(sk("ثابت")));
+        assert_eq!(other("Gomaa"), Some(sk("جمعه")));
+        assert_eq!(other("Covington"), Some(sk("كوفينجتون")));
+        assert_eq!(other("Jozić"), Some(sk("يوزيتش")));
+        assert_eq!(other("Bellucci"), Some(sk("بيلوتشي")));
+        assert_eq!(other("Ghaznavi"), Some(sk("غزنفی")));
+        assert_eq!(other("Djamel"), None, "dj is ج either way");
+        assert_eq!(other("Octave"), Some(sk("أوكتاف")), "c before a consonant is ک");
+        assert_eq!(other("Ali"), None, "nothing to read another way");
+        assert_eq!(other("جواد"), None);
+    }
+
+    #[test]
+    fn an_attached_article_is_read_both_ways() {
+        let t = tokens("الهام");
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].text, "الهام");
+        assert_eq!(t[0].skeleton, sk("هام"));
+        assert_eq!(other("الهام"), Some(sk("Elham")));
+        assert_eq!(other("إلياس"), Some(sk("Ilyas")));
+        assert_eq!(other("التميمي"), Some(sk("Altamimi")));
+        // Short words keep the two letters as their own (الله).
+        assert_eq!(other("الله"), None);
+        assert_eq!(tokens("الله")[0].skeleton, sk("Allah"));
     }
 
     #[test]
@@ -491,7 +587,13 @@ mod tests {
             [("seyed", true), ("ali", false), ("al", true), ("tamimi", false)]
         );
         let t = tokens("علی التمیمی");
-        assert_eq!(t.iter().filter(|t| t.particle).count(), 1);
+        assert_eq!(
+            t.iter().filter(|t| t.particle).count(),
+            0,
+            "the article written together stays in its word"
+        );
         assert_eq!(t.last().unwrap().skeleton, sk("Tamimi"));
+        let t = tokens("علی ال تمیمی");
+        assert_eq!(t.iter().filter(|t| t.particle).count(), 1);
     }
 }

@@ -495,9 +495,10 @@ const CAL_B: f64 = 22.08;
 /// See [`CAL_A`].
 const CAL_C: f64 = -14.94;
 
-/// Blocking keys of one token: its skeleton, and for skeletons of three or
-/// more classes each variant with one class deleted, so a missing or extra
-/// consonant still meets.
+/// Blocking keys of one token: its skeleton and its other reading
+/// (`keys::other_reading`), and for skeletons of three or more classes each
+/// variant with one class deleted, so a missing or extra consonant still
+/// meets.
 fn token_keys(t: &Token, out: &mut HashSet<String>) {
     if t.particle {
         return;
@@ -510,6 +511,9 @@ fn token_keys(t: &Token, out: &mut HashSet<String>) {
         return;
     }
     out.insert(t.skeleton.clone());
+    if let Some(other) = &t.other {
+        out.insert(String::from_utf8_lossy(other).into_owned());
+    }
     let chars: Vec<char> = t.skeleton.chars().collect();
     if chars.len() >= 3 {
         for i in 0..chars.len() {
@@ -1824,15 +1828,20 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         };
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
-        // Across scripts the skeleton decides (a Latin v inside a word read
-        // either way); the vowels written mostly order words of one
-        // skeleton.
-        let other = match (&a.v_as_f, &b.v_as_f) {
-            (Some(v), _) if !b.skeleton.is_empty() => jaro_winkler_bytes(v, b.skeleton.as_bytes()),
-            (_, Some(v)) if !a.skeleton.is_empty() => jaro_winkler_bytes(a.skeleton.as_bytes(), v),
-            _ => 0.0,
+        // Across scripts the skeleton decides, each word read either way
+        // its letters allow (`keys::other_reading`); the vowels written
+        // mostly order words of one skeleton.
+        let skeleton = if a.other.is_none() && b.other.is_none() {
+            skeleton
+        } else {
+            let mut best = skeleton;
+            for x in a.readings() {
+                for y in b.readings() {
+                    best = best.max(jaro_winkler_bytes(x, y));
+                }
+            }
+            best
         };
-        let skeleton = skeleton.max(other);
         let sounds = if a.arabic {
             sounds_similarity(&b.sounds, &a.sounds)
         } else {
@@ -2454,6 +2463,41 @@ mod tests {
         }
         // The skeleton still decides: a closer skeleton wins over vowels.
         assert!(name_similarity(&tokens("Annie"), &tokens("آنا")) > name_similarity(&tokens("Annie"), &tokens("آمی")));
+    }
+
+    #[test]
+    fn words_read_the_other_way_are_found_and_compared_so() {
+        // Each needs the other reading of one word (`keys::other_reading`):
+        // the article written together read as part of the name, or the
+        // Latin spelling read as European and North African names are
+        // written in Arabic script. No skeleton or key with a consonant
+        // dropped joins these pairs (Covington and كوفينجتون differ in two
+        // consonants), so the search meets them only by that reading.
+        let pairs = [
+            ("Elham", "الهام"),
+            ("Altamimi", "التميمي"),
+            ("Hicham", "هشام"),
+            ("Thabit", "ثابت"),
+            ("Gamal", "جمال"),
+            ("Covington", "كوفينجتون"),
+            ("Vukovic", "فوكوفيتش"),
+            ("Jozic", "يوزيتش"),
+        ];
+        let mut m = Matcher::new();
+        for (i, (latin, _)) in pairs.iter().enumerate() {
+            m.add(Record::new(i.to_string(), &[latin]));
+        }
+        for (i, (latin, arabic)) in pairs.iter().enumerate() {
+            let s = name_similarity(&tokens(latin), &tokens(arabic));
+            assert!(s > 0.98, "{latin}: {s}");
+            assert_eq!(s, name_similarity(&tokens(arabic), &tokens(latin)), "{latin}");
+            let found = m.search(&[arabic], 3);
+            assert_eq!(
+                found.first().map(|c| c.id.as_str()),
+                Some(i.to_string().as_str()),
+                "{arabic}: {found:?}"
+            );
+        }
     }
 
     #[test]

@@ -60,7 +60,7 @@ fn other_fields_make_the_engine_better_than_names_alone() {
     // Floors a little below what is reached (see docs/matching.md).
     // Names alone reach 0.652 at 1, with the fields 0.958.
     assert!(defaults.recall_at_1 > names.recall_at_1 + 0.25, "{defaults:?}");
-    assert!(names.recall_at_1 >= 0.62, "{names:?}");
+    assert!(names.recall_at_1 >= 0.65, "{names:?}");
     assert!(defaults.recall_at_1 >= FLOOR.recall_at_1, "{defaults:?}");
     assert!(defaults.recall_at_10 >= FLOOR.recall_at_10, "{defaults:?}");
     assert!(defaults.precision >= FLOOR.precision, "{defaults:?}");
@@ -98,7 +98,7 @@ fn deduplication_finds_second_registrations_without_chaining_namesakes() {
     );
     // Floors a little below what is reached (0.979 and 0.888).
     assert!(precision >= 0.95, "precision {precision:.3}");
-    assert!(recall >= 0.87, "recall {recall:.3}");
+    assert!(recall >= 0.90, "recall {recall:.3}");
     assert!(out
         .clusters
         .iter()
