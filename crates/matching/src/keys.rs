@@ -84,10 +84,10 @@ pub struct Word {
     pub particle: bool,
     /// Written in Arabic script.
     pub arabic: bool,
-    /// Another reading of its consonants, compared across scripts and
-    /// indexed beside the skeleton (see [`other_reading`]); `None` when it
-    /// reads only one way.
-    pub(crate) other: Option<Box<[u8]>>,
+    /// Another reading of the word (see [`other_reading`]), compared
+    /// across scripts and indexed beside the skeleton; `None` when it reads
+    /// only one way.
+    pub(crate) other: Option<Reading>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
@@ -126,12 +126,14 @@ impl Token {
         }
     }
 
-    /// The word's skeleton and its other reading, those not empty.
-    pub(crate) fn readings(&self) -> impl Iterator<Item = &[u8]> {
-        [Some(self.skeleton.as_bytes()), self.other.as_deref()]
+    /// The word's readings, its own and the other, each as its skeleton
+    /// and sounds; those with an empty skeleton left out.
+    pub(crate) fn readings(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let other = self.other.as_ref().map(|o| (&o.skeleton[..], &o.sounds[..]));
+        [Some((self.skeleton.as_bytes(), &self.sounds[..])), other]
             .into_iter()
             .flatten()
-            .filter(|r| !r.is_empty())
+            .filter(|r| !r.0.is_empty())
     }
 
     /// The dictionary groups of this word (empty when it knows none).
@@ -228,7 +230,16 @@ fn token(text: &str) -> Token {
     }))
 }
 
-/// The skeleton of a word read the other way its letters allow, when that
+/// A word read another way than its [`skeleton`] and [`sounds`] read it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reading {
+    /// The skeleton so read.
+    pub(crate) skeleton: Box<[u8]>,
+    /// The sounds so read.
+    pub(crate) sounds: Box<[u8]>,
+}
+
+/// A word read the other way its letters allow, when its skeleton so read
 /// differs from [`skeleton`]:
 /// - an Arabic-script word with the article written together, with the
 ///   article: the article is little evidence, so the skeleton leaves it
@@ -236,16 +247,20 @@ fn token(text: &str) -> Token {
 ///   Elbaz) and the same two letters begin names (الهام, Elham; الیاس,
 ///   Ilyas; ألستون, Alston, whose hamza normalisation drops);
 /// - a Latin word as [`european`] reads it.
-fn other_reading(text: &str) -> Option<Box<[u8]>> {
+fn other_reading(text: &str) -> Option<Reading> {
     let read = if is_arabic(text) {
         match without_article(text) {
-            (true, _) => skeleton(text),
+            (true, _) => text.to_string(),
             (false, _) => return None,
         }
     } else {
-        skeleton(&european(text))
+        european(text)
     };
-    (read != skeleton(without_article(text).1)).then(|| read.into_bytes().into_boxed_slice())
+    let read_skeleton = skeleton(&read);
+    (read_skeleton != skeleton(without_article(text).1)).then(|| Reading {
+        skeleton: read_skeleton.into_bytes().into_boxed_slice(),
+        sounds: sounds(&read).into_bytes().into_boxed_slice(),
+    })
 }
 
 /// A Latin word respelled as European and North African names are
@@ -506,7 +521,7 @@ mod tests {
     }
 
     fn other(s: &str) -> Option<String> {
-        other_reading(&search_key(s)).map(|k| String::from_utf8(k.into_vec()).unwrap())
+        other_reading(&search_key(s)).map(|k| String::from_utf8(k.skeleton.into_vec()).unwrap())
     }
 
     #[test]

@@ -507,13 +507,15 @@ fn token_keys(t: &Token, out: &mut HashSet<String>) {
     for g in t.group_ids() {
         out.insert(format!("#{g}"));
     }
+    // Before the skeleton, which may be empty where the other reading is
+    // not (Ieva, whose v the skeleton reads as a vowel).
+    if let Some(other) = t.other.as_ref().filter(|o| !o.skeleton.is_empty()) {
+        out.insert(String::from_utf8_lossy(&other.skeleton).into_owned());
+    }
     if t.skeleton.is_empty() {
         return;
     }
     out.insert(t.skeleton.clone());
-    if let Some(other) = &t.other {
-        out.insert(String::from_utf8_lossy(other).into_owned());
-    }
     let chars: Vec<char> = t.skeleton.chars().collect();
     if chars.len() >= 3 {
         for i in 0..chars.len() {
@@ -1828,26 +1830,25 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         };
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
-        // Across scripts the skeleton decides, each word read either way
-        // its letters allow (`keys::other_reading`); the vowels written
-        // mostly order words of one skeleton.
-        let skeleton = if a.other.is_none() && b.other.is_none() {
-            skeleton
+        // Across scripts the skeleton decides; the vowels written mostly
+        // order words of one skeleton. A word read another way too
+        // (`keys::other_reading`) is compared in each reading, skeleton
+        // and sounds together, and the best counts.
+        let (latin, arabic) = if a.arabic { (b, a) } else { (a, b) };
+        let one = skeleton * (1.0 - VOWELS) + VOWELS * sounds_similarity(&latin.sounds, &arabic.sounds);
+        if latin.other.is_none() && arabic.other.is_none() {
+            one
         } else {
-            let mut best = skeleton;
-            for x in a.readings() {
-                for y in b.readings() {
-                    best = best.max(jaro_winkler_bytes(x, y));
+            let mut best = one;
+            for (x, x_sounds) in latin.readings() {
+                for (y, y_sounds) in arabic.readings() {
+                    let read =
+                        jaro_winkler_bytes(x, y) * (1.0 - VOWELS) + VOWELS * sounds_similarity(x_sounds, y_sounds);
+                    best = best.max(read);
                 }
             }
             best
-        };
-        let sounds = if a.arabic {
-            sounds_similarity(&b.sounds, &a.sounds)
-        } else {
-            sounds_similarity(&a.sounds, &b.sounds)
-        };
-        skeleton * (1.0 - VOWELS) + VOWELS * sounds
+        }
     };
     // The dictionary is looked up only where it could raise the score.
     if similarity < SAME_NAME && a.same_name(b) {
@@ -2482,6 +2483,8 @@ mod tests {
             ("Covington", "كوفينجتون"),
             ("Vukovic", "فوكوفيتش"),
             ("Jozic", "يوزيتش"),
+            ("Ieva", "إيفا"),
+            ("Elvin", "إلفين"),
         ];
         let mut m = Matcher::new();
         for (i, (latin, _)) in pairs.iter().enumerate() {
@@ -2498,6 +2501,15 @@ mod tests {
                 "{arabic}: {found:?}"
             );
         }
+        // A reading is compared whole, its sounds with its skeleton: Elvin
+        // read as written in Arabic script (l-f-n) is إلفين, vowels and
+        // all, where its own reading (l-n: a Persian v inside a word is a
+        // vowel) meets لينا's consonants but not its vowels.
+        let mut m = Matcher::new();
+        m.add(Record::new("lina".to_string(), &["لينا"]));
+        m.add(Record::new("elvin".to_string(), &["إلفين"]));
+        let found: Vec<String> = m.search(&["Elvin"], 3).into_iter().map(|c| c.id).collect();
+        assert_eq!(found, ["elvin", "lina"]);
     }
 
     #[test]
