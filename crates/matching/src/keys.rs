@@ -199,18 +199,21 @@ fn without_article(word: &str) -> (bool, &str) {
 }
 
 /// Splits a name into tokens, one per word. Particles written apart are
-/// tokens of their own (`al-Tamimi`, `Seyed Ali`); the Arabic article
-/// written together stays in its word, whose skeleton leaves it out
-/// (`التمیمی` is read as Tamimi, and as Altamimi by [`other_reading`]).
+/// tokens of their own (`al-Tamimi`, `Seyed Ali`), marked as such unless
+/// the name has nothing else (Abu, Haj: then they are what it says); the
+/// Arabic article written together stays in its word, whose skeleton
+/// leaves it out (`التمیمی` is read as Tamimi, and as Altamimi by
+/// [`other_reading`]).
 pub fn tokens(name: &str) -> Vec<Token> {
-    search_key(name)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(token)
-        .collect()
+    let key = search_key(name);
+    let words = key.split(' ').filter(|w| !w.is_empty());
+    let only_particles = words.clone().all(|w| PARTICLES.contains(&w));
+    words.map(|w| token(w, !only_particles)).collect()
 }
 
-fn token(text: &str) -> Token {
+/// The token of one normalised word; `particles` says whether a particle
+/// is marked as one (see [`tokens`]).
+fn token(text: &str, particles: bool) -> Token {
     use std::hash::{Hash, Hasher};
     // The word without an article written together with it: its skeleton,
     // sounds and dictionary entry (the dictionary's words are without it).
@@ -219,7 +222,7 @@ fn token(text: &str) -> Token {
     text.hash(&mut hash);
     Token(Arc::new(Word {
         hash: hash.finish(),
-        particle: PARTICLES.contains(&text),
+        particle: particles && PARTICLES.contains(&text),
         arabic: is_arabic(text),
         chars: text.chars().collect(),
         groups: dictionary().by_word.get(bare).copied().unwrap_or(0),
@@ -617,5 +620,8 @@ mod tests {
         assert_eq!(t.last().unwrap().skeleton, sk("Tamimi"));
         let t = tokens("علی ال تمیمی");
         assert_eq!(t.iter().filter(|t| t.particle).count(), 1);
+        // A name of particles only is made of words.
+        assert!(tokens("Abu").iter().chain(&tokens("Haj Abu")).all(|t| !t.particle));
+        assert!(tokens("Abu Bakr")[0].particle);
     }
 }

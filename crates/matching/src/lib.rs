@@ -715,7 +715,9 @@ pub struct Matcher {
     values: ValueTable,
     /// One copy of every word the records use (see [`Token`]); kept when
     /// the last record using a word goes, as the distinct words are few.
-    shared: HashMap<String, Token>,
+    /// Words, then particles: a particle is a word of its own in a name
+    /// made of particles only (see [`keys::tokens`]).
+    shared: [HashMap<String, Token>; 2],
     /// Blocking's working memory (see [`Pool`]).
     scratch: Pool<Scratch>,
     /// Scoring's working memory, likewise.
@@ -857,7 +859,7 @@ impl Default for Matcher {
             u: OnceLock::new(),
             words: Vocabulary::default(),
             values: ValueTable::default(),
-            shared: HashMap::new(),
+            shared: Default::default(),
             scratch: Pool::default(),
             word_memos: Pool::default(),
         }
@@ -969,10 +971,11 @@ impl Matcher {
     /// The one shared copy of this word (see [`Token`]); this one becomes
     /// it if the word is new.
     fn shared_word(&mut self, t: &Token) -> Token {
-        match self.shared.get(t.text.as_str()) {
+        let shared = &mut self.shared[usize::from(t.particle)];
+        match shared.get(t.text.as_str()) {
             Some(known) => known.clone(),
             None => {
-                self.shared.insert(t.text.clone(), t.clone());
+                shared.insert(t.text.clone(), t.clone());
                 t.clone()
             }
         }
@@ -2510,6 +2513,38 @@ mod tests {
         m.add(Record::new("elvin".to_string(), &["إلفين"]));
         let found: Vec<String> = m.search(&["Elvin"], 3).into_iter().map(|c| c.id).collect();
         assert_eq!(found, ["elvin", "lina"]);
+    }
+
+    #[test]
+    fn a_name_of_particles_only_is_found_by_them() {
+        // Someone known only as Abu or Haj: those words are the name, not
+        // particles of it, so they are indexed and weigh in full.
+        let mut m = Matcher::new();
+        for (id, name) in [
+            ("abu", "Abu"),
+            ("abu-bakr", "Abu Bakr"),
+            ("bakr", "Bakr"),
+            ("haj", "Hadj"),
+        ] {
+            m.add(Record::new(id.to_string(), &[name]));
+        }
+        for (query, expected) in [
+            ("Abou", "abu"),
+            ("أبو", "abu"),
+            ("Haj", "haj"),
+            ("Abu Bakr", "abu-bakr"),
+        ] {
+            let found = m.search(&[query], 3);
+            assert_eq!(
+                found.first().map(|c| c.id.as_str()),
+                Some(expected),
+                "{query}: {found:?}"
+            );
+        }
+        // Each keeps its own shared copy: Abu alone did not make the Abu
+        // of Abu Bakr a word.
+        let (alone, first) = (m.names_of(0).next().unwrap(), m.names_of(1).next().unwrap());
+        assert!(!alone[0].particle && first[0].particle);
     }
 
     #[test]
