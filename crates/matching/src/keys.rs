@@ -207,8 +207,14 @@ fn without_article(word: &str) -> (bool, &str) {
 pub fn tokens(name: &str) -> Vec<Token> {
     let key = search_key(name);
     let words = key.split(' ').filter(|w| !w.is_empty());
-    let only_particles = words.clone().all(|w| PARTICLES.contains(&w));
+    let only_particles = words.clone().all(is_particle);
     words.map(|w| token(w, !only_particles)).collect()
+}
+
+/// True when the normalised word is a particle or honorific (al, bin,
+/// seyed, haj …), whatever the name it is in (see [`tokens`]).
+pub fn is_particle(word: &str) -> bool {
+    PARTICLES.contains(&word)
 }
 
 /// The token of one normalised word; `particles` says whether a particle
@@ -222,7 +228,7 @@ fn token(text: &str, particles: bool) -> Token {
     text.hash(&mut hash);
     Token(Arc::new(Word {
         hash: hash.finish(),
-        particle: particles && PARTICLES.contains(&text),
+        particle: particles && is_particle(text),
         arabic: is_arabic(text),
         chars: text.chars().collect(),
         groups: dictionary().by_word.get(bare).copied().unwrap_or(0),

@@ -160,18 +160,19 @@ fn split_into(key: &str, out: &mut Vec<String>) {
 
 /// The cross-script keys of one normalised word: the consonant skeletons
 /// of its parts that are not particles or honorifics, when long enough to
-/// tell words apart.
+/// tell words apart. (A text's words are taken one at a time, so a
+/// particle is known by itself, not by the name around it.)
 pub fn keys(word: &str) -> Vec<String> {
     lantern_matching::keys::tokens(word)
         .into_iter()
-        .filter(|t| !t.particle && t.skeleton.chars().count() >= MIN_KEY)
+        .filter(|t| !lantern_matching::keys::is_particle(&t.text) && t.skeleton.chars().count() >= MIN_KEY)
         .map(|t| t.skeleton.clone())
         .collect()
 }
 
 fn is_particle(word: &str) -> bool {
     let t = lantern_matching::keys::tokens(word);
-    !t.is_empty() && t.iter().all(|t| t.particle)
+    !t.is_empty() && t.iter().all(|t| lantern_matching::keys::is_particle(&t.text))
 }
 
 /// The fields of one part (open or restricted): normalised words and
