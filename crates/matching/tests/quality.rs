@@ -150,6 +150,7 @@ fn latin_spellings_of_unregistered_names_raise_few_false_alarms() {
         "wikidata dev, latin to latin, not registered: {per_1000:.1} false alarms per 1,000 over {} queries",
         absent.len()
     );
-    // 72.7 while names of one script were joined by their skeletons.
-    assert!(per_1000 <= 60.0, "{per_1000:.1} false alarms per 1,000");
+    // 51.5 with the first candidate's margin measured from 0.6, 72.7
+    // while names of one script were joined by their skeletons.
+    assert!(per_1000 <= 20.0, "{per_1000:.1} false alarms per 1,000");
 }
