@@ -9,7 +9,10 @@
 //! `MSD`. Short vowels are not written in Arabic script and are spelled in
 //! many ways in Latin, so the skeleton keeps consonants only; letters that
 //! Latin spellings render in several ways share a class (ق/غ/گ/ک and q, g,
-//! gh, k; ذ/ز/ض/ظ and z, dh).
+//! gh, k; ذ/ز/ض/ظ and z, dh). Some words also read another way (an
+//! Arabic-script word with the article written together, with it; a
+//! Latin word as European and North African names are written in Arabic
+//! script): that reading is compared and indexed too.
 
 use lantern_domain::text::search_key;
 use std::sync::Arc;
@@ -241,7 +244,7 @@ fn token(text: &str, particles: bool) -> Token {
 
 /// A word read another way than its [`skeleton`] and [`sounds`] read it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Reading {
+pub(crate) struct Reading {
     /// The skeleton so read.
     pub(crate) skeleton: Box<[u8]>,
     /// The sounds so read.

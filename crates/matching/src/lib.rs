@@ -2095,6 +2095,18 @@ fn joined_letters(name: &[Token], out: &mut [char; MAX_JOINED]) -> (usize, Optio
     (n, if mixed { None } else { script })
 }
 
+/// True when two words have the same consonants: the same skeleton, or,
+/// across scripts, where [`compared_words`] compares each reading of a
+/// word (`keys::other_reading`), one reading of each the same (Elham and
+/// الهام).
+fn read_alike(a: &Token, b: &Token) -> bool {
+    if a.arabic == b.arabic {
+        !a.skeleton.is_empty() && a.skeleton == b.skeleton
+    } else {
+        a.readings().any(|(x, _)| b.readings().any(|(y, _)| x == y))
+    }
+}
+
 /// How closely one word of the query met a word of the candidate's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Agreement {
@@ -2188,7 +2200,7 @@ impl Matcher {
                 let agreement = match matched {
                     None => Agreement::Absent,
                     Some(m) if m.text == qt.text => Agreement::Same,
-                    Some(m) if !m.skeleton.is_empty() && m.skeleton == qt.skeleton => Agreement::SameSkeleton,
+                    Some(m) if read_alike(m, qt) => Agreement::SameSkeleton,
                     Some(m) if m.same_name(qt) => Agreement::SameName,
                     Some(_) if *sim >= 0.85 => Agreement::Close,
                     Some(_) => Agreement::Weak,
@@ -2510,6 +2522,13 @@ mod tests {
                 found.first().map(|c| c.id.as_str()),
                 Some(i.to_string().as_str()),
                 "{arabic}: {found:?}"
+            );
+            // And a caseworker is told so.
+            let explained = m.explain(&[arabic], &i.to_string()).unwrap();
+            assert_eq!(
+                explained.words[0].agreement,
+                Agreement::SameSkeleton,
+                "{arabic}: {explained:?}"
             );
         }
         // A reading is compared whole, its sounds with its skeleton: Elvin
