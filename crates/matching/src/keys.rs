@@ -205,8 +205,8 @@ fn without_article(word: &str) -> (bool, &str) {
 /// tokens of their own (`al-Tamimi`, `Seyed Ali`), marked as such unless
 /// the name has nothing else (Abu, Haj: then they are what it says); the
 /// Arabic article written together stays in its word, whose skeleton
-/// leaves it out (`التمیمی` is read as Tamimi, and as Altamimi by
-/// [`other_reading`]).
+/// leaves it out (`التمیمی` is read as Tamimi, and as Altamimi by its
+/// other reading).
 pub fn tokens(name: &str) -> Vec<Token> {
     let key = search_key(name);
     let words = key.split(' ').filter(|w| !w.is_empty());
