@@ -253,18 +253,18 @@ pub(crate) struct Reading {
 
 /// A word read the other way its letters allow, when its skeleton so read
 /// differs from [`skeleton`]:
-/// - an Arabic-script word with the article written together, with the
-///   article: the article is little evidence, so the skeleton leaves it
-///   out (التمیمی, Tamimi), but a Latin spelling may write it (Altamimi,
-///   Elbaz) and the same two letters begin names (الهام, Elham; الیاس,
-///   Ilyas; ألستون, Alston, whose hamza normalisation drops);
+/// - an Arabic-script word as Arabic names are said and spelled in Latin
+///   letters: with the article written together, which the skeleton
+///   leaves out as little evidence (التمیمی, Tamimi) but a Latin spelling
+///   may write (Altamimi, Elbaz) and whose two letters also begin names
+///   (الهام, Elham; الیاس, Ilyas; ألستون, Alston, whose hamza
+///   normalisation drops); and with ض as د (Riad, Ramadan), where the
+///   skeleton follows Persian (رضا, Reza);
 /// - a Latin word as [`european`] reads it.
 fn other_reading(text: &str) -> Option<Reading> {
     let read = if is_arabic(text) {
-        match without_article(text) {
-            (true, _) => text.to_string(),
-            (false, _) => return None,
-        }
+        // ض as د, as Arabic (not Persian) names say it: Riad, Ramadan.
+        text.replace('ض', "د")
     } else {
         european(text)
     };
@@ -565,7 +565,7 @@ mod tests {
     }
 
     #[test]
-    fn an_attached_article_is_read_both_ways() {
+    fn an_arabic_word_is_also_read_as_arabic_names_are_spelled() {
         let t = tokens("الهام");
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].text, "الهام");
@@ -573,6 +573,11 @@ mod tests {
         assert_eq!(other("الهام"), Some(sk("Elham")));
         assert_eq!(other("إلياس"), Some(sk("Ilyas")));
         assert_eq!(other("التميمي"), Some(sk("Altamimi")));
+        // ض is also read د (Riad and Ramadan; Reza and Ramazan stay).
+        assert_eq!(other("رياض"), Some(sk("Riad")));
+        assert_eq!(sk("رياض"), sk("Riyaz"));
+        assert_eq!(other("رمضان"), Some(sk("Ramadan")));
+        assert_eq!(other("الرياض"), Some(sk("Alriad")));
         // Short words keep the two letters as their own (الله).
         assert_eq!(other("الله"), None);
         assert_eq!(tokens("الله")[0].skeleton, sk("Allah"));

@@ -2508,6 +2508,7 @@ mod tests {
             ("Jozic", "يوزيتش"),
             ("Ieva", "إيفا"),
             ("Elvin", "إلفين"),
+            ("Riad", "رياض"),
         ];
         let mut m = Matcher::new();
         for (i, (latin, _)) in pairs.iter().enumerate() {
