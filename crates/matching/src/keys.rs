@@ -227,6 +227,7 @@ fn token(text: &str, particles: bool) -> Token {
     // The word without an article written together with it: its skeleton,
     // sounds and dictionary entry (the dictionary's words are without it).
     let (_, bare) = without_article(text);
+    let own = skeleton(bare);
     let mut hash = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hash);
     Token(Arc::new(Word {
@@ -235,9 +236,9 @@ fn token(text: &str, particles: bool) -> Token {
         arabic: is_arabic(text),
         chars: text.chars().collect(),
         groups: dictionary().by_word.get(bare).copied().unwrap_or(0),
-        skeleton: skeleton(bare),
         sounds: sounds(bare).into_bytes().into_boxed_slice(),
-        other: other_reading(text),
+        other: other_reading(text, &own),
+        skeleton: own,
         text: text.to_string(),
     }))
 }
@@ -252,7 +253,8 @@ pub(crate) struct Reading {
 }
 
 /// A word read the other way its letters allow, when its skeleton so read
-/// differs from [`skeleton`]:
+/// differs from its own (`own`, the word's [`skeleton`] without an article
+/// written together):
 /// - an Arabic-script word as Arabic names are said and spelled in Latin
 ///   letters: with the article written together, which the skeleton
 ///   leaves out as little evidence (التمیمی, Tamimi) but a Latin spelling
@@ -261,7 +263,7 @@ pub(crate) struct Reading {
 ///   normalisation drops); and with ض as د (Riad, Ramadan), where the
 ///   skeleton follows Persian (رضا, Reza);
 /// - a Latin word as [`european`] reads it.
-fn other_reading(text: &str) -> Option<Reading> {
+fn other_reading(text: &str, own: &str) -> Option<Reading> {
     let read = if is_arabic(text) {
         // ض as د, as Arabic (not Persian) names say it: Riad, Ramadan.
         text.replace('ض', "د")
@@ -269,7 +271,7 @@ fn other_reading(text: &str) -> Option<Reading> {
         european(text)
     };
     let read_skeleton = skeleton(&read);
-    (read_skeleton != skeleton(without_article(text).1)).then(|| Reading {
+    (read_skeleton != own).then(|| Reading {
         skeleton: read_skeleton.into_bytes().into_boxed_slice(),
         sounds: sounds(&read).into_bytes().into_boxed_slice(),
     })
@@ -293,10 +295,10 @@ fn other_reading(text: &str) -> Option<Reading> {
 fn european(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 4);
+    let vowel = |c: Option<char>| matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'));
     let mut i = 0;
     while i < chars.len() {
         let next = chars.get(i + 1).copied();
-        let vowel = |c: Option<char>| matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'));
         match chars[i] {
             'o' if i == 0 && next == Some('u') && vowel(chars.get(2).copied()) => {
                 out.push('w');
@@ -540,7 +542,9 @@ mod tests {
     }
 
     fn other(s: &str) -> Option<String> {
-        other_reading(&search_key(s)).map(|k| String::from_utf8(k.skeleton.into_vec()).unwrap())
+        let word = search_key(s);
+        other_reading(&word, &skeleton(without_article(&word).1))
+            .map(|k| String::from_utf8(k.skeleton.into_vec()).unwrap())
     }
 
     #[test]
