@@ -388,10 +388,9 @@ fn match_batch(
     estimate: bool,
 ) -> anyhow::Result<()> {
     use lantern_matching::batch;
-    let (registry, refused_registry) = read_rows(registry)?;
+    let (mut matcher, refused_registry) = read_matcher(registry)?;
     let (queries, refused_queries) = read_rows(queries)?;
     let refused = refused_registry + refused_queries;
-    let mut matcher = batch::matcher(&registry);
     if estimate && !batch::estimate(&mut matcher, &queries) {
         eprintln!(
             "--estimate: fewer than {} queries give fields besides names; the default weights are kept",
@@ -415,18 +414,31 @@ fn match_batch(
 /// Reads a batch CSV file, printing its refused rows; returns the good
 /// rows and how many were refused.
 fn read_rows(path: &std::path::Path) -> anyhow::Result<(Vec<lantern_matching::batch::Row>, usize)> {
+    read_batch(path, lantern_matching::batch::read)
+}
+
+/// Reads a registry file into a matcher row by row (see
+/// [`lantern_matching::batch::read_matcher`]), printing its refused rows;
+/// returns the matcher and how many rows were refused.
+fn read_matcher(path: &std::path::Path) -> anyhow::Result<(lantern_matching::Matcher, usize)> {
+    read_batch(path, lantern_matching::batch::read_matcher)
+}
+
+fn read_batch<T>(
+    path: &std::path::Path,
+    read: impl FnOnce(std::fs::File) -> Result<(T, Vec<lantern_matching::batch::RowError>), String>,
+) -> anyhow::Result<(T, usize)> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let (rows, errors) = lantern_matching::batch::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (read, errors) = read(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     for e in &errors {
         eprintln!("{}: line {}: {}", path.display(), e.line, e.reason);
     }
-    Ok((rows, errors.len()))
+    Ok((read, errors.len()))
 }
 
 fn match_dedupe(registry: &std::path::Path, review: Option<&std::path::Path>) -> anyhow::Result<()> {
     use lantern_matching::batch;
-    let (rows, refused) = read_rows(registry)?;
-    let matcher = batch::matcher(&rows);
+    let (matcher, refused) = read_matcher(registry)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let outcome = lantern_matching::dedupe::dedupe(&matcher, threads);
     let stdout = std::io::stdout();

@@ -1190,6 +1190,11 @@ impl Matcher {
         self.slot_of.is_empty()
     }
 
+    /// True when a record with this identifier is registered.
+    pub fn contains(&self, id: &str) -> bool {
+        self.slot_of.contains_key(id)
+    }
+
     /// The records a query's blocking keys propose, at most
     /// [`MAX_SCORED`] of them.
     ///

@@ -396,20 +396,29 @@ pub fn build_duplicates(
     copies: usize,
     seed: u64,
 ) -> (Vec<Row>, BTreeMap<String, String>) {
-    let mut d = Draw::new(seed);
-    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len(), 0.5)).collect();
     let mut rows: Vec<Row> = Vec::with_capacity(people + copies);
     let mut truth = BTreeMap::new();
+    each_duplicate(forms, people, copies, seed, |row, person| {
+        truth.insert(row.id.clone(), format!("g{person}"));
+        rows.push(row);
+    });
+    (rows, truth)
+}
+
+/// The rows of [`build_duplicates`], the same for the same arguments,
+/// handed one at a time to `take` with the number of their true person:
+/// the people first (`p0` is person 0, and so on), then the copies (`d0`,
+/// `d1`, …).
+pub fn each_duplicate(forms: &[NameForm], people: usize, copies: usize, seed: u64, mut take: impl FnMut(Row, usize)) {
+    let mut d = Draw::new(seed);
+    let population: Vec<Person> = (0..people).map(|_| person(&mut d, forms.len(), 0.5)).collect();
     for (i, p) in population.iter().enumerate() {
-        rows.push(registered(format!("p{i}"), p, forms));
-        truth.insert(format!("p{i}"), format!("g{i}"));
+        take(registered(format!("p{i}"), p, forms), i);
     }
     for k in 0..copies {
         let i = d.below(people);
-        rows.push(query(format!("d{k}"), &population[i], forms, &mut d, 0.5));
-        truth.insert(format!("d{k}"), format!("g{i}"));
+        take(query(format!("d{k}"), &population[i], forms, &mut d, 0.5), i);
     }
-    (rows, truth)
 }
 
 /// The yardstick's measures (the definitions of `match-eval.py`).

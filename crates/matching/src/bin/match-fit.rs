@@ -360,26 +360,46 @@ fn fit_dedupe(forms: &[synth::NameForm], people: usize, copies: usize, seed: u64
 /// against the truth, and the resident memory at the end and at its peak.
 fn dedupe(forms: &[synth::NameForm], people: usize, copies: usize, seed: u64, threads: usize) {
     use std::time::Instant;
-    let (rows, truth) = synth::build_duplicates(forms, people, copies, seed);
     println!("{people} people, {copies} registered twice, {threads} threads");
-    let start = Instant::now();
-    let m = batch::matcher(&rows);
-    drop(rows);
-    println!("index build: {:.1} s", start.elapsed().as_secs_f64());
+    // Each row goes into the index as it is made, as `lantern match dedupe`
+    // reads its file: the rows are never held all at once. The copies'
+    // true people are kept to build the truth after the deduplication.
+    let mut m = lantern_matching::Matcher::new();
+    let mut copied = Vec::with_capacity(copies);
+    let mut adding = std::time::Duration::ZERO;
+    synth::each_duplicate(forms, people, copies, seed, |row, person| {
+        if row.id.starts_with('d') {
+            copied.push(person);
+        }
+        let start = Instant::now();
+        m.add(row.record());
+        adding += start.elapsed();
+    });
+    println!(
+        "index build: {:.1} s; resident memory: {}",
+        adding.as_secs_f64(),
+        memory("VmRSS:")
+    );
     let start = Instant::now();
     let out = lantern_matching::dedupe::dedupe(&m, threads);
     println!("deduplication: {:.1} s", start.elapsed().as_secs_f64());
+    let peak = memory("VmHWM:");
+    let truth: BTreeMap<String, String> = (0..people)
+        .map(|i| (format!("p{i}"), format!("g{i}")))
+        .chain(
+            copied
+                .iter()
+                .enumerate()
+                .map(|(k, i)| (format!("d{k}"), format!("g{i}"))),
+        )
+        .collect();
     let (precision, recall) = lantern_matching::dedupe::pairwise_quality(&out.clusters, &truth);
     println!(
         "{} clusters, {} pairs to review; pairwise precision {precision:.3}, recall {recall:.3}",
         out.clusters.len(),
         out.review.len()
     );
-    println!(
-        "resident memory after: {}, peak: {}",
-        memory("VmRSS:"),
-        memory("VmHWM:")
-    );
+    println!("resident memory at its peak during the deduplication: {peak}");
 }
 
 /// A memory figure of this process from `/proc/self/status` (`VmRSS:`
