@@ -96,7 +96,7 @@ impl Member {
     const FATHER: u64 = (1 << 17) - 1;
 
     fn new(facts: &fields::Facts, single: bool, slot: u32) -> Member {
-        Member::pack(facts.birth_year(), facts.father_key.as_deref(), single, slot)
+        Member::pack(facts.birth_year(), facts.father_key(), single, slot)
     }
 
     fn pack(year: Option<i32>, father: Option<&str>, single: bool, slot: u32) -> Member {
@@ -815,7 +815,7 @@ impl<'a> Briefs<'a> {
             } else {
                 let (x, y) = (x.text.min(y.text), x.text.max(y.text));
                 *seen[i].entry(u64::from(x) << 32 | u64::from(y)).or_insert_with(|| {
-                    let words = |n: u32| &*self.values.words[n as usize - 1];
+                    let words = |n: u32| self.values.words(n);
                     fields::similarity_level(words(x), words(y))
                 })
             };

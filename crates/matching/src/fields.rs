@@ -176,7 +176,7 @@ pub(crate) struct Value {
 }
 
 impl Value {
-    fn new(text: &str) -> Option<Value> {
+    pub(crate) fn new(text: &str) -> Option<Value> {
         let tokens = tokens(text);
         let key: String = tokens.iter().map(|t| t.skeleton.as_str()).collect();
         let key = if key.is_empty() {
@@ -193,28 +193,23 @@ impl Value {
 pub(crate) struct Facts {
     sex: Option<bool>,
     birth: Option<Birth>,
-    pub(crate) place: Option<Value>,
-    pub(crate) nationality: Option<Value>,
+    /// The place and nationality: a registered record's share the copy in
+    /// the matcher's table of values (see `Matcher::add`), as thousands of
+    /// records give each (a copy per record was a sixth of the index at a
+    /// million records).
+    pub(crate) place: Option<Arc<Value>>,
+    pub(crate) nationality: Option<Arc<Value>>,
     /// The parents' names: a registered record's share the copy in the
     /// matcher's table of parents' names (see `Matcher::add`).
     father: Arc<[Token]>,
     mother: Arc<[Token]>,
-    /// The first word of the father's and of the mother's name (its
-    /// skeleton), the part that tells fathers apart: the family name
-    /// mostly repeats the person's own.
-    pub(crate) father_key: Option<String>,
-    pub(crate) mother_key: Option<String>,
 }
 
 /// The skeleton (else the spelling) of a name's first word that is not a
 /// particle.
-fn first_word_key(name: &[Token]) -> Option<String> {
+fn first_word_key(name: &[Token]) -> Option<&str> {
     let t = name.iter().find(|t| !t.particle)?;
-    Some(if t.skeleton.is_empty() {
-        t.text.clone()
-    } else {
-        t.skeleton.clone()
-    })
+    Some(if t.skeleton.is_empty() { &t.text } else { &t.skeleton })
 }
 
 impl Facts {
@@ -230,29 +225,33 @@ impl Facts {
                 _ => None,
             }),
             birth: text(&d.birth_date).and_then(Birth::parse),
-            place: text(&d.birth_place).and_then(Value::new),
-            nationality: text(&d.nationality).and_then(Value::new),
+            place: text(&d.birth_place).and_then(Value::new).map(Arc::new),
+            nationality: text(&d.nationality).and_then(Value::new).map(Arc::new),
             father: text(&d.father_name).map(tokens).unwrap_or_default().into(),
             mother: text(&d.mother_name).map(tokens).unwrap_or_default().into(),
-            father_key: None,
-            mother_key: None,
         }
-        .with_keys()
     }
 
-    fn with_keys(mut self) -> Facts {
-        self.father_key = first_word_key(&self.father);
-        self.mother_key = first_word_key(&self.mother);
-        self
+    /// The first word of the father's name (its skeleton), the part that
+    /// tells fathers apart: the family name mostly repeats the person's own.
+    pub(crate) fn father_key(&self) -> Option<&str> {
+        first_word_key(&self.father)
     }
 
-    /// Every word of the place and nationality, for sharing one copy of
-    /// each (see [`crate::Matcher`]; the parents' names are shared whole,
-    /// see [`Facts::parents_mut`]).
-    pub(crate) fn words_mut(&mut self) -> impl Iterator<Item = &mut Token> {
+    /// … and of the mother's name.
+    pub(crate) fn mother_key(&self) -> Option<&str> {
+        first_word_key(&self.mother)
+    }
+
+    /// The place and the nationality, when given.
+    #[cfg(test)]
+    pub(crate) fn values(&self) -> [Option<&Value>; 2] {
+        [self.place.as_deref(), self.nationality.as_deref()]
+    }
+
+    /// The place and the nationality, to be replaced by shared copies.
+    pub(crate) fn values_mut(&mut self) -> [&mut Option<Arc<Value>>; 2] {
         [&mut self.place, &mut self.nationality]
-            .into_iter()
-            .flat_map(|v| v.iter_mut().flat_map(|v| v.tokens.iter_mut()))
     }
 
     /// The father's and the mother's name (empty when not given), to be
@@ -299,7 +298,7 @@ pub(crate) fn compare(a: &Facts, b: &Facts) -> [Option<u8>; 6] {
     let father = name(&a.father, &b.father);
     let mother = name(&a.mother, &b.mother);
     let [sex, birth] = near_levels(a.near(), b.near());
-    let value = |x: &Option<Value>, y: &Option<Value>| match (x, y) {
+    let value = |x: &Option<Arc<Value>>, y: &Option<Arc<Value>>| match (x, y) {
         (Some(x), Some(y)) if x.key == y.key => Some(0),
         (Some(x), Some(y)) => Some(similarity_level(&x.tokens, &y.tokens)),
         _ => None,

@@ -105,30 +105,54 @@ struct ValueNumbers {
 struct ValueTable {
     keys: HashMap<String, u32>,
     texts: HashMap<String, u32>,
-    /// The words of text number `n` at `n - 1`.
-    words: Vec<Box<[Token]>>,
+    /// The value of text number `n` at `n - 1`, the copy the records
+    /// giving it share.
+    values: Vec<Arc<fields::Value>>,
 }
 
 impl ValueTable {
-    /// The numbers of a value, added if new.
-    fn number(&mut self, value: Option<&fields::Value>) -> ValueNumbers {
+    /// The numbers of a value, added if new (with `share` giving the one
+    /// copy of each of its words); the value becomes the table's copy.
+    fn number(&mut self, value: &mut Option<Arc<fields::Value>>, share: impl FnMut(&Token) -> Token) -> ValueNumbers {
         let Some(v) = value else {
             return ValueNumbers::default();
         };
         let next = self.keys.len() as u32 + 1;
         let key = *self.keys.entry(v.key.clone()).or_insert(next);
         let text: Vec<&str> = v.tokens.iter().map(|t| t.text.as_str()).collect();
-        let next = self.words.len() as u32 + 1;
+        let next = self.values.len() as u32 + 1;
         let text = *self.texts.entry(text.join(" ")).or_insert_with(|| {
-            self.words.push(v.tokens.clone().into_boxed_slice());
+            self.values.push(Arc::new(fields::Value {
+                tokens: v.tokens.iter().map(share).collect(),
+                key: v.key.clone(),
+            }));
             next
         });
+        *v = self.values[text as usize - 1].clone();
         ValueNumbers { key, text }
+    }
+
+    /// The words of text number `n` (from 1).
+    fn words(&self, n: u32) -> &[Token] {
+        &self.values[n as usize - 1].tokens
     }
 
     /// The key number of a query's value (0 when no record gives that key).
     fn key_of(&self, value: Option<&fields::Value>) -> u32 {
         value.and_then(|v| self.keys.get(&v.key)).copied().unwrap_or(0)
+    }
+}
+
+/// The one shared copy of this word in `shared` (see `Matcher::shared`);
+/// this one becomes it if the word is new.
+fn share_word(shared: &mut [HashMap<String, Token>; 2], t: &Token) -> Token {
+    let shared = &mut shared[usize::from(t.particle)];
+    match shared.get(t.text.as_str()) {
+        Some(known) => known.clone(),
+        None => {
+            shared.insert(t.text.clone(), t.clone());
+            t.clone()
+        }
     }
 }
 
@@ -920,8 +944,14 @@ impl Matcher {
     pub fn add(&mut self, mut record: Record) {
         self.remove(&record.id);
         let Record { names, facts, .. } = &mut record;
-        for t in names.iter_mut().flatten().chain(facts.words_mut()) {
+        for t in names.iter_mut().flatten() {
             *t = self.shared_word(t);
+        }
+        // The place and nationality by number, likewise.
+        let mut values = [ValueNumbers::default(); 2];
+        for (numbers, value) in values.iter_mut().zip(facts.values_mut()) {
+            let (table, shared) = (&mut self.values, &mut self.shared);
+            *numbers = table.number(value, |t| share_word(shared, t));
         }
         // The parents' names by number, the record keeping the table's copy.
         let mut parents = [NO_NAME; 2];
@@ -947,10 +977,6 @@ impl Matcher {
         for k in joined {
             self.whole.entry(k).or_default().push(n);
         }
-        let values = [
-            self.values.number(facts.place.as_ref()),
-            self.values.number(facts.nationality.as_ref()),
-        ];
         self.slots.push(Slot {
             order: order_of(&id),
             near: facts.near(),
@@ -971,14 +997,7 @@ impl Matcher {
     /// The one shared copy of this word (see [`Token`]); this one becomes
     /// it if the word is new.
     fn shared_word(&mut self, t: &Token) -> Token {
-        let shared = &mut self.shared[usize::from(t.particle)];
-        match shared.get(t.text.as_str()) {
-            Some(known) => known.clone(),
-            None => {
-                shared.insert(t.text.clone(), t.clone());
-                t.clone()
-            }
-        }
+        share_word(&mut self.shared, t)
     }
 
     /// The numbers in [`NameTable`] of the names of the record in `slot`.
@@ -1025,8 +1044,8 @@ impl Matcher {
             &mut self.nationalities,
             facts.nationality.as_ref().map(|v| v.key.as_str()),
         );
-        change(&mut self.fathers, facts.father_key.as_deref());
-        change(&mut self.mothers, facts.mother_key.as_deref());
+        change(&mut self.fathers, facts.father_key());
+        change(&mut self.mothers, facts.mother_key());
     }
 
     /// Where an agreeing value of this field is counted, and the query's
@@ -1039,8 +1058,8 @@ impl Matcher {
                 .nationality
                 .as_ref()
                 .map(|v| (&self.nationalities, v.key.as_str())),
-            fields::Field::FatherName => query.father_key.as_deref().map(|k| (&self.fathers, k)),
-            fields::Field::MotherName => query.mother_key.as_deref().map(|k| (&self.mothers, k)),
+            fields::Field::FatherName => query.father_key().map(|k| (&self.fathers, k)),
+            fields::Field::MotherName => query.mother_key().map(|k| (&self.mothers, k)),
             fields::Field::Sex | fields::Field::BirthDate => None,
         }
     }
@@ -1543,10 +1562,10 @@ impl Matcher {
         // The query's place and nationality with their key numbers, and
         // the levels met so far by text number.
         let asked_values = [
-            (facts.place.as_ref(), self.values.key_of(facts.place.as_ref())),
+            (facts.place.as_deref(), self.values.key_of(facts.place.as_deref())),
             (
-                facts.nationality.as_ref(),
-                self.values.key_of(facts.nationality.as_ref()),
+                facts.nationality.as_deref(),
+                self.values.key_of(facts.nationality.as_deref()),
             ),
         ];
         let mut value_memo: [HashMap<u32, u8, BuildSlot>; 2] = Default::default();
@@ -1676,9 +1695,9 @@ impl Matcher {
             levels[2 + i] = Some(if own.key == *key {
                 0
             } else {
-                *memo[i].entry(own.text).or_insert_with(|| {
-                    fields::similarity_level(&asked.tokens, &self.values.words[own.text as usize - 1])
-                })
+                *memo[i]
+                    .entry(own.text)
+                    .or_insert_with(|| fields::similarity_level(&asked.tokens, self.values.words(own.text)))
             });
         }
         levels
@@ -3097,8 +3116,11 @@ mod tests {
                 ..Details::default()
             });
             let values = [
-                (facts.place.as_ref(), m.values.key_of(facts.place.as_ref())),
-                (facts.nationality.as_ref(), m.values.key_of(facts.nationality.as_ref())),
+                (facts.place.as_deref(), m.values.key_of(facts.place.as_deref())),
+                (
+                    facts.nationality.as_deref(),
+                    m.values.key_of(facts.nationality.as_deref()),
+                ),
             ];
             let mut memo = Default::default();
             for (slot, record) in m.slots.iter().zip(&m.records) {
@@ -3311,6 +3333,36 @@ mod tests {
         assert!(std::ptr::eq(father, &*m.parents.names[m.slots[1].parents[0] as usize]));
         // Sharing changes no answer.
         assert_eq!(m.search(&["Kianpour"], 2).len(), 2);
+    }
+
+    #[test]
+    fn records_giving_one_place_share_one_copy_of_it() {
+        let mut m = Matcher::new();
+        let from = |place: &str, nationality: &str| Details {
+            birth_place: Some(place.into()),
+            nationality: Some(nationality.into()),
+            ..Details::default()
+        };
+        m.add(Record::with_details("a", &["Reza Kianpour"], &from("Mashhad", "Iran")));
+        m.add(Record::with_details(
+            "b",
+            &["Ali Kianpour"],
+            &from("Mashhad", "Afghanistan"),
+        ));
+        m.add(Record::with_details("c", &["Ali Karimi"], &from("مشهد", "Iran")));
+        m.add(Record::with_details("d", &["Kianpour Mashhad"], &Details::default()));
+        let value = |slot: usize, i: usize| m.records[slot].facts.values()[i].unwrap();
+        assert!(std::ptr::eq(value(0, 0), value(1, 0)));
+        assert!(std::ptr::eq(value(0, 1), value(2, 1)));
+        assert!(!std::ptr::eq(value(0, 1), value(1, 1)));
+        // Another script is another text, numbered apart but with one key.
+        assert!(!std::ptr::eq(value(0, 0), value(2, 0)));
+        assert_eq!(m.slots[0].values[0].key, m.slots[2].values[0].key);
+        // The words of a shared value are the shared words.
+        let (a, b) = (m.names_of(0).next().unwrap(), m.names_of(1).next().unwrap());
+        assert!(a[1].is_shared_with(&b[1]));
+        let mashhad = m.names_of(3).next().unwrap()[1].clone();
+        assert!(mashhad.is_shared_with(&value(0, 0).tokens[0]));
     }
 
     #[test]
