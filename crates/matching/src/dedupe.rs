@@ -235,48 +235,68 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
     let lead = &lead;
     let found: Vec<Vec<u64>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shards
-            .iter()
-            .map(|entries| {
-                scope.spawn(move || {
-                    let mut pairs = Vec::new();
-                    for run in entries.chunk_by(|a, b| a.0 == b.0) {
-                        let block = Block {
-                            run,
-                            word: run[0].0 & WORD != 0,
-                            place,
-                            lead,
-                        };
-                        block.pair(&mut |a, b| {
-                            let (a, b) = (a.min(b), a.max(b));
-                            // A pair comes from each key its two records
-                            // share: dropping repeats before the list
-                            // grows keeps it near the distinct pairs.
-                            if pairs.len() == pairs.capacity() && pairs.len() >= 1 << 16 {
-                                pairs.sort_unstable();
-                                pairs.dedup();
-                                if pairs.len() > pairs.capacity() / 2 {
-                                    pairs.reserve(pairs.len());
-                                }
-                            }
-                            pairs.push(u64::from(a) << 32 | u64::from(b));
-                        });
-                    }
-                    pairs.sort_unstable();
-                    pairs.dedup();
-                    pairs
-                })
-            })
+            .into_iter()
+            .map(|entries| scope.spawn(move || shard_pairs(entries, place, lead)))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    // The entries go before the pairs are joined: both at once were the
-    // pass's peak of memory.
-    drop(shards);
+    let total = found.iter().map(Vec::len).sum::<usize>();
     let mut found = found.into_iter();
     let mut pairs = found.next().unwrap_or_default();
+    pairs.reserve_exact(total - pairs.len());
     for more in found {
         pairs.extend_from_slice(&more);
     }
+    pairs.sort_unstable();
+    pairs.dedup();
+    // What the repeats held goes back before the next stage's arrays come.
+    pairs.shrink_to_fit();
+    pairs
+}
+
+/// The pairs one shard's blocks propose (see [`proposed_pairs`]), each
+/// once, sorted. Its entries are consumed as it goes: the blocks are
+/// paired from the last, and the entries behind them are given back as the
+/// pairs grow (at a million records the entries and the pairs together
+/// were the pass's peak of memory).
+fn shard_pairs(mut entries: Vec<(u64, Member)>, place: &[u32], lead: &[u32]) -> Vec<u64> {
+    let mut pairs: Vec<u64> = Vec::new();
+    let mut end = entries.len();
+    while end > 0 {
+        let key = entries[end - 1].0;
+        let mut start = end - 1;
+        while start > 0 && entries[start - 1].0 == key {
+            start -= 1;
+        }
+        let block = Block {
+            run: &entries[start..end],
+            word: key & WORD != 0,
+            place,
+            lead,
+        };
+        block.pair(&mut |a, b| {
+            let (a, b) = (a.min(b), a.max(b));
+            // A pair comes from each key its two records share: dropping
+            // repeats before the list grows keeps it near the distinct
+            // pairs, and it grows by a quarter, not twice as large, as a
+            // list twice as large as its pairs was most of the peak.
+            if pairs.len() == pairs.capacity() && pairs.len() >= 1 << 16 {
+                pairs.sort_unstable();
+                pairs.dedup();
+                if pairs.len() > pairs.capacity() / 4 * 3 {
+                    pairs.reserve_exact(pairs.capacity() / 4 + pairs.capacity() - pairs.len());
+                }
+            }
+            pairs.push(u64::from(a) << 32 | u64::from(b));
+        });
+        end = start;
+        let behind = entries.capacity() - end;
+        if behind >= 1 << 16 && behind >= entries.capacity() / 8 {
+            entries.truncate(end);
+            entries.shrink_to_fit();
+        }
+    }
+    drop(entries);
     pairs.sort_unstable();
     pairs.dedup();
     pairs
