@@ -135,7 +135,7 @@ pub struct Outcome {
 /// Clusters the matcher's records, using up to `threads` threads.
 pub fn dedupe(m: &Matcher, threads: usize) -> Outcome {
     let found = proposed_evidence(m, threads, |e| e.probability() >= REVIEW);
-    let ids: Vec<&str> = m.records.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = (0..m.records.len() as u32).map(|slot| m.ids.get(slot)).collect();
     cluster(&ids, found.into_iter().map(|(a, b, e)| (a, b, e.probability())))
 }
 
@@ -445,7 +445,7 @@ impl Evidence {
 /// The pairs the blocks propose, with their evidence: for fitting
 /// [`COMBINE`] (`match-fit fit-dedupe`) and for looking into a result.
 pub fn proposals(m: &Matcher, threads: usize) -> Vec<(&str, &str, Evidence)> {
-    let id = |slot: usize| m.records[slot].id.as_str();
+    let id = |slot: usize| m.ids.get(slot as u32);
     proposed_evidence(m, threads, |_| true)
         .into_iter()
         .map(|(a, b, e)| (id(a), id(b), e))

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod synth;
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 
 use fields::{Details, Facts, FieldWeight, Table, FIELDS, LEVELS};
@@ -49,12 +50,79 @@ impl Record {
     }
 }
 
-/// A record as the matcher keeps it: its names are in [`NameTable`] and
-/// what every search reads of it in [`Slot`].
+/// A record as the matcher keeps it: its identifier is in [`Ids`], its
+/// names in [`NameTable`] and what every search reads of it in [`Slot`].
 #[derive(Debug, Clone)]
 struct Entry {
-    id: String,
     facts: Facts,
+}
+
+/// The records' identifiers, each kept once: their texts one after
+/// another by slot, and the live records' slots in a table hashed by their
+/// identifier. (A map from each identifier to its slot held every one a
+/// second time, as a string of its own: a seventh of the index at a
+/// million records.)
+#[derive(Debug, Default)]
+struct Ids {
+    text: String,
+    /// Where the identifier of each slot starts in `text`, and one entry
+    /// past the last.
+    starts: Vec<usize>,
+    live: hashbrown::HashTable<u32>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Ids {
+    /// The identifier of the record in `slot`, live or not.
+    fn get(&self, slot: u32) -> &str {
+        id_at(&self.text, &self.starts, slot)
+    }
+
+    /// The slot of the live record with this identifier.
+    fn slot(&self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.live.find(hash, |&s| self.get(s) == id).copied()
+    }
+
+    /// Gives the next slot to a new live record (its identifier not live).
+    fn push(&mut self, id: &str) -> u32 {
+        let Ids {
+            text,
+            starts,
+            live,
+            hasher,
+        } = self;
+        if starts.is_empty() {
+            starts.push(0);
+        }
+        let slot = (starts.len() - 1) as u32;
+        text.push_str(id);
+        starts.push(text.len());
+        live.insert_unique(hasher.hash_one(id), slot, |&s| hasher.hash_one(id_at(text, starts, s)));
+        slot
+    }
+
+    /// Takes a record off the live ones; returns its slot, if it was.
+    fn remove(&mut self, id: &str) -> Option<u32> {
+        let Ids {
+            text,
+            starts,
+            live,
+            hasher,
+        } = self;
+        let found = live.find_entry(hasher.hash_one(id), |&s| id_at(text, starts, s) == id);
+        found.ok().map(|entry| entry.remove().0)
+    }
+
+    /// The number of live records.
+    fn len(&self) -> usize {
+        self.live.len()
+    }
+}
+
+fn id_at<'a>(text: &'a str, starts: &[usize], slot: u32) -> &'a str {
+    let s = slot as usize;
+    &text[starts[s]..starts[s + 1]]
 }
 
 /// What a search reads of each record it blocks and scores, in one array
@@ -714,7 +782,7 @@ pub struct Matcher {
     /// each record's in a run (see [`Slot::words`]).
     word_ids: Vec<u32>,
     alive: Vec<bool>,
-    slot_of: HashMap<String, u32>,
+    ids: Ids,
     /// The records by each of their names' words written as one (see
     /// [`joined_skeleton`]): records by single words are found through
     /// [`Vocabulary`].
@@ -873,7 +941,7 @@ impl Default for Matcher {
             parents: NameTable::default(),
             word_ids: Vec::new(),
             alive: Vec::new(),
-            slot_of: HashMap::new(),
+            ids: Ids::default(),
             whole: HashMap::new(),
             places: Counts::default(),
             nationalities: Counts::default(),
@@ -964,8 +1032,8 @@ impl Matcher {
         }
         let Record { id, names, facts } = record;
         self.count(&facts, Counts::add);
-        let n = self.records.len() as u32;
-        self.slot_of.insert(id.clone(), n);
+        let n = self.ids.push(&id);
+        debug_assert_eq!(n as usize, self.records.len());
         self.alive.push(true);
         let mut joined: Vec<String> = names
             .iter()
@@ -990,7 +1058,7 @@ impl Matcher {
             let number = self.names.intern(name);
             self.name_ids.push(number);
         }
-        self.records.push(Entry { id, facts });
+        self.records.push(Entry { facts });
         self.forget_stale_u();
     }
 
@@ -1026,7 +1094,7 @@ impl Matcher {
 
     /// Removes a record (no effect if it is not there).
     pub fn remove(&mut self, id: &str) {
-        if let Some(slot) = self.slot_of.remove(id) {
+        if let Some(slot) = self.ids.remove(id) {
             self.alive[slot as usize] = false;
             // The record stays in its slot (dead), its values leave the counts.
             let facts = self.records[slot as usize].facts.clone();
@@ -1201,17 +1269,17 @@ impl Matcher {
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.slot_of.len()
+        self.ids.len()
     }
 
     /// True when there is no record.
     pub fn is_empty(&self) -> bool {
-        self.slot_of.is_empty()
+        self.ids.len() == 0
     }
 
     /// True when a record with this identifier is registered.
     pub fn contains(&self, id: &str) -> bool {
-        self.slot_of.contains_key(id)
+        self.ids.slot(id).is_some()
     }
 
     /// The records a query's blocking keys propose, at most
@@ -1477,11 +1545,9 @@ impl Matcher {
 
     /// The ids of the live records, in the order they were added.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.records
-            .iter()
-            .zip(&self.alive)
-            .filter(|(_, alive)| **alive)
-            .map(|(r, _)| r.id.as_str())
+        (0..self.alive.len() as u32)
+            .filter(|&slot| self.alive[slot as usize])
+            .map(|slot| self.ids.get(slot))
     }
 
     /// [`Matcher::scored`] for a query already parsed.
@@ -1526,7 +1592,7 @@ impl Matcher {
             .collect();
         drop(memo);
         self.word_memos.give(words);
-        let id = |i: u32| self.records[i as usize].id.as_str();
+        let id = |i: u32| self.ids.get(i);
         // Equal scores (namesakes tie by the thousand, and at most
         // MAX_FIELDS_SCORED of them are compared field by field) those born
         // nearest the query's date first, then in the order of the ids:
@@ -1719,7 +1785,7 @@ impl Matcher {
     /// The level of each field between a query and a record (`None` when
     /// either lacks it, or the record is unknown), for fitting `m`.
     pub fn levels_of(&self, details: &Details, id: &str) -> Option<[Option<u8>; 6]> {
-        let slot = *self.slot_of.get(id)?;
+        let slot = self.ids.slot(id)?;
         Some(fields::compare(
             &Facts::new(details),
             &self.records[slot as usize].facts,
@@ -2200,7 +2266,7 @@ impl Matcher {
     /// Explains a record's score for a query with names and fields: the
     /// names word by word, and the weight of each field.
     pub fn explain_with(&self, names: &[&str], details: &Details, id: &str) -> Option<Explanation> {
-        let slot = *self.slot_of.get(id)?;
+        let slot = self.ids.slot(id)?;
         let record = &self.records[slot as usize];
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
         type Best<'a> = (f64, &'a [Token], &'a [Token], (f64, f64), Vec<(Option<usize>, f64)>);
@@ -2851,7 +2917,7 @@ mod tests {
         let found: HashSet<&str> = m
             .block(&[tokens("Mohammad Hosseini")], &Facts::default())
             .into_iter()
-            .map(|i| m.records[i as usize].id.as_str())
+            .map(|i| m.ids.get(i))
             .collect();
         assert!((0..20).all(|i| found.contains(format!("t{i}").as_str())), "{found:?}");
         assert!(found.len() < 100, "{} proposed", found.len());
@@ -3209,7 +3275,7 @@ mod tests {
         assert_ne!(m.name_ids_of(0)[0], m.name_ids_of(2)[0], "other order, other name");
         // A replaced record's names are its new ones.
         m.add(Record::new("b", &["Maryam Ahmadi"]));
-        let b = m.slot_of["b"];
+        let b = m.ids.slot("b").unwrap();
         assert_eq!(m.names_of(b).next().map(|n| n[0].text.clone()), Some("maryam".into()));
         assert_eq!(m.search(&["Zahra Hosseini"], 5)[0].id, "a");
     }
@@ -3333,6 +3399,33 @@ mod tests {
         assert!(std::ptr::eq(father, &*m.parents.names[m.slots[1].parents[0] as usize]));
         // Sharing changes no answer.
         assert_eq!(m.search(&["Kianpour"], 2).len(), 2);
+    }
+
+    #[test]
+    fn ids_find_the_live_slot_of_each_identifier() {
+        let mut ids = Ids::default();
+        let many: Vec<String> = (0..1000).map(|i| format!("p{i}")).collect();
+        for (i, id) in many.iter().enumerate() {
+            assert_eq!(ids.push(id), i as u32);
+        }
+        assert_eq!(ids.len(), 1000);
+        assert!(many
+            .iter()
+            .enumerate()
+            .all(|(i, id)| ids.slot(id) == Some(i as u32) && ids.get(i as u32) == id));
+        assert_eq!(ids.slot("p1000"), None);
+        assert_eq!(ids.slot("p"), None, "a prefix of an identifier is not it");
+        assert_eq!(ids.remove("p7"), Some(7));
+        assert_eq!(ids.remove("p7"), None);
+        assert_eq!((ids.slot("p7"), ids.len()), (None, 999));
+        // A removed record keeps its slot and identifier; registered again
+        // it takes a new slot.
+        assert_eq!(ids.get(7), "p7");
+        assert_eq!(ids.push("p7"), 1000);
+        assert_eq!((ids.slot("p7"), ids.slot("p8")), (Some(1000), Some(8)));
+        // Identifiers in any script are kept as given.
+        let arabic = ids.push("شناسه-۷");
+        assert_eq!((ids.get(arabic), ids.slot("شناسه-۷")), ("شناسه-۷", Some(arabic)));
     }
 
     #[test]
