@@ -40,6 +40,15 @@ fn conformance() {
 
 #[test]
 #[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn match_people_in_pages() {
+    let store = fresh().1;
+    lantern_store::conformance::match_people_in_pages_of_any_size(&store, &|page, each| {
+        store.match_people_in_pages(page, each)
+    });
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
 fn key_rotation() {
     lantern_store::conformance::key_rotation_reseals_every_sealed_value(&|keys| {
         let url = fresh_test_database()

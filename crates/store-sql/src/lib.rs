@@ -133,7 +133,20 @@ pub(crate) fn insert_audit(tx: &dyn Conn, e: &NewAuditEvent) -> StoreResult<()> 
     Ok(())
 }
 
+/// How many people `Store::match_people` reads at a time.
+pub const MATCH_PAGE: usize = 5_000;
+
 impl<B: Backend> SqlStore<B> {
+    /// `Store::match_people` reading `page` people at a time (at least
+    /// one), for tests that cross the pages' boundaries.
+    pub fn match_people_in_pages(
+        &self,
+        page: usize,
+        each: &mut dyn FnMut(lantern_domain::person::PersonId, lantern_domain::person::PersonCore),
+    ) -> StoreResult<()> {
+        self.each_core(page.max(1), each)
+    }
+
     fn audit_page(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
         let mut clauses = Vec::new();
         let mut args: Vec<Value> = Vec::new();
@@ -400,8 +413,11 @@ impl<B: Backend> lantern_store::Store for SqlStore<B> {
     fn photo(&self, id: lantern_domain::person::PersonId) -> StoreResult<Option<lantern_domain::person::Photo>> {
         self.load_photo(id)
     }
-    fn match_people(&self) -> StoreResult<Vec<(lantern_domain::person::PersonId, lantern_domain::person::PersonCore)>> {
-        self.all_cores()
+    fn match_people(
+        &self,
+        each: &mut dyn FnMut(lantern_domain::person::PersonId, lantern_domain::person::PersonCore),
+    ) -> StoreResult<()> {
+        self.match_people_in_pages(MATCH_PAGE, each)
     }
     fn person_summaries(
         &self,

@@ -490,16 +490,27 @@ impl<B: Backend> SqlStore<B> {
         Ok(photo)
     }
 
-    pub(crate) fn all_cores(&self) -> StoreResult<Vec<(PersonId, PersonCore)>> {
+    /// Every person not deleted, in the order of their ids, `page` rows at
+    /// a time (see `Store::match_people`).
+    pub(crate) fn each_core(&self, page: usize, each: &mut dyn FnMut(PersonId, PersonCore)) -> StoreResult<()> {
         self.read(|tx| {
-            let rows = tx.query("SELECT id, core FROM people WHERE deleted_at IS NULL ORDER BY id", &[])?;
-            rows.into_iter()
-                .map(|r| {
+            let mut after = String::new();
+            loop {
+                let rows = tx.query(
+                    "SELECT id, core FROM people WHERE deleted_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+                    params![after.as_str(), page as i64],
+                )?;
+                let full = rows.len() == page;
+                for r in rows {
                     let id: String = r.get(0)?;
                     let core: PersonCore = serde_json::from_str(&r.get::<String>(1)?).map_err(json)?;
-                    Ok((PersonId(parse_id(&id)?), core))
-                })
-                .collect()
+                    each(PersonId(parse_id(&id)?), core);
+                    after = id;
+                }
+                if !full {
+                    return Ok(());
+                }
+            }
         })
     }
 

@@ -25,6 +25,14 @@ fn conformance() {
 }
 
 #[test]
+fn match_people_in_pages() {
+    let (_dir, store) = fresh();
+    lantern_store::conformance::match_people_in_pages_of_any_size(&store, &|page, each| {
+        store.match_people_in_pages(page, each)
+    });
+}
+
+#[test]
 fn key_rotation() {
     let dir = tempfile::tempdir().unwrap();
     lantern_store::conformance::key_rotation_reseals_every_sealed_value(&|keys| {

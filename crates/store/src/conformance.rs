@@ -6,14 +6,16 @@
 
 use lantern_domain::audit::AuditAction;
 use lantern_domain::family::{FamilyLink, LinkKind};
-use lantern_domain::person::{DocumentInput, NameInput, PersonDraft, PersonInput, ResidenceStatus, SiteId};
+use lantern_domain::person::{
+    DocumentInput, NameInput, PersonCore, PersonDraft, PersonId, PersonInput, ResidenceStatus, SiteId,
+};
 use lantern_domain::policy::Role;
 use lantern_domain::user::{UiLanguage, Username};
 use lantern_domain::Reason;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::{AuditContext, AuditFilter, NewUser, PageRequest, PersonQuery, Store, StoreError, UserChange};
+use crate::{AuditContext, AuditFilter, NewUser, PageRequest, PersonQuery, Store, StoreError, StoreResult, UserChange};
 
 /// A named conformance case.
 pub type Case = (&'static str, fn(&dyn Store));
@@ -88,6 +90,36 @@ pub const CASES: &[Case] = &[
         testimonies_are_shared_only_with_consent_and_disclose_what_they_commit_to,
     ),
 ];
+
+/// A backend's reader of `Store::match_people` with the pages' size.
+pub type PagedPeople<'a> = &'a dyn Fn(usize, &mut dyn FnMut(PersonId, PersonCore)) -> StoreResult<()>;
+
+/// `Store::match_people` read in pages of any size (`paged`) gives every
+/// person not deleted, in the order of their ids, as one page does.
+pub fn match_people_in_pages_of_any_size(store: &dyn Store, paged: PagedPeople) {
+    let mut made = Vec::new();
+    for i in 0..7 {
+        made.push(
+            store
+                .create_person(&draft(&[&format!("Person Number{i}")], "1980"), &ctx("r"))
+                .unwrap()
+                .id,
+        );
+    }
+    store.delete_person(made[3], 1, &ctx("r")).unwrap();
+    made.remove(3);
+    made.sort_by_key(|id| id.to_string());
+    let mut whole = Vec::new();
+    store
+        .match_people(&mut |id, core| whole.push((id, core.names[0].text.clone())))
+        .unwrap();
+    assert_eq!(whole.iter().map(|(id, _)| *id).collect::<Vec<_>>(), made);
+    for page in [1, 2, 3, 5, 6, 7, 100] {
+        let mut read = Vec::new();
+        paged(page, &mut |id, core| read.push((id, core.names[0].text.clone()))).unwrap();
+        assert_eq!(read, whole, "pages of {page}");
+    }
+}
 
 /// Key rotation on a store whose keyring the test holds: fills it with a
 /// sealed value of every kind (the other cases' data), adds a generation and
@@ -1121,7 +1153,8 @@ fn names_and_summaries_for_the_matcher(store: &dyn Store) {
         .create_person(&draft(&["Gone Person"], "1980"), &ctx("r"))
         .unwrap();
     store.delete_person(b.id, 1, &ctx("r")).unwrap();
-    let people = store.match_people().unwrap();
+    let mut people = Vec::new();
+    store.match_people(&mut |id, core| people.push((id, core))).unwrap();
     assert_eq!(people.len(), 1, "deleted people are left out");
     assert_eq!(people[0].0, a.id);
     let names: Vec<&str> = people[0].1.names.iter().map(|n| n.text.as_str()).collect();

@@ -142,10 +142,13 @@ pub trait Store: Send + Sync {
     fn set_photo(&self, id: PersonId, photo: &Photo, ctx: &AuditContext) -> StoreResult<()>;
     /// A person's photo, if any.
     fn photo(&self, id: PersonId) -> StoreResult<Option<Photo>>;
-    /// Every person not deleted, as the matching index is built from them
-    /// at start (names, birth date, places, parents' names: the core, never
-    /// the protected fields).
-    fn match_people(&self) -> StoreResult<Vec<(PersonId, lantern_domain::person::PersonCore)>>;
+    /// Every person not deleted, handed to `each` one at a time in the
+    /// order of their ids, as the matching index is built from them at
+    /// start (names, birth date, places, parents' names: the core, never
+    /// the protected fields). Read in pages in one read transaction: a list
+    /// of a million people, and their rows as read, came to a gigabyte
+    /// beside the index being built, and stayed with the process.
+    fn match_people(&self, each: &mut dyn FnMut(PersonId, lantern_domain::person::PersonCore)) -> StoreResult<()>;
     /// Summaries of these people, in the given order (missing or deleted
     /// ones left out).
     fn person_summaries(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonSummary>>;

@@ -175,9 +175,9 @@ impl AppState {
         let status_lookups =
             security::Throttle::new(Duration::minutes(15), usize::MAX, config.status_lookups_per_address);
         let mut matcher = lantern_matching::Matcher::new();
-        for (id, core) in store.match_people()? {
+        store.match_people(&mut |id, core| {
             matcher.add(engine::Query::person(&core).record(id.to_string()));
-        }
+        })?;
         let mut requests = lantern_matching::Matcher::new();
         for (id, sought) in store.searching_requests()? {
             requests.add(engine::Query::sought(&sought).record(id.to_string()));

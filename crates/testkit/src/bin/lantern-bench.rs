@@ -797,12 +797,8 @@ fn fill_cases(store: &dyn Store, clock: &dyn Clock, target: u64) -> usize {
         .pipeline(&Default::default(), clock.now())
         .expect("pipeline")
         .total;
-    let ids: Vec<_> = store
-        .match_people()
-        .expect("people")
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let mut ids = Vec::new();
+    store.match_people(&mut |id, _| ids.push(id)).expect("people");
     for id in ids {
         if total >= target {
             break;
