@@ -120,6 +120,8 @@ impl Ids {
     }
 }
 
+/// The identifier of `slot` in [`Ids`]' text (a function of the parts, so
+/// that the table's hasher can read identifiers while the table changes).
 fn id_at<'a>(text: &'a str, starts: &[usize], slot: u32) -> &'a str {
     let s = slot as usize;
     &text[starts[s]..starts[s + 1]]
