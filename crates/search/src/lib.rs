@@ -170,9 +170,12 @@ pub fn keys(word: &str) -> Vec<String> {
         .collect()
 }
 
+/// True when every part of the word is a particle or honorific: the parts
+/// [`keys`] reads, looked up without making their keys.
 fn is_particle(word: &str) -> bool {
-    let t = lantern_matching::keys::tokens(word);
-    !t.is_empty() && t.iter().all(|t| lantern_matching::keys::is_particle(&t.text))
+    let key = search_key(word);
+    let mut parts = key.split(' ').filter(|w| !w.is_empty()).peekable();
+    parts.peek().is_some() && parts.all(lantern_matching::keys::is_particle)
 }
 
 /// The fields of one part (open or restricted): normalised words and
