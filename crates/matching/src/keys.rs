@@ -87,9 +87,9 @@ pub struct Word {
     pub particle: bool,
     /// Written in Arabic script.
     pub arabic: bool,
-    /// Another reading of the word (see [`other_reading`]), compared
-    /// across scripts and indexed beside the skeleton; `None` when it reads
-    /// only one way.
+    /// Another reading of the word (see [`other_reading`]), compared with
+    /// words of either script and indexed beside the skeleton; `None` when
+    /// it reads only one way.
     pub(crate) other: Option<Reading>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
@@ -291,7 +291,9 @@ fn other_reading(text: &str, own: &str) -> Option<Reading> {
 /// - c before e, i or y and at the end as تس or تش (Tošić, Kovačić and
 ///   Bellucci once their marks are folded: Slavic c, č and ć, Italian ci),
 ///   where [`skeleton`] reads س and ک;
-/// - an initial ou before a vowel as و (Ouahab, وهاب).
+/// - an initial ou before a vowel as و (Ouahab, وهاب);
+/// - dh as د (Riadh, Awadh, Romdhane: North African and Gulf spellings of
+///   ض, which Arabic says as a d), where [`skeleton`] reads ذ.
 fn european(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 4);
@@ -320,6 +322,10 @@ fn european(text: &str) -> String {
             'g' => out.push('j'),
             'd' if next == Some('j') => {
                 out.push_str("dj");
+                i += 1;
+            }
+            'd' if next == Some('h') => {
+                out.push('d');
                 i += 1;
             }
             'j' => out.push('y'),
@@ -563,6 +569,8 @@ mod tests {
         assert_eq!(other("Bellucci"), Some(sk("بيلوتشي")));
         assert_eq!(other("Ghaznavi"), Some(sk("غزنفی")));
         assert_eq!(other("Djamel"), None, "dj is ج either way");
+        assert_eq!(other("Riadh"), Some(sk("رياد")), "dh is also ض said as د");
+        assert_eq!(other("Romdhane"), Some(sk("رمدان")));
         assert_eq!(other("Octave"), Some(sk("أوكتاف")), "c before a consonant is ک");
         assert_eq!(other("Ali"), None, "nothing to read another way");
         assert_eq!(other("جواد"), None);

@@ -1931,6 +1931,21 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         } else {
             jaro_winkler_slices(&a.chars, &b.chars)
         };
+        // A word read another way (`keys::other_reading`) meets the
+        // spellings of that reading in its own script too: Riadh and Riad,
+        // Gomaa and Jomaa, one name as North African or Egyptian and as
+        // other spellings write it. The best of the readings counts; the
+        // two own skeletons are compared above.
+        let mut skeleton = skeleton;
+        if a.other.is_some() || b.other.is_some() {
+            for (x, _) in a.readings() {
+                for (y, _) in b.readings() {
+                    if x != a.skeleton.as_bytes() || y != b.skeleton.as_bytes() {
+                        skeleton = skeleton.max(jaro_winkler_bytes(x, y));
+                    }
+                }
+            }
+        }
         skeleton.min(1.0) * 0.5 + spelling * 0.5
     } else {
         // Across scripts the skeleton decides; the vowels written mostly
@@ -2187,16 +2202,11 @@ fn joined_letters(name: &[Token], out: &mut [char; MAX_JOINED]) -> (usize, Optio
     (n, if mixed { None } else { script })
 }
 
-/// True when two words have the same consonants: the same skeleton, or,
-/// across scripts, where [`compared_words`] compares each reading of a
-/// word (`keys::other_reading`), one reading of each the same (Elham and
-/// الهام).
+/// True when two words have the same consonants: as [`compared_words`]
+/// compares each reading of a word (`keys::other_reading`), one reading of
+/// each the same (Elham and الهام; Riadh and Riad).
 fn read_alike(a: &Token, b: &Token) -> bool {
-    if a.arabic == b.arabic {
-        !a.skeleton.is_empty() && a.skeleton == b.skeleton
-    } else {
-        a.readings().any(|(x, _)| b.readings().any(|(y, _)| x == y))
-    }
+    a.readings().any(|(x, _)| b.readings().any(|(y, _)| x == y))
 }
 
 /// How closely one word of the query met a word of the candidate's name.
@@ -2633,6 +2643,35 @@ mod tests {
         m.add(Record::new("elvin".to_string(), &["إلفين"]));
         let found: Vec<String> = m.search(&["Elvin"], 3).into_iter().map(|c| c.id).collect();
         assert_eq!(found, ["elvin", "lina"]);
+    }
+
+    #[test]
+    fn a_word_read_another_way_meets_that_spelling_in_its_own_script() {
+        // Riadh's dh is ض said as د (Riad); Gomaa's g is Egyptian usage's
+        // ج (Jomaa). No skeleton or key with a consonant dropped joins
+        // Riadh and Riad (R-Z and R-D), so only the reading finds it; each
+        // word's consonants then count as the same, its spelling as what
+        // it is.
+        let pairs = [("Riadh", "Riad"), ("Awadh", "Awad"), ("Gomaa", "Jomaa")];
+        let mut m = Matcher::new();
+        m.add(Record::new("other", &["Reda"]));
+        for (i, (_, registered)) in pairs.iter().enumerate() {
+            m.add(Record::new(i.to_string(), &[registered]));
+        }
+        for (i, (asked, registered)) in pairs.iter().enumerate() {
+            let (a, b) = (&tokens(asked)[0], &tokens(registered)[0]);
+            let spelled = jaro_winkler(&a.text, &b.text);
+            assert_eq!(compared_words(a, b), 0.5 + 0.5 * spelled, "{asked}");
+            assert_eq!(compared_words(b, a), compared_words(a, b), "{asked}");
+            let found = m.search(&[asked], 3);
+            assert_eq!(
+                found.first().map(|c| c.id.as_str()),
+                Some(i.to_string().as_str()),
+                "{asked}: {found:?}"
+            );
+            let explained = m.explain(&[asked], &i.to_string()).unwrap();
+            assert_eq!(explained.words[0].agreement, Agreement::SameSkeleton, "{asked}");
+        }
     }
 
     #[test]
