@@ -2,17 +2,17 @@
 //!
 //! A pass of its own, not one search per record: in a registry of
 //! millions a search costs milliseconds, and a search per record would
-//! take hours. Every record gives **block keys** ([`block_keys`]): for
+//! take hours. Every record gives **block keys** (`block_keys`): for
 //! each two words of a name, a key per pair of their forms (skeleton,
 //! skeleton with one consonant dropped, dictionary group), so two names
 //! meet whatever their script, word order or a typo in either word; the
 //! whole name joined (compounds); and each word alone, which pairs a
 //! one-word name with the longer names holding its word. A small block
-//! pairs every two of its members ([`SMALL_BLOCK`]). In a large one a
-//! record is paired only if the block is among its [`LEADS`] smallest,
-//! and then with its nearest born within [`YEARS`] years, with those whose
+//! pairs every two of its members (up to 30, `SMALL_BLOCK`). In a large one a
+//! record is paired only if the block is among its 4 smallest (`LEADS`),
+//! and then with its nearest born within 5 years (`YEARS`), with those whose
 //! father has the same first name, and, knowing neither, with those born
-//! in the same place ([`Block::pair`]). Each pair is scored once, both
+//! in the same place (`Block::pair`). Each pair is scored once, both
 //! ways, as a search would score it: the names' probability from their
 //! score and its margin over the record's other proposed candidates, the
 //! other fields' weights, the number of namesakes ([`Evidence`]), combined

@@ -1151,7 +1151,7 @@ impl Matcher {
         &self.m
     }
 
-    /// `u` per field and level, from up to [`U_PAIRS`] random pairs of live
+    /// `u` per field and level, from up to 20,000 (`U_PAIRS`) random pairs of live
     /// records (a fixed sequence, so results repeat), blended with
     /// [`fields::PRIOR_U`].
     pub fn u(&self) -> &Table {
@@ -1823,10 +1823,10 @@ const NAMESAKE: f64 = 0.02;
 /// The most candidates whose other fields are compared, best by name first.
 pub const MAX_FIELDS_SCORED: usize = 2_000;
 
-/// A candidate's margin (see [`CAL_A`]): how far its score stands above
+/// A candidate's margin (see [`calibrate`]): how far its score stands above
 /// the best other candidate's, given the query's best score `first` and
 /// second best `second`. The best is measured from at least
-/// [`MARGIN_FLOOR`] (never from above its own score, so that no candidate
+/// 0.85, `MARGIN_FLOOR` (never from above its own score, so that no candidate
 /// stands higher than the best): a query whose blocking proposed no other
 /// name, or only unlike ones, is not therefore sure of the one it found
 /// (Yuko met only Yannick, 0.63, and was given 0.999).
