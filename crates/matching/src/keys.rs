@@ -351,9 +351,10 @@ pub fn skeleton(word: &str) -> String {
 }
 
 /// The word's sounds as far as its script writes them: the skeleton's
-/// consonant classes with the vowels in between as `a`, `i` and `u` (Arabic
-/// script writes its long vowels ا, و, ی; Latin writes every vowel), and
-/// `e` for the vowel a final ه writes (a or e: فاطمه, Fatemeh, Fatima). Words
+/// consonant classes (ش and sh apart from the other s sounds, as `W`:
+/// Hisham is not Hussam, هشام not حسام) with the vowels in between as
+/// `a`, `i` and `u` (Arabic script writes its long vowels ا, و, ی; Latin
+/// writes every vowel), and `e` for the vowel a final ه writes (a or e: فاطمه, Fatemeh, Fatima). Words
 /// of two scripts with one skeleton still differ here (Annie is nearer آنی
 /// than آنا), which breaks the skeleton's ties.
 pub fn sounds(word: &str) -> String {
@@ -385,6 +386,7 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
         let class = match c {
             'ب' | 'پ' => Some('B'),
             'ت' | 'ط' => Some('T'),
+            'ش' if vowels => Some('W'),
             'ث' | 'س' | 'ص' | 'ش' => Some('S'),
             'ج' => Some('J'),
             'چ' => Some('C'),
@@ -440,7 +442,7 @@ fn latin_classes(word: &str, vowels: bool) -> String {
         } else if pair('g', 'h') || pair('c', 'k') {
             (Some('K'), 2)
         } else if pair('s', 'h') {
-            (Some('S'), 2)
+            (Some(if vowels { 'W' } else { 'S' }), 2)
         } else if pair('c', 'h') {
             (Some('C'), 2)
         } else if pair('z', 'h') || pair('d', 'h') {
@@ -545,6 +547,13 @@ mod tests {
         assert_eq!(so("مسعود"), "MSuD");
         assert_eq!(so("Fatemeh"), "FaTiMi");
         assert_eq!(so("فاطمه"), "FaTMe");
+        // ش and a Latin sh share the skeleton's class with س, ص, ث and s,
+        // but sound apart from them.
+        assert_eq!(sk("Hisham"), sk("حسام"));
+        assert_eq!(so("Hisham"), "HiWaM");
+        assert_eq!(so("هشام"), "HWaM");
+        assert_eq!(so("Hussam"), "HuSaM");
+        assert_eq!(so("حسام"), "HSaM");
     }
 
     fn other(s: &str) -> Option<String> {
