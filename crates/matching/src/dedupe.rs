@@ -8,15 +8,16 @@
 //! meet whatever their script, word order or a typo in either word; the
 //! whole name joined (compounds); and each word alone, which pairs a
 //! one-word name with the longer names holding its word. A small block
-//! pairs every two of its members (up to 30, `SMALL_BLOCK`). In a large one a
-//! record is paired only if the block is among its 4 smallest (`LEADS`),
-//! and then with its nearest born within 5 years (`YEARS`), with those whose
-//! father has the same first name, and, knowing neither, with those born
-//! in the same place (`Block::pair`). Each pair is scored once, both
-//! ways, as a search would score it: the names' probability from their
-//! score and its margin over the record's other proposed candidates, the
-//! other fields' weights, the number of namesakes ([`Evidence`]), combined
-//! by coefficients fitted for this pass ([`COMBINE`]).
+//! (up to 30 members, `SMALL_BLOCK`) pairs every two of its members. In a
+//! large one a record is paired only if the block is among its 4 smallest
+//! (`LEADS`), and then with its nearest born within 5 years (`YEARS`),
+//! with those whose father has the same first name, and, knowing neither,
+//! with those born in the same place (`Block::pair`). Each pair is scored
+//! once, both ways, as a search would score it: the names' probability
+//! from their score and its margin over the record's other proposed
+//! candidates, the other fields' weights, the number of namesakes
+//! ([`Evidence`]), combined by coefficients fitted for this pass
+//! ([`COMBINE`]).
 //!
 //! Pairs from [`LINK`] join clusters, strongest first, by average linkage:
 //! two clusters merge only when the mean probability over all pairs between

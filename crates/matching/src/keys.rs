@@ -354,9 +354,10 @@ pub fn skeleton(word: &str) -> String {
 /// consonant classes (ش and sh apart from the other s sounds, as `W`:
 /// Hisham is not Hussam, هشام not حسام) with the vowels in between as
 /// `a`, `i` and `u` (Arabic script writes its long vowels ا, و, ی; Latin
-/// writes every vowel), and `e` for the vowel a final ه writes (a or e: فاطمه, Fatemeh, Fatima). Words
-/// of two scripts with one skeleton still differ here (Annie is nearer آنی
-/// than آنا), which breaks the skeleton's ties.
+/// writes every vowel), and `e` for the vowel a final ه writes (a or e:
+/// فاطمه, Fatemeh, Fatima). Words of two scripts with one skeleton still
+/// differ here (Annie is nearer آنی than آنا), which breaks the
+/// skeleton's ties.
 pub fn sounds(word: &str) -> String {
     classes(word, true)
 }

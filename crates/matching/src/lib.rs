@@ -1151,8 +1151,8 @@ impl Matcher {
         &self.m
     }
 
-    /// `u` per field and level, from up to 20,000 (`U_PAIRS`) random pairs of live
-    /// records (a fixed sequence, so results repeat), blended with
+    /// `u` per field and level, from up to 20,000 (`U_PAIRS`) random pairs
+    /// of live records (a fixed sequence, so results repeat), blended with
     /// [`fields::PRIOR_U`].
     pub fn u(&self) -> &Table {
         &self
@@ -1825,8 +1825,8 @@ pub const MAX_FIELDS_SCORED: usize = 2_000;
 
 /// A candidate's margin (see [`calibrate`]): how far its score stands above
 /// the best other candidate's, given the query's best score `first` and
-/// second best `second`. The best is measured from at least
-/// 0.85, `MARGIN_FLOOR` (never from above its own score, so that no candidate
+/// second best `second`. The best is measured from at least 0.85
+/// (`MARGIN_FLOOR`; never from above its own score, so that no candidate
 /// stands higher than the best): a query whose blocking proposed no other
 /// name, or only unlike ones, is not therefore sure of the one it found
 /// (Yuko met only Yannick, 0.63, and was given 0.999).
@@ -2590,7 +2590,7 @@ mod tests {
         let found: Vec<String> = m.search(&["Ana"], 10).into_iter().map(|c| c.id).collect();
         assert_eq!(found[0], "2", "{found:?}");
         // A Latin spelling's short vowels, which Arabic script leaves out,
-        // cost next to nothing (enough to order spellings, [`UNWRITTEN`]):
+        // cost next to nothing (enough to order spellings, `UNWRITTEN`):
         // the same name in both scripts is all but a perfect match.
         for (latin, arabic) in [
             ("Masoud Hosseini", "مسعود حسینی"),
