@@ -355,7 +355,8 @@ pub fn skeleton(word: &str) -> String {
 /// Hisham is not Hussam, هشام not حسام) with the vowels in between as
 /// `a`, `i` and `u` (Arabic script writes its long vowels ا, و, ی; Latin
 /// writes every vowel), and `e` for the vowel a final ه writes (a or e:
-/// فاطمه, Fatemeh, Fatima). Words of two scripts with one skeleton still
+/// فاطمه, Fatemeh, Fatima) and for the one ع stands for (علی, Ali; عمر,
+/// Omar: any vowel). Words of two scripts with one skeleton still
 /// differ here (Annie is nearer آنی than آنا), which breaks the
 /// skeleton's ties.
 pub fn sounds(word: &str) -> String {
@@ -388,6 +389,10 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
             'ب' | 'پ' => Some('B'),
             'ت' | 'ط' => Some('T'),
             'ش' if vowels => Some('W'),
+            // ع where no long vowel follows stands for a vowel the Latin
+            // spelling writes, whichever (Ali, Omar, Saad), as a final ه
+            // does; before one it only carries it (مسعود, Masoud).
+            'ع' if vowels && !matches!(chars.get(i + 1), Some('ا' | 'و' | 'ی' | 'ي')) => Some('e'),
             'ث' | 'س' | 'ص' | 'ش' => Some('S'),
             'ج' => Some('J'),
             'چ' => Some('C'),
@@ -555,6 +560,10 @@ mod tests {
         assert_eq!(so("هشام"), "HWaM");
         assert_eq!(so("Hussam"), "HuSaM");
         assert_eq!(so("حسام"), "HSaM");
+        // ع stands for a vowel, unless a long vowel follows it.
+        assert_eq!(so("عمر"), "eMR");
+        assert_eq!(so("سعد"), "SeD");
+        assert_eq!(so("مسعود"), "MSuD");
     }
 
     fn other(s: &str) -> Option<String> {

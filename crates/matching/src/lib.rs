@@ -2695,6 +2695,19 @@ mod tests {
     }
 
     #[test]
+    fn a_latin_name_without_the_vowel_ع_stands_for_is_nearer_the_name_without_ع() {
+        // One skeleton (k-r); the ids sort عكاري first, which a tie keeps.
+        let mut m = Matcher::new();
+        for (id, name) in [("a", "عكاري"), ("b", "كاري")] {
+            m.add(Record::new(id, &[name]));
+        }
+        for (asked, expected) in [("Kari", "b"), ("Akkari", "a")] {
+            let found: Vec<String> = m.search(&[asked], 2).into_iter().map(|c| c.id).collect();
+            assert_eq!(found[0], expected, "{asked}: {found:?}");
+        }
+    }
+
+    #[test]
     fn a_word_read_another_way_meets_that_spelling_in_its_own_script() {
         // Riadh's dh is ض said as د (Riad); Gomaa's g is Egyptian usage's
         // ج (Jomaa). No skeleton or key with a consonant dropped joins
