@@ -136,7 +136,7 @@ pub struct Outcome {
 /// Clusters the matcher's records, using up to `threads` threads.
 pub fn dedupe(m: &Matcher, threads: usize) -> Outcome {
     let found = proposed_evidence(m, threads, |e| e.probability() >= REVIEW);
-    let ids: Vec<&str> = (0..m.records.len() as u32).map(|slot| m.ids.get(slot)).collect();
+    let ids: Vec<&str> = (0..m.facts.len() as u32).map(|slot| m.ids.get(slot)).collect();
     cluster(&ids, found.into_iter().map(|(a, b, e)| (a, b, e.probability())))
 }
 
@@ -195,14 +195,13 @@ fn block_keys<'a>(names: impl IntoIterator<Item = &'a [Token]>) -> Vec<(u64, boo
 /// The pairs of slots the blocks propose, each once (`a << 32 | b`, a < b),
 /// sorted.
 fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
-    let live: Vec<u32> = (0..m.records.len() as u32).filter(|i| m.alive[*i as usize]).collect();
+    let live: Vec<u32> = (0..m.facts.len() as u32).filter(|i| m.alive[*i as usize]).collect();
     // A hash of each record's birth place (0 when unknown).
     let place: Vec<u32> = m
-        .records
+        .facts
         .iter()
-        .map(|r| {
-            r.facts
-                .place
+        .map(|f| {
+            f.place
                 .as_ref()
                 .map_or(0, |p| (key_hash(b'L', &[&p.key]) as u32).max(1))
         })
@@ -218,10 +217,10 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
                 scope.spawn(move || {
                     let mut entries = Vec::new();
                     for &slot in live {
-                        let r = &m.records[slot as usize];
+                        let facts = &m.facts[slot as usize];
                         for (key, single) in block_keys(m.names_of(slot)) {
                             if key % threads as u64 == shard {
-                                entries.push((key, Member::new(&r.facts, single, slot)));
+                                entries.push((key, Member::new(facts, single, slot)));
                             }
                         }
                     }
@@ -232,7 +231,7 @@ fn proposed_pairs(m: &Matcher, threads: usize) -> Vec<u64> {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    let lead = leading_blocks(m.records.len(), &shards);
+    let lead = leading_blocks(m.facts.len(), &shards);
     let lead = &lead;
     let found: Vec<Vec<u64>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shards
@@ -476,7 +475,7 @@ fn evidence(
     threads: usize,
     keep: impl Fn(&Evidence) -> bool + Sync,
 ) -> Vec<(usize, usize, Evidence)> {
-    let n = m.records.len();
+    let n = m.facts.len();
     let (start, partners) = partner_runs(n, pairs);
     let (start, partners) = (&start, &partners);
     let of = |q: usize| &partners[start[q]..start[q + 1]];
@@ -522,7 +521,7 @@ fn evidence(
     // The most each record's fields could add (see `Matcher::max_weights`):
     // a pair that could not be kept even so is not compared field by field.
     let most: Vec<(f64, f64)> = each(n, threads, |i, out| {
-        let w = m.max_weights(&m.records[i].facts);
+        let w = m.max_weights(&m.facts[i]);
         out.push((w.iter().sum(), w[4] + w[5]));
     });
     let briefs = Briefs::new(m);
@@ -558,7 +557,7 @@ fn evidence(
             // Fields compare the same either way, so each record's memo of
             // parents' names serves all its pairs (its partners share
             // them), whichever side the pair is weighed from.
-            let asked = m.records[a].facts.parents();
+            let asked = m.facts[a].parents();
             let mut memo = NameMemo::new(asked, parent_words);
             let own = briefs.of(a);
             for ((k, &b), other) in mine.iter().enumerate().skip(above).zip(theirs.iter()) {
@@ -592,7 +591,7 @@ fn evidence(
                     continue;
                 }
                 let parent_levels = m.parent_levels(asked, &m.slots[b], &mut memo);
-                let (ppos, pneg) = m.weigh(&m.records[q].facts, &parent_levels);
+                let (ppos, pneg) = m.weigh(&m.facts[q], &parent_levels);
                 (e.agreement, e.disagreement) = (pos + ppos, neg + pneg);
                 if keep(&e) {
                     out.push((a, b, e));
@@ -805,11 +804,11 @@ impl<'a> Briefs<'a> {
         // holds it: weighed from the first that does.
         let keys = m.values.keys.len() + 1;
         let mut agree = [vec![f64::NAN; keys], vec![f64::NAN; keys]];
-        for (slot, record) in m.slots.iter().zip(&m.records) {
+        for (slot, facts) in m.slots.iter().zip(&m.facts) {
             for (i, numbers) in slot.values.iter().enumerate() {
                 let w = &mut agree[i][numbers.key as usize];
                 if numbers.key != 0 && w.is_nan() {
-                    *w = m.level_weight(VALUE_FIELDS[i], 0, &record.facts);
+                    *w = m.level_weight(VALUE_FIELDS[i], 0, facts);
                 }
             }
         }
@@ -1265,20 +1264,20 @@ mod tests {
             };
             m.add(Record::with_details(i.to_string(), &["Ali Karimi"], &details));
         }
-        let key = |slot: usize| m.records[slot].facts.place.as_ref().map(|p| p.key.clone());
+        let key = |slot: usize| m.facts[slot].place.as_ref().map(|p| p.key.clone());
         assert_ne!(key(6), key(7));
         let briefs = Briefs::new(&m);
         let mut seen = Default::default();
         let mut levels_met = HashSet::new();
         for a in 0..people.len() {
             for b in 0..people.len() {
-                let (fa, fb) = (&m.records[a].facts, &m.records[b].facts);
+                let (fa, fb) = (&m.facts[a], &m.facts[b]);
                 let levels = fields::compare(fa, fb);
                 levels_met.extend(levels[2..4].iter().flatten().copied());
                 for q in [a, b] {
                     assert_eq!(
                         briefs.weigh(&briefs.of(a), &briefs.of(b), &briefs.of(q), &mut seen),
-                        m.weigh(&m.records[q].facts, &levels),
+                        m.weigh(&m.facts[q], &levels),
                         "{a} and {b} weighed for {q}"
                     );
                 }

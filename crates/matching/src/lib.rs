@@ -50,13 +50,6 @@ impl Record {
     }
 }
 
-/// A record as the matcher keeps it: its identifier is in [`Ids`], its
-/// names in [`NameTable`] and what every search reads of it in [`Slot`].
-#[derive(Debug, Clone)]
-struct Entry {
-    facts: Facts,
-}
-
 /// The records' identifiers, each kept once: their texts one after
 /// another by slot, and the live records' slots in a table hashed by their
 /// identifier. (A map from each identifier to its slot held every one a
@@ -769,7 +762,10 @@ impl std::hash::BuildHasher for BuildSlot {
 /// slot is marked dead and skipped by searches.
 #[derive(Debug)]
 pub struct Matcher {
-    records: Vec<Entry>,
+    /// Per record (by slot), its other fields; its identifier is in
+    /// [`Ids`], its names in [`NameTable`] and what every search reads of
+    /// it in [`Slot`].
+    facts: Vec<Facts>,
     /// Per record, what searches read (see [`Slot`]).
     slots: Vec<Slot>,
     /// The records' names, by number in `names`, each record's in a run
@@ -936,7 +932,7 @@ pub const SPELLING_FLOOR: f64 = 0.85;
 impl Default for Matcher {
     fn default() -> Self {
         Matcher {
-            records: Vec::new(),
+            facts: Vec::new(),
             slots: Vec::new(),
             name_ids: Vec::new(),
             names: NameTable::default(),
@@ -1035,7 +1031,7 @@ impl Matcher {
         let Record { id, names, facts } = record;
         self.count(&facts, Counts::add);
         let n = self.ids.push(&id);
-        debug_assert_eq!(n as usize, self.records.len());
+        debug_assert_eq!(n as usize, self.facts.len());
         self.alive.push(true);
         let mut joined: Vec<String> = names
             .iter()
@@ -1060,7 +1056,7 @@ impl Matcher {
             let number = self.names.intern(name);
             self.name_ids.push(number);
         }
-        self.records.push(Entry { facts });
+        self.facts.push(facts);
         self.forget_stale_u();
     }
 
@@ -1099,7 +1095,7 @@ impl Matcher {
         if let Some(slot) = self.ids.remove(id) {
             self.alive[slot as usize] = false;
             // The record stays in its slot (dead), its values leave the counts.
-            let facts = self.records[slot as usize].facts.clone();
+            let facts = self.facts[slot as usize].clone();
             self.count(&facts, Counts::remove);
             let own = self.word_ids_of(slot).to_vec();
             self.words.remove(&own);
@@ -1158,7 +1154,7 @@ impl Matcher {
         &self
             .u
             .get_or_init(|| {
-                let live: Vec<u32> = (0..self.records.len() as u32)
+                let live: Vec<u32> = (0..self.facts.len() as u32)
                     .filter(|i| self.alive[*i as usize])
                     .collect();
                 let mut counts = fields::LevelCounts::default();
@@ -1167,8 +1163,8 @@ impl Matcher {
                     for _ in 0..U_PAIRS.min(live.len() * (live.len() - 1) / 2) {
                         let (a, b) = (draw.below(live.len()), draw.below(live.len()));
                         if a != b {
-                            let (ra, rb) = (&self.records[live[a] as usize], &self.records[live[b] as usize]);
-                            counts.add(&fields::compare(&ra.facts, &rb.facts));
+                            let (fa, fb) = (&self.facts[live[a] as usize], &self.facts[live[b] as usize]);
+                            counts.add(&fields::compare(fa, fb));
                         }
                     }
                 }
@@ -1256,11 +1252,7 @@ impl Matcher {
     /// The level of each field and its `u`, for estimating `m`.
     fn pair_levels(&self, query: &Facts, slot: u32) -> ([Option<u8>; 6], [f64; 6]) {
         let (mut levels, mut u) = ([None; 6], [1.0; 6]);
-        for (f, l) in self
-            .levels(query, &self.records[slot as usize].facts)
-            .iter()
-            .enumerate()
-        {
+        for (f, l) in self.levels(query, &self.facts[slot as usize]).iter().enumerate() {
             if let Some((level, uf)) = l {
                 levels[f] = Some(*level as u8);
                 u[f] = *uf;
@@ -1410,8 +1402,8 @@ impl Matcher {
         // than looking up the words of each record met so far.
         let marked = read != u32::MAX && !met.is_empty();
         if marked {
-            if unread.len() < self.records.len() {
-                unread.resize(self.records.len(), 0);
+            if unread.len() < self.facts.len() {
+                unread.resize(self.facts.len(), 0);
             }
             for &w in reached.iter() {
                 let r = reach[w as usize];
@@ -1788,10 +1780,7 @@ impl Matcher {
     /// either lacks it, or the record is unknown), for fitting `m`.
     pub fn levels_of(&self, details: &Details, id: &str) -> Option<[Option<u8>; 6]> {
         let slot = self.ids.slot(id)?;
-        Some(fields::compare(
-            &Facts::new(details),
-            &self.records[slot as usize].facts,
-        ))
+        Some(fields::compare(&Facts::new(details), &self.facts[slot as usize]))
     }
 
     /// The candidate pairs of these queries (their best `top`) as
@@ -2296,7 +2285,7 @@ impl Matcher {
     /// names word by word, and the weight of each field.
     pub fn explain_with(&self, names: &[&str], details: &Details, id: &str) -> Option<Explanation> {
         let slot = self.ids.slot(id)?;
-        let record = &self.records[slot as usize];
+        let facts = &self.facts[slot as usize];
         let query: Vec<Vec<Token>> = names.iter().map(|n| tokens(n)).filter(|t| !t.is_empty()).collect();
         type Best<'a> = (f64, &'a [Token], &'a [Token], (f64, f64), Vec<(Option<usize>, f64)>);
         let mut best: Option<Best> = None;
@@ -2336,7 +2325,7 @@ impl Matcher {
             words,
             joined: joined > aligned,
             score,
-            fields: self.field_weights(&Facts::new(details), &record.facts),
+            fields: self.field_weights(&Facts::new(details), facts),
         })
     }
 }
@@ -3040,7 +3029,7 @@ mod tests {
             }
             keys
         };
-        let live: Vec<u32> = (0..m.records.len() as u32).filter(|&i| m.alive[i as usize]).collect();
+        let live: Vec<u32> = (0..m.facts.len() as u32).filter(|&i| m.alive[i as usize]).collect();
         let mut records_with: HashMap<String, usize> = HashMap::new();
         for &i in &live {
             for k in keys_of(&mut m.names_of(i)) {
@@ -3292,12 +3281,11 @@ mod tests {
                 ),
             ];
             let mut memo = Default::default();
-            for (slot, record) in m.slots.iter().zip(&m.records) {
+            for (slot, registered) in m.slots.iter().zip(&m.facts) {
                 assert_eq!(
                     m.cheap_levels(&facts, &values, slot, &mut memo),
-                    fields::compare(&facts, &record.facts),
-                    "{facts:?} against {:?}",
-                    record.facts
+                    fields::compare(&facts, registered),
+                    "{facts:?} against {registered:?}"
                 );
             }
         }
@@ -3351,14 +3339,13 @@ mod tests {
             });
             // One memo per query, as a search keeps it over its candidates.
             let mut memo = NameMemo::new(facts.parents(), &mut words);
-            for (slot, record) in m.slots.iter().zip(&m.records) {
-                let expected = fields::compare(&facts, &record.facts);
+            for (slot, registered) in m.slots.iter().zip(&m.facts) {
+                let expected = fields::compare(&facts, registered);
                 levels_met.extend(expected[4..].iter().flatten().copied());
                 assert_eq!(
                     m.parent_levels(facts.parents(), slot, &mut memo)[4..],
                     expected[4..],
-                    "{facts:?} against {:?}",
-                    record.facts
+                    "{facts:?} against {registered:?}"
                 );
             }
         }
@@ -3496,7 +3483,7 @@ mod tests {
         let (a, b) = (m.names_of(0).next().unwrap(), m.names_of(1).next().unwrap());
         assert!(a[1].is_shared_with(&b[1]));
         assert!(!a[0].is_shared_with(&b[0]));
-        let father = m.records[1].facts.parents()[0];
+        let father = m.facts[1].parents()[0];
         assert!(father[1].is_shared_with(&a[1]));
         // The record's father's name is the table's copy, not one of its own.
         assert!(std::ptr::eq(father, &*m.parents.names[m.slots[1].parents[0] as usize]));
@@ -3547,7 +3534,7 @@ mod tests {
         ));
         m.add(Record::with_details("c", &["Ali Karimi"], &from("مشهد", "Iran")));
         m.add(Record::with_details("d", &["Kianpour Mashhad"], &Details::default()));
-        let value = |slot: usize, i: usize| m.records[slot].facts.values()[i].unwrap();
+        let value = |slot: usize, i: usize| m.facts[slot].values()[i].unwrap();
         assert!(std::ptr::eq(value(0, 0), value(1, 0)));
         assert!(std::ptr::eq(value(0, 1), value(2, 1)));
         assert!(!std::ptr::eq(value(0, 1), value(1, 1)));
