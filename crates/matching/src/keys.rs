@@ -87,10 +87,10 @@ pub struct Word {
     pub particle: bool,
     /// Written in Arabic script.
     pub arabic: bool,
-    /// Another reading of the word (see [`other_reading`]), compared with
-    /// words of either script and indexed beside the skeleton; `None` when
+    /// Other readings of the word (see [`other_readings`]), compared with
+    /// words of either script and indexed beside the skeleton; empty when
     /// it reads only one way.
-    pub(crate) other: Option<Reading>,
+    pub(crate) others: Box<[Reading]>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
@@ -129,13 +129,12 @@ impl Token {
         }
     }
 
-    /// The word's readings, its own and the other, each as its skeleton
+    /// The word's readings, its own and the others, each as its skeleton
     /// and sounds; those with an empty skeleton left out.
     pub(crate) fn readings(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        let other = self.other.as_ref().map(|o| (&o.skeleton[..], &o.sounds[..]));
-        [Some((self.skeleton.as_bytes(), &self.sounds[..])), other]
-            .into_iter()
-            .flatten()
+        let others = self.others.iter().map(|o| (&o.skeleton[..], &o.sounds[..]));
+        std::iter::once((self.skeleton.as_bytes(), &self.sounds[..]))
+            .chain(others)
             .filter(|r| !r.0.is_empty())
     }
 
@@ -237,7 +236,7 @@ fn token(text: &str, particles: bool) -> Token {
         chars: text.chars().collect(),
         groups: dictionary().by_word.get(bare).copied().unwrap_or(0),
         sounds: sounds(bare).into_bytes().into_boxed_slice(),
-        other: other_reading(text, &own),
+        others: other_readings(text, &own),
         skeleton: own,
         text: text.to_string(),
     }))
@@ -252,9 +251,9 @@ pub(crate) struct Reading {
     pub(crate) sounds: Box<[u8]>,
 }
 
-/// A word read the other way its letters allow, when its skeleton so read
-/// differs from its own (`own`, the word's [`skeleton`] without an article
-/// written together):
+/// The word read the other ways its letters allow, each kept when its
+/// skeleton differs from its own (`own`, the word's [`skeleton`] without
+/// an article written together) and from the readings before it:
 /// - an Arabic-script word as Arabic names are said and spelled in Latin
 ///   letters: with the article written together, which the skeleton
 ///   leaves out as little evidence (التمیمی, Tamimi) but a Latin spelling
@@ -263,18 +262,24 @@ pub(crate) struct Reading {
 ///   normalisation drops); and with ض as د (Riad, Ramadan), where the
 ///   skeleton follows Persian (رضا, Reza);
 /// - a Latin word as [`european`] reads it.
-fn other_reading(text: &str, own: &str) -> Option<Reading> {
-    let read = if is_arabic(text) {
+fn other_readings(text: &str, own: &str) -> Box<[Reading]> {
+    let respelled = if is_arabic(text) {
         // ض as د, as Arabic (not Persian) names say it: Riad, Ramadan.
-        text.replace('ض', "د")
+        vec![text.replace('ض', "د")]
     } else {
-        european(text)
+        vec![european(text)]
     };
-    let read_skeleton = skeleton(&read);
-    (read_skeleton != own).then(|| Reading {
-        skeleton: read_skeleton.into_bytes().into_boxed_slice(),
-        sounds: sounds(&read).into_bytes().into_boxed_slice(),
-    })
+    let mut readings: Vec<Reading> = Vec::new();
+    for read in respelled {
+        let read_skeleton = skeleton(&read);
+        if read_skeleton != own && readings.iter().all(|r| r.skeleton[..] != *read_skeleton.as_bytes()) {
+            readings.push(Reading {
+                skeleton: read_skeleton.into_bytes().into_boxed_slice(),
+                sounds: sounds(&read).into_bytes().into_boxed_slice(),
+            });
+        }
+    }
+    readings.into_boxed_slice()
 }
 
 /// A Latin word respelled as European and North African names are
@@ -566,10 +571,13 @@ mod tests {
         assert_eq!(so("مسعود"), "MSuD");
     }
 
+    /// The skeleton of the word's first other reading.
     fn other(s: &str) -> Option<String> {
         let word = search_key(s);
-        other_reading(&word, &skeleton(without_article(&word).1))
-            .map(|k| String::from_utf8(k.skeleton.into_vec()).unwrap())
+        let readings = other_readings(&word, &skeleton(without_article(&word).1));
+        readings
+            .first()
+            .map(|k| String::from_utf8(k.skeleton.to_vec()).unwrap())
     }
 
     #[test]

@@ -582,8 +582,8 @@ const CAL_B: f64 = 22.08;
 /// See [`CAL_A`].
 const CAL_C: f64 = -14.94;
 
-/// Blocking keys of one token: its skeleton and its other reading
-/// (`keys::other_reading`), and for skeletons of three or more classes each
+/// Blocking keys of one token: its skeleton and its other readings
+/// (`keys::other_readings`), and for skeletons of three or more classes each
 /// variant with one class deleted, so a missing or extra consonant still
 /// meets.
 fn token_keys(t: &Token, out: &mut HashSet<String>) {
@@ -594,9 +594,9 @@ fn token_keys(t: &Token, out: &mut HashSet<String>) {
     for g in t.group_ids() {
         out.insert(format!("#{g}"));
     }
-    // Before the skeleton, which may be empty where the other reading is
+    // Before the skeleton, which may be empty where another reading is
     // not (Ieva, whose v the skeleton reads as a vowel).
-    if let Some(other) = t.other.as_ref().filter(|o| !o.skeleton.is_empty()) {
+    for other in t.others.iter().filter(|o| !o.skeleton.is_empty()) {
         out.insert(String::from_utf8_lossy(&other.skeleton).into_owned());
     }
     if t.skeleton.is_empty() {
@@ -1931,13 +1931,13 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         } else {
             jaro_winkler_slices(&a.chars, &b.chars)
         };
-        // A word read another way (`keys::other_reading`) meets the
+        // A word read another way (`keys::other_readings`) meets the
         // spellings of that reading in its own script too: Riadh and Riad,
         // Gomaa and Jomaa, one name as North African or Egyptian and as
         // other spellings write it. The best of the readings counts; the
         // two own skeletons are compared above.
         let mut skeleton = skeleton;
-        if a.other.is_some() || b.other.is_some() {
+        if !a.others.is_empty() || !b.others.is_empty() {
             for (x, _) in a.readings() {
                 for (y, _) in b.readings() {
                     if x != a.skeleton.as_bytes() || y != b.skeleton.as_bytes() {
@@ -1950,11 +1950,11 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
     } else {
         // Across scripts the skeleton decides; the vowels written mostly
         // order words of one skeleton. A word read another way too
-        // (`keys::other_reading`) is compared in each reading, skeleton
+        // (`keys::other_readings`) is compared in each reading, skeleton
         // and sounds together, and the best counts.
         let (latin, arabic) = if a.arabic { (b, a) } else { (a, b) };
         let one = skeleton * (1.0 - VOWELS) + VOWELS * sounds_similarity(&latin.sounds, &arabic.sounds);
-        if latin.other.is_none() && arabic.other.is_none() {
+        if latin.others.is_empty() && arabic.others.is_empty() {
             one
         } else {
             let mut best = one;
@@ -2209,7 +2209,7 @@ fn joined_letters(name: &[Token], out: &mut [char; MAX_JOINED]) -> (usize, Optio
 }
 
 /// True when two words have the same consonants: as [`compared_words`]
-/// compares each reading of a word (`keys::other_reading`), one reading of
+/// compares each reading of a word (`keys::other_readings`), one reading of
 /// each the same (Elham and الهام; Riadh and Riad).
 fn read_alike(a: &Token, b: &Token) -> bool {
     a.readings().any(|(x, _)| b.readings().any(|(y, _)| x == y))
@@ -2601,7 +2601,7 @@ mod tests {
 
     #[test]
     fn words_read_the_other_way_are_found_and_compared_so() {
-        // Each needs the other reading of one word (`keys::other_reading`):
+        // Each needs the other reading of one word (`keys::other_readings`):
         // the article written together read as part of the name, or the
         // Latin spelling read as European and North African names are
         // written in Arabic script. No skeleton or key with a consonant
