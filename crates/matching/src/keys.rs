@@ -9,10 +9,11 @@
 //! `MSD`. Short vowels are not written in Arabic script and are spelled in
 //! many ways in Latin, so the skeleton keeps consonants only; letters that
 //! Latin spellings render in several ways share a class (ق/غ/گ/ک and q, g,
-//! gh, k; ذ/ز/ض/ظ and z, dh). Some words also read another way (an
+//! gh, k; ذ/ز/ض/ظ and z, dh). Some words also read other ways (an
 //! Arabic-script word with the article written together, with it; a
 //! Latin word as European and North African names are written in Arabic
-//! script): that reading is compared and indexed too.
+//! script, or Turkish and Greek ones): those readings are compared and
+//! indexed too.
 
 use lantern_domain::text::search_key;
 use std::sync::Arc;
@@ -261,13 +262,13 @@ pub(crate) struct Reading {
 ///   (الهام, Elham; الیاس, Ilyas; ألستون, Alston, whose hamza
 ///   normalisation drops); and with ض as د (Riad, Ramadan), where the
 ///   skeleton follows Persian (رضا, Reza);
-/// - a Latin word as [`european`] reads it.
+/// - a Latin word as [`european`] and as [`turkish_greek`] read it.
 fn other_readings(text: &str, own: &str) -> Box<[Reading]> {
     let respelled = if is_arabic(text) {
         // ض as د, as Arabic (not Persian) names say it: Riad, Ramadan.
         vec![text.replace('ض', "د")]
     } else {
-        vec![european(text)]
+        vec![european(text), turkish_greek(text)]
     };
     let mut readings: Vec<Reading> = Vec::new();
     for read in respelled {
@@ -337,6 +338,31 @@ fn european(text: &str) -> String {
             // A doubled c is one sound (Bellucci).
             'c' if next == Some('c') => {}
             'c' if matches!(next, None | Some('e' | 'i' | 'y')) => out.push_str("ts"),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A Latin word respelled where Turkish and Greek-derived names write a
+/// letter its other readings do not cover:
+/// - c before e or i as ج (Turkish: Cem, Cemil and Recep are Jem, Jamil
+///   and Rajab), where [`skeleton`] reads س and [`european`] تس;
+/// - ch before r or l and at the end as ک (Christian, Chloé; Erich,
+///   Zach), where [`skeleton`] reads چ and [`european`] ش.
+fn turkish_greek(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let next = chars.get(i + 1).copied();
+        match chars[i] {
+            'c' if next == Some('h') && matches!(chars.get(i + 2), None | Some('r' | 'l')) => {
+                out.push('k');
+                i += 1;
+            }
+            'c' if matches!(next, Some('e' | 'i')) => out.push('j'),
             c => out.push(c),
         }
         i += 1;
@@ -601,6 +627,32 @@ mod tests {
         assert_eq!(other("Octave"), Some(sk("أوكتاف")), "c before a consonant is ک");
         assert_eq!(other("Ali"), None, "nothing to read another way");
         assert_eq!(other("جواد"), None);
+    }
+
+    /// The skeletons of all the word's other readings.
+    fn others(s: &str) -> Vec<String> {
+        let word = search_key(s);
+        let readings = other_readings(&word, &skeleton(without_article(&word).1));
+        readings
+            .iter()
+            .map(|k| String::from_utf8(k.skeleton.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_latin_word_is_also_read_as_turkish_and_greek_names_are_written() {
+        assert!(others("Cemil").contains(&sk("جمیل")), "Turkish c is ج");
+        assert!(others("Recep").contains(&sk("رجب")));
+        assert!(others("Christian").contains(&sk("Kristian")), "ch before r is k");
+        assert!(others("Chloé").contains(&sk("Kloe")));
+        assert!(others("Erich").contains(&sk("Erik")), "and at the end");
+        // Elsewhere c and ch read as the other readings have them.
+        assert!(others("Marco").is_empty());
+        assert!(!others("Hicham").contains(&sk("Hikam")));
+        // A reading is kept once, and only where it differs from the word's
+        // own skeleton.
+        assert_eq!(others("Vincent").len(), 2, "{:?}", others("Vincent"));
+        assert!(others("Ali").is_empty());
     }
 
     #[test]
