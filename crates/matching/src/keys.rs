@@ -139,6 +139,16 @@ impl Token {
             .filter(|r| !r.0.is_empty())
     }
 
+    /// The word's spellings, its own and those of its other readings,
+    /// each with its skeleton; as [`Token::readings`], those with an empty
+    /// skeleton left out.
+    pub(crate) fn spellings(&self) -> impl Iterator<Item = (&[u8], &[char])> {
+        let others = self.others.iter().map(|o| (&o.skeleton[..], &o.chars[..]));
+        std::iter::once((self.skeleton.as_bytes(), &self.chars[..]))
+            .chain(others)
+            .filter(|r| !r.0.is_empty())
+    }
+
     /// The dictionary groups of this word (empty when it knows none).
     pub(crate) fn group_ids(&self) -> &'static [u32] {
         dictionary().sets.get(self.groups as usize).map_or(&[], |s| &s[..])
@@ -250,6 +260,8 @@ pub(crate) struct Reading {
     pub(crate) skeleton: Box<[u8]>,
     /// The sounds so read.
     pub(crate) sounds: Box<[u8]>,
+    /// The word respelled as read, compared with spellings of its script.
+    pub(crate) chars: Box<[char]>,
 }
 
 /// The word read the other ways its letters allow, each kept when its
@@ -277,6 +289,7 @@ fn other_readings(text: &str, own: &str) -> Box<[Reading]> {
             readings.push(Reading {
                 skeleton: read_skeleton.into_bytes().into_boxed_slice(),
                 sounds: sounds(&read).into_bytes().into_boxed_slice(),
+                chars: read.chars().collect(),
             });
         }
     }

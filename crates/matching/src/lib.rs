@@ -1934,14 +1934,17 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         // A word read another way (`keys::other_readings`) meets the
         // spellings of that reading in its own script too: Riadh and Riad,
         // Gomaa and Jomaa, one name as North African or Egyptian and as
-        // other spellings write it. The best of the readings counts; the
-        // two own skeletons are compared above.
-        let mut skeleton = skeleton;
+        // other spellings write it. The best of the readings counts, its
+        // skeleton and, at a small discount (`READ_SPELLING`), its
+        // respelling (Christian read as Kristian); the two own skeletons
+        // and spellings are compared above.
+        let (mut skeleton, mut spelling) = (skeleton, spelling);
         if !a.others.is_empty() || !b.others.is_empty() {
-            for (x, _) in a.readings() {
-                for (y, _) in b.readings() {
+            for (x, x_chars) in a.spellings() {
+                for (y, y_chars) in b.spellings() {
                     if x != a.skeleton.as_bytes() || y != b.skeleton.as_bytes() {
                         skeleton = skeleton.max(jaro_winkler_bytes(x, y));
+                        spelling = spelling.max(READ_SPELLING * jaro_winkler_letters(x_chars, y_chars));
                     }
                 }
             }
@@ -2139,6 +2142,14 @@ fn joined_similarity<T: PartialEq>(a: &[T], b: &[T], aligned: f64, measure: fn(&
         measure(a, b) * JOINED
     }
 }
+
+/// The share of the spelling similarity of a word's respelling by another
+/// reading (`keys::other_readings`) that counts as the word's own: short
+/// of 1, so the exact spelling still comes first (Kristian before
+/// Christian read as Kristian). Chosen on the sets built from the `*.fit`
+/// files: latin-variants recall@1 0.735, 0.743, 0.741 and 0.739 at 0.9,
+/// 0.95, 0.97 and 1, where false alarms rose from 16.5 to 28.8 per 1,000.
+const READ_SPELLING: f64 = 0.95;
 
 /// The share of their joined forms' similarity (letters or skeletons, see
 /// [`align_parts`]) that two names score by it: short of 1, so that names
@@ -2703,26 +2714,31 @@ mod tests {
         // whose j is Egyptian usage's g: Ragab); Erich's and Christian's
         // ch is a k. No skeleton or key with a consonant dropped joins
         // Riadh and Riad (R-Z and R-D), so only the reading finds it; each
-        // word's consonants then count as the same, its spelling as what
-        // it is.
-        let pairs = [
+        // word's consonants then count as the same, its spelling as the
+        // nearer of what it is and how the reading respells it (Riadh read
+        // is Riad, at a small discount).
+        let respelled_alike = [
             ("Riadh", "Riad"),
             ("Awadh", "Awad"),
             ("Gomaa", "Jomaa"),
-            ("Cemil", "Jamil"),
-            ("Recep", "Ragab"),
             ("Erich", "Erik"),
             ("Christian", "Kristian"),
         ];
+        let read_alike = [("Cemil", "Jamil"), ("Recep", "Ragab")];
+        let pairs = respelled_alike.iter().chain(&read_alike);
         let mut m = Matcher::new();
         m.add(Record::new("other", &["Reda"]));
-        for (i, (_, registered)) in pairs.iter().enumerate() {
+        for (i, (_, registered)) in pairs.clone().enumerate() {
             m.add(Record::new(i.to_string(), &[registered]));
         }
-        for (i, (asked, registered)) in pairs.iter().enumerate() {
+        for (i, (asked, registered)) in pairs.enumerate() {
             let (a, b) = (&tokens(asked)[0], &tokens(registered)[0]);
             let spelled = jaro_winkler(&a.text, &b.text);
-            assert_eq!(compared_words(a, b), 0.5 + 0.5 * spelled, "{asked}");
+            if i < respelled_alike.len() {
+                assert_eq!(compared_words(a, b), 0.5 + 0.5 * spelled.max(READ_SPELLING), "{asked}");
+            } else {
+                assert!(compared_words(a, b) >= 0.5 + 0.5 * spelled, "{asked}");
+            }
             assert_eq!(compared_words(b, a), compared_words(a, b), "{asked}");
             let found = m.search(&[asked], 3);
             assert_eq!(
@@ -2733,6 +2749,23 @@ mod tests {
             let explained = m.explain(&[asked], &i.to_string()).unwrap();
             assert_eq!(explained.words[0].agreement, Agreement::SameSkeleton, "{asked}");
         }
+    }
+
+    #[test]
+    fn a_spelling_read_another_way_is_compared_as_so_respelled() {
+        // Kristian and Kristen share a skeleton, and their spellings are
+        // nearer than Kristian's and Christian's; but Christian read as
+        // Greek-derived names say it is Kristian.
+        let mut m = Matcher::new();
+        m.add(Record::new("christian", &["Christian"]));
+        m.add(Record::new("kristen", &["Kristen"]));
+        for asked in ["Kristian", "Kristijan"] {
+            let found = m.search(&[asked], 2);
+            assert_eq!(found[0].id, "christian", "{asked}: {found:?}");
+        }
+        // The exact spelling still comes first.
+        m.add(Record::new("kristian", &["Kristian"]));
+        assert_eq!(m.search(&["Kristian"], 1)[0].id, "kristian");
     }
 
     #[test]
