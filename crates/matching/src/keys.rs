@@ -312,7 +312,9 @@ fn other_readings(text: &str, own: &str) -> Box<[Reading]> {
 ///   where [`skeleton`] reads س and ک;
 /// - an initial ou before a vowel as و (Ouahab, وهاب);
 /// - dh as د (Riadh, Awadh, Romdhane: North African and Gulf spellings of
-///   ض, which Arabic says as a d), where [`skeleton`] reads ذ.
+///   ض, which Arabic says as a d), where [`skeleton`] reads ذ;
+/// - a final x after ou, eu or au as nothing (Arnoux, Giroux: French),
+///   where [`skeleton`] reads کس.
 fn european(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 4);
@@ -348,6 +350,8 @@ fn european(text: &str) -> String {
                 i += 1;
             }
             'j' => out.push('y'),
+            // A French final x after a vowel is silent (Arnoux, Giroux).
+            'x' if next.is_none() && i >= 2 && chars[i - 1] == 'u' && vowel(chars.get(i - 2).copied()) => {}
             // A doubled c is one sound (Bellucci).
             'c' if next == Some('c') => {}
             'c' if matches!(next, None | Some('e' | 'i' | 'y')) => out.push_str("ts"),
@@ -479,6 +483,7 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
 
 fn latin_classes(word: &str, vowels: bool) -> String {
     let chars: Vec<char> = word.chars().filter(|c| c.is_alphanumeric()).collect();
+    let vowel_next = |c: Option<char>| matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'));
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
@@ -526,7 +531,8 @@ fn latin_classes(word: &str, vowels: bool) -> String {
                 'm' => Some('M'),
                 'n' => Some('N'),
                 'v' | 'w' if i == 0 => Some('V'),
-                'y' if i == 0 => Some('Y'),
+                // An initial y before a consonant is a vowel (Yves, Yvan).
+                'y' if i == 0 && (next.is_none() || vowel_next(next)) => Some('Y'),
                 'a' if vowels => Some('a'),
                 'e' | 'i' | 'y' if vowels => Some('i'),
                 // Inside a word v and w are what Arabic script writes
@@ -571,12 +577,18 @@ mod tests {
             // A Latin x is ks, as Arabic script writes it.
             &["ماکسیم", "Maxim", "Maksim"],
             &["هندریکس", "Hendrix", "Hendriks"],
+            // An initial y before a consonant is a vowel.
+            &["ایوان", "Ivan", "Yvan"],
+            &["Yves", "Ives"],
         ] {
             let first = sk(group[0]);
             for name in &group[1..] {
                 assert_eq!(sk(name), first, "{name} vs {}", group[0]);
             }
         }
+        // Before a vowel, or alone, it is a consonant.
+        assert_eq!(sk("Yusuf"), sk("یوسف"));
+        assert_eq!(sk("Y."), "Y");
     }
 
     #[test]
@@ -638,6 +650,9 @@ mod tests {
         assert_eq!(other("Riadh"), Some(sk("رياد")), "dh is also ض said as د");
         assert_eq!(other("Romdhane"), Some(sk("رمدان")));
         assert_eq!(other("Octave"), Some(sk("أوكتاف")), "c before a consonant is ک");
+        assert_eq!(other("Arnoux"), Some(sk("Arno")), "a French final x is silent");
+        assert_eq!(other("Giroux"), Some(sk("جيرو")));
+        assert_eq!(other("Felix"), None, "elsewhere x is ks");
         assert_eq!(other("Ali"), None, "nothing to read another way");
         assert_eq!(other("جواد"), None);
     }
