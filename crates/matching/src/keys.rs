@@ -140,11 +140,14 @@ impl Token {
     }
 
     /// The word's spellings, its own and those of its other readings,
-    /// each with its skeleton; as [`Token::readings`], those with an empty
-    /// skeleton left out.
-    pub(crate) fn spellings(&self) -> impl Iterator<Item = (&[u8], &[char])> {
-        let others = self.others.iter().map(|o| (&o.skeleton[..], &o.chars[..]));
-        std::iter::once((self.skeleton.as_bytes(), &self.chars[..]))
+    /// each with its skeleton and sounds; as [`Token::readings`], those
+    /// with an empty skeleton left out.
+    pub(crate) fn spellings(&self) -> impl Iterator<Item = (&[u8], &[u8], &[char])> {
+        let others = self
+            .others
+            .iter()
+            .map(|o| (&o.skeleton[..], &o.sounds[..], &o.chars[..]));
+        std::iter::once((self.skeleton.as_bytes(), &self.sounds[..], &self.chars[..]))
             .chain(others)
             .filter(|r| !r.0.is_empty())
     }
