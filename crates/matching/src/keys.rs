@@ -123,6 +123,11 @@ impl Token {
     /// True when the dictionary knows both words as forms of one name
     /// (مسعود and Massoud; Mohammad-Taghi and محمدتقی).
     pub fn same_name(&self, other: &Token) -> bool {
+        // Most pairs have a word the dictionary does not know: spared the
+        // lookup, since every comparison asks.
+        if self.groups == 0 || other.groups == 0 {
+            return false;
+        }
         let d = dictionary();
         match (d.sets.get(self.groups as usize), d.sets.get(other.groups as usize)) {
             (Some(a), Some(b)) if self.groups != 0 && other.groups != 0 => a.iter().any(|g| b.contains(g)),
@@ -353,7 +358,7 @@ fn european(text: &str) -> String {
                 i += 1;
             }
             'j' => out.push('y'),
-            // A French final x after a vowel is silent (Arnoux, Giroux).
+            // A French final x after ou, eu or au is silent (Arnoux, Giroux).
             'x' if next.is_none() && i >= 2 && chars[i - 1] == 'u' && vowel(chars.get(i - 2).copied()) => {}
             // A doubled c is one sound (Bellucci).
             'c' if next == Some('c') => {}
