@@ -69,7 +69,7 @@ fn arabic_script_queries_find_latin_registrations() {
         queries.len()
     );
     assert!(r10 >= 0.93, "recall@10 {r10:.3}");
-    assert!(r1 >= 0.87, "recall@1 {r1:.3}");
+    assert!(r1 >= 0.88, "recall@1 {r1:.3}");
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn latin_spellings_find_arabic_script_registrations() {
         queries.len()
     );
     assert!(r10 >= 0.92, "recall@10 {r10:.3}");
-    assert!(r1 >= 0.79, "recall@1 {r1:.3}");
+    assert!(r1 >= 0.80, "recall@1 {r1:.3}");
 }
 
 #[test]
