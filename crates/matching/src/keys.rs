@@ -632,11 +632,7 @@ mod tests {
 
     /// The skeleton of the word's first other reading.
     fn other(s: &str) -> Option<String> {
-        let word = search_key(s);
-        let readings = other_readings(&word, &skeleton(without_article(&word).1));
-        readings
-            .first()
-            .map(|k| String::from_utf8(k.skeleton.to_vec()).unwrap())
+        others(s).into_iter().next()
     }
 
     #[test]
