@@ -138,10 +138,7 @@ impl Token {
     /// The word's readings, its own and the others, each as its skeleton
     /// and sounds; those with an empty skeleton left out.
     pub(crate) fn readings(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        let others = self.others.iter().map(|o| (&o.skeleton[..], &o.sounds[..]));
-        std::iter::once((self.skeleton.as_bytes(), &self.sounds[..]))
-            .chain(others)
-            .filter(|r| !r.0.is_empty())
+        self.spellings().map(|(skeleton, sounds, _)| (skeleton, sounds))
     }
 
     /// The word's spellings, its own and those of its other readings,
@@ -326,7 +323,6 @@ fn other_readings(text: &str, own: &str) -> Box<[Reading]> {
 fn european(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 4);
-    let vowel = |c: Option<char>| matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'));
     let mut i = 0;
     while i < chars.len() {
         let next = chars.get(i + 1).copied();
@@ -393,6 +389,11 @@ fn turkish_greek(text: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// True when the letter is a Latin vowel (y aside: it may be either).
+fn vowel(c: Option<char>) -> bool {
+    matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'))
 }
 
 /// True when the text has Arabic-script letters.
@@ -491,7 +492,6 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
 
 fn latin_classes(word: &str, vowels: bool) -> String {
     let chars: Vec<char> = word.chars().filter(|c| c.is_alphanumeric()).collect();
-    let vowel_next = |c: Option<char>| matches!(c, Some('a' | 'e' | 'i' | 'o' | 'u'));
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
@@ -540,7 +540,7 @@ fn latin_classes(word: &str, vowels: bool) -> String {
                 'n' => Some('N'),
                 'v' | 'w' if i == 0 => Some('V'),
                 // An initial y before a consonant is a vowel (Yves, Yvan).
-                'y' if i == 0 && (next.is_none() || vowel_next(next)) => Some('Y'),
+                'y' if i == 0 && (next.is_none() || vowel(next)) => Some('Y'),
                 'a' if vowels => Some('a'),
                 'e' | 'i' | 'y' if vowels => Some('i'),
                 // Inside a word v and w are what Arabic script writes

@@ -1946,7 +1946,7 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         } else {
             jaro_winkler_slices(&a.chars, &b.chars)
         };
-        let sounded = jaro_winkler_bytes(&a.sounds, &b.sounds);
+        let mut sounded = jaro_winkler_bytes(&a.sounds, &b.sounds);
         // A word read another way (`keys::other_readings`) meets the
         // spellings of that reading in its own script too: Riadh and Riad,
         // Gomaa and Jomaa, one name as North African or Egyptian and as
@@ -1954,7 +1954,7 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         // skeleton and, at a small discount (`READ_SPELLING`), its
         // respelling and sounds (Christian read as Kristian); the two own
         // skeletons, spellings and sounds are compared above.
-        let (mut skeleton, mut spelling, mut sounded) = (skeleton, spelling, sounded);
+        let (mut skeleton, mut spelling) = (skeleton, spelling);
         if !a.others.is_empty() || !b.others.is_empty() {
             for (x, x_sounds, x_chars) in a.spellings() {
                 for (y, y_sounds, y_chars) in b.spellings() {

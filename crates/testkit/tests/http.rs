@@ -1381,6 +1381,8 @@ async fn registering_warns_about_the_same_person_in_another_script() {
     let html = reg.get("/people?q=Masoud+Hosseini").await.text().await.unwrap();
     let similar = &html[html.find("id=\"similar\"").expect("similar names section")..];
     assert!(similar.contains(&format!("/people/{first}")), "{similar}");
+    // A name that shares no word with the search is not among them.
+    assert!(!similar.contains("Bakhtiari"), "{similar}");
     // One word: the other spellings registered, each with its count and a
     // search of its own; the word itself and its prefix matches are not
     // among them.
