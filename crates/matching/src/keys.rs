@@ -181,7 +181,7 @@ fn dictionary() -> &'static Dictionary {
         let lines = GROUPS.lines().filter(|l| !l.starts_with('#') && !l.is_empty());
         for (g, line) in lines.enumerate() {
             for form in line.split(',') {
-                let key = search_key(form);
+                let key = name_key(form);
                 if key.is_empty() || key.contains(' ') {
                     continue;
                 }
@@ -223,10 +223,46 @@ fn without_article(word: &str) -> (bool, &str) {
 /// leaves it out (`التمیمی` is read as Tamimi, and as Altamimi by its
 /// other reading).
 pub fn tokens(name: &str) -> Vec<Token> {
-    let key = search_key(name);
+    let key = name_key(name);
     let words = key.split(' ').filter(|w| !w.is_empty());
     let only_particles = words.clone().all(is_particle);
     words.map(|w| token(w, !only_particles)).collect()
+}
+
+/// The registry's search key of a name with the Latin letters that
+/// Unicode does not decompose into a base letter and a mark spelled as
+/// the plain letters names are written with in ASCII (ł as l, đ as dj,
+/// ø as o, ß as ss, Turkish ı as i, Azerbaijani ə as a …): the search key
+/// keeps them (it only makes spellings of one script meet, and is stored),
+/// but the skeleton and sounds read letters they know, so Łukasz would
+/// lose its l and Đorđe its d's.
+fn name_key(name: &str) -> String {
+    let key = search_key(name);
+    if key.is_ascii() {
+        return key;
+    }
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        match c {
+            'ł' => out.push('l'),
+            // Serbian and Croatian đ is a dj (Đorđe, Djordje); Icelandic
+            // ð is written d (Sigurðsson, Sigurdsson), þ th.
+            'đ' => out.push_str("dj"),
+            'ð' => out.push('d'),
+            'þ' => out.push_str("th"),
+            'ø' => out.push('o'),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'ß' => out.push_str("ss"),
+            'ı' => out.push('i'),
+            // Azerbaijani ə, written a in Latin (Məmmədov, Mammadov).
+            'ə' => out.push('a'),
+            'ħ' => out.push('h'),
+            'ŋ' => out.push_str("ng"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// True when the normalised word is a particle or honorific (al, bin,
@@ -567,7 +603,7 @@ mod tests {
     use super::*;
 
     fn sk(s: &str) -> String {
-        skeleton(&search_key(s))
+        skeleton(&name_key(s))
     }
 
     #[test]
@@ -600,8 +636,33 @@ mod tests {
     }
 
     #[test]
+    fn latin_letters_unicode_does_not_decompose_read_as_written_in_ascii() {
+        let word = |s: &str| tokens(s).remove(0);
+        for (marked, plain) in [
+            ("Łukasz", "Lukasz"),
+            ("Đorđe", "Djordje"),
+            ("Sigurðsson", "Sigurdsson"),
+            ("Jørgen", "Jorgen"),
+            ("Kjær", "Kjaer"),
+            ("Groß", "Gross"),
+            ("Yıldız", "Yildiz"),
+            ("Məmmədov", "Mammadov"),
+        ] {
+            let (m, p) = (word(marked), word(plain));
+            assert_eq!(
+                (&m.skeleton, &m.sounds),
+                (&p.skeleton, &p.sounds),
+                "{marked} vs {plain}"
+            );
+            assert_eq!(m.text, p.text, "{marked} vs {plain}");
+        }
+        // The names meet their Arabic-script spellings as the plain ones do.
+        assert_eq!(word("Məhəmməd").skeleton, word("محمد").skeleton);
+    }
+
+    #[test]
     fn the_sounds_keep_the_vowels_each_script_writes() {
-        let so = |s: &str| sounds(&search_key(s));
+        let so = |s: &str| sounds(&name_key(s));
         // The same skeleton, told apart by the long vowels written.
         assert_eq!(sk("Annie"), sk("آنا"));
         assert_eq!(sk("Annie"), sk("آنی"));
@@ -663,7 +724,7 @@ mod tests {
 
     /// The skeletons of all the word's other readings.
     fn others(s: &str) -> Vec<String> {
-        let word = search_key(s);
+        let word = name_key(s);
         let readings = other_readings(&word, &skeleton(without_article(&word).1));
         readings
             .iter()
