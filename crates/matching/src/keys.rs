@@ -496,15 +496,35 @@ fn classes(word: &str, vowels: bool) -> String {
     } else {
         latin_classes(word, vowels)
     };
-    // Doubled letters (shadda in Arabic, "mm" in Latin) count once.
+    // A doubled consonant counts once. Latin script writes it with two
+    // letters of one class side by side (Mohammad, Hussein, Jacques);
+    // Arabic script writes it once, with a shadda that normalisation
+    // drops, so two letters of one class there are two consonants, and
+    // so are two in Latin with a vowel between (Mumtaz and ممتاز, Tatum
+    // and تاتوم: the same consonant twice, not once as in Etta). But لل
+    // is the article before a word that begins with ل, said and spelled
+    // as one doubled l (الله, Allah; عبدالله, Abdullah). Vowels written
+    // twice are one (داوود, Davood).
+    let arabic = is_arabic(word);
     let mut out = String::with_capacity(raw.len());
+    let mut last = None;
     for c in raw.chars() {
-        if !out.ends_with(c) {
+        if c == GAP {
+            last = None;
+            continue;
+        }
+        if last != Some(c) || (arabic && c.is_ascii_uppercase() && c != 'L') {
             out.push(c);
         }
+        last = Some(c);
     }
     out
 }
+
+/// Written by [`arabic_classes`] and [`latin_classes`] for a letter that
+/// gives no class (a vowel, in a skeleton): the classes either side of it
+/// are not one doubled consonant (see [`classes`]).
+const GAP: char = '.';
 
 fn arabic_classes(word: &str, vowels: bool) -> String {
     let chars: Vec<char> = word.chars().collect();
@@ -544,9 +564,7 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
             'ی' | 'ي' | 'ى' if vowels => Some('i'),
             _ => None,
         };
-        if let Some(k) = class {
-            out.push(k);
-        }
+        out.push(class.unwrap_or(GAP));
     }
     // A final ه after a consonant is usually a vowel ending (فاطمه, Fatemeh).
     if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'ه') {
@@ -619,9 +637,7 @@ fn latin_classes(word: &str, vowels: bool) -> String {
             };
             (class, 1)
         };
-        if let Some(k) = class {
-            out.push(k);
-        }
+        out.push(class.unwrap_or(GAP));
         i += width;
     }
     // A final h after a vowel is a vowel ending (Fatemeh, Zahrah).
@@ -809,6 +825,23 @@ mod tests {
         // Short words keep the two letters as their own (الله).
         assert_eq!(other("الله"), None);
         assert_eq!(tokens("الله")[0].skeleton, sk("Allah"));
+    }
+
+    #[test]
+    fn a_consonant_said_twice_is_not_one_doubled() {
+        // Mumtaz is not Mutaz, in either script; Tatum is not Etta.
+        assert_ne!(sk("Mumtaz"), sk("Mutaz"));
+        assert_ne!(sk("ممتاز"), sk("معتز"));
+        assert_eq!(sk("Mumtaz"), sk("ممتاز"));
+        assert_ne!(sk("Tatum"), sk("Etta"));
+        assert_eq!(sk("Tatum"), sk("تاتوم"));
+        assert_eq!(sk("Nana"), "NN");
+        // A doubled consonant is one, however written.
+        assert_eq!(sk("Mohammad"), sk("محمد"));
+        assert_eq!(sk("Hussein"), sk("حسین"));
+        assert_eq!(sk("Abdullah"), sk("عبدالله"));
+        assert_eq!(sk("Allah"), sk("الله"));
+        assert_eq!(sounds(&name_key("Davood")), sounds(&name_key("داوود")));
     }
 
     #[test]
