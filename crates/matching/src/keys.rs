@@ -94,6 +94,8 @@ pub struct Word {
     pub(crate) others: Box<[Reading]>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
+    /// For each class of the skeleton, the [`letter`] it was read from.
+    pub(crate) letters: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
     /// times and should not decode UTF-8 each time; the skeleton is ASCII
     /// and compared as bytes).
@@ -311,7 +313,7 @@ fn token(text: &str, particles: bool) -> Token {
     // The word without an article written together with it: its skeleton,
     // sounds and dictionary entry (the dictionary's words are without it).
     let (_, bare) = without_article(text);
-    let own = skeleton(bare);
+    let (own, letters) = classes_and_letters(bare, false);
     let mut hash = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hash);
     Token(Arc::new(Word {
@@ -321,10 +323,61 @@ fn token(text: &str, particles: bool) -> Token {
         chars: text.chars().collect(),
         groups: dictionary().by_word.get(bare).copied().unwrap_or(0),
         sounds: sounds(bare).into_bytes().into_boxed_slice(),
+        letters: letters.into_boxed_slice(),
         others: other_readings(text, &own),
         skeleton: own,
         text: text.to_string(),
     }))
+}
+
+/// True when Latin spellings of names commonly write the Arabic-script
+/// letter `arabic` with the Latin letter or pair `latin` (a [`letter`]
+/// code) of the same class: ق is q, k, gh, g or c (Qasim, Kasim, Ghasem,
+/// Gassim), but غ only gh or g, ک only k, c, x or q, س only s, c or x.
+/// Letters alone in their class, and ح and ه (both h), always are.
+fn usual_spelling(latin: u8, arabic: u8) -> bool {
+    let Some(&a) = arabic
+        .checked_sub(128)
+        .and_then(|i| ARABIC_CONSONANTS.get(usize::from(i)))
+    else {
+        return true;
+    };
+    match a {
+        'ب' => matches!(latin, b'b' | b'p'),
+        'پ' => latin == b'p',
+        'ت' => matches!(latin, b't' | b'T'),
+        'ط' => latin == b't',
+        'س' => matches!(latin, b's' | b'c' | b'x'),
+        'ص' | 'ث' => latin == b's',
+        // s is sh in Hungarian (Miklós, میکلوش), German before t and p
+        // (Steuben) and Portuguese at the end of a word.
+        'ش' => matches!(latin, b'S' | b's'),
+        'ز' | 'ذ' | 'ض' | 'ظ' => matches!(latin, b'z' | b'D'),
+        'ژ' => matches!(latin, b'z' | b'Z'),
+        // Spanish and Portuguese write k as qu (Quintero, Aquino).
+        'ک' | 'ك' => matches!(latin, b'k' | b'c' | b'x' | b'q'),
+        'ق' => matches!(latin, b'q' | b'k' | b'G' | b'g' | b'c'),
+        'غ' => matches!(latin, b'G' | b'g'),
+        'گ' => latin == b'g',
+        _ => true,
+    }
+}
+
+/// The share of a Latin-script word's consonants that an Arabic-script
+/// word with the same skeleton writes with a letter Latin spellings do not
+/// usually write them with ([`usual_spelling`]): 0 for Kieran and کیران,
+/// a third for Kieran and غیران. 0 when the skeletons differ.
+pub(crate) fn unusual_letters(latin: &Word, arabic: &Word) -> f64 {
+    if latin.skeleton != arabic.skeleton || latin.letters.is_empty() || latin.letters.len() != arabic.letters.len() {
+        return 0.0;
+    }
+    let unusual = latin
+        .letters
+        .iter()
+        .zip(arabic.letters.iter())
+        .filter(|(&l, &a)| !usual_spelling(l, a))
+        .count();
+    unusual as f64 / latin.letters.len() as f64
 }
 
 /// A word read another way than its [`skeleton`] and [`sounds`] read it.
@@ -491,10 +544,16 @@ pub fn sounds(word: &str) -> String {
 
 /// The skeleton, or with `vowels` the sounds, of one normalised word.
 fn classes(word: &str, vowels: bool) -> String {
+    classes_and_letters(word, vowels).0
+}
+
+/// [`classes`], and for each class the [`letter`] it was read from.
+fn classes_and_letters(word: &str, vowels: bool) -> (String, Vec<u8>) {
+    let mut codes = Vec::new();
     let raw = if is_arabic(word) {
-        arabic_classes(word, vowels)
+        arabic_classes(word, vowels, &mut codes)
     } else {
-        latin_classes(word, vowels)
+        latin_classes(word, vowels, &mut codes)
     };
     // A doubled consonant counts once. Latin script writes it with two
     // letters of one class side by side (Mohammad, Hussein, Jacques);
@@ -507,18 +566,20 @@ fn classes(word: &str, vowels: bool) -> String {
     // twice are one (داوود, Davood).
     let arabic = is_arabic(word);
     let mut out = String::with_capacity(raw.len());
+    let mut letters = Vec::with_capacity(raw.len());
     let mut last = None;
-    for c in raw.chars() {
+    for (c, code) in raw.chars().zip(codes) {
         if c == GAP {
             last = None;
             continue;
         }
         if last != Some(c) || (arabic && c.is_ascii_uppercase() && c != 'L') {
             out.push(c);
+            letters.push(code);
         }
         last = Some(c);
     }
-    out
+    (out, letters)
 }
 
 /// Written by [`arabic_classes`] and [`latin_classes`] for a letter that
@@ -526,7 +587,27 @@ fn classes(word: &str, vowels: bool) -> String {
 /// are not one doubled consonant (see [`classes`]).
 const GAP: char = '.';
 
-fn arabic_classes(word: &str, vowels: bool) -> String {
+/// The Arabic-script letters [`classes`] reads as consonants, numbered for
+/// [`letter`].
+const ARABIC_CONSONANTS: &[char] = &[
+    'ب', 'پ', 'ت', 'ط', 'ث', 'س', 'ص', 'ش', 'ج', 'چ', 'ح', 'ه', 'ة', 'خ', 'د', 'ذ', 'ز', 'ض', 'ظ', 'ژ', 'ر', 'ف', 'ق',
+    'غ', 'ک', 'ك', 'گ', 'ل', 'م', 'ن', 'و', 'ی', 'ي', 'ى',
+];
+
+/// The code of a letter a skeleton's class is read from: an Arabic-script
+/// letter as 128 and its place in [`ARABIC_CONSONANTS`]; a Latin letter as
+/// itself, and the pairs that write one consonant as a capital (kh `X`, gh
+/// `G`, sh `S`, ch and tch `C`, zh `Z`, dh `D`, th `T`, ph `F`, dj `J`;
+/// ck `k`).
+fn letter(c: char) -> u8 {
+    match ARABIC_CONSONANTS.iter().position(|&a| a == c) {
+        Some(i) => 128 + i as u8,
+        None if c.is_ascii() => c as u8,
+        None => 0,
+    }
+}
+
+fn arabic_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -565,19 +646,22 @@ fn arabic_classes(word: &str, vowels: bool) -> String {
             _ => None,
         };
         out.push(class.unwrap_or(GAP));
+        codes.push(letter(c));
     }
     // A final ه after a consonant is usually a vowel ending (فاطمه, Fatemeh).
     if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'ه') {
         out.pop();
+        codes.pop();
         // Which vowel it writes, a or e, the letter does not say.
         if vowels {
             out.push('e');
+            codes.push(letter('ه'));
         }
     }
     out
 }
 
-fn latin_classes(word: &str, vowels: bool) -> String {
+fn latin_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
     let chars: Vec<char> = word.chars().filter(|c| c.is_alphanumeric()).collect();
     let mut out = String::new();
     let mut i = 0;
@@ -585,29 +669,35 @@ fn latin_classes(word: &str, vowels: bool) -> String {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
         let pair = |a: char, b: char| c == a && next == Some(b);
-        let (class, width) = if pair('t', 'c') && chars.get(i + 2) == Some(&'h') {
-            (Some('C'), 3)
+        // Pairs of letters have a code of their own (see `letter`).
+        let (class, width, code) = if pair('t', 'c') && chars.get(i + 2) == Some(&'h') {
+            (Some('C'), 3, b'C')
         } else if pair('k', 'h') {
-            (Some('X'), 2)
-        } else if pair('g', 'h') || pair('c', 'k') {
-            (Some('K'), 2)
+            (Some('X'), 2, b'X')
+        } else if pair('g', 'h') {
+            (Some('K'), 2, b'G')
+        } else if pair('c', 'k') {
+            (Some('K'), 2, b'k')
         } else if pair('s', 'h') {
-            (Some(if vowels { 'W' } else { 'S' }), 2)
+            (Some(if vowels { 'W' } else { 'S' }), 2, b'S')
         } else if pair('c', 'h') {
-            (Some('C'), 2)
-        } else if pair('z', 'h') || pair('d', 'h') {
-            (Some('Z'), 2)
+            (Some('C'), 2, b'C')
+        } else if pair('z', 'h') {
+            (Some('Z'), 2, b'Z')
+        } else if pair('d', 'h') {
+            (Some('Z'), 2, b'D')
         } else if pair('t', 'h') {
-            (Some('T'), 2)
+            (Some('T'), 2, b'T')
         } else if pair('p', 'h') {
-            (Some('F'), 2)
+            (Some('F'), 2, b'F')
         } else if pair('d', 'j') {
-            (Some('J'), 2)
+            (Some('J'), 2, b'J')
         } else if c == 'x' {
             // ks, as Arabic script writes it (Alex, الیکس; Hendrix,
             // Hendriks; Dixon, Dickson).
             out.push('K');
-            (Some('S'), 1)
+            codes.push(b'x');
+            (Some('S'), 1, b'x')
         } else {
             let class = match c {
                 'b' | 'p' => Some('B'),
@@ -635,14 +725,16 @@ fn latin_classes(word: &str, vowels: bool) -> String {
                 'o' | 'u' | 'v' | 'w' if vowels => Some('u'),
                 _ => None,
             };
-            (class, 1)
+            (class, 1, letter(c))
         };
         out.push(class.unwrap_or(GAP));
+        codes.push(code);
         i += width;
     }
     // A final h after a vowel is a vowel ending (Fatemeh, Zahrah).
     if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'h') && "aeiou".contains(chars[chars.len() - 2]) {
         out.pop();
+        codes.pop();
     }
     out
 }
