@@ -29,10 +29,10 @@ use crate::AppState;
 /// probability is that a candidate is *the* person sought, so registered
 /// namesakes share it: with Massoud Husseini and Masoud Hoseyni registered
 /// too, مسعود حسینی, the very name of a search for Masoud Hosseini in the
-/// other script, stands at 0.16 (0.20 before spellings of one script came
-/// to be compared by their sounds too, which brought the Latin two
-/// nearer). A floor of a tenth still keeps out names that merely look
-/// alike.
+/// other script, stood at 0.16 in session 24 (0.20 before spellings of
+/// one script came to be compared by their sounds too, which brought the
+/// Latin two nearer). A floor of a tenth still keeps out names that share
+/// a word only (Masoud Rahimi).
 const SIMILAR_FLOOR: f64 = 0.1;
 /// Most rows of a repeated group a form may submit.
 const MAX_ROWS: usize = 50;
