@@ -94,7 +94,8 @@ pub struct Word {
     pub(crate) others: Box<[Reading]>,
     /// Its [`sounds`], ASCII, compared as bytes across scripts.
     pub(crate) sounds: Box<[u8]>,
-    /// For each class of the skeleton, the [`letter`] it was read from.
+    /// For each class of the skeleton, the [`letter`] code of what it was
+    /// read from (see [`unusual_letters`]).
     pub(crate) letters: Box<[u8]>,
     /// The word's characters, kept for comparisons (which run millions of
     /// times and should not decode UTF-8 each time; the skeleton is ASCII
@@ -231,13 +232,15 @@ pub fn tokens(name: &str) -> Vec<Token> {
     words.map(|w| token(w, !only_particles)).collect()
 }
 
-/// The registry's search key of a name with the Latin letters that
-/// Unicode does not decompose into a base letter and a mark spelled as
-/// the plain letters names are written with in ASCII (ł as l, đ as dj,
-/// ø as o, ß as ss, Turkish ı as i, Azerbaijani ə as a …): the search key
-/// keeps them (it only makes spellings of one script meet, and is stored),
-/// but the skeleton and sounds read letters they know, so Łukasz would
-/// lose its l and Đorđe its d's.
+/// The name as the matching engine reads it: the registry's search key of
+/// the name with its marked consonants spelled out
+/// ([`with_marked_letters_spelled`]), and the Latin letters that Unicode
+/// does not decompose into a base letter and a mark spelled as names
+/// write them in ASCII (ł as l, đ as dj, ø as o, ß as ss, Turkish ı as i,
+/// Azerbaijani ə as a …). The search key keeps both as typed (it only
+/// makes spellings of one script meet, and is stored), but the skeleton
+/// and sounds read only letters they know: Łukasz would lose its l,
+/// Đorđe its d's, and Ševčenko would be Sevcenko.
 fn name_key(name: &str) -> String {
     let key = search_key(&with_marked_letters_spelled(name));
     if key.is_ascii() {
