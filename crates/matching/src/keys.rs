@@ -243,31 +243,41 @@ pub fn tokens(name: &str) -> Vec<Token> {
 /// Đorđe its d's, and Ševčenko would be Sevcenko.
 fn name_key(name: &str) -> String {
     let key = search_key(&with_marked_letters_spelled(name));
-    if key.is_ascii() {
+    // Most names (ASCII, Arabic script) have none of those letters.
+    if !key.chars().any(|c| ascii_spelling(c).is_some()) {
         return key;
     }
-    let mut out = String::with_capacity(key.len());
+    let mut out = String::with_capacity(key.len() + 4);
     for c in key.chars() {
-        match c {
-            'ł' => out.push('l'),
-            // Serbian and Croatian đ is a dj (Đorđe, Djordje); Icelandic
-            // ð is written d (Sigurðsson, Sigurdsson), þ th.
-            'đ' => out.push_str("dj"),
-            'ð' => out.push('d'),
-            'þ' => out.push_str("th"),
-            'ø' => out.push('o'),
-            'æ' => out.push_str("ae"),
-            'œ' => out.push_str("oe"),
-            'ß' => out.push_str("ss"),
-            'ı' => out.push('i'),
-            // Azerbaijani ə, written a in Latin (Məmmədov, Mammadov).
-            'ə' => out.push('a'),
-            'ħ' => out.push('h'),
-            'ŋ' => out.push_str("ng"),
-            c => out.push(c),
+        match ascii_spelling(c) {
+            Some(spelled) => out.push_str(spelled),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// How names write in ASCII a (lower-case) Latin letter that Unicode does
+/// not decompose into a base letter and a mark (see [`name_key`]).
+fn ascii_spelling(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ł' => "l",
+        // Serbian and Croatian đ is a dj (Đorđe, Djordje); Icelandic ð is
+        // written d (Sigurðsson, Sigurdsson), þ th.
+        'đ' => "dj",
+        'ð' => "d",
+        'þ' => "th",
+        'ø' => "o",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ß' => "ss",
+        'ı' => "i",
+        // Azerbaijani ə, written a in Latin (Məmmədov, Mammadov).
+        'ə' => "a",
+        'ħ' => "h",
+        'ŋ' => "ng",
+        _ => return None,
+    })
 }
 
 /// The name with the Latin letters whose mark makes them another
@@ -316,7 +326,7 @@ fn token(text: &str, particles: bool) -> Token {
     // The word without an article written together with it: its skeleton,
     // sounds and dictionary entry (the dictionary's words are without it).
     let (_, bare) = without_article(text);
-    let (own, letters) = classes_and_letters(bare, false);
+    let (own, letters) = skeleton_and_letters(bare);
     let mut hash = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hash);
     Token(Arc::new(Word {
@@ -547,17 +557,44 @@ pub fn sounds(word: &str) -> String {
 
 /// The skeleton, or with `vowels` the sounds, of one normalised word.
 fn classes(word: &str, vowels: bool) -> String {
-    classes_and_letters(word, vowels).0
+    read_classes(word, vowels, Codes(None)).0
 }
 
-/// [`classes`], and for each class the [`letter`] it was read from.
-fn classes_and_letters(word: &str, vowels: bool) -> (String, Vec<u8>) {
-    let mut codes = Vec::new();
+/// The [`skeleton`] of one normalised word, and for each of its classes
+/// the [`letter`] code of what it was read from (only a word's own
+/// skeleton keeps them: every word of every record is read at start).
+fn skeleton_and_letters(word: &str) -> (String, Vec<u8>) {
+    let (skeleton, letters) = read_classes(word, false, Codes(Some(Vec::new())));
+    (skeleton, letters.unwrap_or_default())
+}
+
+/// The letter codes [`arabic_classes`] and [`latin_classes`] note beside
+/// each class (and [`GAP`]) they write, when asked for.
+struct Codes(Option<Vec<u8>>);
+
+impl Codes {
+    fn push(&mut self, code: impl FnOnce() -> u8) {
+        if let Some(codes) = &mut self.0 {
+            codes.push(code());
+        }
+    }
+
+    fn pop(&mut self) {
+        if let Some(codes) = &mut self.0 {
+            codes.pop();
+        }
+    }
+}
+
+/// [`classes`], with the codes of the letters kept when `codes` asks for
+/// them.
+fn read_classes(word: &str, vowels: bool, mut codes: Codes) -> (String, Option<Vec<u8>>) {
     let raw = if is_arabic(word) {
         arabic_classes(word, vowels, &mut codes)
     } else {
         latin_classes(word, vowels, &mut codes)
     };
+    let codes = codes.0;
     // A doubled consonant counts once. Latin script writes it with two
     // letters of one class side by side (Mohammad, Hussein, Jacques);
     // Arabic script writes it once, with a shadda that normalisation
@@ -569,16 +606,19 @@ fn classes_and_letters(word: &str, vowels: bool) -> (String, Vec<u8>) {
     // twice are one (داوود, Davood).
     let arabic = is_arabic(word);
     let mut out = String::with_capacity(raw.len());
-    let mut letters = Vec::with_capacity(raw.len());
+    let mut letters = codes.as_ref().map(|c| Vec::with_capacity(c.len()));
     let mut last = None;
-    for (c, code) in raw.chars().zip(codes) {
+    // The classes are ASCII, one code each.
+    for (i, c) in raw.chars().enumerate() {
         if c == GAP {
             last = None;
             continue;
         }
         if last != Some(c) || (arabic && c.is_ascii_uppercase() && c != 'L') {
             out.push(c);
-            letters.push(code);
+            if let (Some(letters), Some(codes)) = (&mut letters, &codes) {
+                letters.push(codes[i]);
+            }
         }
         last = Some(c);
     }
@@ -603,14 +643,16 @@ const ARABIC_CONSONANTS: &[char] = &[
 /// `G`, sh `S`, ch and tch `C`, zh `Z`, dh `D`, th `T`, ph `F`, dj `J`;
 /// ck `k`).
 fn letter(c: char) -> u8 {
-    match ARABIC_CONSONANTS.iter().position(|&a| a == c) {
-        Some(i) => 128 + i as u8,
-        None if c.is_ascii() => c as u8,
-        None => 0,
+    if c.is_ascii() {
+        return c as u8;
     }
+    ARABIC_CONSONANTS
+        .iter()
+        .position(|&a| a == c)
+        .map_or(0, |i| 128 + i as u8)
 }
 
-fn arabic_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
+fn arabic_classes(word: &str, vowels: bool, codes: &mut Codes) -> String {
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -649,7 +691,7 @@ fn arabic_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
             _ => None,
         };
         out.push(class.unwrap_or(GAP));
-        codes.push(letter(c));
+        codes.push(|| letter(c));
     }
     // A final ه after a consonant is usually a vowel ending (فاطمه, Fatemeh).
     if out.ends_with('H') && chars.len() > 2 && chars.last() == Some(&'ه') {
@@ -658,13 +700,13 @@ fn arabic_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
         // Which vowel it writes, a or e, the letter does not say.
         if vowels {
             out.push('e');
-            codes.push(letter('ه'));
+            codes.push(|| letter('ه'));
         }
     }
     out
 }
 
-fn latin_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
+fn latin_classes(word: &str, vowels: bool, codes: &mut Codes) -> String {
     let chars: Vec<char> = word.chars().filter(|c| c.is_alphanumeric()).collect();
     let mut out = String::new();
     let mut i = 0;
@@ -699,7 +741,7 @@ fn latin_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
             // ks, as Arabic script writes it (Alex, الیکس; Hendrix,
             // Hendriks; Dixon, Dickson).
             out.push('K');
-            codes.push(b'x');
+            codes.push(|| b'x');
             (Some('S'), 1, b'x')
         } else {
             let class = match c {
@@ -731,7 +773,7 @@ fn latin_classes(word: &str, vowels: bool, codes: &mut Vec<u8>) -> String {
             (class, 1, letter(c))
         };
         out.push(class.unwrap_or(GAP));
-        codes.push(code);
+        codes.push(|| code);
         i += width;
     }
     // A final h after a vowel is a vowel ending (Fatemeh, Zahrah).
