@@ -48,7 +48,7 @@ pub const REVIEW: f64 = 0.2;
 /// so it has its own, fitted by logistic regression on second
 /// registrations made up from the `*.fit` name files (`match-fit
 /// fit-dedupe`).
-pub const COMBINE: [f64; 5] = [0.8751, 0.6429, 1.1931, 2.8461, -1.0982];
+pub const COMBINE: [f64; 5] = [1.0880, 0.6656, 1.1260, 4.0911, -1.2324];
 
 // A pair is left out by an upper bound (its fields at their most) that
 // holds only if the probability never falls with more evidence for a match.

@@ -383,10 +383,10 @@ pub type Table = [[f64; LEVELS]; 6];
 pub const DEFAULT_M: Table = [
     [0.9900, 0.0100, 0.0000, 0.0000, 0.0000, 0.0000],
     [0.1506, 0.4445, 0.2050, 0.1156, 0.0655, 0.0188],
-    [0.7677, 0.0379, 0.1945, 0.0000, 0.0000, 0.0000],
+    [0.7950, 0.0342, 0.1708, 0.0000, 0.0000, 0.0000],
     [0.9569, 0.0002, 0.0429, 0.0000, 0.0000, 0.0000],
-    [0.8127, 0.0883, 0.0990, 0.0000, 0.0000, 0.0000],
-    [0.7840, 0.0802, 0.1359, 0.0000, 0.0000, 0.0000],
+    [0.8879, 0.0478, 0.0643, 0.0000, 0.0000, 0.0000],
+    [0.8723, 0.0356, 0.0922, 0.0000, 0.0000, 0.0000],
 ];
 
 /// `u` for a registry too small to draw pairs from, and the weak prior the
@@ -454,7 +454,7 @@ pub(crate) fn weight(m: f64, u: f64) -> f64 {
 /// weights say, while one firm disagreement (a birth twenty years apart)
 /// tells two namesakes apart. Fitted by logistic regression on the
 /// record-level set built from the `*.fit` name files (`match-fit fit`).
-pub const COMBINE: [f64; 5] = [0.6850, 0.8807, 0.9322, 1.1206, -1.0048];
+pub const COMBINE: [f64; 5] = [0.9112, 0.8610, 0.9210, 1.8847, -0.9112];
 
 // The search leaves candidates out by an upper bound that holds only if
 // the probability never falls with more evidence for a match.
