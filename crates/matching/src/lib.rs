@@ -1994,7 +1994,8 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         // Across scripts the skeleton decides; the vowels written mostly
         // order words of one skeleton. A word read another way too
         // (`keys::other_readings`) is compared in each reading, skeleton
-        // and sounds together, and the best counts.
+        // and sounds together, and the best counts. The two own readings
+        // are compared once, with their letters (a reading has none).
         let (latin, arabic) = if a.arabic { (b, a) } else { (a, b) };
         let one = skeleton * (1.0 - VOWELS) + VOWELS * sounds_similarity(&latin.sounds, &arabic.sounds)
             - UNUSUAL_LETTERS * keys::unusual_letters(latin, arabic);
@@ -2004,6 +2005,9 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
             let mut best = one;
             for (x, x_sounds) in latin.readings() {
                 for (y, y_sounds) in arabic.readings() {
+                    if x == latin.skeleton.as_bytes() && y == arabic.skeleton.as_bytes() {
+                        continue;
+                    }
                     let read =
                         jaro_winkler_bytes(x, y) * (1.0 - VOWELS) + VOWELS * sounds_similarity(x_sounds, y_sounds);
                     best = best.max(read);
@@ -2829,6 +2833,15 @@ mod tests {
         m.add(Record::new("kiran", &["کیران"]));
         let found = m.search(&["Kieran"], 2);
         assert_eq!(found[0].id, "kiran", "{found:?}");
+        // So too for a word read other ways as well (Junko's j also reads
+        // as y): its own reading keeps what its letters say.
+        assert!(!tokens("Junko")[0].others.is_empty());
+        let mut m = Matcher::new();
+        m.add(Record::new("junghu", &["جونغو"]));
+        m.add(Record::new("junku", &["جونکو"]));
+        let found = m.search(&["Junko"], 2);
+        assert_eq!(found[0].id, "junku", "{found:?}");
+        assert!(found[0].score > found[1].score, "{found:?}");
         // ق is written q, k, gh or g: no spelling of قاسمی loses by it.
         let ghasemi = &tokens("قاسمی")[0];
         for latin in ["Qasemi", "Kasemi", "Ghasemi", "Gasemi"] {
