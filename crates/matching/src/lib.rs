@@ -2046,9 +2046,9 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
 }
 
 /// How much of what two words the name dictionary knows as one name lack
-/// of 1 they gain by it, past [`SAME_NAME`] (or [`SAME_NAME_ACROSS`]): the dictionary then orders
-/// spellings its letters cannot (Muhannad is مهند, not محند; h is ح or
-/// ه). Chosen on the sets built from the `*.fit` files: recall@1 across
+/// of 1 they gain by it, past [`SAME_NAME`] (or [`SAME_NAME_ACROSS`]):
+/// the dictionary then orders spellings its letters cannot (Muhannad is
+/// مهند, not محند; h is ح or ه). Chosen on the sets built from the `*.fit` files: recall@1 across
 /// scripts 0.821, 0.799, 0.785 with none to 0.834, 0.807, 0.792 at 0.1,
 /// 0.840, 0.814, 0.795 at 0.3 and 0.845, 0.822, 0.798 at 0.5, where
 /// latin-variants' false alarms rose from 16.5 to 24.7 and 28.8 per 1,000
