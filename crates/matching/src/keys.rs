@@ -589,7 +589,8 @@ impl Codes {
 /// [`classes`], with the codes of the letters kept when `codes` asks for
 /// them.
 fn read_classes(word: &str, vowels: bool, mut codes: Codes) -> (String, Option<Vec<u8>>) {
-    let raw = if is_arabic(word) {
+    let arabic = is_arabic(word);
+    let raw = if arabic {
         arabic_classes(word, vowels, &mut codes)
     } else {
         latin_classes(word, vowels, &mut codes)
@@ -604,7 +605,6 @@ fn read_classes(word: &str, vowels: bool, mut codes: Codes) -> (String, Option<V
     // is the article before a word that begins with ل, said and spelled
     // as one doubled l (الله, Allah; عبدالله, Abdullah). Vowels written
     // twice are one (داوود, Davood).
-    let arabic = is_arabic(word);
     let mut out = String::with_capacity(raw.len());
     let mut letters = codes.as_ref().map(|c| Vec::with_capacity(c.len()));
     let mut last = None;
