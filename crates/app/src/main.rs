@@ -397,18 +397,24 @@ fn match_batch(
             batch::ESTIMATE_FROM
         );
     }
-    let stdout = std::io::stdout();
-    batch::write_results(
-        &matcher,
-        &queries,
-        top,
-        features,
-        std::io::BufWriter::new(stdout.lock()),
-    )?;
+    to_stdout(|out| batch::write_results(&matcher, &queries, top, features, out))?;
     if refused > 0 {
         anyhow::bail!("{refused} row(s) refused");
     }
     Ok(())
+}
+
+/// Writes to standard output. A reader that stops reading (`lantern match
+/// batch … | head`) ends the output, as it ends a Unix tool's, without an
+/// error: Rust ignores SIGPIPE, so the write fails with `BrokenPipe`
+/// instead of the process being killed.
+fn to_stdout(
+    write: impl FnOnce(std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    match write(std::io::BufWriter::new(std::io::stdout().lock())) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// Reads a batch CSV file, printing its refused rows; returns the good
@@ -441,8 +447,7 @@ fn match_dedupe(registry: &std::path::Path, review: Option<&std::path::Path>) ->
     let (matcher, refused) = read_matcher(registry)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let outcome = lantern_matching::dedupe::dedupe(&matcher, threads);
-    let stdout = std::io::stdout();
-    batch::write_clusters(&outcome, std::io::BufWriter::new(stdout.lock()))?;
+    to_stdout(|out| batch::write_clusters(&outcome, out))?;
     if let Some(path) = review {
         let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         batch::write_review(&outcome, std::io::BufWriter::new(file))?;

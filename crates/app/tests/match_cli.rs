@@ -89,3 +89,38 @@ fn dedupe_writes_clusters_and_the_pairs_to_review() {
     let review = std::fs::read_to_string(&review).unwrap();
     assert!(review.starts_with("person_id,other_id,probability"), "{review}");
 }
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    // Enough results to fill the pipe, so that writing meets the closed end
+    // (`lantern match batch … | head`).
+    let dir = tempfile::tempdir().unwrap();
+    let (r, q) = (dir.path().join("r.csv"), dir.path().join("q.csv"));
+    let registry: String = (0..50)
+        .map(|i| format!("p{i},Reza Karimi,,,{},,,,\n", 1950 + i))
+        .collect();
+    let queries: String = (0..5_000).map(|i| format!("q{i},Reza Karimi,,,,,,,\n")).collect();
+    std::fs::write(&r, format!("{HEAD}{registry}")).unwrap();
+    std::fs::write(&q, format!("{HEAD}{queries}")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lantern"))
+        .args(["match", "batch", "--registry"])
+        .arg(&r)
+        .arg("--queries")
+        .arg(&q)
+        .args(["--top", "10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "query_id,rank,person_id,probability\n");
+    // The reader is dropped here: the rest of the output has nowhere to go.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.is_empty(), "no error for a closed pipe: {stderr}");
+}

@@ -207,15 +207,26 @@ pub fn estimate(m: &mut Matcher, queries: &[Row]) -> bool {
     true
 }
 
+/// A CSV writer's error as an I/O error of the same kind as the one
+/// inside it, if any (a closed pipe stays `BrokenPipe`, which callers
+/// tell apart), where `?` would make every one `Other`.
+fn io(e: csv::Error) -> std::io::Error {
+    match e.kind() {
+        csv::ErrorKind::Io(inner) => std::io::Error::new(inner.kind(), e),
+        _ => std::io::Error::other(e),
+    }
+}
+
 /// Writes clusters as `cluster_id,person_id,probability` (clusters of two
 /// or more records; the probability is the member's mean probability of
 /// being the same person as the others).
 pub fn write_clusters(outcome: &crate::dedupe::Outcome, out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["cluster_id", "person_id", "probability"])?;
+    w.write_record(["cluster_id", "person_id", "probability"]).map_err(io)?;
     for (n, cluster) in outcome.clusters.iter().enumerate() {
         for (id, p) in cluster {
-            w.write_record([format!("c{}", n + 1), id.clone(), format!("{p:.4}")])?;
+            w.write_record([format!("c{}", n + 1), id.clone(), format!("{p:.4}")])
+                .map_err(io)?;
         }
     }
     w.flush()
@@ -224,9 +235,10 @@ pub fn write_clusters(outcome: &crate::dedupe::Outcome, out: impl Write) -> std:
 /// Writes the pairs left for review as `person_id,other_id,probability`.
 pub fn write_review(outcome: &crate::dedupe::Outcome, out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["person_id", "other_id", "probability"])?;
+    w.write_record(["person_id", "other_id", "probability"]).map_err(io)?;
     for (a, b, p) in &outcome.review {
-        w.write_record([a.as_str(), b.as_str(), &format!("{p:.4}")])?;
+        w.write_record([a.as_str(), b.as_str(), &format!("{p:.4}")])
+            .map_err(io)?;
     }
     w.flush()
 }
@@ -234,7 +246,7 @@ pub fn write_review(outcome: &crate::dedupe::Outcome, out: impl Write) -> std::i
 /// Writes rows in the batch format.
 pub fn write_rows(rows: &[Row], out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
+    w.write_record(HEADER).map_err(io)?;
     for r in rows {
         let d = &r.details;
         let f = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -248,7 +260,8 @@ pub fn write_rows(rows: &[Row], out: impl Write) -> std::io::Result<()> {
             f(&d.nationality),
             f(&d.father_name),
             f(&d.mother_name),
-        ])?;
+        ])
+        .map_err(io)?;
     }
     w.flush()
 }
@@ -258,9 +271,11 @@ pub fn write_rows(rows: &[Row], out: impl Write) -> std::io::Result<()> {
 pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     if features {
-        w.write_record(["query_id", "rank", "person_id", "probability", "score", "margin"])?;
+        w.write_record(["query_id", "rank", "person_id", "probability", "score", "margin"])
+            .map_err(io)?;
     } else {
-        w.write_record(["query_id", "rank", "person_id", "probability"])?;
+        w.write_record(["query_id", "rank", "person_id", "probability"])
+            .map_err(io)?;
     }
     for q in queries {
         let names = q.name_refs();
@@ -281,7 +296,7 @@ pub fn write_results(m: &Matcher, queries: &[Row], top: usize, features: bool, o
                 row.push(format!("{:.6}", c.score));
                 row.push(format!("{margin:.6}"));
             }
-            w.write_record(&row)?;
+            w.write_record(&row).map_err(io)?;
         }
     }
     w.flush()
