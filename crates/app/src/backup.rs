@@ -45,6 +45,14 @@ const OBJECTS: &str = "objects";
 const RECORDS: &str = "records.db";
 const KEYS: &str = "keys.enc";
 const MANIFEST: &str = "manifest.json";
+/// Tables made from other rows by the version that writes them (people's
+/// words, by the search key of their names), which a newer version's
+/// migration may make again differently: schema 24 spells ı, ł and the
+/// like in ASCII, so two words of one person may become one. A restore
+/// opens (and so migrates) the backup before counting its rows, and does
+/// not hold these to the manifest's count; the copy is still checked
+/// against the backup as migrated.
+const DERIVED: &[&str] = &["name_tokens"];
 /// Shortest passphrase accepted for a new backup.
 pub const MIN_PASSPHRASE: usize = 12;
 
@@ -76,6 +84,9 @@ impl Manifest {
     fn matches(&self, census: &Census) -> Vec<String> {
         let mut out = Vec::new();
         for (table, rows) in &census.tables {
+            if DERIVED.contains(&table.as_str()) {
+                continue;
+            }
             let said = self.tables.get(table).copied().unwrap_or(0);
             if said != *rows {
                 out.push(format!("{table}: {rows} rows, the manifest says {said}"));

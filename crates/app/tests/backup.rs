@@ -128,6 +128,81 @@ fn a_backup_taken_while_writing_restores_whole_and_verified() {
 }
 
 #[test]
+fn a_backup_whose_name_keys_an_older_version_made_restores_rekeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, store) = deployment(&dir.path().join("a"), None);
+    // Two names of one person that today's search key makes the same
+    // words (Aydın and Aydin: aydin), which an older version kept apart.
+    let draft = lantern_domain::person::PersonInput {
+        names: ["Yıldız Aydın", "Yildiz Aydin"]
+            .iter()
+            .map(|n| lantern_domain::person::NameInput {
+                text: n.to_string(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+    .parse(time::OffsetDateTime::now_utc().date())
+    .unwrap();
+    let ctx = AuditContext::system("test", SystemClock.now());
+    let id = store.create_person(&draft, &ctx).unwrap().id;
+    let bk = dir.path().join("bk");
+    backup(&source, &bk, PASSPHRASE, SystemClock.now()).unwrap();
+
+    // The backup as a version before schema 24 wrote it: the letters as
+    // typed in the keys, so four words where there are two now, and the
+    // manifest counting them.
+    let records = bk.join("records.db");
+    let tokens: i64 = {
+        let db = rusqlite::Connection::open(&records).unwrap();
+        let person = id.to_string();
+        db.execute(
+            "INSERT INTO name_tokens (token, person_id, sort_key)
+             SELECT replace(replace(token, 'yildiz', 'yıldız'), 'aydin', 'aydın'), person_id, sort_key
+             FROM name_tokens WHERE person_id = ?1",
+            [&person],
+        )
+        .unwrap();
+        for table in ["people", "name_tokens"] {
+            db.execute(
+                &format!("UPDATE {table} SET sort_key = 'yıldız aydın' WHERE sort_key = 'yildiz aydin'"),
+                [],
+            )
+            .unwrap();
+        }
+        db.execute_batch("PRAGMA user_version = 23").unwrap();
+        db.query_row("SELECT COUNT(*) FROM name_tokens", [], |r| r.get(0))
+            .unwrap()
+    };
+    let manifest_path = bk.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    assert_eq!(manifest["tables"]["name_tokens"].as_i64().unwrap() + 2, tokens);
+    manifest["tables"]["name_tokens"] = tokens.into();
+    use sha2::Digest;
+    manifest["files"]["records.db"] = hex::encode(sha2::Sha256::digest(std::fs::read(&records).unwrap())).into();
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let restored_settings = settings(&dir.path().join("b"), None);
+    let done = restore(&restored_settings, &bk, PASSPHRASE).unwrap();
+    assert!(done.audit.clean(), "{:?}", done.audit.problems);
+    assert_eq!(
+        done.census.rows("name_tokens") + 2,
+        tokens as u64,
+        "the words are folded"
+    );
+    let (keys, _) = lantern_app::load_or_create_keys(&restored_settings.data_dir).unwrap();
+    let restored = lantern_app::open_store(&restored_settings, std::sync::Arc::new(keys)).unwrap();
+    let found = restored
+        .search_people(&lantern_store::PersonQuery {
+            name: Some("yildiz aydin".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(found.items.iter().map(|s| s.id).collect::<Vec<_>>(), [id]);
+}
+
+#[test]
 fn damaged_or_locked_backups_restore_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (source, _store) = deployment(&dir.path().join("a"), None);

@@ -37,6 +37,8 @@ const TATWEEL: char = '\u{0640}';
 
 /// The key names are searched by (exact and prefix): compatibility
 /// decomposition (NFKD, so "Ḥusayn" loses its dot like "مُحَمَّد" its vowels), case folded,
+/// the Latin letters Unicode does not decompose spelled as names write them
+/// in ASCII ([`ascii_spelling`]: Aydın as aydin, Łukasz as lukasz),
 /// Arabic and Persian letter variants unified (ي/ى→ی, ك→ک, ة→ه, أ/إ/آ/ٱ→ا,
 /// ؤ→و, ئ→ی), vowel marks, tatweel and zero-width characters removed,
 /// apostrophes dropped, hyphens made spaces, Arabic-Indic digits made ASCII and
@@ -47,6 +49,11 @@ pub fn search_key(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut last_space = true;
     for c in raw.nfkd().flat_map(char::to_lowercase) {
+        if let Some(spelled) = ascii_spelling(c) {
+            out.push_str(spelled);
+            last_space = false;
+            continue;
+        }
         let mapped = match c {
             'ي' | 'ى' | 'ئ' => Some('ی'),
             'ك' => Some('ک'),
@@ -81,6 +88,34 @@ pub fn search_key(raw: &str) -> String {
     out
 }
 
+/// How names write in ASCII a lower-case Latin letter that Unicode does
+/// not decompose into a base letter and a mark, so that decomposition
+/// leaves it whole where it takes é to e: a registrar typing Aydin or
+/// Yildiz on a keyboard without Turkish letters must find Aydın and
+/// Yıldız. Stored keys were made without it before schema version 24
+/// (SQLite; 19 on PostgreSQL), whose migration folds them alike.
+pub fn ascii_spelling(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ł' => "l",
+        // Serbian and Croatian đ is a dj (Đorđe, Djordje); Icelandic ð is
+        // written d (Sigurðsson, Sigurdsson), þ th.
+        'đ' => "dj",
+        'ð' => "d",
+        'þ' => "th",
+        'ø' => "o",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ß' => "ss",
+        // Turkish and Azerbaijani dotless ı.
+        'ı' => "i",
+        // Azerbaijani ə, written a in Latin (Məmmədov, Mammadov).
+        'ə' => "a",
+        'ħ' => "h",
+        'ŋ' => "ng",
+        _ => return None,
+    })
+}
+
 /// Latin combining diacritics, stripped after decomposition.
 fn is_combining_mark(c: char) -> bool {
     matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}')
@@ -113,6 +148,15 @@ mod tests {
     }
 
     #[test]
+    fn letters_without_a_decomposition_are_spelled_in_ascii() {
+        assert_eq!(search_key("Aydın YILDIZ"), "aydin yildiz");
+        assert_eq!(search_key("Łukasz Søren Strauß"), "lukasz soren strauss");
+        assert_eq!(search_key("Məmmədov Đorđe Þór"), "mammadov djordje thor");
+        // The capital dotted İ decomposes into i and a dot, which goes.
+        assert_eq!(search_key("İlkay"), "ilkay");
+    }
+
+    #[test]
     fn digits_become_ascii() {
         assert_eq!(search_key("۱۳۶۵"), "1365");
         assert_eq!(search_key("١٩٨٥"), "1985");
@@ -120,7 +164,7 @@ mod tests {
 
     #[test]
     fn key_is_idempotent() {
-        for s in ["Mohammad-Reza", "مُحَمَّد‌رضا", "ÉLODIE  d'Arc", "١٩٨٥"] {
+        for s in ["Mohammad-Reza", "مُحَمَّد‌رضا", "ÉLODIE  d'Arc", "١٩٨٥", "Yıldız Łódź"] {
             let once = search_key(s);
             assert_eq!(search_key(&once), once, "{s}");
         }

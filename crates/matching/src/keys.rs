@@ -233,51 +233,15 @@ pub fn tokens(name: &str) -> Vec<Token> {
 }
 
 /// The name as the matching engine reads it: the registry's search key of
-/// the name with its marked consonants spelled out
-/// ([`with_marked_letters_spelled`]), and the Latin letters that Unicode
-/// does not decompose into a base letter and a mark spelled as names
-/// write them in ASCII (ł as l, đ as dj, ø as o, ß as ss, Turkish ı as i,
-/// Azerbaijani ə as a …). The search key keeps both as typed (it only
-/// makes spellings of one script meet, and is stored), but the skeleton
-/// and sounds read only letters they know: Łukasz would lose its l,
-/// Đorđe its d's, and Ševčenko would be Sevcenko.
+/// the name (which spells in ASCII the Latin letters Unicode does not
+/// decompose: ł as l, đ as dj, ı as i, ə as a …; see
+/// [`lantern_domain::text::ascii_spelling`]) with its marked consonants
+/// spelled out first ([`with_marked_letters_spelled`]). The search key
+/// drops the marks (it only makes spellings of one script meet), but the
+/// skeleton and sounds read only letters they know: Ševčenko would be
+/// Sevcenko.
 fn name_key(name: &str) -> String {
-    let key = search_key(&with_marked_letters_spelled(name));
-    // Most names (ASCII, Arabic script) have none of those letters.
-    if !key.chars().any(|c| ascii_spelling(c).is_some()) {
-        return key;
-    }
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        match ascii_spelling(c) {
-            Some(spelled) => out.push_str(spelled),
-            None => out.push(c),
-        }
-    }
-    out
-}
-
-/// How names write in ASCII a (lower-case) Latin letter that Unicode does
-/// not decompose into a base letter and a mark (see [`name_key`]).
-fn ascii_spelling(c: char) -> Option<&'static str> {
-    Some(match c {
-        'ł' => "l",
-        // Serbian and Croatian đ is a dj (Đorđe, Djordje); Icelandic ð is
-        // written d (Sigurðsson, Sigurdsson), þ th.
-        'đ' => "dj",
-        'ð' => "d",
-        'þ' => "th",
-        'ø' => "o",
-        'æ' => "ae",
-        'œ' => "oe",
-        'ß' => "ss",
-        'ı' => "i",
-        // Azerbaijani ə, written a in Latin (Məmmədov, Mammadov).
-        'ə' => "a",
-        'ħ' => "h",
-        'ŋ' => "ng",
-        _ => return None,
-    })
+    search_key(&with_marked_letters_spelled(name))
 }
 
 /// The name with the Latin letters whose mark makes them another

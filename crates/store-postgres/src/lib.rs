@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_people_counts.sql"),
     include_str!("../migrations/0017_name_pairs.sql"),
     include_str!("../migrations/0018_people_counts_by_statement.sql"),
+    include_str!("../migrations/0019_ascii_spellings.sql"),
 ];
 
 /// A pooled connection and the statements prepared on it.

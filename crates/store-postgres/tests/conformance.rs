@@ -230,3 +230,23 @@ fn a_connection_keeps_a_bounded_number_of_prepared_statements() {
         "{prepared} statements prepared on one connection (the cache keeps 256)"
     );
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server (scripts/test.sh)"]
+fn the_ascii_spellings_migration_folds_stored_keys() {
+    use lantern_store_sql::Backend;
+    let url = fresh_test_database()
+        .expect("create a test database")
+        .unwrap_or_else(|| panic!("{NEEDS}"));
+    let keys = Arc::new(Keyring::generate().unwrap());
+    let store = lantern_store_postgres::open(&url, keys.clone()).expect("open");
+    lantern_store_sql::migration_cases::ascii_spellings_fold_stored_keys(store, &|store| {
+        // Version 19 folds the keys.
+        store
+            .backend()
+            .write(|tx| tx.execute("DELETE FROM lantern_schema WHERE version >= 19", &[]))
+            .unwrap();
+        drop(store);
+        lantern_store_postgres::open(&url, keys.clone()).expect("open again")
+    });
+}

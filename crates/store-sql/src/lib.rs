@@ -14,6 +14,7 @@ mod evidence;
 mod interviews;
 mod keys;
 mod ledger;
+pub mod migration_cases;
 mod people;
 pub mod sql;
 mod testimony;

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0021_token_order_index.sql"),
     include_str!("../migrations/0022_people_counts.sql"),
     include_str!("../migrations/0023_name_pairs.sql"),
+    include_str!("../migrations/0024_ascii_spellings.sql"),
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -338,3 +338,20 @@ fn a_search_by_words_that_are_all_common_still_finds_everyone() {
     expected.sort();
     assert_eq!(names, expected[..50]);
 }
+
+#[test]
+fn the_ascii_spellings_migration_folds_stored_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lantern.db");
+    let keys = Arc::new(Keyring::generate().unwrap());
+    let store = lantern_store_sqlite::open(&path, keys.clone()).unwrap();
+    lantern_store_sql::migration_cases::ascii_spellings_fold_stored_keys(store, &|store| {
+        drop(store);
+        // Version 24 folds the keys.
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 23")
+            .unwrap();
+        lantern_store_sqlite::open(&path, keys.clone()).unwrap()
+    });
+}
