@@ -587,11 +587,17 @@ const CAL_B: f64 = 22.08;
 /// See [`CAL_A`].
 const CAL_C: f64 = -14.94;
 
-/// Blocking keys of one token: its skeleton and its other readings
-/// (`keys::other_readings`), and for skeletons of three or more classes each
-/// variant with one class deleted, so a missing or extra consonant still
-/// meets.
+/// Blocking keys of one token: its own forms ([`own_keys`]) and, for
+/// skeletons of three or more classes, each variant with one class deleted
+/// ([`dropped_keys`]), so a missing or extra consonant still meets.
 fn token_keys(t: &Token, out: &mut HashSet<String>) {
+    own_keys(t, out);
+    dropped_keys(t, out);
+}
+
+/// A token's own blocking keys: its dictionary groups, the skeletons of
+/// its other readings (`keys::other_readings`) and its skeleton.
+fn own_keys(t: &Token, out: &mut HashSet<String>) {
     if t.particle {
         return;
     }
@@ -604,10 +610,17 @@ fn token_keys(t: &Token, out: &mut HashSet<String>) {
     for other in t.others.iter().filter(|o| !o.skeleton.is_empty()) {
         out.insert(String::from_utf8_lossy(&other.skeleton).into_owned());
     }
-    if t.skeleton.is_empty() {
+    if !t.skeleton.is_empty() {
+        out.insert(t.skeleton.clone());
+    }
+}
+
+/// A token's skeleton with one class deleted, each way, for skeletons of
+/// three or more classes (shorter ones would meet too much).
+fn dropped_keys(t: &Token, out: &mut HashSet<String>) {
+    if t.particle {
         return;
     }
-    out.insert(t.skeleton.clone());
     let chars: Vec<char> = t.skeleton.chars().collect();
     if chars.len() >= 3 {
         for i in 0..chars.len() {
