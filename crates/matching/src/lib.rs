@@ -1990,7 +1990,7 @@ fn compared_words(a: &Token, b: &Token) -> f64 {
         let spelling = if a.chars.len() == a.text.len() && b.chars.len() == b.text.len() {
             jaro_winkler_bytes(a.text.as_bytes(), b.text.as_bytes())
         } else {
-            jaro_winkler_slices(&a.chars, &b.chars)
+            jaro_winkler_letters(&a.chars, &b.chars)
         };
         let mut sounded = jaro_winkler_bytes(&a.sounds, &b.sounds);
         // A word read another way (`keys::other_readings`) meets the
@@ -2273,24 +2273,60 @@ fn joined_chars(name: &[Token], out: &mut [u8; MAX_JOINED]) -> usize {
     n
 }
 
-/// [`jaro_winkler_slices`] of two runs of letters, on their bytes when
-/// all are ASCII (most names in Latin script), where
-/// [`jaro_winkler_bytes`] compares many at once.
+/// [`jaro_winkler_slices`] of two runs of letters, on bytes where
+/// [`jaro_winkler_bytes`] compares many at once: when all are ASCII (most
+/// names in Latin script), or all Arabic-script letters, each then written
+/// as its place in [`ARABIC_LETTERS`] (one letter, one byte: the measure
+/// only asks which letters are equal).
 fn jaro_winkler_letters(a: &[char], b: &[char]) -> f64 {
-    let ascii = |s: &[char], out: &mut [u8; MAX_JOINED]| {
-        s.len() <= MAX_JOINED
-            && s.iter().zip(out.iter_mut()).all(|(c, o)| {
-                *o = *c as u8;
-                c.is_ascii()
-            })
-    };
     let (mut x, mut y) = ([0u8; MAX_JOINED], [0u8; MAX_JOINED]);
-    if ascii(a, &mut x) && ascii(b, &mut y) {
-        jaro_winkler_bytes(&x[..a.len()], &y[..b.len()])
-    } else {
-        jaro_winkler_slices(a, b)
+    match (letter_bytes(a, &mut x), letter_bytes(b, &mut y)) {
+        (Some(p), Some(q)) if p == q => jaro_winkler_bytes(&x[..a.len()], &y[..b.len()]),
+        _ => jaro_winkler_slices(a, b),
     }
 }
+
+/// Writes `letters` into `out` a byte each, if they fit and are all ASCII
+/// (`Some(false)`) or all in [`ARABIC_LETTERS`] (`Some(true)`, each as
+/// 0x40 and its place there).
+fn letter_bytes(letters: &[char], out: &mut [u8; MAX_JOINED]) -> Option<bool> {
+    let arabic = !letters.first()?.is_ascii();
+    if letters.len() > MAX_JOINED {
+        return None;
+    }
+    for (c, o) in letters.iter().zip(out.iter_mut()) {
+        *o = if arabic {
+            let code = (*c as u32)
+                .checked_sub(0x0600)
+                .and_then(|i| ARABIC_CODES.get(i as usize));
+            *code.filter(|&&b| b != 0)?
+        } else if c.is_ascii() {
+            *c as u8
+        } else {
+            return None;
+        };
+    }
+    Some(arabic)
+}
+
+/// The Arabic-script letters a normalised name may hold (at most 64, so
+/// that their bytes stay in [`jaro_winkler_bytes`]'s range).
+const ARABIC_LETTERS: [char; 42] = [
+    'ء', 'آ', 'أ', 'ؤ', 'إ', 'ئ', 'ا', 'ب', 'ة', 'ت', 'ث', 'ج', 'ح', 'خ', 'د', 'ذ', 'ر', 'ز', 'س', 'ش', 'ص', 'ض', 'ط',
+    'ظ', 'ع', 'غ', 'ف', 'ق', 'ك', 'ل', 'م', 'ن', 'ه', 'و', 'ى', 'ي', 'پ', 'چ', 'ژ', 'ک', 'گ', 'ی',
+];
+
+/// Each letter of the Arabic block (U+0600 to U+06FF) as 0x40 and its
+/// place in [`ARABIC_LETTERS`], 0 for the others.
+static ARABIC_CODES: [u8; 256] = {
+    let mut codes = [0u8; 256];
+    let mut i = 0;
+    while i < ARABIC_LETTERS.len() {
+        codes[ARABIC_LETTERS[i] as usize - 0x0600] = 0x40 + i as u8;
+        i += 1;
+    }
+    codes
+};
 
 /// The letters of a name's words (particles aside) written as one into
 /// `out`, at most [`MAX_JOINED`] of them: how many, and the name's script
@@ -2574,6 +2610,20 @@ mod tests {
             let letters = |s: &[u8]| s.iter().map(|&c| char::from(c)).collect::<Vec<char>>();
             let (mut p, q) = (letters(&a), letters(&b));
             assert!((jaro_winkler_letters(&p, &q) - plain).abs() < 1e-12, "{a:?} {b:?}");
+            // As Arabic-script letters, one for each byte: the same
+            // measure, on their bytes.
+            let arabic = |s: &[u8]| {
+                s.iter()
+                    .map(|&c| match c {
+                        b'A'..=b'E' => ['ب', 'ی', 'ع', 'ژ', 'ه'][usize::from(c - b'A')],
+                        _ => 'ء',
+                    })
+                    .collect::<Vec<char>>()
+            };
+            assert!(
+                (jaro_winkler_letters(&arabic(&a), &arabic(&b)) - plain).abs() < 1e-12,
+                "{a:?} {b:?} in Arabic script"
+            );
             if let Some(first) = p.first_mut() {
                 *first = 'ع';
                 assert!((jaro_winkler_letters(&p, &q) - jaro_winkler_slices(&p, &q)).abs() < 1e-12);
