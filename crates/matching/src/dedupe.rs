@@ -6,18 +6,17 @@
 //! each two words of a name, a key per pair of their forms (skeleton,
 //! skeleton with one consonant dropped, dictionary group; not two dropped
 //! forms), so two names meet whatever their script, word order or a typo
-//! in either word; the
-//! whole name joined (compounds); and each word alone, which pairs a
-//! one-word name with the longer names holding its word. A small block
-//! (up to 30 members, `SMALL_BLOCK`) pairs every two of its members. In a
-//! large one a record is paired only if the block is among its 4 smallest
-//! (`LEADS`), and then with its nearest born within 5 years (`YEARS`),
-//! with those whose father has the same first name, and, knowing neither,
-//! with those born in the same place (`Block::pair`). Each pair is scored
-//! once, both ways, as a search would score it: the names' probability
-//! from their score and its margin over the record's other proposed
-//! candidates, the other fields' weights, the number of namesakes
-//! ([`Evidence`]), combined by coefficients fitted for this pass
+//! in either word; the whole name joined (compounds); and each word alone,
+//! which pairs a one-word name with the longer names holding its word. A
+//! small block (up to 30 members, `SMALL_BLOCK`) pairs every two of its
+//! members. In a large one a record is paired only if the block is among
+//! its 4 smallest (`LEADS`), and then with its nearest born within 5
+//! years (`YEARS`), with those whose father has the same first name, and,
+//! knowing neither, with those born in the same place (`Block::pair`).
+//! Each pair is scored once, both ways, as a search would score it: the
+//! names' probability from their score and its margin over the record's
+//! other proposed candidates, the other fields' weights, the number of
+//! namesakes ([`Evidence`]), combined by coefficients fitted for this pass
 //! ([`COMBINE`]).
 //!
 //! Pairs from [`LINK`] join clusters, strongest first, by average linkage:
@@ -159,9 +158,9 @@ fn key_hash(tag: u8, parts: &[&str]) -> u64 {
 /// through two forms with a consonant dropped. Those pairs of keys (a typo
 /// in each of two words) are many (two words of five consonants have 25),
 /// and they proposed pairs that were not the same person: without them
-/// deduplication at 1,100,000 took 9 % less time and 100 MB less memory
-/// at its peak, with the same pairwise precision and recall to the third
-/// decimal (at 110,000 too).
+/// deduplication at 1,100,000 took 6 to 9 % less time and 100 MB less
+/// memory at its peak, with the same pairwise precision and recall to the
+/// third decimal (at 110,000 too).
 fn block_keys<'a>(names: impl IntoIterator<Item = &'a [Token]>) -> Vec<(u64, bool)> {
     let mut out = Vec::new();
     // A word's keys, each with whether it is only a dropped form.
