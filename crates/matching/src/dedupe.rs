@@ -168,11 +168,12 @@ fn block_keys<'a>(names: impl IntoIterator<Item = &'a [Token]>) -> Vec<(u64, boo
         let (mut own, mut dropped) = (HashSet::new(), HashSet::new());
         own_keys(t, &mut own);
         dropped_keys(t, &mut dropped);
-        let only_dropped: Vec<String> = dropped.difference(&own).cloned().collect();
-        own.into_iter()
-            .map(|k| (k, false))
-            .chain(only_dropped.into_iter().map(|k| (k, true)))
-            .collect()
+        let only_dropped: Vec<(String, bool)> = dropped
+            .into_iter()
+            .filter(|k| !own.contains(k))
+            .map(|k| (k, true))
+            .collect();
+        own.into_iter().map(|k| (k, false)).chain(only_dropped).collect()
     };
     for name in names {
         let joined = joined_skeleton(name);
